@@ -1,0 +1,33 @@
+# The two set-up commands of the README: `make run` and `make test`. Both
+# install missing Debian packages first, then build.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build run test bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/server/moq-stats-demo
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps
+	@cmake -S . -B $(BUILD_DIR)-release -DCMAKE_BUILD_TYPE=Release -DMOQSTATS_BUILD_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD_DIR)-release -j $(JOBS) --target core_bench
+	./$(BUILD_DIR)-release/bench/core_bench
+
+clean:
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-release
