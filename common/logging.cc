@@ -1,0 +1,58 @@
+#include "common/logging.h"
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace moqstats {
+namespace {
+
+// Read on every log call and written rarely; relaxed is enough since no other
+// data is published through it.
+std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
+
+const char* LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "DEBUG";
+    case LogLevel::kInfo: return "INFO";
+    case LogLevel::kWarning: return "WARNING";
+    case LogLevel::kError: return "ERROR";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void SetMinLogLevel(LogLevel level) { g_min_level.store(static_cast<int>(level), std::memory_order_relaxed); }
+
+LogLevel MinLogLevel() { return static_cast<LogLevel>(g_min_level.load(std::memory_order_relaxed)); }
+
+bool ParseLogLevel(std::string_view text, LogLevel* out) {
+  if (text == "debug") { *out = LogLevel::kDebug; return true; }
+  if (text == "info") { *out = LogLevel::kInfo; return true; }
+  if (text == "warning" || text == "warn") { *out = LogLevel::kWarning; return true; }
+  if (text == "error") { *out = LogLevel::kError; return true; }
+  return false;
+}
+
+namespace logging_internal {
+
+LogMessage::LogMessage(LogLevel level, const char* file, int line) : level_(level) {
+  std::string_view name(file);
+  size_t slash = name.rfind('/');
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  stream_ << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()) << ' '
+          << LevelName(level_) << ' ' << name << ':' << line << "] ";
+}
+
+LogMessage::~LogMessage() {
+  stream_ << '\n';
+  std::string text = stream_.str();
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+}  // namespace logging_internal
+}  // namespace moqstats

@@ -1,0 +1,59 @@
+#ifndef MOQSTATS_COMMON_LOGGING_H_
+#define MOQSTATS_COMMON_LOGGING_H_
+
+// A small leveled logger: one line per message on stderr, with a UTC
+// timestamp and the level. Debian 12's Abseil has no absl/log, hence this.
+//
+//   MOQSTATS_LOG(WARNING) << "origin refused " << path;
+//
+// Safe for concurrent use; each message is written with one call.
+
+#include <sstream>
+#include <string_view>
+
+namespace moqstats {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+// Messages below this level are dropped. Default kInfo.
+void SetMinLogLevel(LogLevel level);
+LogLevel MinLogLevel();
+// Parses "debug", "info", "warning"/"warn", "error"; false when unknown.
+bool ParseLogLevel(std::string_view text, LogLevel* out);
+
+namespace logging_internal {
+
+class LogMessage {
+ public:
+  LogMessage(LogLevel level, const char* file, int line);
+  ~LogMessage();
+  LogMessage(const LogMessage&) = delete;
+  LogMessage& operator=(const LogMessage&) = delete;
+  std::ostream& stream() { return stream_; }
+
+ private:
+  LogLevel level_;
+  std::ostringstream stream_;
+};
+
+// Lets the macro below discard the stream expression's value.
+struct Voidify {
+  void operator&(std::ostream&) {}
+};
+
+}  // namespace logging_internal
+}  // namespace moqstats
+
+#define MOQSTATS_LOG_LEVEL_DEBUG ::moqstats::LogLevel::kDebug
+#define MOQSTATS_LOG_LEVEL_INFO ::moqstats::LogLevel::kInfo
+#define MOQSTATS_LOG_LEVEL_WARNING ::moqstats::LogLevel::kWarning
+#define MOQSTATS_LOG_LEVEL_ERROR ::moqstats::LogLevel::kError
+
+#define MOQSTATS_LOG(severity)                                              \
+  (MOQSTATS_LOG_LEVEL_##severity < ::moqstats::MinLogLevel())              \
+      ? (void)0                                                             \
+      : ::moqstats::logging_internal::Voidify() &                           \
+            ::moqstats::logging_internal::LogMessage(MOQSTATS_LOG_LEVEL_##severity, __FILE__, __LINE__) \
+                .stream()
+
+#endif  // MOQSTATS_COMMON_LOGGING_H_
