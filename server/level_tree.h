@@ -1,0 +1,100 @@
+#ifndef MOQSTATS_SERVER_LEVEL_TREE_H_
+#define MOQSTATS_SERVER_LEVEL_TREE_H_
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/path.h"
+#include "common/scheduler.h"
+#include "server/level.h"
+
+namespace moqstats {
+
+// Every level of one Stats, by level key, and their retention.
+//
+// Handles take levels with Acquire and give them back with Release. A level
+// that no handle references and whose publisher has stopped is freed once it
+// has stayed so for the retention time, so memory follows the paths that are
+// live, not every path ever seen. A path that comes back after its level was
+// freed starts again from zero counters.
+//
+// Retention costs nothing while no level is idle: each transition to idle
+// queues the level with its time, and one scheduler task, present only while
+// the queue is not empty, frees what has been idle long enough.
+//
+// Safe for concurrent access from multiple threads without external
+// synchronization. Lock order: a level's publisher lock, then the tree's.
+class LevelTree : public std::enable_shared_from_this<LevelTree> {
+ public:
+  // `scheduler` and `clock` must outlive the tree.
+  static std::shared_ptr<LevelTree> Create(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler,
+                                           const Clock* clock);
+  LevelTree(const LevelTree&) = delete;
+  LevelTree& operator=(const LevelTree&) = delete;
+
+  // The levels of `keys`, created when missing (advertised under the tree's
+  // prefix and node), each with one more handle counted.
+  std::vector<std::shared_ptr<Level>> Acquire(const std::vector<Path>& keys);
+
+  // Gives back one handle on each of `levels` (as returned by Acquire).
+  void Release(const std::vector<std::shared_ptr<Level>>& levels);
+
+  // To be called when `level`'s publisher stopped: starts its retention if
+  // no handle references it.
+  void OnPublisherStopped(const std::shared_ptr<Level>& level);
+
+  // The level at `key`, or null.
+  std::shared_ptr<Level> Find(const Path& key) const;
+
+  // Up to `limit` levels whose key is `prefix` or under it, in key order,
+  // starting after the key `after` (empty: from the start).
+  std::vector<std::shared_ptr<Level>> List(const Path& prefix, const std::string& after, size_t limit) const;
+
+  size_t size() const;
+
+  // Levels freed by retention so far.
+  uint64_t freed() const;
+
+ private:
+  struct Entry {
+    std::shared_ptr<Level> level;
+    // When the level last became idle (no handles, publisher stopped);
+    // matches the queue entry that may free it.
+    absl::Time idle_since = absl::InfinitePast();
+  };
+  struct Idle {
+    Path key;
+    absl::Time since;
+  };
+
+  LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler, const Clock* clock);
+
+  void MarkIdleLocked(const std::shared_ptr<Level>& level) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleSweepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Sweep();
+
+  // Constant after construction.
+  const Path prefix_;
+  const Path node_;
+  const absl::Duration retention_;
+  Scheduler* const scheduler_;
+  const Clock* const clock_;
+
+  mutable absl::Mutex mu_;
+  std::map<Path, Entry> levels_ ABSL_GUARDED_BY(mu_);
+  std::deque<Idle> idle_ ABSL_GUARDED_BY(mu_);  // in `since` order
+  bool sweep_scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t freed_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_LEVEL_TREE_H_

@@ -1,0 +1,40 @@
+#ifndef MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
+#define MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/counters.h"
+#include "server/tier.h"
+
+namespace moqstats {
+
+// The frame format version written in every frame's "v".
+inline constexpr uint32_t kSnapshotFrameVersion = 1;
+
+// One frame of a level's (tier, role) track.
+struct SnapshotFrame {
+  std::string_view level;  // the level key, "" for the root
+  Tier tier = Tier::kExternal;
+  Role role = Role::kPublisher;
+  std::string_view node;  // empty: the "node" field is left out
+  int64_t ts_ms = 0;      // wall-clock milliseconds since the Unix epoch
+  Snapshot snapshot;
+};
+
+// Encodes `frame` as compact JSON, byte for byte as serde_json writes the
+// original module's SnapshotFrame: fields in the order v, level, tier, role,
+// node (absent when empty), ts_ms, broadcasts, broadcasts_closed,
+// subscriptions, subscriptions_closed, bytes, frames, groups.
+std::string EncodeSnapshotFrame(const SnapshotFrame& frame);
+
+// Appends `s` to `out` as a JSON string literal escaped as serde_json does:
+// `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control characters below
+// 0x20 as `\u00XX` (lower-case hex), everything else (DEL and non-ASCII UTF-8
+// included) as is. `s` should be valid UTF-8; bytes are copied either way.
+void AppendJsonString(std::string_view s, std::string* out);
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
