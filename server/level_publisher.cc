@@ -1,7 +1,9 @@
 #include "server/level_publisher.h"
 
+#include <chrono>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/logging.h"
 #include "server/snapshot_frame.h"
@@ -13,9 +15,22 @@ namespace {
 // process-wide sequence is simplest. Relaxed: it orders nothing.
 std::atomic<uint64_t> g_next_generation{1};
 
+// Levels whose deadlines fall in the same millisecond tick together.
+constexpr absl::Duration kTickGranularity = absl::Milliseconds(1);
+
 }  // namespace
 
 LevelPublisher::~LevelPublisher() = default;
+
+std::shared_ptr<LevelPublisher::Context> LevelPublisher::NewContext(Scheduler* scheduler) {
+  auto context = std::make_shared<Context>();
+  context->scheduler = scheduler;
+  context->wheel = TickWheel<TickEntry>::Create(
+      scheduler, kTickGranularity, [weak = std::weak_ptr<Context>(context)](std::vector<TickEntry>& due, absl::Time) {
+        if (auto context = weak.lock()) TickDue(*context, due);
+      });
+  return context;
+}
 
 void LevelPublisher::Ensure(const std::shared_ptr<Level>& level, const std::shared_ptr<Context>& context) {
   uint64_t generation;
@@ -28,41 +43,45 @@ void LevelPublisher::Ensure(const std::shared_ptr<Level>& level, const std::shar
     context->running.fetch_add(1, std::memory_order_relaxed);
     context->started.fetch_add(1, std::memory_order_relaxed);
   }
-  // The first tick is immediate. Scheduled outside the level's lock: the
-  // scheduler may run it on another thread at once.
+  // The first tick is immediate (within the wheel's granularity). Added
+  // outside the level's lock: the scheduler may run it on another thread at
+  // once.
   absl::Time now = context->clock->Now();
-  context->scheduler->ScheduleAt(now, [weak_level = std::weak_ptr<Level>(level),
-                                       weak_context = std::weak_ptr<Context>(context), generation, now] {
-    Tick(weak_level, weak_context, generation, now);
-  });
+  context->wheel->Add(now, TickEntry{level, generation, now});
 }
 
 bool LevelPublisher::TickNow(const std::shared_ptr<Level>& level, const std::shared_ptr<Context>& context) {
   absl::MutexLock lock(&level->publisher_mu_);
   if (!level->publisher_) return false;
-  TickLocked(level, *context);
+  TickLocked(level, *context, context->clock->UnixMillis());
   return true;
 }
 
-void LevelPublisher::Tick(const std::weak_ptr<Level>& weak_level, const std::weak_ptr<Context>& weak_context,
-                          uint64_t generation, absl::Time deadline) {
-  std::shared_ptr<Level> level = weak_level.lock();
-  std::shared_ptr<Context> context = weak_context.lock();
-  if (!level || !context) return;
-  {
-    absl::MutexLock lock(&level->publisher_mu_);
-    if (!level->publisher_ || level->publisher_->generation_ != generation) return;
-    if (!TickLocked(level, *context)) return;
+void LevelPublisher::TickDue(Context& context, std::vector<TickEntry>& due) {
+  auto started = std::chrono::steady_clock::now();
+  const absl::Time now = context.clock->Now();
+  const int64_t ts_ms = context.clock->UnixMillis();
+  for (TickEntry& entry : due) {
+    {
+      absl::MutexLock lock(&entry.level->publisher_mu_);
+      LevelPublisher* publisher = entry.level->publisher_.get();
+      // A stale entry (its publisher stopped, maybe replaced) does nothing.
+      if (!publisher || publisher->generation_ != entry.generation) continue;
+      if (!TickLocked(entry.level, context, ts_ms)) continue;
+    }
+    // Missed ticks are delayed, not bunched.
+    absl::Time next = entry.deadline + context.interval;
+    if (now > entry.deadline + kMissedTickTolerance) next = now + context.interval;
+    entry.deadline = next;
+    context.wheel->Add(next, std::move(entry));
   }
-  absl::Time now = context->clock->Now();
-  absl::Time next = deadline + context->interval;
-  if (now > deadline + kMissedTickTolerance) next = now + context->interval;
-  context->scheduler->ScheduleAt(next, [weak_level, weak_context, generation, next] {
-    Tick(weak_level, weak_context, generation, next);
-  });
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  context.ticks.fetch_add(due.size(), std::memory_order_relaxed);
+  context.tick_nanos.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count(),
+                               std::memory_order_relaxed);
 }
 
-bool LevelPublisher::TickLocked(const std::shared_ptr<Level>& level, Context& context) {
+bool LevelPublisher::TickLocked(const std::shared_ptr<Level>& level, Context& context, int64_t ts_ms) {
   LevelPublisher& self = *level->publisher_;
   if (!self.broadcast_) {
     absl::Status status = self.Announce(*level, *context.origin);
@@ -76,7 +95,7 @@ bool LevelPublisher::TickLocked(const std::shared_ptr<Level>& level, Context& co
   }
   bool active = level->any_active();
   // When stopping, this is the final frame of every track that changed.
-  self.WriteChanged(*level, context);
+  self.WriteChanged(*level, context, ts_ms);
   if (!active) {
     StopLocked(level, context);
     return false;
@@ -105,7 +124,7 @@ absl::Status LevelPublisher::Announce(const Level& level, Origin& origin) {
   return absl::OkStatus();
 }
 
-void LevelPublisher::WriteChanged(const Level& level, Context& context) {
+void LevelPublisher::WriteChanged(const Level& level, Context& context, int64_t ts_ms) {
   for (size_t i = 0; i < kTierRoleCount; ++i) {
     Snapshot snapshot = level.snapshot(TierAt(i), RoleAt(i));
     if (last_[i] && *last_[i] == snapshot) continue;
@@ -114,7 +133,7 @@ void LevelPublisher::WriteChanged(const Level& level, Context& context) {
     frame.tier = TierAt(i);
     frame.role = RoleAt(i);
     frame.node = context.node.str();
-    frame.ts_ms = context.clock->UnixMillis();
+    frame.ts_ms = ts_ms;
     frame.snapshot = snapshot;
     tracks_[i]->WriteFrame(EncodeSnapshotFrame(frame));
     last_[i] = snapshot;

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/path.h"
 #include "common/scheduler.h"
+#include "common/tick_wheel.h"
 #include "origin_bridge/origin.h"
 #include "server/counters.h"
 #include "server/level.h"
@@ -50,12 +51,21 @@ inline constexpr absl::Duration kMissedTickTolerance = absl::Milliseconds(5);
 // publisher logs it and empties the slot, as the original does; the next
 // track guard tries again.
 //
-// All ticks of all levels run on one Scheduler. Ticks hold the level's
-// publisher lock; nothing else of the level is locked by them.
+// All ticks of all levels run on one Scheduler, through one TickWheel per
+// Stats: levels whose deadlines fall in the same millisecond tick together
+// from one scheduler task. Ticks hold the level's publisher lock; nothing
+// else of the level is locked by them.
 class LevelPublisher {
  public:
+  // A level waiting for its next tick.
+  struct TickEntry {
+    std::shared_ptr<Level> level;
+    uint64_t generation = 0;
+    absl::Time deadline;
+  };
+
   // What every publisher of one Stats shares. Held by shared_ptr; the
-  // pointers it borrows must outlive it.
+  // pointers it borrows must outlive it. Create with NewContext.
   struct Context {
     Origin* origin = nullptr;
     Scheduler* scheduler = nullptr;
@@ -65,8 +75,12 @@ class LevelPublisher {
     // Called after a publisher stopped, under the level's publisher lock.
     std::function<void(const std::shared_ptr<Level>&)> on_stopped;
 
+    std::shared_ptr<TickWheel<TickEntry>> wheel;
+
     // Self-counters, relaxed: they order nothing else.
     std::atomic<int64_t> running{0};
+    std::atomic<uint64_t> ticks{0};       // level ticks run
+    std::atomic<uint64_t> tick_nanos{0};  // time spent in them
     std::atomic<uint64_t> started{0};
     std::atomic<uint64_t> frames_written{0};
     std::atomic<uint64_t> publish_refused{0};
@@ -75,6 +89,10 @@ class LevelPublisher {
   ~LevelPublisher();
   LevelPublisher(const LevelPublisher&) = delete;
   LevelPublisher& operator=(const LevelPublisher&) = delete;
+
+  // A context with its tick wheel (ticks are batched per millisecond). Fill
+  // in the other fields before the first Ensure.
+  static std::shared_ptr<Context> NewContext(Scheduler* scheduler);
 
   // Starts the level's publisher unless one is running (the original
   // module's ensure_task). Call after counting the subscription open.
@@ -87,11 +105,11 @@ class LevelPublisher {
  private:
   explicit LevelPublisher(uint64_t generation) : generation_(generation) {}
 
-  static void Tick(const std::weak_ptr<Level>& weak_level, const std::weak_ptr<Context>& weak_context,
-                   uint64_t generation, absl::Time deadline);
-  // One tick's work under the level's publisher lock. Returns false when the
-  // publisher stopped (slot emptied).
-  static bool TickLocked(const std::shared_ptr<Level>& level, Context& context)
+  // Ticks every level of one wheel slot and re-arms those still running.
+  static void TickDue(Context& context, std::vector<TickEntry>& due);
+  // One tick's work under the level's publisher lock; frames are stamped
+  // `ts_ms`. Returns false when the publisher stopped (slot emptied).
+  static bool TickLocked(const std::shared_ptr<Level>& level, Context& context, int64_t ts_ms)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(level->publisher_mu_);
   static void StopLocked(const std::shared_ptr<Level>& level, Context& context)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(level->publisher_mu_);
@@ -99,7 +117,7 @@ class LevelPublisher {
   // Publishes the level's broadcast and its four tracks.
   absl::Status Announce(const Level& level, Origin& origin);
   // Writes a frame on every track whose snapshot changed since its last.
-  void WriteChanged(const Level& level, Context& context);
+  void WriteChanged(const Level& level, Context& context, int64_t ts_ms);
 
   // Distinguishes this publisher from later ones on the same level, so a
   // stale scheduled tick does nothing.

@@ -82,10 +82,9 @@ absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, S
   core->prefix = prefix;
   core->levels = config.levels;
   core->tree = LevelTree::Create(prefix, Path(config.node), config.retention, scheduler, clock);
-  core->publishers = std::make_shared<LevelPublisher::Context>();
+  core->publishers = LevelPublisher::NewContext(scheduler);
   LevelPublisher::Context& ctx = *core->publishers;
   ctx.origin = origin;
-  ctx.scheduler = scheduler;
   ctx.clock = clock;
   ctx.interval = config.interval;
   ctx.node = Path(config.node);
@@ -129,6 +128,13 @@ uint64_t Stats::publishers_started() const {
 
 uint64_t Stats::frames_written() const {
   return core_ ? core_->publishers->frames_written.load(std::memory_order_relaxed) : 0;
+}
+
+uint64_t Stats::level_ticks() const { return core_ ? core_->publishers->ticks.load(std::memory_order_relaxed) : 0; }
+
+absl::Duration Stats::tick_time() const {
+  return core_ ? absl::Nanoseconds(core_->publishers->tick_nanos.load(std::memory_order_relaxed))
+               : absl::ZeroDuration();
 }
 
 uint64_t Stats::rejected_paths() const {

@@ -102,6 +102,9 @@ class Stats {
   int64_t running_publishers() const;
   uint64_t publishers_started() const;
   uint64_t frames_written() const;
+  // Level ticks run so far, and the time spent running them.
+  uint64_t level_ticks() const;
+  absl::Duration tick_time() const;
   // Paths refused by broadcast() because ValidatePath failed.
   uint64_t rejected_paths() const;
 
