@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/level_key.h"
 
 namespace moqstats {
@@ -19,9 +20,37 @@ LevelTree::LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler
       clock_(clock) {}
 
 std::vector<std::shared_ptr<Level>> LevelTree::Acquire(const std::vector<Path>& keys) {
+  absl::MutexLock lock(&mu_);
+  return AcquireLocked(keys);
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<Level>>> LevelTree::TryAcquire(const std::vector<Path>& keys,
+                                                                         uint64_t max_levels) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status room = CheckRoomLocked(keys, max_levels); !room.ok()) return room;
+  return AcquireLocked(keys);
+}
+
+absl::Status LevelTree::CheckRoom(const std::vector<Path>& keys, uint64_t max_levels) const {
+  absl::MutexLock lock(&mu_);
+  return CheckRoomLocked(keys, max_levels);
+}
+
+absl::Status LevelTree::CheckRoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const {
+  if (max_levels == 0) return absl::OkStatus();
+  uint64_t missing = 0;
+  for (const Path& key : keys) missing += levels_.count(key) == 0 ? 1 : 0;
+  if (missing != 0 && levels_.size() + missing > max_levels) {
+    return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", levels_.size(),
+                                                     " levels; the limit max_levels=", max_levels,
+                                                     " leaves no room for ", missing, " more"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::shared_ptr<Level>> LevelTree::AcquireLocked(const std::vector<Path>& keys) {
   std::vector<std::shared_ptr<Level>> out;
   out.reserve(keys.size());
-  absl::MutexLock lock(&mu_);
   for (const Path& key : keys) {
     auto it = levels_.find(key);
     if (it == levels_.end()) {

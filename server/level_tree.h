@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -44,6 +45,15 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   // prefix and node), each with one more handle counted.
   std::vector<std::shared_ptr<Level>> Acquire(const std::vector<Path>& keys);
 
+  // As Acquire, but RESOURCE_EXHAUSTED (taking nothing) when the levels it
+  // would create take the tree over `max_levels` (0: no limit).
+  absl::StatusOr<std::vector<std::shared_ptr<Level>>> TryAcquire(const std::vector<Path>& keys, uint64_t max_levels);
+
+  // OK when creating the levels of `keys` (distinct) that are missing would
+  // keep the tree within `max_levels` (0: no limit); RESOURCE_EXHAUSTED
+  // naming the limit otherwise. Creates nothing.
+  absl::Status CheckRoom(const std::vector<Path>& keys, uint64_t max_levels) const;
+
   // Gives back one handle on each of `levels` (as returned by Acquire).
   void Release(const std::vector<std::shared_ptr<Level>>& levels);
 
@@ -77,6 +87,10 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
 
   LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler, const Clock* clock);
 
+  absl::Status CheckRoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  std::vector<std::shared_ptr<Level>> AcquireLocked(const std::vector<Path>& keys)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkIdleLocked(const std::shared_ptr<Level>& level) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleSweepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Sweep();

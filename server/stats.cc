@@ -3,6 +3,7 @@
 #include <atomic>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "server/level_key.h"
 #include "server/level_publisher.h"
@@ -15,6 +16,7 @@ namespace stats_internal {
 struct StatsCore {
   Path prefix;
   uint32_t levels = 0;
+  uint64_t max_levels = 0;
   std::shared_ptr<LevelTree> tree;
   std::shared_ptr<LevelPublisher::Context> publishers;
   // Relaxed: a self-counter that orders nothing.
@@ -81,6 +83,7 @@ absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, S
   auto core = std::make_shared<StatsCore>();
   core->prefix = prefix;
   core->levels = config.levels;
+  core->max_levels = config.max_levels;
   core->tree = LevelTree::Create(prefix, Path(config.node), config.retention, scheduler, clock);
   core->publishers = LevelPublisher::NewContext(scheduler);
   LevelPublisher::Context& ctx = *core->publishers;
@@ -157,6 +160,30 @@ size_t Stats::TickAll() const {
   return ticked;
 }
 
+absl::Status Stats::CheckLevelRoom(const std::vector<Path>& paths) const {
+  if (!core_ || core_->max_levels == 0) return absl::OkStatus();
+  absl::flat_hash_set<Path> keys;
+  for (const Path& path : paths) {
+    if (path.has_prefix(core_->prefix)) continue;
+    for (Path& key : LevelKeys(path, core_->levels)) keys.insert(std::move(key));
+  }
+  return core_->tree->CheckRoom(std::vector<Path>(keys.begin(), keys.end()), core_->max_levels);
+}
+
+void Stats::RestoreLevel(const Path& key, const std::array<Snapshot, kTierRoleCount>& counts) const {
+  if (!core_) return;
+  std::vector<std::shared_ptr<Level>> levels = core_->tree->Acquire({key});
+  const std::shared_ptr<Level>& level = levels.front();
+  for (size_t i = 0; i < kTierRoleCount; ++i) {
+    const Snapshot& s = counts[i];
+    level->counters(TierAt(i), RoleAt(i))
+        .Apply(Delta{s.broadcasts, s.broadcasts_closed, s.subscriptions, s.subscriptions_closed, s.bytes, s.frames,
+                     s.groups});
+  }
+  if (level->any_active()) LevelPublisher::Ensure(level, core_->publishers);
+  core_->tree->Release(levels);
+}
+
 BroadcastStats StatsHandle::broadcast(std::string_view raw) const {
   const std::shared_ptr<StatsCore>& core = stats_.core_;
   if (!core) return {};
@@ -170,6 +197,21 @@ BroadcastStats StatsHandle::broadcast(std::string_view raw) const {
   if (path.has_prefix(core->prefix)) return {};
   std::vector<std::shared_ptr<Level>> levels = core->tree->Acquire(LevelKeys(path, core->levels));
   return BroadcastStats(std::make_shared<const LevelSet>(core, std::move(levels), tier_), tier_);
+}
+
+absl::StatusOr<BroadcastStats> StatsHandle::TryBroadcast(std::string_view raw) const {
+  const std::shared_ptr<StatsCore>& core = stats_.core_;
+  if (!core) return BroadcastStats();
+  if (absl::Status status = ValidatePath(raw); !status.ok()) {
+    core->rejected_paths.fetch_add(1, std::memory_order_relaxed);
+    return status;
+  }
+  Path path(raw);
+  if (path.has_prefix(core->prefix)) return BroadcastStats();
+  absl::StatusOr<std::vector<std::shared_ptr<Level>>> levels =
+      core->tree->TryAcquire(LevelKeys(path, core->levels), core->max_levels);
+  if (!levels.ok()) return levels.status();
+  return BroadcastStats(std::make_shared<const LevelSet>(core, *std::move(levels), tier_), tier_);
 }
 
 std::vector<std::shared_ptr<const Level>> BroadcastStats::levels() const {

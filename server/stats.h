@@ -22,6 +22,7 @@
 // opens and closes and counter sums: that is how the relays' counts arrive in
 // the sidecar, and it has the same effect as the guards it stands for.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -59,6 +60,9 @@ struct StatsConfig {
   absl::Duration interval = absl::Seconds(1);
   // How long an unreferenced, stopped level is kept before it is freed.
   absl::Duration retention = absl::Seconds(60);
+  // Most levels held at once, enforced by StatsHandle::TryBroadcast; 0 for
+  // no limit.
+  uint64_t max_levels = 0;
 };
 
 class StatsHandle;
@@ -112,6 +116,17 @@ class Stats {
   // written (a final tick before shutdown). Returns how many ticked.
   size_t TickAll() const;
 
+  // OK when the levels that broadcast() would create for `paths` (valid
+  // paths, already normalised) fit within max_levels; RESOURCE_EXHAUSTED
+  // naming the limit otherwise. Creates nothing, so a caller can check a
+  // whole batch before applying any of it.
+  absl::Status CheckLevelRoom(const std::vector<Path>& paths) const;
+
+  // Adds `counts` (indexed by TierRoleIndex) to the level at `key`, creating
+  // it if missing, and starts its publisher if a subscription is open. For
+  // restoring a checkpoint into a fresh aggregator. No-op when disabled.
+  void RestoreLevel(const Path& key, const std::array<Snapshot, kTierRoleCount>& counts) const;
+
  private:
   friend class StatsHandle;
   explicit Stats(std::shared_ptr<stats_internal::StatsCore> core) : core_(std::move(core)) {}
@@ -147,6 +162,12 @@ class StatsHandle {
   // or when the path is not one ValidatePath accepts (not UTF-8, longer than
   // 1024 bytes or more than 32 segments).
   BroadcastStats broadcast(std::string_view path) const;
+
+  // As broadcast(), but says why instead of returning an empty handle:
+  // INVALID_ARGUMENT for a path ValidatePath refuses, RESOURCE_EXHAUSTED when
+  // the path's new levels would take the aggregator over max_levels. A path
+  // under the prefix, or a disabled aggregator, gives an empty handle.
+  absl::StatusOr<BroadcastStats> TryBroadcast(std::string_view path) const;
 
  private:
   friend class Stats;
