@@ -1,0 +1,94 @@
+#ifndef MOQSTATS_SERVER_SIDECAR_CONFIG_H_
+#define MOQSTATS_SERVER_SIDECAR_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/logging.h"
+#include "server/stats.h"
+
+namespace moqstats {
+
+// Everything the moq-stats-sidecar daemon can be told, with its defaults.
+struct SidecarConfig {
+  // --stats-prefix, --stats-levels, --stats-node, --stats-interval,
+  // --stats-retention.
+  StatsConfig stats;
+  // --listen (repeatable): gRPC endpoints, each "unix:PATH" (a relative PATH
+  // is under the working directory) or "HOST:PORT".
+  std::vector<std::string> listen = {"unix:moq-stats.sock", "127.0.0.1:50051"};
+  // --admin-listen: HOST:PORT of the HTTP admin listener (/healthz,
+  // /metrics); empty disables it.
+  std::string admin_listen = "127.0.0.1:9090";
+  // --grace: how long a session whose stream ended may be resumed before its
+  // guards are closed.
+  absl::Duration grace = absl::Seconds(10);
+  // --checkpoint-path: where the checkpoint file lives (relative: under the
+  // working directory); empty disables checkpoints.
+  std::string checkpoint_path = "moq-stats.checkpoint";
+  // --checkpoint-interval
+  absl::Duration checkpoint_interval = absl::Seconds(1);
+  // --max-sessions: sessions known at once (attached or in their grace).
+  uint32_t max_sessions = 1024;
+  // --max-handles: handles one session may have defined at once.
+  uint32_t max_handles = 65536;
+  // --max-batch-entries: defines + deltas + releases + open entries in one
+  // batch.
+  uint32_t max_batch_entries = 4096;
+  // --max-levels: levels the aggregator may hold at once.
+  uint64_t max_levels = 1'000'000;
+  // --shutdown-timeout: how long a graceful shutdown waits for streams.
+  absl::Duration shutdown_timeout = absl::Seconds(5);
+  // --log-level: debug, info, warning, error.
+  LogLevel log_level = LogLevel::kInfo;
+  // --check-config: validate, print the settings and exit.
+  bool check_config = false;
+};
+
+// What the command line asked for.
+enum class SidecarCommand {
+  kRun,      // run the daemon with the parsed config
+  kHelp,     // --help: print SidecarUsage() and exit 0
+  kVersion,  // --version: print the version and exit 0
+};
+
+struct ParsedSidecarFlags {
+  SidecarCommand command = SidecarCommand::kRun;
+  SidecarConfig config;
+};
+
+// Looks up an environment variable; nullptr when unset.
+using GetEnvFn = std::function<const char*(const char*)>;
+
+// Parses the command line (argv[0] is skipped) over the environment: each
+// flag has an environment variable (MOQ_STATS_PREFIX, MOQ_STATS_LEVELS, ...;
+// see SidecarUsage) and the command line wins over it. Flags take their
+// value as `--flag=value` or `--flag value`; boolean flags need no value.
+// Durations are Go-style ("1s", "500ms", "1m30s"); a plain number is seconds.
+//
+// INVALID_ARGUMENT naming the flag (or variable) and the bad value for an
+// unknown flag, a missing or malformed value, or a value out of range; the
+// daemon prints it and exits with status 2.
+absl::StatusOr<ParsedSidecarFlags> ParseSidecarFlags(const std::vector<std::string>& args, const GetEnvFn& getenv);
+
+// Checks the settings that cannot be checked one flag at a time (the stats
+// settings as Stats::Create would, listen addresses well-formed, at least
+// one listener). INVALID_ARGUMENT naming the flag.
+absl::Status ValidateSidecarConfig(const SidecarConfig& config);
+
+// The --help text: every flag, its environment variable, its default and
+// what it does.
+std::string SidecarUsage();
+
+// Every setting as (flag name without dashes, value as text), in flag order;
+// what --check-config prints and GetInfo reports.
+std::vector<std::pair<std::string, std::string>> DescribeSidecarConfig(const SidecarConfig& config);
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_SIDECAR_CONFIG_H_
