@@ -1,0 +1,46 @@
+#ifndef MOQSTATS_SERVER_ADMIN_HTTP_SERVER_H_
+#define MOQSTATS_SERVER_ADMIN_HTTP_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace moqstats {
+
+// The sidecar's HTTP admin listener (Boost.Beast, HTTP/1.1 with keep-alive),
+// on a thread of its own:
+//   GET /healthz  200 "ok\n" while healthy, 503 with the reason otherwise
+//   GET /metrics  200, the Prometheus text the metrics callback returns
+// Anything else: 404 (unknown path) or 405 (method other than GET/HEAD).
+// Requests over 8 KiB or malformed ones get 400 and the connection closed;
+// an idle connection is closed after 30 s. It never crashes on what a
+// client sends.
+//
+// Safe for concurrent access from multiple threads. The callbacks run on the
+// server's thread and must not block for long.
+class AdminHttpServer {
+ public:
+  struct Handlers {
+    // Returns an empty string while healthy, else the reason for 503.
+    std::function<std::string()> health;
+    // Returns the /metrics body.
+    std::function<std::string()> metrics;
+  };
+
+  // Binds `listen` ("HOST:PORT"; port 0 picks a free one) and starts
+  // serving. INVALID_ARGUMENT for a malformed address, UNAVAILABLE (naming
+  // the address and the system error) when it cannot bind.
+  static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(const std::string& listen, Handlers handlers);
+
+  // Stops accepting, closes every connection and joins the thread.
+  virtual ~AdminHttpServer() = default;
+
+  // The port actually bound.
+  virtual int port() const = 0;
+};
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_ADMIN_HTTP_SERVER_H_
