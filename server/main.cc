@@ -1,0 +1,88 @@
+// moq-stats-sidecar: aggregates the traffic counters that MoQ relays stream
+// to it over gRPC and publishes them as MoQ broadcasts. See --help.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "common/logging.h"
+#include "server/sidecar.h"
+#include "server/sidecar_config.h"
+
+#ifndef MOQSTATS_VERSION
+#define MOQSTATS_VERSION "unknown"
+#endif
+
+namespace moqstats {
+namespace {
+
+constexpr int kExitUsage = 2;
+
+int Main(int argc, char** argv) {
+  // Debian's Abseil is a debug build whose Mutex deadlock detector costs
+  // more with every live mutex; tests keep it on, programs turn it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  std::vector<std::string> args(argv, argv + argc);  // argv[0] included, as ParseSidecarFlags takes it
+  absl::StatusOr<ParsedSidecarFlags> parsed = ParseSidecarFlags(args, [](const char* name) { return std::getenv(name); });
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "moq-stats-sidecar: %s\n", std::string(parsed.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (parsed->command == SidecarCommand::kHelp) {
+    std::fputs(SidecarUsage().c_str(), stdout);
+    return 0;
+  }
+  if (parsed->command == SidecarCommand::kVersion) {
+    std::printf("moq-stats-sidecar %s\n", MOQSTATS_VERSION);
+    return 0;
+  }
+  const SidecarConfig& config = parsed->config;
+  if (config.check_config) {
+    for (const auto& [name, value] : DescribeSidecarConfig(config)) std::printf("%s=%s\n", name.c_str(), value.c_str());
+    std::printf("configuration OK\n");
+    return 0;
+  }
+
+  // SIGTERM and SIGINT are taken by sigwait below, on this thread; every
+  // thread started after this inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<Sidecar>> sidecar = Sidecar::Start(config);
+  if (!sidecar.ok()) {
+    MOQSTATS_LOG(ERROR) << "cannot start: " << sidecar.status().message();
+    return 1;
+  }
+  std::string admin = (*sidecar)->admin_port() ? " admin http://" + config.admin_listen.substr(
+                                                     0, config.admin_listen.rfind(':') + 1) +
+                                                     std::to_string((*sidecar)->admin_port())
+                                               : "";
+  MOQSTATS_LOG(INFO) << "moq-stats-sidecar " << MOQSTATS_VERSION << " listening on "
+                     << absl::StrJoin((*sidecar)->listening(), ", ") << admin << "; stats prefix \""
+                     << config.stats.prefix << "\" levels " << config.stats.levels;
+
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) != 0) {
+  }
+  MOQSTATS_LOG(INFO) << "received " << strsignal(signal_number);
+  (*sidecar)->Shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace moqstats
+
+int main(int argc, char** argv) { return moqstats::Main(argc, argv); }

@@ -1,0 +1,281 @@
+#include "server/sidecar.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include <grpcpp/ext/channelz_service_plugin.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/logging.h"
+#include "server/checkpoint_file.h"
+#include "server/sidecar_metrics.h"
+
+#ifndef MOQSTATS_VERSION
+#define MOQSTATS_VERSION "unknown"
+#endif
+
+namespace moqstats {
+namespace pb = ::moq::stats::v1;
+
+namespace {
+
+constexpr char kServiceName[] = "moq.stats.v1.StatsService";
+// Large enough for a batch at the default entry limit with long paths.
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
+// Removes a socket file left by an earlier run; refuses to touch anything
+// that is not a socket.
+absl::Status RemoveStaleSocket(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat("cannot inspect ", path, ": ", std::strerror(errno)));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--listen unix:", path, ": the file exists and is not a socket; not removing it"));
+  }
+  if (unlink(path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot remove stale socket ", path, ": ", std::strerror(errno)));
+  }
+  MOQSTATS_LOG(INFO) << "removed stale socket " << path;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Sidecar::Sidecar(const SidecarConfig& config)
+    : config_(config),
+      checkpoint_path_(Absolute(config.checkpoint_path)),
+      started_(Clock::Real()->Now()),
+      clock_(Clock::Real()) {}
+
+absl::StatusOr<std::unique_ptr<Sidecar>> Sidecar::Start(const SidecarConfig& config) {
+  std::unique_ptr<Sidecar> sidecar(new Sidecar(config));
+  if (absl::Status s = sidecar->Init(); !s.ok()) return s;
+  return sidecar;
+}
+
+absl::Status Sidecar::Init() {
+  SetMinLogLevel(config_.log_level);
+  scheduler_thread_ = std::make_unique<SchedulerThread>(&scheduler_, clock_);
+  StatsConfig stats_config = config_.stats;
+  stats_config.max_levels = config_.max_levels;
+  absl::StatusOr<Stats> stats = Stats::Create(stats_config, &origin_, &scheduler_, clock_);
+  if (!stats.ok()) return stats.status();
+  stats_ = *stats;
+  SessionRegistryOptions options;
+  options.grace = config_.grace;
+  options.max_sessions = config_.max_sessions;
+  options.limits.max_handles = config_.max_handles;
+  options.limits.max_batch_entries = config_.max_batch_entries;
+  registry_ = SessionRegistry::Create(stats_, &scheduler_, clock_, options);
+  RestoreCheckpoint();
+
+  service_ = std::make_unique<StatsService>(stats_, registry_, &origin_, [this] { return Info(); });
+  if (absl::Status s = StartGrpc(); !s.ok()) return s;
+
+  if (!config_.admin_listen.empty()) {
+    AdminHttpServer::Handlers handlers;
+    handlers.health = [this] { return Health(); };
+    handlers.metrics = [this] { return MetricsText(); };
+    absl::StatusOr<std::unique_ptr<AdminHttpServer>> admin = AdminHttpServer::Start(config_.admin_listen, handlers);
+    if (!admin.ok()) {
+      server_->Shutdown(std::chrono::system_clock::now());
+      return absl::Status(admin.status().code(), absl::StrCat("--admin-listen: ", admin.status().message()));
+    }
+    admin_ = *std::move(admin);
+  }
+  if (!checkpoint_path_.empty()) checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  return absl::OkStatus();
+}
+
+void Sidecar::RestoreCheckpoint() {
+  if (checkpoint_path_.empty()) return;
+  absl::StatusOr<pb::Checkpoint> checkpoint = ReadCheckpointFile(checkpoint_path_, clock_->UnixMillis());
+  if (!checkpoint.ok()) {
+    if (absl::IsNotFound(checkpoint.status())) {
+      MOQSTATS_LOG(INFO) << "no checkpoint at " << checkpoint_path_ << "; starting empty";
+    } else {
+      MOQSTATS_LOG(ERROR) << "cannot restore the checkpoint: " << checkpoint.status().message()
+                          << "; starting empty";
+    }
+    return;
+  }
+  absl::Status restored = registry_->Restore(*checkpoint);
+  if (!restored.ok()) {
+    MOQSTATS_LOG(ERROR) << "checkpoint " << checkpoint_path_ << " restored in part: " << restored.message();
+  }
+  MOQSTATS_LOG(INFO) << "restored checkpoint " << checkpoint_path_ << " taken at unix ms "
+                     << checkpoint->taken_unix_ms() << ": " << checkpoint->levels_size() << " levels, "
+                     << checkpoint->sessions_size() << " sessions (each resumable for "
+                     << absl::FormatDuration(config_.grace) << ")";
+}
+
+absl::Status Sidecar::StartGrpc() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::channelz::experimental::InitChannelzService();
+
+  grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  std::vector<std::unique_ptr<int>> ports;
+  std::vector<std::string> addresses;
+  for (const std::string& listen : config_.listen) {
+    if (absl::StartsWith(listen, "unix:")) {
+      std::string path = Absolute(listen.substr(5));
+      if (absl::Status s = RemoveStaleSocket(path); !s.ok()) return s;
+      builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
+      unix_sockets_.push_back(path);
+      addresses.push_back("unix:" + path);
+      ports.push_back(nullptr);
+    } else {
+      ports.push_back(std::make_unique<int>(0));
+      builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), ports.back().get());
+      addresses.push_back(listen);
+    }
+  }
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", absl::StrJoin(config_.listen, ", "),
+                                               " (address in use or not allowed?)"));
+  }
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    if (ports[i] == nullptr) {
+      listening_.push_back(addresses[i]);
+      continue;
+    }
+    if (*ports[i] == 0) {
+      server_->Shutdown(std::chrono::system_clock::now());
+      return absl::UnavailableError(absl::StrCat("--listen ", addresses[i], ": cannot bind"));
+    }
+    std::string host = addresses[i].substr(0, addresses[i].rfind(':'));
+    listening_.push_back(absl::StrCat(host, ":", *ports[i]));
+  }
+  for (const std::string& path : unix_sockets_) {
+    if (chmod(path.c_str(), 0660) != 0) {
+      MOQSTATS_LOG(WARNING) << "cannot set mode 0660 on " << path << ": " << std::strerror(errno);
+    }
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+  return absl::OkStatus();
+}
+
+std::string Sidecar::Health() const {
+  absl::MutexLock lock(&mu_);
+  return shutting_down_ ? "shutting down" : "";
+}
+
+void Sidecar::CheckpointLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutting_down_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), config_.checkpoint_interval)) return;
+    }
+    // Errors are logged and counted inside.
+    WriteCheckpoint().IgnoreError();
+  }
+}
+
+absl::Status Sidecar::WriteCheckpoint() {
+  if (checkpoint_path_.empty()) return absl::OkStatus();
+  absl::MutexLock writer(&checkpoint_mu_);
+  pb::Checkpoint checkpoint = registry_->Capture(clock_->UnixMillis());
+  absl::Status status = WriteCheckpointFile(checkpoint_path_, checkpoint);
+  absl::MutexLock lock(&mu_);
+  if (status.ok()) {
+    last_checkpoint_ = clock_->Now();
+    ++checkpoints_written_;
+    if (checkpoint_failing_) MOQSTATS_LOG(INFO) << "checkpoints are written again to " << checkpoint_path_;
+    checkpoint_failing_ = false;
+  } else {
+    ++checkpoint_failures_;
+    // Logged when it starts failing, not every interval.
+    if (!checkpoint_failing_) MOQSTATS_LOG(ERROR) << "cannot write the checkpoint: " << status.message();
+    checkpoint_failing_ = true;
+  }
+  return status;
+}
+
+MetricInputs Sidecar::CurrentMetricInputs() const {
+  MetricInputs in;
+  in.stats = &stats_;
+  in.sessions = registry_->counts();
+  in.session_streams = service_->session_streams();
+  in.watch_streams = service_->watch_streams();
+  in.uptime = clock_->Now() - started_;
+  in.checkpoints_enabled = !checkpoint_path_.empty();
+  absl::MutexLock lock(&mu_);
+  if (last_checkpoint_ != absl::InfinitePast()) in.checkpoint_age = clock_->Now() - last_checkpoint_;
+  in.checkpoints_written = checkpoints_written_;
+  in.checkpoint_failures = checkpoint_failures_;
+  return in;
+}
+
+std::string Sidecar::MetricsText() const { return RenderPrometheus(CollectSidecarMetrics(CurrentMetricInputs())); }
+
+pb::GetInfoResponse Sidecar::Info() const {
+  pb::GetInfoResponse info;
+  info.set_version(MOQSTATS_VERSION);
+  for (const auto& [name, value] : DescribeSidecarConfig(config_)) (*info.mutable_config())[name] = value;
+  info.set_uptime_seconds(absl::ToDoubleSeconds(clock_->Now() - started_));
+  for (const auto& [name, value] : MetricsByName(CollectSidecarMetrics(CurrentMetricInputs()))) {
+    (*info.mutable_counters())[name] = value;
+  }
+  return info;
+}
+
+void Sidecar::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return;
+    shutting_down_ = true;
+  }
+  MOQSTATS_LOG(INFO) << "shutting down";
+  if (server_) {
+    grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+    health->SetServingStatus(kServiceName, false);
+    health->SetServingStatus(false);
+  }
+  // No batch is applied from here on; those in flight finish first.
+  if (registry_) registry_->Drain();
+  if (service_) {
+    service_->EndAllStreams(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the sidecar is shutting down; reconnect"));
+  }
+  size_t ticked = stats_.TickAll();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  absl::Status checkpoint = registry_ ? WriteCheckpoint() : absl::OkStatus();
+  if (!checkpoint.ok()) MOQSTATS_LOG(ERROR) << "final checkpoint failed: " << checkpoint.message();
+  if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_timeout));
+  admin_.reset();
+  scheduler_thread_.reset();
+  scheduler_.Shutdown();
+  for (const std::string& path : unix_sockets_) unlink(path.c_str());
+  MOQSTATS_LOG(INFO) << "shut down: final tick on " << ticked << " publishers"
+                     << (checkpoint_path_.empty() ? "" : absl::StrCat(", checkpoint ", checkpoint_path_));
+  absl::MutexLock lock(&mu_);
+  shut_down_ = true;
+}
+
+Sidecar::~Sidecar() { Shutdown(); }
+
+}  // namespace moqstats

@@ -1,0 +1,102 @@
+#ifndef MOQSTATS_SERVER_SIDECAR_H_
+#define MOQSTATS_SERVER_SIDECAR_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/scheduler.h"
+#include "moq/stats/v1/stats.pb.h"
+#include "origin_bridge/origin.h"
+#include "server/admin_http_server.h"
+#include "server/session_registry.h"
+#include "server/sidecar_config.h"
+#include "server/sidecar_metrics.h"
+#include "server/stats.h"
+#include "server/stats_service.h"
+
+namespace moqstats {
+
+// The moq-stats-sidecar daemon's parts, wired together and running: the
+// aggregator with its publishers and the in-memory origin, the session
+// registry, the gRPC server (StatsService, health, reflection, channelz),
+// the HTTP admin listener and the checkpointer.
+//
+// Start restores the last checkpoint (a corrupt one is moved aside and the
+// sidecar starts empty). Shutdown is graceful: health goes NOT_SERVING, new
+// sessions and batches are refused, every stream is ended so relays
+// reconnect to the successor, publishers tick a last time, a final
+// checkpoint is written, and the gRPC server shuts down within the timeout.
+//
+// Safe for concurrent access from multiple threads.
+class Sidecar {
+ public:
+  static absl::StatusOr<std::unique_ptr<Sidecar>> Start(const SidecarConfig& config);
+  ~Sidecar();  // Shutdown() if not done yet
+  Sidecar(const Sidecar&) = delete;
+  Sidecar& operator=(const Sidecar&) = delete;
+
+  void Shutdown();
+
+  // Where the gRPC server listens ("unix:/abs/path", "127.0.0.1:50051"; a
+  // port 0 in the config shows the port chosen) and the admin port (0: off).
+  const std::vector<std::string>& listening() const { return listening_; }
+  int admin_port() const { return admin_ ? admin_->port() : 0; }
+
+  // The /metrics body and the GetInfo answer.
+  std::string MetricsText() const;
+  moq::stats::v1::GetInfoResponse Info() const;
+
+  Stats& stats() { return stats_; }
+  Origin& origin() { return origin_; }
+
+  // Captures and writes a checkpoint now (no-op without a checkpoint path).
+  absl::Status WriteCheckpoint();
+
+ private:
+  explicit Sidecar(const SidecarConfig& config);
+  absl::Status Init();
+  void RestoreCheckpoint();
+  absl::Status StartGrpc();
+  void CheckpointLoop();
+  std::string Health() const;
+  MetricInputs CurrentMetricInputs() const;
+
+  // Constant after Init.
+  const SidecarConfig config_;
+  const std::string checkpoint_path_;  // absolute; empty: off
+  const absl::Time started_;
+  const Clock* const clock_;
+  Origin origin_;
+  Scheduler scheduler_;
+  std::unique_ptr<SchedulerThread> scheduler_thread_;
+  Stats stats_;
+  std::shared_ptr<SessionRegistry> registry_;
+  std::unique_ptr<StatsService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::string> listening_;
+  std::vector<std::string> unix_sockets_;  // files to remove at shutdown
+  std::unique_ptr<AdminHttpServer> admin_;
+  std::thread checkpointer_;
+
+  mutable absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_checkpoint_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t checkpoints_written_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t checkpoint_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  bool checkpoint_failing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one writer at a time
+};
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_SIDECAR_H_
