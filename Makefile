@@ -18,16 +18,20 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The daemon on its embedded defaults, in $(BUILD_DIR)/run (its socket and
+# checkpoint go there); Ctrl-C stops it gracefully.
 run: build
-	./$(BUILD_DIR)/server/moq-stats-demo
+	@mkdir -p $(BUILD_DIR)/run
+	cd $(BUILD_DIR)/run && exec ../server/moq-stats-sidecar
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: deps
 	@cmake -S . -B $(BUILD_DIR)-release -DCMAKE_BUILD_TYPE=Release -DMOQSTATS_BUILD_TESTS=OFF >/dev/null
-	@cmake --build $(BUILD_DIR)-release -j $(JOBS) --target core_bench
+	@cmake --build $(BUILD_DIR)-release -j $(JOBS) --target core_bench ingest_bench moq-stats-sidecar
 	./$(BUILD_DIR)-release/bench/core_bench
+	./$(BUILD_DIR)-release/bench/ingest_bench
 
 clean:
 	rm -rf $(BUILD_DIR) $(BUILD_DIR)-release
