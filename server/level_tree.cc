@@ -1,5 +1,6 @@
 #include "server/level_tree.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,25 +28,31 @@ std::vector<std::shared_ptr<Level>> LevelTree::Acquire(const std::vector<Path>& 
 absl::StatusOr<std::vector<std::shared_ptr<Level>>> LevelTree::TryAcquire(const std::vector<Path>& keys,
                                                                          uint64_t max_levels) {
   absl::MutexLock lock(&mu_);
-  if (absl::Status room = CheckRoomLocked(keys, max_levels); !room.ok()) return room;
+  if (absl::StatusOr<uint64_t> room = RoomLocked(keys, max_levels); !room.ok()) return room.status();
   return AcquireLocked(keys);
 }
 
-absl::Status LevelTree::CheckRoom(const std::vector<Path>& keys, uint64_t max_levels) const {
+absl::StatusOr<uint64_t> LevelTree::Reserve(const std::vector<Path>& keys, uint64_t max_levels) {
   absl::MutexLock lock(&mu_);
-  return CheckRoomLocked(keys, max_levels);
+  absl::StatusOr<uint64_t> missing = RoomLocked(keys, max_levels);
+  if (missing.ok()) reserved_ += *missing;
+  return missing;
 }
 
-absl::Status LevelTree::CheckRoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const {
-  if (max_levels == 0) return absl::OkStatus();
+void LevelTree::Unreserve(uint64_t count) {
+  absl::MutexLock lock(&mu_);
+  reserved_ -= std::min(reserved_, count);
+}
+
+absl::StatusOr<uint64_t> LevelTree::RoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const {
   uint64_t missing = 0;
   for (const Path& key : keys) missing += levels_.count(key) == 0 ? 1 : 0;
-  if (missing != 0 && levels_.size() + missing > max_levels) {
-    return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", levels_.size(),
-                                                     " levels; the limit max_levels=", max_levels,
-                                                     " leaves no room for ", missing, " more"));
+  if (max_levels != 0 && missing != 0 && levels_.size() + reserved_ + missing > max_levels) {
+    return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", levels_.size(), " levels (",
+                                                     reserved_, " more promised); the limit max_levels=",
+                                                     max_levels, " leaves no room for ", missing, " more"));
   }
-  return absl::OkStatus();
+  return missing;
 }
 
 std::vector<std::shared_ptr<Level>> LevelTree::AcquireLocked(const std::vector<Path>& keys) {

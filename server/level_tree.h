@@ -49,10 +49,13 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   // would create take the tree over `max_levels` (0: no limit).
   absl::StatusOr<std::vector<std::shared_ptr<Level>>> TryAcquire(const std::vector<Path>& keys, uint64_t max_levels);
 
-  // OK when creating the levels of `keys` (distinct) that are missing would
-  // keep the tree within `max_levels` (0: no limit); RESOURCE_EXHAUSTED
-  // naming the limit otherwise. Creates nothing.
-  absl::Status CheckRoom(const std::vector<Path>& keys, uint64_t max_levels) const;
+  // Reserves room for the levels of `keys` (distinct) that are missing, so
+  // that they can be created later within `max_levels` (0: no limit) whatever
+  // else is created meanwhile; RESOURCE_EXHAUSTED naming the limit when they
+  // do not fit. Creates nothing. Returns how many were reserved, to give back
+  // with Unreserve once they are created (or not needed).
+  absl::StatusOr<uint64_t> Reserve(const std::vector<Path>& keys, uint64_t max_levels);
+  void Unreserve(uint64_t count);
 
   // Gives back one handle on each of `levels` (as returned by Acquire).
   void Release(const std::vector<std::shared_ptr<Level>>& levels);
@@ -87,7 +90,9 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
 
   LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler, const Clock* clock);
 
-  absl::Status CheckRoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const
+  // How many of `keys` are missing, or RESOURCE_EXHAUSTED when creating
+  // them would go over `max_levels` counting the reserved room.
+  absl::StatusOr<uint64_t> RoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::vector<std::shared_ptr<Level>> AcquireLocked(const std::vector<Path>& keys)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -107,6 +112,7 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   std::deque<Idle> idle_ ABSL_GUARDED_BY(mu_);  // in `since` order
   bool sweep_scheduled_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t freed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;  // room promised by Reserve
 };
 
 }  // namespace moqstats

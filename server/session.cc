@@ -1,5 +1,6 @@
 #include "server/session.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -75,6 +76,8 @@ struct Session::Plan {
   std::vector<Role> roles;
   // With resync: the guards open per (handle, role) after it.
   absl::flat_hash_map<uint64_t, OpenGuards> resync;
+  // Room for the new handles' levels, held until they are created.
+  Stats::LevelReservation room;
 };
 
 Session::Session(std::string id, std::string relay, Stats stats, SessionLimits limits)
@@ -100,11 +103,16 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
   }
   const uint64_t entries = uint64_t(batch.defines_size()) + batch.deltas_size() + batch.releases_size() +
                            batch.open_size();
-  if (entries > limits_.max_batch_entries) {
+  // A resync states every live handle at once, so it may be as large as the
+  // session's handles need: a define, two open entries and two deltas each.
+  const uint64_t max_entries =
+      batch.resync() ? std::max<uint64_t>(limits_.max_batch_entries, uint64_t{limits_.max_handles} * 5)
+                     : limits_.max_batch_entries;
+  if (entries > max_entries) {
     return Reject(reason, RejectReason::kBatchSize,
-                  absl::ResourceExhaustedError(absl::StrCat("batch ", batch.sequence(), " has ", entries,
-                                                            " entries; the limit max_batch_entries is ",
-                                                            limits_.max_batch_entries)));
+                  absl::ResourceExhaustedError(absl::StrCat(
+                      "batch ", batch.sequence(), " has ", entries, " entries; the limit is ", max_entries,
+                      batch.resync() ? " for a resync (5 per handle, max_handles)" : " (max_batch_entries)")));
   }
 
   // Defines.
@@ -152,19 +160,22 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
     std::vector<Path> paths;
     paths.reserve(plan->defined.size());
     for (const auto& [id, handle] : plan->defined) paths.push_back(handle.path);
-    if (absl::Status room = stats_.CheckLevelRoom(paths); !room.ok()) {
+    absl::StatusOr<Stats::LevelReservation> room = stats_.ReserveLevels(paths);
+    if (!room.ok()) {
       // Name the first define that does not fit.
       std::vector<Path> so_far;
       for (int i = 0; i < batch.defines_size(); ++i) {
         so_far.push_back(Path(batch.defines(i).path()));
-        absl::Status fits = stats_.CheckLevelRoom(so_far);
+        absl::StatusOr<Stats::LevelReservation> fits = stats_.ReserveLevels(so_far);
         if (fits.ok()) continue;
         return Reject(reason, RejectReason::kLevelLimit,
                       absl::ResourceExhaustedError(absl::StrCat("defines[", i, "] (handle ",
-                                                                batch.defines(i).handle(), "): ", fits.message())));
+                                                                batch.defines(i).handle(), "): ",
+                                                                fits.status().message())));
       }
-      return Reject(reason, RejectReason::kLevelLimit, room);
+      return Reject(reason, RejectReason::kLevelLimit, room.status());
     }
+    plan->room = *std::move(room);
   }
 
   // What is open per (handle, role) as the batch goes: after resync, then

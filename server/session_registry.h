@@ -107,6 +107,8 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   // is kept of that session).
   absl::Status Restore(const moq::stats::v1::Checkpoint& checkpoint);
 
+  const SessionLimits& limits() const { return options_.limits; }
+
   // Self-counters.
   struct Counts {
     uint64_t known = 0;     // sessions known now

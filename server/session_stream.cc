@@ -80,6 +80,8 @@ void SessionStream::Process() {
     }
     welcome_.set_resumed(attached->resumed);
     welcome_.set_applied_sequence(attached->applied_sequence);
+    welcome_.mutable_limits()->set_max_handles(registry_->limits().max_handles);
+    welcome_.mutable_limits()->set_max_batch_entries(registry_->limits().max_batch_entries);
     welcome_pending_ = true;
     WriteLocked();
     StartRead(&request_);

@@ -160,14 +160,30 @@ size_t Stats::TickAll() const {
   return ticked;
 }
 
-absl::Status Stats::CheckLevelRoom(const std::vector<Path>& paths) const {
-  if (!core_ || core_->max_levels == 0) return absl::OkStatus();
+absl::StatusOr<Stats::LevelReservation> Stats::ReserveLevels(const std::vector<Path>& paths) const {
+  if (!core_ || core_->max_levels == 0) return LevelReservation();
   absl::flat_hash_set<Path> keys;
   for (const Path& path : paths) {
     if (path.has_prefix(core_->prefix)) continue;
     for (Path& key : LevelKeys(path, core_->levels)) keys.insert(std::move(key));
   }
-  return core_->tree->CheckRoom(std::vector<Path>(keys.begin(), keys.end()), core_->max_levels);
+  absl::StatusOr<uint64_t> reserved =
+      core_->tree->Reserve(std::vector<Path>(keys.begin(), keys.end()), core_->max_levels);
+  if (!reserved.ok()) return reserved.status();
+  return LevelReservation(core_, *reserved);
+}
+
+Stats::LevelReservation& Stats::LevelReservation::operator=(LevelReservation&& other) noexcept {
+  if (this != &other) {
+    if (core_ && count_) core_->tree->Unreserve(count_);
+    core_ = std::move(other.core_);
+    count_ = std::exchange(other.count_, 0);
+  }
+  return *this;
+}
+
+Stats::LevelReservation::~LevelReservation() {
+  if (core_ && count_) core_->tree->Unreserve(count_);
 }
 
 void Stats::RestoreLevel(const Path& key, const std::array<Snapshot, kTierRoleCount>& counts) const {

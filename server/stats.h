@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -116,11 +117,13 @@ class Stats {
   // written (a final tick before shutdown). Returns how many ticked.
   size_t TickAll() const;
 
-  // OK when the levels that broadcast() would create for `paths` (valid
-  // paths, already normalised) fit within max_levels; RESOURCE_EXHAUSTED
-  // naming the limit otherwise. Creates nothing, so a caller can check a
-  // whole batch before applying any of it.
-  absl::Status CheckLevelRoom(const std::vector<Path>& paths) const;
+  // Room for the levels broadcast() would create for `paths` (valid paths),
+  // held until the reservation is destroyed: levels created meanwhile by
+  // anyone else cannot take it. RESOURCE_EXHAUSTED naming max_levels when
+  // they do not fit. Creates nothing, so a caller can check a whole batch
+  // before applying any of it.
+  class LevelReservation;
+  absl::StatusOr<LevelReservation> ReserveLevels(const std::vector<Path>& paths) const;
 
   // Adds `counts` (indexed by TierRoleIndex) to the level at `key`, creating
   // it if missing, and starts its publisher if a subscription is open. For
@@ -132,6 +135,26 @@ class Stats {
   explicit Stats(std::shared_ptr<stats_internal::StatsCore> core) : core_(std::move(core)) {}
 
   std::shared_ptr<stats_internal::StatsCore> core_;
+};
+
+// Room promised by Stats::ReserveLevels; gives it back when destroyed.
+// Move-only.
+class Stats::LevelReservation {
+ public:
+  LevelReservation() = default;
+  LevelReservation(LevelReservation&& other) noexcept
+      : core_(std::move(other.core_)), count_(std::exchange(other.count_, 0)) {}
+  LevelReservation& operator=(LevelReservation&& other) noexcept;
+  LevelReservation(const LevelReservation&) = delete;
+  LevelReservation& operator=(const LevelReservation&) = delete;
+  ~LevelReservation();
+
+ private:
+  friend class Stats;
+  LevelReservation(std::shared_ptr<stats_internal::StatsCore> core, uint64_t count)
+      : core_(std::move(core)), count_(count) {}
+  std::shared_ptr<stats_internal::StatsCore> core_;
+  uint64_t count_ = 0;
 };
 
 template <Role R>

@@ -8,6 +8,7 @@
 
 #include "server/session_registry.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -527,6 +528,72 @@ TEST(SessionRegistryLevelLimitTest, CountsTheLevelLimitRefusal) {
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("max_levels"));
   EXPECT_EQ(Rejected(*registry, RejectReason::kLevelLimit), 1u);
+}
+
+// Sessions apply their batches in parallel, so the level limit must hold
+// for defines of different sessions that race each other: each round, two
+// relays define new paths (one per batch, each batch long enough to widen
+// any gap between the check of the limit and the creation of the levels)
+// until the limit refuses them; the aggregator must never hold more than
+// max_levels levels.
+//
+// Regression: batches of two sessions validate and commit in parallel, so
+// checking the room in Validate and creating the levels in Commit let both
+// take the last level of room. Validate now reserves the room
+// (Stats::ReserveLevels) until Commit has created the levels.
+TEST(SessionRegistryLevelLimitTest, TheLevelLimitHoldsForConcurrentSessions) {
+  constexpr uint64_t kMaxLevels = 6;  // the root and five paths
+  constexpr int kRounds = 100;
+  constexpr int kDeltasPerBatch = 2000;
+  Origin origin;
+  testing::SimulatedTime time;
+  StatsConfig config;
+  config.levels = 1;
+  config.max_levels = kMaxLevels;
+  config.retention = absl::Seconds(1);
+  auto stats = Stats::Create(config, &origin, &time.scheduler(), &time.clock());
+  ASSERT_TRUE(stats.ok());
+  auto registry = SessionRegistry::Create(*stats, &time.scheduler(), &time.clock(), DefaultOptions());
+  auto s1 = registry->Attach("s1", "r", nullptr);
+  auto s2 = registry->Attach("s2", "r", nullptr);
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  std::array<uint64_t, 2> sequence = {0, 0};
+  uint64_t most = 0;
+  int rounds_over = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::atomic<int> ready{0};  // seq_cst: a start line, so that the relays race
+    auto relay = [&](int r, const Attachment& attachment) {
+      ready.fetch_add(1);
+      while (ready.load() < 2) std::this_thread::yield();
+      std::vector<uint32_t> defined;
+      for (uint32_t handle = 1; handle <= kMaxLevels; ++handle) {
+        BatchBuilder batch(++sequence[r]);
+        batch.Define(handle, "r" + std::to_string(r) + "-" + std::to_string(round) + "-" + std::to_string(handle));
+        for (int i = 0; i < kDeltasPerBatch; ++i) batch.Add(DeltaFor(handle, kPubRole).bytes(1));
+        absl::Status s = registry->Apply(attachment, batch);
+        if (!s.ok()) {
+          EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+          break;
+        }
+        defined.push_back(handle);
+      }
+      BatchBuilder release(++sequence[r]);
+      for (uint32_t handle : defined) release.Release(handle);
+      EXPECT_TRUE(registry->Apply(attachment, release).ok());
+    };
+    std::thread t1(relay, 0, s1->attachment);
+    std::thread t2(relay, 1, s2->attachment);
+    t1.join();
+    t2.join();
+    most = std::max<uint64_t>(most, stats->level_count());
+    if (stats->level_count() > kMaxLevels) ++rounds_over;
+    // Retention frees the idle levels for the next round.
+    time.Advance(absl::Seconds(2));
+    ASSERT_EQ(stats->level_count(), 0u) << "round " << round;
+  }
+  EXPECT_EQ(rounds_over, 0) << "rounds of " << kRounds << " that ended with more than max_levels=" << kMaxLevels
+                            << " levels; the most held: " << most;
+  EXPECT_GE(most, kMaxLevels) << "the relays never reached the limit";
 }
 
 // ---------------------------------------------------------------------------

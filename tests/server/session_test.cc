@@ -344,6 +344,33 @@ TEST_F(SessionTest, OpeningSubscriptionsStartsTheLevelPublishers) {
   EXPECT_EQ(f_.stats().running_publishers(), 0);
 }
 
+TEST_F(SessionTest, ChurnOfHandlesKeepsEveryDeltaOnItsHandle) {
+  // Many defines and releases leave the handle table with erased slots; the
+  // deltas of a batch that also defines new handles must still land on the
+  // handles they name.
+  ApplyOk(BatchBuilder(1).Define(1, "keep").Add(DeltaFor(1, kPubRole).subscriptions_opened(1)));
+  constexpr uint32_t kRounds = 300;
+  constexpr uint32_t kPerRound = 8;
+  uint64_t sequence = 2;
+  for (uint32_t round = 0; round < kRounds; ++round) {
+    BatchBuilder batch(sequence++);
+    const uint32_t base = 1000 + round * kPerRound;
+    for (uint32_t k = 0; k < kPerRound; ++k) batch.Define(base + k, absl::StrCat("churn/", k));
+    batch.Add(DeltaFor(1, kPubRole).bytes(1));
+    for (uint32_t k = 0; k < kPerRound; ++k) batch.Add(DeltaFor(base + k, kSubRole).bytes(1).frames(1));
+    if (round > 0) {
+      for (uint32_t k = 0; k < kPerRound; ++k) batch.Release(base - kPerRound + k);
+    }
+    ApplyOk(batch);
+    ASSERT_EQ(session_.handle_count(), 1 + kPerRound) << "round " << round;
+  }
+  EXPECT_EQ(Read("keep", kExt, kPub), Snap(0, 0, 1, 0, kRounds));
+  EXPECT_EQ(Read("churn", kExt, kSub), Snap(0, 0, 0, 0, kRounds * kPerRound, kRounds * kPerRound));
+  for (uint32_t k = 0; k < kPerRound; ++k) {
+    EXPECT_EQ(Read(absl::StrCat("churn/", k), kExt, kSub).bytes, kRounds) << k;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Refused batches: every case of stats.proto's Batch comment.
 
@@ -469,11 +496,7 @@ TEST_F(SessionRefusalTest, DuplicateRelease) {
 }
 
 TEST_F(SessionRefusalTest, OpenEntriesWithoutResync) {
-  // Exposes bug: server/session.cc Session::Validate refuses open entries in
-  // a batch without resync with the message "open entries are only allowed
-  // in a batch with resync set", which names neither the entry ("open[0]")
-  // nor its handle, against stats.proto's "a message naming the offending
-  // entry". Code and reason are right; the message check fails.
+  // The message names the entry and its handle, as for every other refusal.
   ExpectRefused(BatchBuilder(2).Open(1, kPubRole, 1, 2), absl::StatusCode::kInvalidArgument, RejectReason::kInvalidEnum,
                 {"open[0]", "handle 1", "resync"});
 }
@@ -524,17 +547,9 @@ TEST_F(SessionRefusalTest, ALaterBadEntryAppliesNothingOfTheEarlierOnes) {
 }
 
 TEST_F(SessionRefusalTest, ARefusedDefineLeavesNoLevelBehind) {
-  // Exposes bug: server/session.cc Session::Validate calls
-  // StatsHandle::TryBroadcast for every new define, which creates the path's
-  // levels in the LevelTree before the rest of the batch is checked. When a
-  // later entry is refused, the levels stay (empty, idle until retention
-  // frees them, 60 s by default): Stats::level("n/m") and ListLevels show a
-  // level the refused batch made, level_count() grows, and they count
-  // against StatsConfig::max_levels (see
-  // SessionLimitsTest.ARefusedBatchDoesNotTakeLevelsFromTheNext). Expected:
-  // nothing of a refused batch is applied, so level_count() is unchanged
-  // and no level "n/m" exists; actual: level_count() goes from 5 to 7 and
-  // level "n/m" exists.
+  // Nothing of a refused batch is applied, not even the levels of its new
+  // defines: they would show in GetLevel and ListLevels, and count against
+  // max_levels until retention freed them.
   const size_t levels_before = f_.stats().level_count();
   ASSERT_EQ(ApplyTo(session_, BatchBuilder(2)
                                   .Define(4, "n/m")
@@ -547,39 +562,10 @@ TEST_F(SessionRefusalTest, ARefusedDefineLeavesNoLevelBehind) {
   EXPECT_FALSE(f_.stats().level(Path("n"))) << "the refused batch left level \"n\" behind";
 }
 
-TEST_F(SessionTest, ChurnOfHandlesKeepsEveryDeltaOnItsHandle) {
-  // Many defines and releases leave the handle table with erased slots; the
-  // deltas of a batch that also defines new handles must still land on the
-  // handles they name.
-  ApplyOk(BatchBuilder(1).Define(1, "keep").Add(DeltaFor(1, kPubRole).subscriptions_opened(1)));
-  constexpr uint32_t kRounds = 300;
-  constexpr uint32_t kPerRound = 8;
-  uint64_t sequence = 2;
-  for (uint32_t round = 0; round < kRounds; ++round) {
-    BatchBuilder batch(sequence++);
-    const uint32_t base = 1000 + round * kPerRound;
-    for (uint32_t k = 0; k < kPerRound; ++k) batch.Define(base + k, absl::StrCat("churn/", k));
-    batch.Add(DeltaFor(1, kPubRole).bytes(1));
-    for (uint32_t k = 0; k < kPerRound; ++k) batch.Add(DeltaFor(base + k, kSubRole).bytes(1).frames(1));
-    if (round > 0) {
-      for (uint32_t k = 0; k < kPerRound; ++k) batch.Release(base - kPerRound + k);
-    }
-    ApplyOk(batch);
-    ASSERT_EQ(session_.handle_count(), 1 + kPerRound) << "round " << round;
-  }
-  EXPECT_EQ(Read("keep", kExt, kPub), Snap(0, 0, 1, 0, kRounds));
-  EXPECT_EQ(Read("churn", kExt, kSub), Snap(0, 0, 0, 0, kRounds * kPerRound, kRounds * kPerRound));
-  for (uint32_t k = 0; k < kPerRound; ++k) {
-    EXPECT_EQ(Read(absl::StrCat("churn/", k), kExt, kSub).bytes, kRounds) << k;
-  }
-}
-
 TEST(SessionLimitsTest, ARefusedBatchDoesNotTakeLevelsFromTheNext) {
-  // Exposes bug: see SessionRefusalTest.ARefusedDefineLeavesNoLevelBehind.
   // With max_levels = 3, session A's batch defining "a/b" is refused for a
-  // later entry, yet its three levels stay in the tree, so session B's valid
-  // define of "c" is refused with RESOURCE_EXHAUSTED (max_levels) until
-  // retention frees them. Expected: B's batch is accepted.
+  // later entry; its levels must not stay behind and take the room session
+  // B's define of "c" needs.
   Origin origin;
   SimulatedTime time;
   StatsConfig config;
@@ -620,17 +606,33 @@ TEST(SessionLimitsTest, BatchOverMaxBatchEntries) {
                            .Add(DeltaFor(3, kPubRole).bytes(1)),
                        absl::StatusCode::kResourceExhausted, RejectReason::kBatchSize,
                        {"5 entries", "max_batch_entries", "4"});
-  ExpectSessionRefused(session, f.stats(),
-                       BatchBuilder(3)
-                           .Resync()
-                           .Open(1, kPubRole, 0, 1)
-                           .Open(2, kPubRole, 0, 0)
-                           .Open(1, kSubRole, 0, 0)
-                           .Add(DeltaFor(1, kPubRole).bytes(1))
-                           .Release(2),
-                       absl::StatusCode::kResourceExhausted, RejectReason::kBatchSize, {"max_batch_entries"});
   EXPECT_TRUE(
-      ApplyTo(session, BatchBuilder(4).Release(2).Add(DeltaFor(1, kPubRole).subscriptions_closed(1)).Release(1)).ok());
+      ApplyTo(session, BatchBuilder(3).Release(2).Add(DeltaFor(1, kPubRole).subscriptions_closed(1)).Release(1)).ok());
+}
+
+TEST(SessionLimitsTest, AResyncMayHoldFiveEntriesPerHandle) {
+  // A resync states every live handle at once, so it is bounded by the
+  // handles it may state (5 entries each), not by max_batch_entries.
+  StatsFixture f(2);
+  SessionLimits limits;
+  limits.max_batch_entries = 4;
+  limits.max_handles = 2;
+  Session session("s", "r", f.stats(), limits);
+  ASSERT_TRUE(ApplyTo(session, BatchBuilder(1).Define(1, "a").Define(2, "b")).ok());
+  ASSERT_TRUE(ApplyTo(session, BatchBuilder(2)
+                                   .Resync()
+                                   .Define(1, "a")
+                                   .Define(2, "b")
+                                   .Open(1, kPubRole, 0, 1)
+                                   .Open(2, kPubRole, 0, 1)
+                                   .Add(DeltaFor(1, kPubRole).bytes(1))
+                                   .Add(DeltaFor(2, kPubRole).bytes(1)))
+                  .ok());
+  BatchBuilder too_big(3);
+  too_big.Resync().Define(1, "a").Define(2, "b").Open(1, kPubRole, 0, 1).Open(2, kPubRole, 0, 1);
+  for (int i = 0; i < 7; ++i) too_big.Add(DeltaFor(1, kPubRole).bytes(1));
+  ExpectSessionRefused(session, f.stats(), too_big, absl::StatusCode::kResourceExhausted, RejectReason::kBatchSize,
+                       {"11 entries", "resync", "10"});
 }
 
 TEST(SessionLimitsTest, HandlesOverMaxHandles) {
