@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "server/listen_address.h"
 #include "server/prometheus_text.h"
 
 namespace moqstats {
@@ -51,45 +52,26 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay(100);
 
 constexpr const char* kPlainText = "text/plain; charset=utf-8";
 
-// Parses "HOST:PORT": an IPv4 address, a bracketed IPv6 address or
-// "localhost" (the IPv4 loopback), and a decimal port (0 = any free port).
+// Resolves "HOST:PORT" (see ParseHostPort): an IPv4 address, a bracketed
+// IPv6 address or "localhost" (the IPv4 loopback); other host names are not
+// looked up.
 absl::StatusOr<tcp::endpoint> ParseListenAddress(const std::string& listen) {
-  auto invalid = [&listen](const char* why) {
-    return absl::InvalidArgumentError(absl::StrCat("admin listen address \"", listen, "\": ", why));
+  auto invalid = [&listen](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("admin listen address \"", listen, "\" ", std::string(why)));
   };
-  std::string host;
-  std::string port_text;
+  absl::StatusOr<HostPort> parsed = ParseHostPort(listen);
+  if (!parsed.ok()) return invalid(std::string(parsed.status().message()));
   asio::ip::address address;
   beast::error_code ec;
-  if (!listen.empty() && listen[0] == '[') {
-    const std::size_t close = listen.find(']');
-    if (close == std::string::npos) return invalid("unterminated '['");
-    if (close + 1 >= listen.size() || listen[close + 1] != ':') return invalid("expected \":PORT\" after ']'");
-    host = listen.substr(1, close - 1);
-    port_text = listen.substr(close + 2);
-    address = asio::ip::make_address_v6(host.c_str(), ec);
-    if (ec) return invalid("not an IPv6 address between the brackets");
+  if (parsed->ipv6) {
+    address = asio::ip::make_address_v6(parsed->host.c_str(), ec);
+  } else if (parsed->host == "localhost") {
+    address = asio::ip::address_v4::loopback();
   } else {
-    const std::size_t colon = listen.rfind(':');
-    if (colon == std::string::npos) return invalid("expected HOST:PORT");
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-    if (host.find(':') != std::string::npos) return invalid("an IPv6 address must be written in brackets");
-    if (host == "localhost") {
-      address = asio::ip::address_v4::loopback();
-    } else {
-      address = asio::ip::make_address_v4(host.c_str(), ec);
-      if (ec) return invalid("expected an IPv4 address, a bracketed IPv6 address or localhost");
-    }
+    address = asio::ip::make_address_v4(parsed->host.c_str(), ec);
   }
-  if (port_text.empty() || port_text.size() > 5) return invalid("expected a port from 0 to 65535");
-  unsigned port = 0;
-  for (char c : port_text) {
-    if (c < '0' || c > '9') return invalid("expected a port from 0 to 65535");
-    port = port * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (port > 65535) return invalid("expected a port from 0 to 65535");
-  return tcp::endpoint(address, static_cast<unsigned short>(port));
+  if (ec) return invalid("needs an IP address or localhost (host names are not looked up)");
+  return tcp::endpoint(address, parsed->port);
 }
 
 // True for the errors Beast's HTTP parser reports about the bytes it was

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -46,6 +47,14 @@ int Main(int argc, char** argv) {
     return 0;
   }
   const SidecarConfig& config = parsed->config;
+  std::vector<std::string> env_names;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    env_names.push_back(entry.substr(0, entry.find('=')));
+  }
+  for (const std::string& name : UnknownSidecarEnv(env_names)) {
+    MOQSTATS_LOG(WARNING) << "ignoring " << name << ": no setting reads it (see --help for the MOQ_STATS_* names)";
+  }
   if (config.check_config) {
     for (const auto& [name, value] : DescribeSidecarConfig(config)) std::printf("%s=%s\n", name.c_str(), value.c_str());
     std::printf("configuration OK\n");

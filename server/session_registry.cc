@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "server/proto_convert.h"
 
 namespace moqstats {
 namespace pb = ::moq::stats::v1;
@@ -13,23 +14,6 @@ namespace {
 
 constexpr size_t kMaxSessionIdBytes = 128;
 constexpr uint32_t kCheckpointFormat = 1;
-
-pb::Snapshot ToProto(const Snapshot& s) {
-  pb::Snapshot out;
-  out.set_broadcasts(s.broadcasts);
-  out.set_broadcasts_closed(s.broadcasts_closed);
-  out.set_subscriptions(s.subscriptions);
-  out.set_subscriptions_closed(s.subscriptions_closed);
-  out.set_bytes(s.bytes);
-  out.set_frames(s.frames);
-  out.set_groups(s.groups);
-  return out;
-}
-
-Snapshot FromProto(const pb::Snapshot& s) {
-  return Snapshot{s.broadcasts(), s.broadcasts_closed(), s.subscriptions(), s.subscriptions_closed(),
-                  s.bytes(),      s.frames(),            s.groups()};
-}
 
 }  // namespace
 
@@ -186,10 +170,10 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
     for (const auto& level : page) {
       pb::CheckpointLevel* out = checkpoint.add_levels();
       out->set_key(level->key().str());
-      *out->mutable_external_publisher() = ToProto(level->snapshot(Tier::kExternal, Role::kPublisher));
-      *out->mutable_external_subscriber() = ToProto(level->snapshot(Tier::kExternal, Role::kSubscriber));
-      *out->mutable_internal_publisher() = ToProto(level->snapshot(Tier::kInternal, Role::kPublisher));
-      *out->mutable_internal_subscriber() = ToProto(level->snapshot(Tier::kInternal, Role::kSubscriber));
+      SnapshotToProto(level->snapshot(Tier::kExternal, Role::kPublisher), out->mutable_external_publisher());
+      SnapshotToProto(level->snapshot(Tier::kExternal, Role::kSubscriber), out->mutable_external_subscriber());
+      SnapshotToProto(level->snapshot(Tier::kInternal, Role::kPublisher), out->mutable_internal_publisher());
+      SnapshotToProto(level->snapshot(Tier::kInternal, Role::kSubscriber), out->mutable_internal_subscriber());
     }
     after = page.back()->key().str();
   }
@@ -214,8 +198,8 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
       continue;
     }
     stats_.RestoreLevel(Path(level.key()),
-                        {FromProto(level.external_publisher()), FromProto(level.external_subscriber()),
-                         FromProto(level.internal_publisher()), FromProto(level.internal_subscriber())});
+                        {SnapshotFromProto(level.external_publisher()), SnapshotFromProto(level.external_subscriber()),
+                         SnapshotFromProto(level.internal_publisher()), SnapshotFromProto(level.internal_subscriber())});
   }
   absl::MutexLock lock(&mu_);
   for (const pb::CheckpointSession& saved : checkpoint.sessions()) {

@@ -1,8 +1,5 @@
 #include "server/sidecar_config.h"
 
-#include <arpa/inet.h>
-#include <sys/un.h>
-
 #include <array>
 #include <cstddef>
 #include <limits>
@@ -17,6 +14,7 @@
 #include "common/clock.h"
 #include "common/scheduler.h"
 #include "origin_bridge/origin.h"
+#include "server/listen_address.h"
 
 namespace moqstats {
 namespace {
@@ -123,87 +121,10 @@ const char* LogLevelName(LogLevel level) {
 // ---------------------------------------------------------------------------
 // Addresses.
 
-bool IsDigitsAndDots(std::string_view s) {
-  for (char c : s) {
-    if ((c < '0' || c > '9') && c != '.') return false;
-  }
-  return true;
-}
-
-// RFC 1123 labels (letters, digits, '-', not at either end of a label), plus
-// '_', which container DNS names often carry.
-bool IsHostname(std::string_view host) {
-  if (host.empty() || host.size() > 253) return false;
-  for (absl::string_view label : absl::StrSplit(absl::string_view(host.data(), host.size()), '.')) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    for (char c : label) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-      if (!ok) return false;
-    }
-  }
-  return true;
-}
-
-// OK when `address` is HOST:PORT: HOST an IPv4 address, a bracketed IPv6
-// address (with an optional %zone) or a hostname, PORT 0..65535.
-absl::Status CheckHostPort(const std::string& who, const std::string& address) {
-  auto error = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(who, ": ", Quoted(address), " ", std::string(why)));
-  };
-  std::string host;
-  std::string port;
-  if (!address.empty() && address.front() == '[') {
-    size_t close = address.find(']');
-    if (close == std::string::npos) return error("lacks the \"]\" closing its IPv6 address");
-    host = address.substr(1, close - 1);
-    std::string rest = address.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') return error("needs \":PORT\" after its \"]\"");
-    port = rest.substr(1);
-    std::string bare = host.substr(0, host.find('%'));
-    if (host.size() == bare.size() + 1) return error("has an empty IPv6 zone");
-    in6_addr addr6;
-    if (inet_pton(AF_INET6, bare.c_str(), &addr6) != 1) return error("has no valid IPv6 address in its brackets");
-  } else {
-    size_t colon = address.rfind(':');
-    if (colon == std::string::npos) return error("is neither HOST:PORT nor unix:PATH");
-    host = address.substr(0, colon);
-    port = address.substr(colon + 1);
-    if (host.empty()) return error("has no host (use 0.0.0.0 or [::] for every interface)");
-    if (host.find(':') != std::string::npos) {
-      return error("has more than one ':' (an IPv6 address goes in brackets, as \"[::1]:50051\")");
-    }
-    if (IsDigitsAndDots(host)) {
-      in_addr addr4;
-      if (inet_pton(AF_INET, host.c_str(), &addr4) != 1) return error("has a malformed IPv4 address");
-    } else if (!IsHostname(host)) {
-      return error("has a malformed host name");
-    }
-  }
-  if (port.empty()) return error("has no port");
-  uint64_t value = 0;
-  bool overflow = false;
-  if (!ParseDecimal(port, 65535, &value, &overflow)) {
-    return error(overflow ? "has a port out of range (0..65535)" : "has a port that is not a whole number");
-  }
-  return absl::OkStatus();
-}
-
-constexpr std::string_view kUnixScheme = "unix:";
-
-bool IsUnixAddress(const std::string& address) { return address.compare(0, kUnixScheme.size(), kUnixScheme) == 0; }
-
-absl::Status CheckListenAddress(const std::string& who, const std::string& address) {
-  if (address.empty()) return absl::InvalidArgumentError(absl::StrCat(who, ": empty listen address"));
-  if (!IsUnixAddress(address)) return CheckHostPort(who, address);
-  std::string path = address.substr(kUnixScheme.size());
-  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(who, ": ", Quoted(address), " has an empty path"));
-  // The path and its terminating NUL must fit in sockaddr_un.
-  constexpr size_t kMaxUnixPath = sizeof(sockaddr_un{}.sun_path) - 1;
-  if (path.size() > kMaxUnixPath) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(who, ": ", Quoted(address), " has a socket path longer than ", kMaxUnixPath, " bytes"));
-  }
-  return absl::OkStatus();
+absl::Status CheckAddress(const std::string& who, const std::string& address, bool unix_allowed) {
+  absl::Status status = unix_allowed ? CheckListenAddress(address) : ParseHostPort(address).status();
+  if (status.ok()) return status;
+  return absl::InvalidArgumentError(absl::StrCat(who, ": ", Quoted(address), " ", status.message()));
 }
 
 // ---------------------------------------------------------------------------
@@ -250,7 +171,7 @@ absl::Status ValidateWith(const SidecarConfig& config, const FlagNamer& name) {
   }
   std::set<std::string> seen;
   for (const std::string& address : config.listen) {
-    if (absl::Status s = CheckListenAddress(name("listen"), address); !s.ok()) return s;
+    if (absl::Status s = CheckAddress(name("listen"), address, true); !s.ok()) return s;
     if (!seen.insert(address).second) {
       return absl::InvalidArgumentError(absl::StrCat(name("listen"), ": ", Quoted(address), " is given twice"));
     }
@@ -260,7 +181,7 @@ absl::Status ValidateWith(const SidecarConfig& config, const FlagNamer& name) {
       return absl::InvalidArgumentError(absl::StrCat(name("admin-listen"), ": ", Quoted(config.admin_listen),
                                                      " is a unix socket; the admin listener takes HOST:PORT"));
     }
-    if (absl::Status s = CheckHostPort(name("admin-listen"), config.admin_listen); !s.ok()) return s;
+    if (absl::Status s = CheckAddress(name("admin-listen"), config.admin_listen, false); !s.ok()) return s;
   }
 
   auto check_duration = [&](const char* flag, absl::Duration d, bool positive) -> absl::Status {
@@ -553,6 +474,17 @@ absl::StatusOr<ParsedSidecarFlags> ParseSidecarFlags(const std::vector<std::stri
 
 absl::Status ValidateSidecarConfig(const SidecarConfig& config) {
   return ValidateWith(config, [](const std::string& flag) { return absl::StrCat("--", flag); });
+}
+
+std::vector<std::string> UnknownSidecarEnv(const std::vector<std::string>& names) {
+  std::vector<std::string> unknown;
+  for (const std::string& name : names) {
+    if (name.compare(0, 10, "MOQ_STATS_") != 0) continue;
+    bool known = false;
+    for (const FlagSpec& spec : kFlags) known = known || (spec.env != nullptr && name == spec.env);
+    if (!known) unknown.push_back(name);
+  }
+  return unknown;
 }
 
 std::string SidecarUsage() {

@@ -81,6 +81,10 @@ absl::StatusOr<ParsedSidecarFlags> ParseSidecarFlags(const std::vector<std::stri
 // one listener). INVALID_ARGUMENT naming the flag.
 absl::Status ValidateSidecarConfig(const SidecarConfig& config);
 
+// The MOQ_STATS_* names among `names` (environment variable names) that no
+// flag reads: most likely misspelt, so the daemon warns about them.
+std::vector<std::string> UnknownSidecarEnv(const std::vector<std::string>& names);
+
 // The --help text: every flag, its environment variable, its default and
 // what it does.
 std::string SidecarUsage();

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/proto_convert.h"
 #include "server/session_stream.h"
 #include "server/watch_stream.h"
 
@@ -12,16 +13,6 @@ namespace pb = ::moq::stats::v1;
 
 namespace {
 
-void SnapshotToProto(const Snapshot& s, pb::Snapshot* out) {
-  out->set_broadcasts(s.broadcasts);
-  out->set_broadcasts_closed(s.broadcasts_closed);
-  out->set_subscriptions(s.subscriptions);
-  out->set_subscriptions_closed(s.subscriptions_closed);
-  out->set_bytes(s.bytes);
-  out->set_frames(s.frames);
-  out->set_groups(s.groups);
-}
-
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(status);
@@ -29,16 +20,6 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc:
 }
 
 }  // namespace
-
-void LevelToProto(const Level& level, pb::Level* out) {
-  out->set_key(level.key().str());
-  out->set_advertised_path(level.advertised().str());
-  out->set_publishing(level.publisher_running());
-  SnapshotToProto(level.snapshot(Tier::kExternal, Role::kPublisher), out->mutable_external_publisher());
-  SnapshotToProto(level.snapshot(Tier::kExternal, Role::kSubscriber), out->mutable_external_subscriber());
-  SnapshotToProto(level.snapshot(Tier::kInternal, Role::kPublisher), out->mutable_internal_publisher());
-  SnapshotToProto(level.snapshot(Tier::kInternal, Role::kSubscriber), out->mutable_internal_subscriber());
-}
 
 StatsService::StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info)
     : stats_(std::move(stats)), registry_(std::move(registry)), origin_(origin), info_(std::move(info)) {}

@@ -61,9 +61,6 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
   StreamSet watches_;
 };
 
-// The wire form of a level.
-void LevelToProto(const Level& level, moq::stats::v1::Level* out);
-
 }  // namespace moqstats
 
 #endif  // MOQSTATS_SERVER_STATS_SERVICE_H_

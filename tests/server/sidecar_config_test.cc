@@ -532,3 +532,15 @@ TEST(SidecarConfigTest, UsageMentionsEveryFlagVariableAndDefault) {
 
 }  // namespace
 }  // namespace moqstats
+
+namespace moqstats {
+namespace {
+
+TEST(UnknownSidecarEnvTest, NamesOnlyMoqStatsVariablesNoFlagReads) {
+  EXPECT_THAT(UnknownSidecarEnv({"PATH", "MOQ_STATS_PREFIX", "MOQ_STATS_LEVLES", "MOQ_STATS_GRACE", "MOQ_STATSX"}),
+              ::testing::ElementsAre("MOQ_STATS_LEVLES"));
+  EXPECT_TRUE(UnknownSidecarEnv({}).empty());
+}
+
+}  // namespace
+}  // namespace moqstats
