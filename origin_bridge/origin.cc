@@ -211,19 +211,28 @@ Origin::Origin() : state_(std::make_shared<OriginState>()) {}
 
 Origin::~Origin() = default;
 
-absl::StatusOr<std::unique_ptr<BroadcastProducer>> Origin::Publish(const Path& path) {
+absl::StatusOr<std::unique_ptr<BroadcastProducer>> Origin::Publish(const Path& path,
+                                                                   const std::vector<std::string>& tracks) {
   auto broadcast = std::make_shared<BroadcastState>(path, state_);
+  auto producer = std::unique_ptr<BroadcastProducer>(new BroadcastProducer(broadcast));
+  // The tracks exist before anyone hears of the broadcast, so a consumer
+  // that subscribes on its announcement finds them.
+  for (const std::string& name : tracks) {
+    absl::StatusOr<TrackProducer*> track = producer->CreateTrack(name);
+    if (!track.ok()) return absl::InvalidArgumentError(std::string(track.status().message()));
+  }
   std::vector<std::shared_ptr<AnnouncementConsumerState>> to_notify;
   {
     absl::MutexLock lock(&state_->mu);
     auto [it, inserted] = state_->broadcasts.try_emplace(path, broadcast);
     if (!inserted) {
+      // The producer's destructor leaves the active broadcast alone.
       return absl::AlreadyExistsError(absl::StrCat("a broadcast is already active at path \"", path.str(), "\""));
     }
     to_notify = state_->Announce(Announcement{path, true});
   }
   origin_internal::NotifyAll(to_notify);
-  return std::unique_ptr<BroadcastProducer>(new BroadcastProducer(std::move(broadcast)));
+  return producer;
 }
 
 std::unique_ptr<AnnouncementConsumer> Origin::Announced(const Path& prefix) {
@@ -326,6 +335,12 @@ BroadcastProducer::~BroadcastProducer() {
 }
 
 const Path& BroadcastProducer::path() const { return state_->path; }
+
+TrackProducer* BroadcastProducer::track(std::string_view name) const {
+  absl::MutexLock lock(&state_->mu);
+  auto it = state_->tracks.find(origin_internal::AsAbsl(name));
+  return it == state_->tracks.end() ? nullptr : it->second.producer.get();
+}
 
 absl::StatusOr<TrackProducer*> BroadcastProducer::CreateTrack(std::string_view name) {
   absl::MutexLock lock(&state_->mu);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/path.h"
@@ -59,10 +60,13 @@ class Origin {
   Origin(const Origin&) = delete;
   Origin& operator=(const Origin&) = delete;
 
-  // Announces a new broadcast at `path`. ALREADY_EXISTS while another
-  // broadcast is active at that path. The broadcast stays announced until
-  // the returned producer is destroyed.
-  absl::StatusOr<std::unique_ptr<BroadcastProducer>> Publish(const Path& path);
+  // Announces a new broadcast at `path` with the tracks named in `tracks`
+  // already created, so a consumer that subscribes when it hears of the
+  // broadcast finds them. ALREADY_EXISTS while another broadcast is active
+  // at that path; INVALID_ARGUMENT for a track named twice. The broadcast
+  // stays announced until the returned producer is destroyed.
+  absl::StatusOr<std::unique_ptr<BroadcastProducer>> Publish(const Path& path,
+                                                             const std::vector<std::string>& tracks = {});
 
   // Follows announcements under `prefix` (whole segments; empty = all): first
   // one `active` announcement for each broadcast active now, then every
@@ -94,6 +98,9 @@ class BroadcastProducer {
   // Adds a track named `name`. ALREADY_EXISTS when the name is taken. The
   // returned pointer is owned by this producer and valid while it lives.
   absl::StatusOr<TrackProducer*> CreateTrack(std::string_view name);
+
+  // The track named `name`, or null.
+  TrackProducer* track(std::string_view name) const;
 
  private:
   friend class Origin;

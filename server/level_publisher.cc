@@ -113,13 +113,11 @@ void LevelPublisher::StopLocked(const std::shared_ptr<Level>& level, Context& co
 }
 
 absl::Status LevelPublisher::Announce(const Level& level, Origin& origin) {
-  absl::StatusOr<std::unique_ptr<BroadcastProducer>> broadcast = origin.Publish(level.advertised());
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kTierRoleCount; ++i) names.emplace_back(TrackName(TierAt(i), RoleAt(i)));
+  absl::StatusOr<std::unique_ptr<BroadcastProducer>> broadcast = origin.Publish(level.advertised(), names);
   if (!broadcast.ok()) return broadcast.status();
-  for (size_t i = 0; i < kTierRoleCount; ++i) {
-    absl::StatusOr<TrackProducer*> track = (*broadcast)->CreateTrack(TrackName(TierAt(i), RoleAt(i)));
-    if (!track.ok()) return track.status();
-    tracks_[i] = *track;
-  }
+  for (size_t i = 0; i < kTierRoleCount; ++i) tracks_[i] = (*broadcast)->track(names[i]);
   broadcast_ = std::move(*broadcast);
   return absl::OkStatus();
 }

@@ -137,14 +137,14 @@ std::shared_ptr<Level> LevelTree::Find(const Path& key) const {
   return it == levels_.end() ? nullptr : it->second.level;
 }
 
-std::vector<std::shared_ptr<Level>> LevelTree::List(const Path& prefix, const std::string& after,
+std::vector<std::shared_ptr<Level>> LevelTree::List(const Path& prefix, const std::optional<Path>& after,
                                                     size_t limit) const {
   std::vector<std::shared_ptr<Level>> out;
   absl::MutexLock lock(&mu_);
   // Keys under a prefix are contiguous in key order from the prefix itself,
   // except that the root prefix covers every key.
-  auto it = after.empty() ? levels_.lower_bound(prefix) : levels_.upper_bound(Path(after));
-  if (!after.empty() && Path(after) < prefix) it = levels_.lower_bound(prefix);
+  auto it = levels_.lower_bound(prefix);
+  if (after && !(*after < prefix)) it = levels_.upper_bound(*after);
   for (; it != levels_.end() && out.size() < limit; ++it) {
     if (!it->first.has_prefix(prefix)) {
       // Past the block of keys starting with the prefix's bytes: done.

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,8 +69,8 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   std::shared_ptr<Level> Find(const Path& key) const;
 
   // Up to `limit` levels whose key is `prefix` or under it, in key order,
-  // starting after the key `after` (empty: from the start).
-  std::vector<std::shared_ptr<Level>> List(const Path& prefix, const std::string& after, size_t limit) const;
+  // after the key `after` (nullopt: from the first).
+  std::vector<std::shared_ptr<Level>> List(const Path& prefix, const std::optional<Path>& after, size_t limit) const;
 
   size_t size() const;
 

@@ -88,7 +88,11 @@ int Main(int argc, char** argv) {
   }
   MOQSTATS_LOG(INFO) << "received " << strsignal(signal_number);
   (*sidecar)->Shutdown();
-  return 0;
+  // Everything that must outlive the process is done: the final checkpoint
+  // is on disk and the socket removed. Tearing gRPC down as well can stall
+  // for seconds joining its internal threads, so leave now.
+  std::fflush(nullptr);
+  std::_Exit(0);
 }
 
 }  // namespace

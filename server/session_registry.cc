@@ -163,7 +163,7 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
   pb::Checkpoint checkpoint;
   checkpoint.set_format(kCheckpointFormat);
   checkpoint.set_taken_unix_ms(taken_unix_ms);
-  std::string after;
+  std::optional<Path> after;
   for (;;) {
     auto page = stats_.ListLevels(Path(), after, 4096);
     if (page.empty()) break;
@@ -175,7 +175,7 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
       SnapshotToProto(level->snapshot(Tier::kInternal, Role::kPublisher), out->mutable_internal_publisher());
       SnapshotToProto(level->snapshot(Tier::kInternal, Role::kSubscriber), out->mutable_internal_subscriber());
     }
-    after = page.back()->key().str();
+    after = page.back()->key();
   }
   absl::MutexLock lock(&mu_);
   for (const auto& [id, entry] : sessions_) {

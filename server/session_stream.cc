@@ -50,7 +50,11 @@ void SessionStream::Process() {
       absl::MutexLock lock(&mu_);
       if (finished_ || finish_wanted_) return;
       twice = attachment_.valid();
-      if (twice) FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "open sent twice on one stream"));
+      if (twice) {
+        // A protocol error ends the stream; the session waits for a resume.
+        DetachLocked();
+        FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "open sent twice on one stream"));
+      }
     }
     if (twice) return;
     std::weak_ptr<Link> weak_link = link_;
@@ -118,6 +122,7 @@ void SessionStream::Process() {
       return;
     }
     default:
+      DetachLocked();
       FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty request: set open, batch or close"));
       return;
   }
@@ -131,6 +136,14 @@ void SessionStream::OnWriteDone(bool ok) {
     // The relay is gone; nothing more can be written.
     broken_ = true;
     DetachLocked();
+    if (finish_wanted_ && !finished_) {
+      // A finish was waiting for this write (e.g. the relay cancelled
+      // mid-write): every stream must be finished, or the server's shutdown
+      // waits for it forever.
+      finished_ = true;
+      Finish(finish_status_);
+      return;
+    }
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write to the relay failed"));
     return;
   }

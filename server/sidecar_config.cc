@@ -194,15 +194,16 @@ absl::Status ValidateWith(const SidecarConfig& config, const FlagNamer& name) {
     }
     return absl::OkStatus();
   };
-  auto check_min = [&](const char* flag, uint64_t value) -> absl::Status {
-    if (value >= 1) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(name(flag), ": must be at least 1, got ", value));
+  auto check_min = [&](const char* flag, uint64_t value, uint64_t min = 1) -> absl::Status {
+    if (value >= min) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(name(flag), ": must be at least ", min, ", got ", value));
   };
   if (absl::Status s = check_duration("grace", config.grace, false); !s.ok()) return s;
   if (absl::Status s = check_duration("checkpoint-interval", config.checkpoint_interval, true); !s.ok()) return s;
   if (absl::Status s = check_min("max-sessions", config.max_sessions); !s.ok()) return s;
   if (absl::Status s = check_min("max-handles", config.max_handles); !s.ok()) return s;
-  if (absl::Status s = check_min("max-batch-entries", config.max_batch_entries); !s.ok()) return s;
+  // A handle's define, two deltas and release must fit in one batch.
+  if (absl::Status s = check_min("max-batch-entries", config.max_batch_entries, 4); !s.ok()) return s;
   if (absl::Status s = check_min("max-levels", config.max_levels); !s.ok()) return s;
   if (absl::Status s = check_duration("shutdown-timeout", config.shutdown_timeout, false); !s.ok()) return s;
   return absl::OkStatus();
@@ -314,7 +315,7 @@ const FlagSpec kFlags[] = {
      },
      [](const SidecarConfig& c) { return absl::StrCat(c.max_handles); }},
     {"max-batch-entries", "MOQ_STATS_MAX_BATCH_ENTRIES", FlagKind::kValue, "N",
-     "Defines + deltas + releases + open entries in one batch; at least 1.",
+     "Defines + deltas + releases + open entries in one batch; at least 4 (a handle's define, two deltas and release).",
      [](const std::string& who, const std::string& v, SidecarConfig* c) {
        return ParseUint32(who, v, &c->max_batch_entries);
      },

@@ -38,7 +38,7 @@ struct SidecarConfig {
   // --max-handles: handles one session may have defined at once.
   uint32_t max_handles = 65536;
   // --max-batch-entries: defines + deltas + releases + open entries in one
-  // batch.
+  // batch; at least 4, so a handle's define, deltas and release fit.
   uint32_t max_batch_entries = 4096;
   // --max-levels: levels the aggregator may hold at once.
   uint64_t max_levels = 1'000'000;

@@ -110,7 +110,7 @@ std::shared_ptr<const Level> Stats::level(const Path& key) const {
   return core_ ? core_->tree->Find(key) : nullptr;
 }
 
-std::vector<std::shared_ptr<const Level>> Stats::ListLevels(const Path& prefix, const std::string& after,
+std::vector<std::shared_ptr<const Level>> Stats::ListLevels(const Path& prefix, const std::optional<Path>& after,
                                                             size_t limit) const {
   if (!core_) return {};
   auto levels = core_->tree->List(prefix, after, limit);
@@ -147,7 +147,7 @@ uint64_t Stats::rejected_paths() const {
 size_t Stats::TickAll() const {
   if (!core_) return 0;
   size_t ticked = 0;
-  std::string after;
+  std::optional<Path> after;
   // In pages, so the tree's lock is not held while ticking.
   for (;;) {
     auto page = core_->tree->List(Path(), after, 1024);
@@ -155,7 +155,7 @@ size_t Stats::TickAll() const {
     for (const auto& level : page) {
       if (level->publisher_running() && LevelPublisher::TickNow(level, core_->publishers)) ++ticked;
     }
-    after = page.back()->key().str();
+    after = page.back()->key();
   }
   return ticked;
 }

@@ -25,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -98,8 +99,9 @@ class Stats {
   // Read side.
   // The level at `key` ("" is the root), or null when it does not exist.
   std::shared_ptr<const Level> level(const Path& key) const;
-  // Up to `limit` levels at or under `prefix`, in key order, after key `after`.
-  std::vector<std::shared_ptr<const Level>> ListLevels(const Path& prefix, const std::string& after,
+  // Up to `limit` levels at or under `prefix`, in key order, after the key
+  // `after` (nullopt: from the first).
+  std::vector<std::shared_ptr<const Level>> ListLevels(const Path& prefix, const std::optional<Path>& after,
                                                        size_t limit) const;
   size_t level_count() const;
   // Levels freed by retention so far.

@@ -13,6 +13,9 @@ namespace pb = ::moq::stats::v1;
 
 namespace {
 
+constexpr char kPageTokenTag[] = "after:";
+constexpr size_t kPageTokenTagSize = sizeof(kPageTokenTag) - 1;
+
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(status);
@@ -50,12 +53,22 @@ grpc::ServerUnaryReactor* StatsService::ListLevels(grpc::CallbackServerContext* 
     return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("prefix: ", s.message())));
   }
   uint32_t page_size = request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
+  // A token is "after:" and the last key of the previous page, so that the
+  // root's empty key is a token too.
+  std::optional<Path> after;
+  if (!request->page_token().empty()) {
+    if (request->page_token().compare(0, kPageTokenTagSize, kPageTokenTag) != 0) {
+      return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        "page_token: not a next_page_token from ListLevels"));
+    }
+    after = Path(request->page_token().substr(kPageTokenTagSize));
+  }
   // One more than asked tells whether another page follows.
-  auto levels = stats_.ListLevels(Path(request->prefix()), request->page_token(), page_size + 1);
+  auto levels = stats_.ListLevels(Path(request->prefix()), after, page_size + 1);
   bool more = levels.size() > page_size;
   if (more) levels.resize(page_size);
   for (const auto& level : levels) LevelToProto(*level, response->add_levels());
-  if (more) response->set_next_page_token(levels.back()->key().str());
+  if (more) response->set_next_page_token(absl::StrCat(kPageTokenTag, levels.back()->key().str()));
   return Done(context, grpc::Status::OK);
 }
 

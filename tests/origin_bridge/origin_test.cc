@@ -652,3 +652,39 @@ TEST(OriginTest, SetNotifyRaceWithWriter) {
 
 }  // namespace
 }  // namespace moqstats
+
+namespace moqstats {
+namespace {
+
+TEST(OriginPublishWithTracksTest, TracksExistWhenTheAnnouncementArrives) {
+  Origin origin;
+  auto announcements = origin.Announced(Path(""));
+  std::vector<std::string> subscribed;
+  // Subscribes from inside the announcement's notification, as a watcher
+  // does: the tracks must already be there.
+  announcements->SetNotify([&] {
+    while (auto a = announcements->Next()) {
+      if (a->active && origin.Subscribe(a->path, "t1").ok() && origin.Subscribe(a->path, "t2").ok()) {
+        subscribed.push_back(a->path.str());
+      }
+    }
+  });
+  auto broadcast = origin.Publish(Path("b"), {"t1", "t2"});
+  ASSERT_TRUE(broadcast.ok()) << broadcast.status();
+  EXPECT_EQ(subscribed, std::vector<std::string>{"b"});
+  ASSERT_NE((*broadcast)->track("t1"), nullptr);
+  EXPECT_EQ((*broadcast)->track("nope"), nullptr);
+  announcements->SetNotify(nullptr);
+}
+
+TEST(OriginPublishWithTracksTest, ATrackNamedTwiceIsRefusedAndNothingIsAnnounced) {
+  Origin origin;
+  auto announcements = origin.Announced(Path(""));
+  auto broadcast = origin.Publish(Path("b"), {"t", "t"});
+  EXPECT_EQ(broadcast.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(announcements->Next().has_value());
+  EXPECT_EQ(origin.broadcast_count(), 0u);
+}
+
+}  // namespace
+}  // namespace moqstats

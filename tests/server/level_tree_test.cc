@@ -1,6 +1,7 @@
 #include "server/level_tree.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,12 @@ class LevelTreeTest : public ::testing::Test {
     std::vector<Path> paths(keys.begin(), keys.end());
     return tree_->Acquire(paths);
   }
-  std::vector<std::string> ListKeys(const std::string& prefix, const std::string& after = "", size_t limit = 100) {
+  // `after` "-" stands for none (from the first).
+  std::vector<std::string> ListKeys(const std::string& prefix, const std::string& after = "-", size_t limit = 100) {
+    std::optional<Path> from;
+    if (after != "-") from = Path(after);
     std::vector<std::string> out;
-    for (const auto& level : tree_->List(Path(prefix), after, limit)) out.push_back(level->key().str());
+    for (const auto& level : tree_->List(Path(prefix), from, limit)) out.push_back(level->key().str());
     return out;
   }
 
@@ -89,14 +93,23 @@ TEST_F(LevelTreeTest, ListUnderPrefixByWholeSegmentsInPages) {
     tree_->Release(l);
   }
   EXPECT_THAT(ListKeys("foo"), ElementsAre("foo", "foo/a", "foo/b"));
-  EXPECT_THAT(ListKeys("foo", "", 2), ElementsAre("foo", "foo/a"));
+  EXPECT_THAT(ListKeys("foo", "-", 2), ElementsAre("foo", "foo/a"));
   EXPECT_THAT(ListKeys("foo", "foo/a", 2), ElementsAre("foo/b"));
   EXPECT_THAT(ListKeys("foo", "foo/b"), IsEmpty());
   EXPECT_THAT(ListKeys("", "foobar"), ElementsAre("zed"));
-  EXPECT_THAT(ListKeys("", "", 3), ElementsAre("fo", "foo", "foo!x"));
+  EXPECT_THAT(ListKeys("", "-", 3), ElementsAre("fo", "foo", "foo!x"));
   EXPECT_THAT(ListKeys("nothing"), IsEmpty());
   // A page token before the prefix starts at the prefix.
   EXPECT_THAT(ListKeys("foo", "a"), ElementsAre("foo", "foo/a", "foo/b"));
+}
+
+TEST_F(LevelTreeTest, ListingPastTheRootGoesOn) {
+  auto held = Acquire({"", "a", "b"});
+  // The root's key is empty: a page that ends with it is still continued.
+  EXPECT_THAT(ListKeys("", "-", 1), ElementsAre(""));
+  EXPECT_THAT(ListKeys("", "", 1), ElementsAre("a"));
+  EXPECT_THAT(ListKeys("", "a", 5), ElementsAre("b"));
+  tree_->Release(held);
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ using LevelCounts = std::map<std::string, std::array<Snapshot, kTierRoleCount>>;
 
 LevelCounts AllCounts(const Stats& stats) {
   LevelCounts out;
-  std::string after;
+  std::optional<Path> after;
   for (;;) {
     auto page = stats.ListLevels(Path(), after, 1000);
     if (page.empty()) break;
@@ -67,7 +67,7 @@ LevelCounts AllCounts(const Stats& stats) {
       auto& counts = out[level->key().str()];
       for (size_t i = 0; i < kTierRoleCount; ++i) counts[i] = level->snapshot(TierAt(i), RoleAt(i));
     }
-    after = page.back()->key().str();
+    after = page.back()->key();
   }
   return out;
 }

@@ -461,11 +461,14 @@ TEST(SidecarConfigTest, AdminListen) {
 }
 
 TEST(SidecarConfigTest, LimitsAndIntervalsInRange) {
-  for (const std::string flag : {"max-sessions", "max-handles", "max-batch-entries", "max-levels"}) {
+  for (const std::string flag : {"max-sessions", "max-handles", "max-levels"}) {
     SCOPED_TRACE(flag);
     EXPECT_THAT(ParseError({absl::StrCat("--", flag, "=0")}), StartsWith(absl::StrCat("--", flag, ": ")));
     EXPECT_TRUE(Parse({absl::StrCat("--", flag, "=1")}).ok());
   }
+  // A handle's define, two deltas and release must fit in one batch.
+  EXPECT_THAT(ParseError({"--max-batch-entries=3"}), StartsWith("--max-batch-entries: must be at least 4"));
+  EXPECT_TRUE(Parse({"--max-batch-entries=4"}).ok());
   EXPECT_THAT(ParseError({"--checkpoint-interval=0"}), StartsWith("--checkpoint-interval: "));
   EXPECT_THAT(ParseError({"--checkpoint-interval=0s"}), StartsWith("--checkpoint-interval: "));
   EXPECT_TRUE(Parse({"--grace=0", "--stats-retention=0s", "--shutdown-timeout=0"}).ok());

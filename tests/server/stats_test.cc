@@ -285,10 +285,10 @@ TEST(StatsTest, ListLevelsPages) {
   std::vector<BroadcastStats> held;
   for (const char* p : {"a/x", "a/y", "b/z"}) held.push_back(f.stats().tier(kExt).broadcast(p));
   std::vector<std::string> keys;
-  for (const auto& level : f.stats().ListLevels(Path("a"), "", 10)) keys.push_back(level->key().str());
+  for (const auto& level : f.stats().ListLevels(Path("a"), std::nullopt, 10)) keys.push_back(level->key().str());
   EXPECT_THAT(keys, ElementsAre("a", "a/x", "a/y"));
   keys.clear();
-  for (const auto& level : f.stats().ListLevels(Path(""), "a/y", 2)) keys.push_back(level->key().str());
+  for (const auto& level : f.stats().ListLevels(Path(""), Path("a/y"), 2)) keys.push_back(level->key().str());
   EXPECT_THAT(keys, ElementsAre("b", "b/z"));
 }
 
