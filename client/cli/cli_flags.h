@@ -1,0 +1,86 @@
+#ifndef MOQ_STATS_CLIENT_CLI_CLI_FLAGS_H_
+#define MOQ_STATS_CLIENT_CLI_CLI_FLAGS_H_
+
+// The command line of moq-stats, parsed into what to do; no I/O.
+//
+//   moq-stats [--target=unix:/path|host:port] [--json] [--timeout=5s] <command> [args]
+//
+// The global flags may stand anywhere on the line; a command's own flags come
+// after the command. Flags take their value as `--flag=value` or
+// `--flag value`; `--` ends the flags (for a level key that starts with '-').
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace moqstats {
+namespace cli {
+
+// Where the sidecar is when neither --target nor MOQ_STATS_TARGET says: the
+// daemon's default socket, relative to the working directory.
+inline constexpr char kDefaultTarget[] = "unix:moq-stats.sock";
+// The environment variable that names the sidecar.
+inline constexpr char kTargetEnv[] = "MOQ_STATS_TARGET";
+// The largest --frames and --groups: each is one library call per unit.
+inline constexpr uint64_t kMaxBumpRepeats = 100'000'000;
+
+enum class Command { kLevels, kGet, kWatch, kBump, kHealth, kInfo };
+
+// The flags every command takes.
+struct GlobalOptions {
+  std::string target = kDefaultTarget;
+  bool json = false;
+  // The deadline of each call; for watch, of connecting; for bump, of the
+  // final flush and acknowledgement.
+  absl::Duration timeout = absl::Seconds(5);
+};
+
+// bump's --tier and --role (the library's Tier and Role, kept apart so that
+// parsing needs no library).
+enum class BumpTier { kExternal, kInternal };
+enum class BumpRole { kPublisher, kSubscriber };
+
+// What `bump` counts.
+struct BumpOptions {
+  std::string path;
+  BumpTier tier = BumpTier::kExternal;
+  BumpRole role = BumpRole::kPublisher;
+  uint64_t frames = 0;
+  uint64_t bytes = 0;
+  uint64_t groups = 0;
+  absl::Duration hold = absl::ZeroDuration();
+};
+
+// A parsed command line: either help to print, or a command to run.
+struct Invocation {
+  // --help (global or per command): print `help` to stdout and exit 0.
+  bool show_help = false;
+  std::string help;
+
+  GlobalOptions global;
+  Command command = Command::kInfo;
+  // levels and watch: the prefix ("" for all); get: the level key.
+  std::string argument;
+  BumpOptions bump;  // bump only
+};
+
+// Parses `args` (argv without argv[0]). `env_target` is MOQ_STATS_TARGET,
+// nullptr when unset; --target wins over it. INVALID_ARGUMENT with a message
+// for the user on an unknown command or flag, a missing or extra argument,
+// or a bad value (the caller prints it and exits 2).
+absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args, const char* env_target);
+
+// The --help texts.
+std::string GeneralUsage();
+std::string CommandUsage(Command command);
+
+// The name of `command` as typed.
+const char* CommandName(Command command);
+
+}  // namespace cli
+}  // namespace moqstats
+
+#endif  // MOQ_STATS_CLIENT_CLI_CLI_FLAGS_H_

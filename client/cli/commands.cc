@@ -1,0 +1,443 @@
+#include "client/cli/commands.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/cli/json_out.h"
+#include "client/cli/sidecar_channel.h"
+#include "client/cli/stop_signals.h"
+#include "client/cli/text_table.h"
+#include "moq/stats/v1/stats.grpc.pb.h"
+// stats.h (owned by the library) leaves BroadcastGuard::track's parameter
+// unnamed-but-unused, which -Wextra -Werror refuses in this file.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "moq_stats/stats.h"
+#pragma GCC diagnostic pop
+
+namespace moqstats {
+namespace cli {
+namespace {
+
+namespace pb = ::moq::stats::v1;
+
+// The health services asked about: the server as a whole, and the stats
+// service.
+constexpr const char* kHealthServices[] = {"", "moq.stats.v1.StatsService"};
+// Levels asked for per ListLevels page (the service's maximum).
+constexpr uint32_t kLevelsPageSize = 1000;
+// How often watch's signal thread looks whether the stream ended.
+constexpr absl::Duration kSignalPoll = absl::Milliseconds(100);
+
+CommandOutcome Done() { return CommandOutcome{}; }
+CommandOutcome Fail(int exit_code, std::string message) { return CommandOutcome{exit_code, std::move(message)}; }
+CommandOutcome CallFailed(absl::string_view what, const std::string& target, const grpc::Status& status) {
+  return Fail(1, DescribeCallError(what, target, status));
+}
+
+void SetDeadline(const GlobalOptions& global, grpc::ClientContext* context) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + global.timeout));
+}
+
+// A level key for people: the root's is empty, so it is shown quoted.
+std::string KeyText(const std::string& key) { return key.empty() ? "\"\"" : key; }
+
+const char* TierName(BumpTier tier) { return tier == BumpTier::kExternal ? "external" : "internal"; }
+const char* RoleName(BumpRole role) { return role == BumpRole::kPublisher ? "publisher" : "subscriber"; }
+moq_stats::Tier LibraryTier(BumpTier tier) {
+  return tier == BumpTier::kExternal ? moq_stats::Tier::kExternal : moq_stats::Tier::kInternal;
+}
+
+// The four (tier, role) snapshots of a level, in proto order.
+struct TierRoleSnapshot {
+  const char* name;  // the Level field, as in the JSON output
+  const char* tier;
+  const char* role;
+  const pb::Snapshot& snapshot;
+};
+std::vector<TierRoleSnapshot> SnapshotsOf(const pb::Level& level) {
+  return {{"external_publisher", "external", "publisher", level.external_publisher()},
+          {"external_subscriber", "external", "subscriber", level.external_subscriber()},
+          {"internal_publisher", "internal", "publisher", level.internal_publisher()},
+          {"internal_subscriber", "internal", "subscriber", level.internal_subscriber()}};
+}
+
+std::string SnapshotJson(const pb::Snapshot& s) {
+  return JsonObject()
+      .Add("broadcasts", s.broadcasts())
+      .Add("broadcasts_closed", s.broadcasts_closed())
+      .Add("subscriptions", s.subscriptions())
+      .Add("subscriptions_closed", s.subscriptions_closed())
+      .Add("bytes", s.bytes())
+      .Add("frames", s.frames())
+      .Add("groups", s.groups())
+      .str();
+}
+
+std::string LevelJson(const pb::Level& level) {
+  JsonObject o;
+  o.AddString("key", level.key()).AddString("advertised_path", level.advertised_path()).AddBool("publishing",
+                                                                                                 level.publishing());
+  for (const TierRoleSnapshot& t : SnapshotsOf(level)) o.AddRaw(t.name, SnapshotJson(t.snapshot));
+  return o.str();
+}
+
+// The seven counters as table cells.
+std::vector<std::string> CounterCells(const pb::Snapshot& s) {
+  return {absl::StrCat(s.broadcasts()), absl::StrCat(s.broadcasts_closed()), absl::StrCat(s.subscriptions()),
+          absl::StrCat(s.subscriptions_closed()), absl::StrCat(s.bytes()), absl::StrCat(s.frames()),
+          absl::StrCat(s.groups())};
+}
+
+std::vector<TextTable::Column> CounterColumns() {
+  using A = TextTable::Align;
+  return {{"BROADCASTS", A::kRight}, {"CLOSED", A::kRight}, {"SUBSCRIPTIONS", A::kRight}, {"CLOSED", A::kRight},
+          {"BYTES", A::kRight},      {"FRAMES", A::kRight}, {"GROUPS", A::kRight}};
+}
+
+// ---------------------------------------------------------------------------
+
+CommandOutcome RunLevels(const Invocation& inv, std::ostream& out) {
+  const GlobalOptions& global = inv.global;
+  auto stub = pb::StatsService::NewStub(NewSidecarChannel(global.target));
+  std::vector<TextTable::Column> columns = {{"KEY"}, {"ADVERTISED PATH"}, {"PUBLISHING"}, {"TIER"}, {"ROLE"}};
+  for (TextTable::Column& c : CounterColumns()) columns.push_back(std::move(c));
+  TextTable table(std::move(columns));
+  size_t count = 0;
+  std::string token;
+  do {
+    pb::ListLevelsRequest request;
+    request.set_prefix(inv.argument);
+    request.set_page_size(kLevelsPageSize);
+    request.set_page_token(token);
+    pb::ListLevelsResponse response;
+    grpc::ClientContext context;
+    SetDeadline(global, &context);
+    grpc::Status status = stub->ListLevels(&context, request, &response);
+    if (!status.ok()) return CallFailed("ListLevels", global.target, status);
+    for (const pb::Level& level : response.levels()) {
+      ++count;
+      if (global.json) {
+        out << LevelJson(level) << "\n";
+        continue;
+      }
+      for (const TierRoleSnapshot& t : SnapshotsOf(level)) {
+        std::vector<std::string> row = {KeyText(level.key()), level.advertised_path(),
+                                        level.publishing() ? "yes" : "no", t.tier, t.role};
+        for (std::string& cell : CounterCells(t.snapshot)) row.push_back(std::move(cell));
+        table.AddRow(std::move(row));
+      }
+    }
+    if (!response.next_page_token().empty() && response.next_page_token() == token) {
+      return Fail(1, absl::StrCat("ListLevels failed: the sidecar at ", global.target, " returned the page token \"",
+                                  token, "\" again"));
+    }
+    token = response.next_page_token();
+  } while (!token.empty());
+  if (!global.json) {
+    if (count == 0) {
+      out << (inv.argument.empty() ? std::string("no levels") : absl::StrCat("no levels under \"", inv.argument, "\""))
+          << "\n";
+    } else {
+      out << table.Render();
+    }
+  }
+  return Done();
+}
+
+CommandOutcome RunGet(const Invocation& inv, std::ostream& out) {
+  const GlobalOptions& global = inv.global;
+  auto stub = pb::StatsService::NewStub(NewSidecarChannel(global.target));
+  pb::GetLevelRequest request;
+  request.set_key(inv.argument);
+  pb::GetLevelResponse response;
+  grpc::ClientContext context;
+  SetDeadline(global, &context);
+  grpc::Status status = stub->GetLevel(&context, request, &response);
+  if (!status.ok()) return CallFailed("GetLevel", global.target, status);
+  const pb::Level& level = response.level();
+  if (global.json) {
+    out << LevelJson(level) << "\n";
+    return Done();
+  }
+  out << "level       " << (level.key().empty() ? "\"\" (the root)" : level.key()) << "\n"
+      << "advertised  " << level.advertised_path() << "\n"
+      << "publishing  " << (level.publishing() ? "yes" : "no") << "\n\n";
+  std::vector<TextTable::Column> columns = {{"TIER"}, {"ROLE"}};
+  for (TextTable::Column& c : CounterColumns()) columns.push_back(std::move(c));
+  TextTable table(std::move(columns));
+  for (const TierRoleSnapshot& t : SnapshotsOf(level)) {
+    std::vector<std::string> row = {t.tier, t.role};
+    for (std::string& cell : CounterCells(t.snapshot)) row.push_back(std::move(cell));
+    table.AddRow(std::move(row));
+  }
+  out << table.Render();
+  return Done();
+}
+
+// Waits until `channel` is connected, at most until `deadline`. OK when it
+// is (`*connected` true), or when connecting failed (`*connected` false: a
+// call then fails at once with the reason); DEADLINE_EXCEEDED when neither
+// happened in time.
+grpc::Status AwaitConnection(const std::shared_ptr<grpc::Channel>& channel, absl::Time deadline,
+                             absl::Duration timeout, bool* connected) {
+  grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+  while (state != GRPC_CHANNEL_READY && state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN) {
+    if (!channel->WaitForStateChange(state, absl::ToChronoTime(deadline))) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          absl::StrCat("not connected within ", absl::FormatDuration(timeout)));
+    }
+    state = channel->GetState(/*try_to_connect=*/true);
+  }
+  *connected = state == GRPC_CHANNEL_READY;
+  return grpc::Status::OK;
+}
+
+std::string WatchEventLine(const pb::WatchEvent& event, bool json) {
+  if (event.has_announce()) {
+    const pb::Announce& a = event.announce();
+    if (json) return JsonObject().AddString(a.active() ? "announce" : "end", a.path()).str();
+    return absl::StrCat(a.active() ? "# announce " : "# end ", a.path());
+  }
+  if (event.has_frame()) {
+    const pb::Frame& f = event.frame();
+    if (!json) return f.payload();
+    JsonObject o;
+    o.AddString("path", f.path()).AddString("track", f.track()).Add("sequence", f.sequence());
+    if (IsValidJson(f.payload())) {
+      o.AddRaw("frame", f.payload());
+    } else {
+      o.AddString("frame_text", f.payload());
+    }
+    return o.str();
+  }
+  // An event of a newer contract: shown so that nothing passes unseen.
+  if (json) return JsonObject().AddString("unknown_event", event.ShortDebugString()).str();
+  return absl::StrCat("# unknown event ", event.ShortDebugString());
+}
+
+CommandOutcome RunWatch(const Invocation& inv, std::ostream& out) {
+  const GlobalOptions& global = inv.global;
+  StopSignals stop;  // before the channel starts gRPC's threads
+  auto channel = NewSidecarChannel(global.target);
+  bool connected = false;
+  if (grpc::Status s = AwaitConnection(channel, absl::Now() + global.timeout, global.timeout, &connected); !s.ok()) {
+    return CallFailed("Watch", global.target, s);
+  }
+  auto stub = pb::StatsService::NewStub(channel);
+  pb::WatchRequest request;
+  request.set_prefix(inv.argument);
+  grpc::ClientContext context;  // no deadline: runs until stopped
+  std::unique_ptr<grpc::ClientReader<pb::WatchEvent>> reader = stub->Watch(&context, request);
+
+  std::atomic<bool> ended{false};        // the stream ended; the stopper may go
+  std::atomic<bool> interrupted{false};  // a signal cancelled the stream
+  std::thread stopper([&] {
+    while (!ended.load()) {
+      if (stop.Wait(kSignalPoll)) {
+        interrupted.store(true);
+        context.TryCancel();
+        return;
+      }
+    }
+  });
+  size_t events = 0;
+  pb::WatchEvent event;
+  while (reader->Read(&event)) {
+    ++events;
+    out << WatchEventLine(event, global.json) << std::endl;  // flushed: a reader sees each line at once
+  }
+  ended.store(true);
+  stopper.join();
+  grpc::Status status = reader->Finish();
+  if (interrupted.load() || status.ok()) return Done();
+  if (IsUnreachable(status) && (connected || events > 0)) {
+    // The sidecar was reached: the stream ended (a shutdown, a broken
+    // connection) rather than never started.
+    return Fail(1, absl::StrCat("the watch stream from the sidecar at ", global.target, " ended: ",
+                                StatusCodeName(status.error_code()), ": ", status.error_message()));
+  }
+  return CallFailed("Watch", global.target, status);
+}
+
+template <moq_stats::Role R>
+void BumpTrack(const moq_stats::TrackGuard<R>& track, const BumpOptions& bump) {
+  if (bump.bytes > 0) track.bytes(bump.bytes);
+  for (uint64_t i = 0; i < bump.frames; ++i) track.frame();
+  for (uint64_t i = 0; i < bump.groups; ++i) track.group();
+}
+
+CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
+  const GlobalOptions& global = inv.global;
+  const BumpOptions& bump = inv.bump;
+  StopSignals stop;  // before the library starts its threads
+  moq_stats::Options options;
+  options.relay_name = "moq-stats bump";
+  moq_stats::Stats stats = moq_stats::Stats::Connect(global.target, options);
+  moq_stats::BroadcastStats broadcast = stats.tier(LibraryTier(bump.tier)).broadcast(bump.path);
+  if (broadcast.empty()) {
+    stats.Shutdown(std::chrono::milliseconds(0));
+    return Fail(2, absl::StrCat("bump: the library counts nothing on path \"", bump.path,
+                                "\" (under its stats prefix \"", options.prefix,
+                                "\", or not a path the sidecar accepts)"));
+  }
+
+  // Opens the guards, bumps, holds, and closes them (track first) on return.
+  bool interrupted = false;
+  const absl::Time opened = absl::Now();
+  auto run = [&](auto broadcast_guard) {
+    auto track = broadcast_guard.track("moq-stats");
+    BumpTrack(track, bump);
+    if (bump.hold > absl::ZeroDuration()) interrupted = stop.Wait(bump.hold);
+  };
+  if (bump.role == BumpRole::kPublisher) {
+    run(broadcast.publisher());
+  } else {
+    run(broadcast.subscriber());
+  }
+  const absl::Duration held = absl::Now() - opened;
+
+  const bool acknowledged = stats.Shutdown(std::chrono::milliseconds(absl::ToInt64Milliseconds(global.timeout)));
+  const moq_stats::ClientCounters counters = stats.counters();
+
+  if (global.json) {
+    const std::string sent = JsonObject()
+                                 .Add("broadcasts", 1)
+                                 .Add("broadcasts_closed", 1)
+                                 .Add("subscriptions", 1)
+                                 .Add("subscriptions_closed", 1)
+                                 .Add("bytes", bump.bytes)
+                                 .Add("frames", bump.frames)
+                                 .Add("groups", bump.groups)
+                                 .str();
+    out << JsonObject()
+               .AddString("target", global.target)
+               .AddString("path", bump.path)
+               .AddString("tier", TierName(bump.tier))
+               .AddString("role", RoleName(bump.role))
+               .AddRaw("sent", sent)
+               .AddDouble("held_seconds", absl::ToDoubleSeconds(held))
+               .AddBool("interrupted", interrupted)
+               .AddBool("acknowledged", acknowledged)
+               .Add("batches_sent", counters.batches_sent)
+               .Add("batches_acked", counters.batches_acked)
+               .str()
+        << "\n";
+  } else {
+    out << "bump on " << global.target << ": path \"" << bump.path << "\", tier " << TierName(bump.tier) << ", role "
+        << RoleName(bump.role) << "\n"
+        << "sent: broadcasts 1 (closed 1), subscriptions 1 (closed 1), bytes " << bump.bytes << ", frames "
+        << bump.frames << ", groups " << bump.groups << "\n"
+        << "held " << absl::FormatDuration(absl::Trunc(held, absl::Milliseconds(1)))
+        << (interrupted ? " (ended early by a signal)" : "") << "\n"
+        << "acknowledged: " << (acknowledged ? "yes" : "no") << " (batches sent " << counters.batches_sent
+        << ", acknowledged " << counters.batches_acked << ")\n";
+  }
+  out.flush();
+  if (acknowledged) return Done();
+  const std::string why = counters.last_error.empty() ? std::string("no answer") : counters.last_error;
+  if (counters.batches_acked == 0) {
+    return Fail(1, absl::StrCat("cannot reach the sidecar at ", global.target, ": nothing acknowledged within ",
+                                absl::FormatDuration(global.timeout), " (", why, ")"));
+  }
+  return Fail(1, absl::StrCat("the sidecar at ", global.target, " did not acknowledge everything within ",
+                              absl::FormatDuration(global.timeout), " (", why, ")"));
+}
+
+CommandOutcome RunHealth(const Invocation& inv, std::ostream& out) {
+  const GlobalOptions& global = inv.global;
+  auto channel = NewSidecarChannel(global.target);
+  bool serving = true;
+  std::vector<std::pair<std::string, std::string>> answers;  // (service, status name)
+  for (const char* service : kHealthServices) {
+    int status = 0;
+    grpc::Status s = CheckHealth(channel, service, absl::Now() + global.timeout, &status);
+    if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+      // The standard service's answer for a service it does not know.
+      status = static_cast<int>(ServingStatus::kServiceUnknown);
+    } else if (!s.ok()) {
+      return CallFailed("grpc.health.v1.Health/Check", global.target, s);
+    }
+    serving = serving && status == static_cast<int>(ServingStatus::kServing);
+    answers.emplace_back(service, ServingStatusName(status));
+  }
+  if (global.json) {
+    JsonObject services;
+    for (const auto& [service, status] : answers) services.AddString(service, status);
+    out << JsonObject().AddRaw("services", services.str()).AddBool("serving", serving).str() << "\n";
+  } else {
+    TextTable table({{"SERVICE"}, {"STATUS"}});
+    for (const auto& [service, status] : answers) {
+      table.AddRow({service.empty() ? "\"\" (the server)" : service, status});
+    }
+    out << table.Render();
+  }
+  if (serving) return Done();
+  return Fail(1, absl::StrCat("the sidecar at ", global.target, " is not serving"));
+}
+
+CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
+  const GlobalOptions& global = inv.global;
+  auto stub = pb::StatsService::NewStub(NewSidecarChannel(global.target));
+  pb::GetInfoResponse info;
+  grpc::ClientContext context;
+  SetDeadline(global, &context);
+  grpc::Status status = stub->GetInfo(&context, pb::GetInfoRequest(), &info);
+  if (!status.ok()) return CallFailed("GetInfo", global.target, status);
+
+  // Protobuf maps have no order; sorted for a stable output.
+  std::vector<std::pair<std::string, std::string>> config(info.config().begin(), info.config().end());
+  std::vector<std::pair<std::string, double>> counters(info.counters().begin(), info.counters().end());
+  std::sort(config.begin(), config.end());
+  std::sort(counters.begin(), counters.end());
+
+  if (global.json) {
+    JsonObject config_json, counters_json;
+    for (const auto& [name, value] : config) config_json.AddString(name, value);
+    for (const auto& [name, value] : counters) counters_json.AddDouble(name, value);
+    out << JsonObject()
+               .AddString("version", info.version())
+               .AddDouble("uptime_seconds", info.uptime_seconds())
+               .AddRaw("config", config_json.str())
+               .AddRaw("counters", counters_json.str())
+               .str()
+        << "\n";
+    return Done();
+  }
+  out << "version  " << info.version() << "\n"
+      << "uptime   " << absl::FormatDuration(absl::Trunc(absl::Seconds(info.uptime_seconds()), absl::Milliseconds(1)))
+      << "\n\n";
+  TextTable config_table({{"SETTING"}, {"VALUE"}});
+  for (const auto& [name, value] : config) config_table.AddRow({name, value});
+  TextTable counters_table({{"COUNTER"}, {"VALUE", TextTable::Align::kRight}});
+  for (const auto& [name, value] : counters) counters_table.AddRow({name, JsonNumber(value)});
+  out << config_table.Render() << "\n" << counters_table.Render();
+  return Done();
+}
+
+}  // namespace
+
+CommandOutcome RunCommand(const Invocation& invocation, std::ostream& out) {
+  switch (invocation.command) {
+    case Command::kLevels: return RunLevels(invocation, out);
+    case Command::kGet: return RunGet(invocation, out);
+    case Command::kWatch: return RunWatch(invocation, out);
+    case Command::kBump: return RunBump(invocation, out);
+    case Command::kHealth: return RunHealth(invocation, out);
+    case Command::kInfo: return RunInfo(invocation, out);
+  }
+  return Fail(2, "unknown command");
+}
+
+}  // namespace cli
+}  // namespace moqstats

@@ -1,0 +1,29 @@
+// moq-stats: look at and poke a moq-stats-sidecar by hand. `moq-stats --help`
+// says how; cli_flags.h parses the line and commands.h runs it.
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "client/cli/cli_flags.h"
+#include "client/cli/commands.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  absl::StatusOr<moqstats::cli::Invocation> invocation =
+      moqstats::cli::ParseCommandLine(args, std::getenv(moqstats::cli::kTargetEnv));
+  if (!invocation.ok()) {
+    std::cerr << "moq-stats: " << invocation.status().message() << "\n"
+              << "(`moq-stats --help` lists the commands and flags)\n";
+    return 2;
+  }
+  if (invocation->show_help) {
+    std::cout << invocation->help;
+    return 0;
+  }
+  moqstats::cli::CommandOutcome outcome = moqstats::cli::RunCommand(*invocation, std::cout);
+  std::cout.flush();
+  if (!outcome.message.empty()) std::cerr << "moq-stats: " << outcome.message << "\n";
+  return outcome.exit_code;
+}

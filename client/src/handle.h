@@ -1,0 +1,57 @@
+#ifndef MOQ_STATS_CLIENT_SRC_HANDLE_H_
+#define MOQ_STATS_CLIENT_SRC_HANDLE_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "moq_stats/stats.h"
+
+namespace moq_stats {
+namespace internal {
+
+// The seven counters of one role, read at one moment.
+struct RoleValues {
+  uint64_t broadcasts = 0;
+  uint64_t broadcasts_closed = 0;
+  uint64_t subscriptions = 0;
+  uint64_t subscriptions_closed = 0;
+  uint64_t bytes = 0;
+  uint64_t frames = 0;
+  uint64_t groups = 0;
+
+  friend bool operator==(const RoleValues& a, const RoleValues& b) {
+    return a.broadcasts == b.broadcasts && a.broadcasts_closed == b.broadcasts_closed &&
+           a.subscriptions == b.subscriptions && a.subscriptions_closed == b.subscriptions_closed &&
+           a.bytes == b.bytes && a.frames == b.frames && a.groups == b.groups;
+  }
+  friend bool operator!=(const RoleValues& a, const RoleValues& b) { return !(a == b); }
+};
+using HandleValues = std::array<RoleValues, 2>;  // by Role
+
+// One broadcast handle: a (path, tier) with an id the sidecar knows it by,
+// and a slot of cumulative counters per role that the guards bump. The
+// counters only grow; the flusher sends differences.
+//
+// Shared by the library's handle table and by every BroadcastStats and guard
+// of it. The slots are safe for concurrent access from multiple threads.
+struct Handle {
+  Handle(std::string path, Tier tier, uint32_t id) : path(std::move(path)), tier(tier), id(id) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  // Reads both roles' counters. Closed counts are read first, with acquire,
+  // so a read never shows more closed than opened (guards add the close with
+  // release after their open).
+  HandleValues Load() const;
+
+  const std::string path;  // normalised
+  const Tier tier;
+  const uint32_t id;
+  std::array<RoleSlot, 2> slots;
+};
+
+}  // namespace internal
+}  // namespace moq_stats
+
+#endif  // MOQ_STATS_CLIENT_SRC_HANDLE_H_

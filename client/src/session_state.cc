@@ -1,0 +1,181 @@
+#include "client/src/session_state.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace moq_stats {
+namespace internal {
+namespace pb = ::moq::stats::v1;
+
+namespace {
+
+pb::Tier TierToProto(Tier tier) { return tier == Tier::kExternal ? pb::TIER_EXTERNAL : pb::TIER_INTERNAL; }
+pb::Role RoleToProto(size_t role) { return role == 0 ? pb::ROLE_PUBLISHER : pb::ROLE_SUBSCRIBER; }
+
+void AddDefine(const Handle& handle, pb::Batch* batch) {
+  pb::Define* define = batch->add_defines();
+  define->set_handle(handle.id);
+  define->set_path(handle.path);
+  define->set_tier(TierToProto(handle.tier));
+}
+
+// Adds the delta from `from` to `to` of one role; false when nothing changed.
+bool AddDelta(uint32_t id, size_t role, const RoleValues& from, const RoleValues& to, bool sums_only,
+              pb::Batch* batch) {
+  if (from == to) return false;
+  pb::HandleDelta* d = batch->add_deltas();
+  d->set_handle(id);
+  d->set_role(RoleToProto(role));
+  if (!sums_only) {
+    d->set_broadcasts_opened(to.broadcasts - from.broadcasts);
+    d->set_broadcasts_closed(to.broadcasts_closed - from.broadcasts_closed);
+    d->set_subscriptions_opened(to.subscriptions - from.subscriptions);
+    d->set_subscriptions_closed(to.subscriptions_closed - from.subscriptions_closed);
+  }
+  d->set_bytes(to.bytes - from.bytes);
+  d->set_frames(to.frames - from.frames);
+  d->set_groups(to.groups - from.groups);
+  return true;
+}
+
+int Entries(const pb::Batch& b) { return b.defines_size() + b.deltas_size() + b.releases_size() + b.open_size(); }
+
+}  // namespace
+
+SessionState::SessionState(uint32_t max_batch_entries, uint32_t max_inflight)
+    : max_batch_entries_(std::max(max_batch_entries, kMinBatchEntries)),
+      max_inflight_(max_inflight == 0 ? 1 : max_inflight) {}
+
+void SessionState::SetMaxBatchEntries(uint32_t max_batch_entries) {
+  max_batch_entries_ = std::max(max_batch_entries, kMinBatchEntries);
+}
+
+void SessionState::Track(std::shared_ptr<Handle> handle) {
+  auto tracked = std::make_shared<Tracked>();
+  tracked->handle = std::move(handle);
+  tracked_.emplace(tracked->handle->id, std::move(tracked));
+}
+
+void SessionState::Release(uint32_t handle_id) {
+  auto it = tracked_.find(handle_id);
+  if (it != tracked_.end()) it->second->releasing = true;
+}
+
+std::vector<pb::Batch> SessionState::Collect() {
+  std::vector<pb::Batch> out;
+  Inflight current;
+  auto flush = [&] {
+    if (Entries(current.batch) == 0) return;
+    current.batch.set_sequence(next_sequence_++);
+    out.push_back(current.batch);
+    inflight_.push_back(std::move(current));
+    current = Inflight();
+  };
+  // Every handle once, starting where the last Collect stopped.
+  std::vector<std::shared_ptr<Tracked>> order;
+  order.reserve(tracked_.size());
+  for (auto it = tracked_.lower_bound(next_handle_); it != tracked_.end(); ++it) order.push_back(it->second);
+  for (auto it = tracked_.begin(); it != tracked_.end() && it->first < next_handle_; ++it) order.push_back(it->second);
+  next_handle_ = 0;
+  for (const std::shared_ptr<Tracked>& t : order) {
+    // A handle needs at most 4 entries (define, two deltas, release); start
+    // a new batch rather than split them.
+    if (Entries(current.batch) + 4 > static_cast<int>(max_batch_entries_)) flush();
+    if (inflight_.size() >= max_inflight_) {
+      next_handle_ = t->handle->id;  // the window is full: go on from here next time
+      break;
+    }
+    if (t->release_sent) continue;
+    const Handle& handle = *t->handle;
+    HandleValues now = handle.Load();
+    if (!t->defined) {
+      AddDefine(handle, &current.batch);
+      t->defined = true;
+    }
+    bool changed = false;
+    for (size_t r = 0; r < 2; ++r) changed |= AddDelta(handle.id, r, t->sent[r], now[r], false, &current.batch);
+    if (changed) {
+      t->sent = now;
+      current.covers.emplace_back(t, now);
+    }
+    if (t->releasing) {
+      current.batch.add_releases(handle.id);
+      t->release_sent = true;
+      current.releases.push_back(t);
+    }
+  }
+  if (inflight_.size() < max_inflight_) flush();
+  return out;
+}
+
+std::vector<pb::Batch> SessionState::OnWelcome(bool resumed, uint64_t applied_sequence) {
+  OnAck(applied_sequence);
+  std::vector<pb::Batch> out;
+  bool lost = applied_sequence < acked_sequence_ || (!resumed && welcomed_before_);
+  welcomed_before_ = true;
+  if (lost) {
+    ++resyncs_;
+    out.push_back(Resync());
+    return out;
+  }
+  for (const Inflight& f : inflight_) out.push_back(f.batch);
+  return out;
+}
+
+pb::Batch SessionState::Resync() {
+  // What was in flight is dropped: the resync batch carries it instead.
+  for (Inflight& f : inflight_) {
+    for (auto& t : f.releases) t->release_sent = false;
+  }
+  inflight_.clear();
+  Inflight resync;
+  pb::Batch& batch = resync.batch;
+  batch.set_sequence(next_sequence_++);
+  batch.set_resync(true);
+  for (auto& [id, t] : tracked_) {
+    const Handle& handle = *t->handle;
+    AddDefine(handle, &batch);
+    t->defined = true;
+    for (size_t r = 0; r < 2; ++r) {
+      const RoleValues& v = t->sent[r];
+      if (v.broadcasts != v.broadcasts_closed || v.subscriptions != v.subscriptions_closed) {
+        pb::OpenGuards* open = batch.add_open();
+        open->set_handle(id);
+        open->set_role(RoleToProto(r));
+        open->set_broadcasts(v.broadcasts - v.broadcasts_closed);
+        open->set_subscriptions(v.subscriptions - v.subscriptions_closed);
+      }
+      // The sums sent but never acknowledged; the opens and closes are
+      // settled by `open` above.
+      AddDelta(id, r, t->acked[r], v, true, &batch);
+    }
+    resync.covers.emplace_back(t, t->sent);
+  }
+  inflight_.push_back(resync);
+  return batch;
+}
+
+size_t SessionState::OnAck(uint64_t sequence) {
+  if (sequence > acked_sequence_) acked_sequence_ = sequence;
+  size_t acked = 0;
+  while (!inflight_.empty() && inflight_.front().batch.sequence() <= sequence) {
+    Inflight& f = inflight_.front();
+    for (auto& [t, values] : f.covers) t->acked = values;
+    for (auto& t : f.releases) tracked_.erase(t->handle->id);
+    inflight_.pop_front();
+    ++acked;
+  }
+  batches_acked_ += acked;
+  return acked;
+}
+
+bool SessionState::Idle() const {
+  if (!inflight_.empty()) return false;
+  for (const auto& [id, t] : tracked_) {
+    if (!t->defined || t->releasing || t->handle->Load() != t->sent) return false;
+  }
+  return true;
+}
+
+}  // namespace internal
+}  // namespace moq_stats
