@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace moqstats {
@@ -78,6 +79,8 @@ struct Session::Plan {
   absl::flat_hash_map<uint64_t, OpenGuards> resync;
   // Room for the new handles' levels, held until they are created.
   Stats::LevelReservation room;
+  // With resync and release_unlisted: the handles the batch defines.
+  absl::flat_hash_set<uint32_t> kept;
 };
 
 Session::Session(std::string id, std::string relay, Stats stats, SessionLimits limits)
@@ -121,6 +124,12 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
     if (auto it = plan->defined.find(handle); it != plan->defined.end()) return &it->second;
     return nullptr;
   };
+  // With release_unlisted, only the handles this batch defines survive it.
+  const bool release_unlisted = batch.resync() && batch.release_unlisted();
+  if (release_unlisted) {
+    for (const pb::Define& define : batch.defines()) plan->kept.insert(define.handle());
+  }
+  auto usable = [&](uint32_t handle) { return !release_unlisted || plan->kept.contains(handle); };
   for (int i = 0; i < batch.defines_size(); ++i) {
     const pb::Define& define = batch.defines(i);
     std::optional<Tier> tier = TierFromProto(define.tier());
@@ -209,7 +218,7 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
                                                             "): role is unspecified or unknown (", open.role(),
                                                             ")")));
     }
-    if (!find(open.handle())) {
+    if (!usable(open.handle()) || !find(open.handle())) {
       return Reject(reason, RejectReason::kUnknownHandle,
                     absl::InvalidArgumentError(absl::StrCat("open[", i, "]: unknown handle ", open.handle())));
     }
@@ -236,8 +245,9 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
                                                             "): role is unspecified or unknown (", delta.role(),
                                                             ")")));
     }
-    auto existing = handles_.find(delta.handle());
-    Handle* h = existing != handles_.end() ? &existing->second : find(delta.handle());
+    auto existing = usable(delta.handle()) ? handles_.find(delta.handle()) : handles_.end();
+    Handle* h = existing != handles_.end() ? &existing->second
+                                           : (usable(delta.handle()) ? find(delta.handle()) : nullptr);
     if (!h) {
       return Reject(reason, RejectReason::kUnknownHandle,
                     absl::InvalidArgumentError(absl::StrCat("deltas[", i, "]: unknown handle ", delta.handle())));
@@ -278,7 +288,7 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
   absl::flat_hash_map<uint32_t, bool> released;
   for (int i = 0; i < batch.releases_size(); ++i) {
     uint32_t handle = batch.releases(i);
-    Handle* h = find(handle);
+    Handle* h = usable(handle) ? find(handle) : nullptr;
     if (!h) {
       return Reject(reason, RejectReason::kUnknownHandle,
                     absl::InvalidArgumentError(absl::StrCat("releases[", i, "]: unknown handle ", handle)));
@@ -312,6 +322,10 @@ void Session::Commit(const pb::Batch& batch, Plan& plan) {
         auto target = plan.resync.find(Key(id, role));
         MoveTo(handle, role, target == plan.resync.end() ? OpenGuards{} : target->second);
       }
+    }
+    if (batch.release_unlisted()) {
+      // Their guards were just closed; nothing else in the batch names them.
+      absl::erase_if(handles_, [&plan](const auto& entry) { return !plan.kept.contains(entry.first); });
     }
   }
   for (int i = 0; i < batch.deltas_size(); ++i) {

@@ -132,6 +132,8 @@ pb::Batch SessionState::Resync() {
   pb::Batch& batch = resync.batch;
   batch.set_sequence(next_sequence_++);
   batch.set_resync(true);
+  // Handles the sidecar restored but this relay has let go of are released.
+  batch.set_release_unlisted(true);
   for (auto& [id, t] : tracked_) {
     const Handle& handle = *t->handle;
     AddDefine(handle, &batch);

@@ -1315,6 +1315,39 @@ TEST(SessionStateSidecarTest, GuardsChangedAfterTheLastBatchAreSettledByTheResyn
   EXPECT_EQ(root.subscriptions - root.subscriptions_closed, 4u);
 }
 
+// Regression: after a crash, a handle the relay released (and forgot) after
+// the sidecar's last checkpoint came back with the restored session and
+// stayed defined until the session ended. The resync now sets
+// release_unlisted, so the sidecar releases every handle it does not define.
+TEST(SessionStateSidecarTest, AHandleReleasedAfterTheCheckpointDoesNotOutliveTheResync) {
+  SessionState state(1024, 16);
+  Sidecar sidecar;
+  ASSERT_TRUE(state.OnWelcome(false, 0).empty());
+  auto h = NewHandle(1, "gone/soon");
+  state.Track(h);
+  OpenBroadcast(*h, kPub);
+  OpenTrack(*h, kPub);
+  Bytes(*h, kPub, 10);
+  ASSERT_TRUE(Drain(state, sidecar));
+  Checkpoint checkpoint = sidecar.TakeCheckpoint();
+  CloseEverything(*h);
+  state.Release(h->id);
+  ASSERT_TRUE(Drain(state, sidecar));
+  ASSERT_EQ(state.tracked(), 0u);
+  ASSERT_EQ(sidecar.handle_count(), 0u);
+
+  sidecar.Crash(checkpoint);
+  ASSERT_EQ(sidecar.handle_count(), 1u) << "restored with the checkpoint";
+  std::vector<pb::Batch> resync = state.OnWelcome(true, sidecar.applied());
+  ASSERT_EQ(resync.size(), 1u);
+  ASSERT_TRUE(sidecar.ApplyAll(resync));
+  state.OnAck(sidecar.applied());
+  RoleValues level = sidecar.Read("gone", Tier::kExternal, kPub);
+  EXPECT_EQ(level.broadcasts, level.broadcasts_closed);
+  EXPECT_EQ(level.subscriptions, level.subscriptions_closed);
+  EXPECT_EQ(sidecar.handle_count(), 0u) << "the relay holds no handle, its session still has one";
+}
+
 TEST(SessionStateSidecarTest, ACrashRightAfterACheckpointLosesNothing) {
   SessionState state(16, 4);
   Sidecar sidecar;

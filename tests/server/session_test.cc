@@ -1029,3 +1029,45 @@ TEST(RejectReasonTest, NamesAreTheMetricLabels) {
 
 }  // namespace
 }  // namespace moqstats
+
+namespace moqstats {
+namespace {
+
+TEST(SessionReleaseUnlistedTest, ClosesAndReleasesWhatTheResyncDoesNotDefine) {
+  StatsFixture f(2);
+  Session session("s", "r", f.stats(), SessionLimits{});
+  RejectReason why;
+  size_t deltas;
+  ASSERT_TRUE(session
+                  .Apply(BatchBuilder(1)
+                             .Define(1, "a/kept")
+                             .Define(2, "a/gone")
+                             .Add(DeltaFor(1, kPubRole).subscriptions_opened(1))
+                             .Add(DeltaFor(2, kPubRole).subscriptions_opened(2).bytes(5)),
+                         &why, &deltas)
+                  .ok());
+  // Handle 2 named by a resync that releases what it does not define: unknown.
+  absl::Status refused = session.Apply(
+      BatchBuilder(2).Resync().ReleaseUnlisted().Define(1, "a/kept").Add(DeltaFor(2, kPubRole).bytes(1)), &why,
+      &deltas);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(why, RejectReason::kUnknownHandle);
+  EXPECT_EQ(session.handle_count(), 2u) << "a refused batch changes nothing";
+
+  ASSERT_TRUE(session
+                  .Apply(BatchBuilder(3).Resync().ReleaseUnlisted().Define(1, "a/kept").Open(1, kPubRole, 0, 1),
+                         &why, &deltas)
+                  .ok());
+  EXPECT_EQ(session.handle_count(), 1u);
+  Snapshot gone = f.Read("a/gone", Tier::kExternal, Role::kPublisher);
+  EXPECT_EQ(gone.subscriptions, 2u);
+  EXPECT_EQ(gone.subscriptions_closed, 2u) << "the released handle's guards were closed";
+  Snapshot kept = f.Read("a/kept", Tier::kExternal, Role::kPublisher);
+  EXPECT_EQ(kept.subscriptions, 1u);
+  EXPECT_EQ(kept.subscriptions_closed, 0u);
+  // The released number is free again.
+  EXPECT_TRUE(session.Apply(BatchBuilder(4).Define(2, "b"), &why, &deltas).ok()) << RejectReasonName(why);
+}
+
+}  // namespace
+}  // namespace moqstats

@@ -99,6 +99,12 @@ class BatchBuilder {
     batch_.set_resync(true);
     return *this;
   }
+
+  // With Resync: handles this batch does not define are closed and released.
+  BatchBuilder& ReleaseUnlisted() {
+    batch_.set_release_unlisted(true);
+    return *this;
+  }
   BatchBuilder& Open(uint32_t handle, ::moq::stats::v1::Role role, uint64_t broadcasts, uint64_t subscriptions) {
     ::moq::stats::v1::OpenGuards* open = batch_.add_open();
     open->set_handle(handle);
