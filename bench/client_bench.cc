@@ -81,6 +81,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bench/bench_daemon.h"
 #include "benchmark/benchmark.h"
 #include "common/clock.h"
 #include "common/scheduler.h"
@@ -204,59 +205,6 @@ class LoopProbe {
   const std::chrono::steady_clock::time_point wall_;
 };
 
-// ---------------------------------------------------------------------------
-// The daemon as a child process in a scratch directory, as ingest_bench runs
-// it.
-
-class Daemon {
- public:
-  Daemon() {
-    char dir_template[] = "/tmp/moq-client-bench-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    if (dir == nullptr) return;
-    dir_ = dir;
-    // argv and envp are built before fork: after it only async-signal-safe
-    // calls. MOQ_STATS_* variables are left out so only these flags count.
-    std::vector<std::string> args = {MOQSTATS_SIDECAR_BINARY,     "--listen=unix:" + dir_ + "/s.sock",
-                                     "--admin-listen=",          "--checkpoint-path=" + dir_ + "/checkpoint",
-                                     "--log-level=warning"};
-    std::vector<std::string> env;
-    for (char** e = environ; e && *e; ++e) {
-      if (!absl::StartsWith(*e, "MOQ_STATS_")) env.push_back(*e);
-    }
-    std::vector<char*> argv, envp;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the benchmark
-      if (getppid() != parent) _exit(126);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-    }
-    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  std::string target() const { return "unix:" + dir_ + "/s.sock"; }
-
- private:
-  std::string dir_;
-  pid_t pid_ = -1;
-};
 
 // ---------------------------------------------------------------------------
 // Shared state, set up by main before any benchmark runs.
@@ -573,7 +521,7 @@ int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Forked before any thread exists. The daemon serves (d) in both modes.
-  Daemon daemon;
+  bench::BenchDaemon daemon;
   if (!daemon.started()) {
     std::fprintf(stderr, "could not start %s\n", MOQSTATS_SIDECAR_BINARY);
     return 1;

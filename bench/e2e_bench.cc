@@ -55,6 +55,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bench/bench_daemon.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "moq_stats/stats.h"
 
@@ -66,78 +67,6 @@ namespace {
 
 namespace pb = ::moq::stats::v1;
 
-// The daemon as a child process in a scratch directory.
-class Daemon {
- public:
-  Daemon() {
-    char dir_template[] = "/tmp/moq-e2e-bench-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    if (dir == nullptr) return;
-    dir_ = dir;
-    // argv and envp are built before fork: after it only async-signal-safe
-    // calls. MOQ_STATS_* variables are left out so the daemon runs on its
-    // defaults and these flags.
-    std::vector<std::string> args = {MOQSTATS_SIDECAR_BINARY,     "--listen=unix:" + dir_ + "/s.sock",
-                                     "--admin-listen=",          "--checkpoint-path=" + dir_ + "/checkpoint",
-                                     "--log-level=warning"};
-    std::vector<std::string> env;
-    for (char** e = environ; e && *e; ++e) {
-      if (!absl::StartsWith(*e, "MOQ_STATS_")) env.push_back(*e);
-    }
-    std::vector<char*> argv, envp;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the benchmark
-      if (getppid() != parent) _exit(126);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-    }
-    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  std::string target() const { return "unix:" + dir_ + "/s.sock"; }
-
-  // User + system CPU seconds the daemon has used.
-  double CpuSeconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    // The fields after the command name (which may hold spaces) start after
-    // the last ')'; utime and stime are fields 14 and 15 of the line, 12 and
-    // 13 (0-based 11, 12) after it.
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::vector<std::string> fields;
-    size_t start = close + 2;
-    while (start < stat.size()) {
-      size_t end = stat.find(' ', start);
-      if (end == std::string::npos) end = stat.size();
-      fields.push_back(stat.substr(start, end - start));
-      start = end + 1;
-    }
-    if (fields.size() < 13) return 0;
-    const double ticks = std::stod(fields[11]) + std::stod(fields[12]);
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-
- private:
-  std::string dir_;
-  pid_t pid_ = -1;
-};
 
 struct Case {
   int broadcasts;
@@ -203,7 +132,7 @@ bool Check(const std::map<std::string, pb::Level>& levels, const std::string& ke
 
 Result RunCase(const Case& c, int threads, double seconds) {
   Result result;
-  Daemon daemon;
+  bench::BenchDaemon daemon;
   if (!daemon.started()) {
     result.mismatch = "could not start the daemon";
     return result;

@@ -30,6 +30,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/bench_daemon.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 
 namespace moqstats {
@@ -43,59 +44,6 @@ struct Options {
   int window = 32;           // batches in flight per session
 };
 
-// The daemon as a child process in a scratch directory.
-class Daemon {
- public:
-  explicit Daemon(const std::string& dir) : dir_(dir) {
-    std::vector<std::string> args = {MOQSTATS_SIDECAR_BINARY,
-                                     "--listen=unix:" + dir + "/s.sock",
-                                     "--admin-listen=",
-                                     "--checkpoint-path=" + dir + "/checkpoint",
-                                     "--stats-levels=1",
-                                     "--max-handles=1000000",
-                                     "--max-batch-entries=100000",
-                                     "--log-level=warning"};
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-    }
-  }
-  std::string target() const { return "unix:" + dir_ + "/s.sock"; }
-
-  // User + system CPU seconds the daemon has used.
-  double CpuSeconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    // Fields after the command name (which may contain spaces) start after ')'.
-    std::string rest = stat.substr(stat.rfind(')') + 2);
-    std::vector<std::string> fields;
-    size_t start = 0;
-    while (start < rest.size()) {
-      size_t end = rest.find(' ', start);
-      if (end == std::string::npos) end = rest.size();
-      fields.push_back(rest.substr(start, end - start));
-      start = end + 1;
-    }
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
-    double ticks = std::stod(fields[11]) + std::stod(fields[12]);
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-
- private:
-  std::string dir_;
-  pid_t pid_ = -1;
-};
 
 // One relay session: defines its handles, then sends batches with a window
 // of unacknowledged ones.
@@ -182,13 +130,11 @@ struct Result {
 };
 
 Result RunOnce(int sessions, int handles, const Options& options) {
-  char dir_template[] = "/tmp/moq-ingest-XXXXXX";
-  std::string dir = mkdtemp(dir_template);
   Result result;
   result.sessions = sessions;
   result.handles = handles;
   {
-    Daemon daemon(dir);
+    bench::BenchDaemon daemon({"--stats-levels=1", "--max-handles=1000000", "--max-batch-entries=100000"});
     auto channel = grpc::CreateChannel(daemon.target(), grpc::InsecureChannelCredentials());
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
       std::fprintf(stderr, "the daemon did not come up\n");
@@ -218,7 +164,6 @@ Result RunOnce(int sessions, int handles, const Options& options) {
                    response.level().external_publisher().bytes() == result.deltas * 1200;
     for (auto& relay : relays) relay->Close();
   }
-  std::system(("rm -rf " + dir).c_str());
   return result;
 }
 
