@@ -1,4 +1,4 @@
-// A relay that goes away without Shutdown, for client_integration_test: run
+// A relay that goes away without Shutdown, for client_outage_integration_test: run
 // as a child process (fork and exec, so that it starts with a gRPC of its
 // own rather than a copy of the test's), it connects the client library to
 // the sidecar, opens guards and bumps them, waits until the sidecar has

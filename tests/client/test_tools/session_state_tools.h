@@ -1,0 +1,363 @@
+// Shared by the session_state_*_test.cc files: the handles built directly
+// and bumped as the public guards bump them (one relaxed add for a count, a
+// release add for a close), helpers reading the batches SessionState makes,
+// and the sidecar's side in process (a real moqstats::Session over an
+// in-memory aggregator) with the relay's own record to compare it with.
+
+#ifndef MOQSTATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
+#define MOQSTATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "client/src/handle.h"
+#include "client/src/session_state.h"
+#include "gtest/gtest.h"
+#include "moq/stats/v1/checkpoint.pb.h"
+#include "moq/stats/v1/stats.pb.h"
+#include "server/session.h"
+#include "tests/server/test_tools/stats_fixture.h"
+
+namespace moq_stats {
+namespace internal {
+namespace session_state_testing {
+
+namespace pb = ::moq::stats::v1;
+
+inline constexpr size_t kPub = static_cast<size_t>(Role::kPublisher);
+inline constexpr size_t kSub = static_cast<size_t>(Role::kSubscriber);
+
+inline std::shared_ptr<Handle> NewHandle(uint32_t id, const std::string& path, Tier tier = Tier::kExternal) {
+  return std::make_shared<Handle>(path, tier, id);
+}
+
+// Bumps, as the guards of stats.h make them.
+inline void OpenBroadcast(Handle& h, size_t role, uint64_t n = 1) {
+  h.slots[role].broadcasts.fetch_add(n, std::memory_order_relaxed);
+}
+inline void CloseBroadcast(Handle& h, size_t role, uint64_t n = 1) {
+  h.slots[role].broadcasts_closed.fetch_add(n, std::memory_order_release);
+}
+inline void OpenTrack(Handle& h, size_t role, uint64_t n = 1) {
+  h.slots[role].subscriptions.fetch_add(n, std::memory_order_relaxed);
+}
+inline void CloseTrack(Handle& h, size_t role, uint64_t n = 1) {
+  h.slots[role].subscriptions_closed.fetch_add(n, std::memory_order_release);
+}
+inline void Bytes(Handle& h, size_t role, uint64_t n) { h.slots[role].bytes.fetch_add(n, std::memory_order_relaxed); }
+inline void Frame(Handle& h, size_t role) { h.slots[role].frames.fetch_add(1, std::memory_order_relaxed); }
+inline void Group(Handle& h, size_t role) { h.slots[role].groups.fetch_add(1, std::memory_order_relaxed); }
+
+// Closes every guard still open on `h`.
+inline void CloseEverything(Handle& h) {
+  HandleValues v = h.Load();
+  for (size_t r = 0; r < 2; ++r) {
+    CloseBroadcast(h, r, v[r].broadcasts - v[r].broadcasts_closed);
+    CloseTrack(h, r, v[r].subscriptions - v[r].subscriptions_closed);
+  }
+}
+
+inline int Entries(const pb::Batch& b) {
+  return b.defines_size() + b.deltas_size() + b.releases_size() + b.open_size();
+}
+
+inline pb::Role RoleToProto(size_t role) { return role == kPub ? pb::ROLE_PUBLISHER : pb::ROLE_SUBSCRIBER; }
+
+// The counters a HandleDelta adds, as RoleValues (opened counts in the
+// broadcasts and subscriptions fields).
+inline RoleValues ValuesOf(const pb::HandleDelta& d) {
+  RoleValues v;
+  v.broadcasts = d.broadcasts_opened();
+  v.broadcasts_closed = d.broadcasts_closed();
+  v.subscriptions = d.subscriptions_opened();
+  v.subscriptions_closed = d.subscriptions_closed();
+  v.bytes = d.bytes();
+  v.frames = d.frames();
+  v.groups = d.groups();
+  return v;
+}
+
+inline RoleValues operator+(RoleValues a, const RoleValues& b) {
+  a.broadcasts += b.broadcasts;
+  a.broadcasts_closed += b.broadcasts_closed;
+  a.subscriptions += b.subscriptions;
+  a.subscriptions_closed += b.subscriptions_closed;
+  a.bytes += b.bytes;
+  a.frames += b.frames;
+  a.groups += b.groups;
+  return a;
+}
+inline RoleValues operator-(RoleValues a, const RoleValues& b) {
+  a.broadcasts -= b.broadcasts;
+  a.broadcasts_closed -= b.broadcasts_closed;
+  a.subscriptions -= b.subscriptions;
+  a.subscriptions_closed -= b.subscriptions_closed;
+  a.bytes -= b.bytes;
+  a.frames -= b.frames;
+  a.groups -= b.groups;
+  return a;
+}
+
+inline std::string Show(const RoleValues& v) {
+  return absl::StrCat("{broadcasts ", v.broadcasts, "/", v.broadcasts_closed, " closed, subscriptions ",
+                      v.subscriptions, "/", v.subscriptions_closed, " closed, bytes ", v.bytes, ", frames ", v.frames,
+                      ", groups ", v.groups, "}");
+}
+
+// The deltas of `batches` summed per (handle, role index).
+inline std::map<std::pair<uint32_t, size_t>, RoleValues> SumDeltas(const std::vector<pb::Batch>& batches) {
+  std::map<std::pair<uint32_t, size_t>, RoleValues> out;
+  for (const pb::Batch& b : batches) {
+    for (const pb::HandleDelta& d : b.deltas()) {
+      size_t role = d.role() == pb::ROLE_PUBLISHER ? kPub : kSub;
+      RoleValues& v = out[{d.handle(), role}];
+      v = v + ValuesOf(d);
+    }
+  }
+  return out;
+}
+
+// Checks that no batch carries a delta, open entry or release of a handle
+// not defined in it or in an earlier batch of `batches` (or in `known`).
+inline ::testing::AssertionResult DefinedBeforeUse(const std::vector<pb::Batch>& batches,
+                                                   std::set<uint32_t> known = {}) {
+  for (const pb::Batch& b : batches) {
+    for (const pb::Define& d : b.defines()) known.insert(d.handle());
+    for (const pb::HandleDelta& d : b.deltas()) {
+      if (!known.count(d.handle())) {
+        return ::testing::AssertionFailure() << "batch " << b.sequence() << " has a delta of handle " << d.handle()
+                                             << " before its define";
+      }
+    }
+    for (const pb::OpenGuards& o : b.open()) {
+      if (!known.count(o.handle())) {
+        return ::testing::AssertionFailure() << "batch " << b.sequence() << " has open guards of handle "
+                                             << o.handle() << " before its define";
+      }
+    }
+    for (uint32_t r : b.releases()) {
+      if (!known.count(r)) {
+        return ::testing::AssertionFailure() << "batch " << b.sequence() << " releases handle " << r
+                                             << " before its define";
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// ---------------------------------------------------------------------------
+// The sidecar's side, in process: a moqstats::Session over an aggregator of
+// two levels (root, first segment, first two segments) on simulated time.
+
+inline moqstats::Tier ServerTier(Tier t) {
+  return t == Tier::kExternal ? moqstats::Tier::kExternal : moqstats::Tier::kInternal;
+}
+inline moqstats::Role ServerRole(size_t r) {
+  return r == kPub ? moqstats::Role::kPublisher : moqstats::Role::kSubscriber;
+}
+
+inline RoleValues FromSnapshot(const moqstats::Snapshot& s) {
+  RoleValues v;
+  v.broadcasts = s.broadcasts;
+  v.broadcasts_closed = s.broadcasts_closed;
+  v.subscriptions = s.subscriptions;
+  v.subscriptions_closed = s.subscriptions_closed;
+  v.bytes = s.bytes;
+  v.frames = s.frames;
+  v.groups = s.groups;
+  return v;
+}
+
+// What a checkpoint holds: every level's counters and the session's record,
+// taken at one moment.
+struct Checkpoint {
+  std::vector<std::pair<std::string, std::array<moqstats::Snapshot, moqstats::kTierRoleCount>>> levels;
+  pb::CheckpointSession session;
+};
+
+class Sidecar {
+ public:
+  Sidecar() { Fresh(); }
+  ~Sidecar() {
+    session_.reset();  // its handles reference the aggregator's levels
+    fixture_.reset();
+  }
+
+  // Applies one batch; the status the sidecar would answer.
+  absl::Status Apply(const pb::Batch& batch) {
+    moqstats::RejectReason reason = moqstats::RejectReason::kNone;
+    absl::Status s = session_->Apply(batch, &reason, nullptr);
+    if (!s.ok()) last_reject_ = reason;
+    return s;
+  }
+  // Applies every batch, failing the test on the first refusal.
+  ::testing::AssertionResult ApplyAll(const std::vector<pb::Batch>& batches) {
+    for (const pb::Batch& b : batches) {
+      absl::Status s = Apply(b);
+      if (!s.ok()) {
+        return ::testing::AssertionFailure() << "the sidecar refused batch " << b.sequence() << " ("
+                                             << moqstats::RejectReasonName(last_reject_) << "): " << s << "\n"
+                                             << b.DebugString();
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  uint64_t applied() const { return session_->applied_sequence(); }
+  size_t handle_count() const { return session_->handle_count(); }
+  std::array<moqstats::Session::OpenGuards, 2> open_guards() const { return session_->open_guards(); }
+
+  // The counters of a level; all zero when the level does not exist.
+  RoleValues Read(const std::string& key, Tier tier, size_t role) const {
+    auto level = fixture_->stats().level(moqstats::Path(key));
+    if (!level) return RoleValues{};
+    return FromSnapshot(level->snapshot(ServerTier(tier), ServerRole(role)));
+  }
+  std::vector<std::string> LevelKeys() const {
+    std::vector<std::string> keys;
+    for (const auto& level : fixture_->stats().ListLevels(moqstats::Path(), std::nullopt, 100000)) {
+      keys.push_back(level->key().str());
+    }
+    return keys;
+  }
+
+  Checkpoint TakeCheckpoint() const {
+    Checkpoint cp;
+    for (const auto& level : fixture_->stats().ListLevels(moqstats::Path(), std::nullopt, 100000)) {
+      std::array<moqstats::Snapshot, moqstats::kTierRoleCount> counts;
+      for (size_t i = 0; i < moqstats::kTierRoleCount; ++i) {
+        counts[i] = level->snapshot(moqstats::TierAt(i), moqstats::RoleAt(i));
+      }
+      cp.levels.emplace_back(level->key().str(), counts);
+    }
+    session_->SaveTo(&cp.session);
+    return cp;
+  }
+
+  // A crash and restart: a fresh aggregator and session restored from `cp`,
+  // as the daemon restores its last checkpoint file.
+  void Crash(const Checkpoint& cp) {
+    auto fixture = std::make_unique<moqstats::testing::StatsFixture>(2);
+    for (const auto& [key, counts] : cp.levels) fixture->stats().RestoreLevel(moqstats::Path(key), counts);
+    auto restored = moqstats::Session::Restore(cp.session, fixture->stats(), limits_);
+    ASSERT_TRUE(restored.ok()) << restored.status();
+    session_ = *std::move(restored);
+    fixture_ = std::move(fixture);
+  }
+
+  // The session was not resumed within the grace period: its guards are
+  // closed and it is forgotten; the next stream opens a new one.
+  void Expire() {
+    session_->CloseAll();
+    session_ = std::make_unique<moqstats::Session>("relay-session", "test-relay", fixture_->stats(), limits_);
+  }
+
+ private:
+  void Fresh() {
+    fixture_ = std::make_unique<moqstats::testing::StatsFixture>(2);
+    session_ = std::make_unique<moqstats::Session>("relay-session", "test-relay", fixture_->stats(), limits_);
+  }
+
+  moqstats::SessionLimits limits_;
+  // Destroyed explicitly, session first.
+  std::unique_ptr<moqstats::testing::StatsFixture> fixture_;
+  std::unique_ptr<moqstats::Session> session_;
+  moqstats::RejectReason last_reject_ = moqstats::RejectReason::kNone;
+};
+
+// "" and the first one and two segments of `path`.
+inline std::vector<std::string> LevelKeysOf(const std::string& path) {
+  std::vector<std::string> keys = {""};
+  size_t slash = path.find('/');
+  keys.push_back(path.substr(0, slash));
+  if (slash != std::string::npos) {
+    size_t second = path.find('/', slash + 1);
+    keys.push_back(path.substr(0, second));
+  }
+  return keys;
+}
+
+// The relay's record: every handle it ever made (released ones too), whose
+// slots hold every bump.
+class Record {
+ public:
+  void Add(std::shared_ptr<Handle> h) { handles_.push_back(std::move(h)); }
+  // What the record says for the level `key`, summed over its handles.
+  RoleValues Expected(const std::string& key, Tier tier, size_t role) const {
+    RoleValues sum;
+    for (const auto& h : handles_) {
+      if (h->tier != tier) continue;
+      std::vector<std::string> keys = LevelKeysOf(h->path);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+      sum = sum + h->Load()[role];
+    }
+    return sum;
+  }
+  // Per (key, tier, role), the values now.
+  std::map<std::tuple<std::string, int, size_t>, RoleValues> Snapshot() const {
+    std::map<std::tuple<std::string, int, size_t>, RoleValues> out;
+    for (const std::string& key : Keys()) {
+      for (Tier tier : {Tier::kExternal, Tier::kInternal}) {
+        for (size_t r = 0; r < 2; ++r) out[{key, static_cast<int>(tier), r}] = Expected(key, tier, r);
+      }
+    }
+    return out;
+  }
+  std::set<std::string> Keys() const {
+    std::set<std::string> keys;
+    for (const auto& h : handles_) {
+      for (const std::string& k : LevelKeysOf(h->path)) keys.insert(k);
+    }
+    return keys;
+  }
+
+ private:
+  std::vector<std::shared_ptr<Handle>> handles_;
+};
+
+// Every level of the record matches the sidecar exactly.
+inline ::testing::AssertionResult SidecarMatches(const Sidecar& sidecar, const Record& record) {
+  for (const std::string& key : record.Keys()) {
+    for (Tier tier : {Tier::kExternal, Tier::kInternal}) {
+      for (size_t r = 0; r < 2; ++r) {
+        RoleValues got = sidecar.Read(key, tier, r);
+        RoleValues want = record.Expected(key, tier, r);
+        if (got != want) {
+          return ::testing::AssertionFailure()
+                 << "level \"" << key << "\" " << (tier == Tier::kExternal ? "external" : "internal") << "/"
+                 << (r == kPub ? "publisher" : "subscriber") << ": sidecar " << Show(got) << ", relay " << Show(want);
+        }
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Collects, applies and acknowledges until the state is idle (bounded).
+inline ::testing::AssertionResult Drain(SessionState& state, Sidecar& sidecar) {
+  for (int round = 0; round < 1000 && !state.Idle(); ++round) {
+    std::vector<pb::Batch> batches = state.Collect();
+    ::testing::AssertionResult applied = sidecar.ApplyAll(batches);
+    if (!applied) return applied;
+    state.OnAck(sidecar.applied());
+  }
+  if (!state.Idle()) return ::testing::AssertionFailure() << "not idle after 1000 rounds";
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace session_state_testing
+}  // namespace internal
+}  // namespace moq_stats
+
+#endif  // MOQSTATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
