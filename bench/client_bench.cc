@@ -33,7 +33,8 @@
 //
 // Allocations: this binary replaces the global operator new/delete with
 // counting versions (a process-wide relaxed atomic counter plus a per-thread
-// one). Each bump case reports
+// one; alloc_counter.cc). Each bump case reports, through LoopProbe
+// (loop_probe.h),
 //   allocs_per_bump       allocations made by the bumping thread inside the
 //                         timed loop, per bump (the target: 0);
 //   proc_allocs_per_bump  allocations made by every thread of the process
@@ -82,6 +83,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bench/bench_daemon.h"
+#include "bench/loop_probe.h"
 #include "benchmark/benchmark.h"
 #include "common/clock.h"
 #include "common/scheduler.h"
@@ -92,66 +94,6 @@
 
 extern char** environ;
 
-// ---------------------------------------------------------------------------
-// Counting allocator
-
-namespace alloc_count {
-
-// Every allocation of the process, from any thread. Atomic because every
-// thread allocates; relaxed because it is a tally read between runs, ordering
-// nothing.
-std::atomic<uint64_t> g_process{0};
-// The allocations of the current thread: what a bump on this thread costs.
-// Constant-initialised, so reading it allocates nothing.
-thread_local uint64_t t_thread = 0;
-
-void* Allocate(std::size_t size, std::size_t align) noexcept {
-  g_process.fetch_add(1, std::memory_order_relaxed);
-  ++t_thread;
-  if (size == 0) size = 1;
-  if (align <= alignof(std::max_align_t)) return std::malloc(size);
-  void* p = nullptr;
-  if (posix_memalign(&p, std::max(align, sizeof(void*)), size) != 0) return nullptr;
-  return p;
-}
-
-void* AllocateOrThrow(std::size_t size, std::size_t align) {
-  void* p = Allocate(size, align);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace alloc_count
-
-void* operator new(std::size_t n) { return alloc_count::AllocateOrThrow(n, 0); }
-void* operator new[](std::size_t n) { return alloc_count::AllocateOrThrow(n, 0); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return alloc_count::Allocate(n, 0); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return alloc_count::Allocate(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  return alloc_count::AllocateOrThrow(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  return alloc_count::AllocateOrThrow(n, static_cast<std::size_t>(a));
-}
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return alloc_count::Allocate(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return alloc_count::Allocate(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-
 namespace moqstats {
 namespace client_bench {
 namespace {
@@ -159,52 +101,6 @@ namespace {
 namespace pb = ::moq::stats::v1;
 
 constexpr uint64_t kBumpBytes = 1200;
-
-// Opened right before a timed loop and reported right after it:
-//   allocs_per_bump       allocations by this thread, per bump;
-//   proc_allocs_per_bump  allocations by every thread of the process, per
-//                         bump;
-//   cores_busy            the process's CPU time over wall time during the
-//                         loop: about 2 when both threads of a 2-thread run
-//                         really ran at once, about 1 when the machine's
-//                         other load made them take turns (then the 2-thread
-//                         row says nothing about contention).
-class LoopProbe {
- public:
-  LoopProbe()
-      : thread_(alloc_count::t_thread),
-        process_(alloc_count::g_process.load(std::memory_order_relaxed)),
-        cpu_(ProcessCpuSeconds()),
-        wall_(std::chrono::steady_clock::now()) {}
-
-  void Report(benchmark::State& state) const {
-    const uint64_t thread = alloc_count::t_thread - thread_;
-    const uint64_t process = alloc_count::g_process.load(std::memory_order_relaxed) - process_;
-    const double cpu = ProcessCpuSeconds() - cpu_;
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_).count();
-    // Summed over the threads and divided by the iterations of all threads.
-    state.counters["allocs_per_bump"] =
-        benchmark::Counter(static_cast<double>(thread), benchmark::Counter::kAvgIterations);
-    // Every thread sees the whole process's count: the average over threads
-    // is that count, then per iteration of all threads.
-    state.counters["proc_allocs_per_bump"] = benchmark::Counter(
-        static_cast<double>(process), benchmark::Counter::kAvgThreads | benchmark::Counter::kAvgIterations);
-    state.counters["cores_busy"] = benchmark::Counter(wall > 0 ? cpu / wall : 0, benchmark::Counter::kAvgThreads);
-  }
-
- private:
-  static double ProcessCpuSeconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-  }
-
-  const uint64_t thread_;
-  const uint64_t process_;
-  const double cpu_;
-  const std::chrono::steady_clock::time_point wall_;
-};
-
 
 // ---------------------------------------------------------------------------
 // Shared state, set up by main before any benchmark runs.
