@@ -72,40 +72,6 @@ Path Path::first_segments(size_t n) const {
   return Path(Normalized{}, str_.substr(0, pos));
 }
 
-bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // no overlong forms
-      if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;  // no overlong forms
-      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return false;
-    }
-    if (static_cast<size_t>(end - p) < len) return false;
-    if (p[1] < lo || p[1] > hi) return false;
-    for (size_t i = 2; i < len; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-    }
-    p += len;
-  }
-  return true;
-}
-
 absl::Status ValidatePath(std::string_view raw) {
   if (raw.size() > kMaxPathBytes) {
     return absl::InvalidArgumentError(absl::StrCat("path is ", raw.size(), " bytes long, over the limit of ",

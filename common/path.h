@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/utf8.h"
 
 namespace moqstats {
 
@@ -68,9 +69,6 @@ inline constexpr size_t kMaxPathSegments = 32;
 // the broken rule otherwise.
 absl::Status ValidatePath(std::string_view raw);
 
-// True when `s` is well-formed UTF-8 (no overlong forms, no surrogates,
-// nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 }  // namespace moqstats
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_string.h"
 #include "server/counters.h"
 #include "server/tier.h"
 
@@ -28,12 +29,6 @@ struct SnapshotFrame {
 // node (absent when empty), ts_ms, broadcasts, broadcasts_closed,
 // subscriptions, subscriptions_closed, bytes, frames, groups.
 std::string EncodeSnapshotFrame(const SnapshotFrame& frame);
-
-// Appends `s` to `out` as a JSON string literal escaped as serde_json does:
-// `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control characters below
-// 0x20 as `\u00XX` (lower-case hex), everything else (DEL and non-ASCII UTF-8
-// included) as is. `s` should be valid UTF-8; bytes are copied either way.
-void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace moqstats
 

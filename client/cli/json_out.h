@@ -8,14 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_string.h"
+
 namespace moqstats {
 namespace cli {
 
-// Appends `s` as a JSON string literal: `"` and `\` escaped, control
-// characters as \n, \t, ... or \u00XX, and each byte that is not part of
-// valid UTF-8 replaced by U+FFFD (so the output is valid UTF-8 whatever the
-// input).
-void AppendJsonString(std::string_view s, std::string* out);
+// `s` as a JSON string literal (see moqstats::AppendJsonString).
 std::string JsonString(std::string_view s);
 
 // `v` as a JSON number: the shortest text that reads back as `v`; null for
