@@ -10,15 +10,8 @@ namespace moqstats {
 namespace pb = ::moq::stats::v1;
 
 SessionStream::SessionStream(std::shared_ptr<SessionRegistry> registry, StreamSet* streams)
-    : registry_(std::move(registry)), streams_(streams), link_(std::make_shared<Link>()) {
-  {
-    absl::MutexLock lock(&link_->mu);
-    link_->stream = this;
-  }
-  streams_->Add(this, [link = link_](const grpc::Status& status) {
-    absl::MutexLock lock(&link->mu);
-    if (link->stream) link->stream->End(status);
-  });
+    : registry_(std::move(registry)), streams_(streams), link_(this) {
+  streams_->Add(this, link_.Bind([](SessionStream& stream, const grpc::Status& status) { stream.End(status); }));
   StartRead(&request_);
 }
 
@@ -57,19 +50,13 @@ void SessionStream::Process() {
       }
     }
     if (twice) return;
-    std::weak_ptr<Link> weak_link = link_;
-    absl::StatusOr<SessionRegistry::Attached> attached =
-        registry_->Attach(request_.open().session_id(), request_.open().relay(), [weak_link] {
-          auto link = weak_link.lock();
-          if (!link) return;
-          absl::MutexLock link_lock(&link->mu);
-          if (!link->stream) return;
-          SessionStream* stream = link->stream;
-          absl::MutexLock stream_lock(&stream->mu_);
-          stream->attached_ = false;  // the registry already moved the session on
-          stream->FinishLocked(grpc::Status(grpc::StatusCode::ABORTED,
-                                            "session taken over by a newer stream with the same session_id"));
-        });
+    absl::StatusOr<SessionRegistry::Attached> attached = registry_->Attach(
+        request_.open().session_id(), request_.open().relay(), link_.Bind([](SessionStream& stream) {
+          absl::MutexLock stream_lock(&stream.mu_);
+          stream.attached_ = false;  // the registry already moved the session on
+          stream.FinishLocked(grpc::Status(grpc::StatusCode::ABORTED,
+                                           "session taken over by a newer stream with the same session_id"));
+        }));
     absl::MutexLock lock(&mu_);
     if (!attached.ok()) {
       FinishLocked(ToGrpcStatus(attached.status()));
@@ -161,10 +148,7 @@ void SessionStream::OnCancel() {
 }
 
 void SessionStream::OnDone() {
-  {
-    absl::MutexLock lock(&link_->mu);
-    link_->stream = nullptr;
-  }
+  link_.Clear();
   streams_->Remove(this);
   delete this;
 }

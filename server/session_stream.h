@@ -11,10 +11,10 @@
 #include "absl/synchronization/mutex.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "server/session_registry.h"
+#include "server/stream_set.h"
 
 namespace moqstats {
 
-class StreamSet;
 
 // The transport of one relay's Session RPC: reads requests, hands them to the
 // SessionRegistry, and writes the welcome and acks back. Acks are coalesced:
@@ -40,13 +40,6 @@ class SessionStream final : public grpc::ServerBidiReactor<moq::stats::v1::Sessi
   void OnDone() override;
 
  private:
-  // Shared with the take-over callback the registry holds, which may run
-  // after this stream is gone.
-  struct Link {
-    absl::Mutex mu;
-    SessionStream* stream ABSL_GUARDED_BY(mu);
-  };
-
   void Process();
   void DetachLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -54,7 +47,9 @@ class SessionStream final : public grpc::ServerBidiReactor<moq::stats::v1::Sessi
 
   const std::shared_ptr<SessionRegistry> registry_;
   StreamSet* const streams_;
-  const std::shared_ptr<Link> link_;
+  // For the take-over callback the registry holds, which may run after
+  // this stream is gone, and for the StreamSet's ender.
+  const StreamLink<SessionStream> link_;
 
   // Written by gRPC before OnReadDone; read only there.
   moq::stats::v1::SessionRequest request_;

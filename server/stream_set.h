@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -33,6 +35,46 @@ class StreamSet {
   absl::flat_hash_map<const void*, Ender> streams_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+// A handle on a reactor that callbacks may hold past its life (the origin's
+// notifications, the registry's take-over, a StreamSet's ender): what Bind
+// returns runs its function on the stream, under a lock, only until Clear,
+// which the stream calls first thing in OnDone before freeing itself.
+//
+// Safe for concurrent access from multiple threads.
+template <typename Stream>
+class StreamLink {
+ public:
+  explicit StreamLink(Stream* stream) : state_(std::make_shared<State>()) {
+    absl::MutexLock lock(&state_->mu);
+    state_->stream = stream;
+  }
+
+  // A callable that does `fn(stream, args...)` while the stream lives and
+  // nothing after Clear. Holds the stream weakly.
+  template <typename Fn>
+  auto Bind(Fn fn) const {
+    return [weak = std::weak_ptr<State>(state_), fn = std::move(fn)](auto&&... args) {
+      std::shared_ptr<State> state = weak.lock();
+      if (!state) return;
+      absl::MutexLock lock(&state->mu);
+      if (state->stream != nullptr) fn(*state->stream, std::forward<decltype(args)>(args)...);
+    };
+  }
+
+  // Bound callables do nothing from now on; returns once none is running.
+  void Clear() const {
+    absl::MutexLock lock(&state_->mu);
+    state_->stream = nullptr;
+  }
+
+ private:
+  struct State {
+    absl::Mutex mu;
+    Stream* stream ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  const std::shared_ptr<State> state_;
 };
 
 }  // namespace moqstats

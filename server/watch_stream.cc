@@ -16,31 +16,19 @@ constexpr size_t kMaxQueuedEvents = 256;
 }  // namespace
 
 WatchStream::WatchStream(Origin* origin, const Path& prefix, StreamSet* streams)
-    : origin_(origin), streams_(streams), link_(std::make_shared<Link>()) {
-  {
-    absl::MutexLock lock(&link_->mu);
-    link_->stream = this;
-  }
+    : origin_(origin), streams_(streams), link_(this) {
   std::unique_ptr<AnnouncementConsumer> announcements = origin_->Announced(prefix);
   announcements->SetNotify(Notifier());
   {
     absl::MutexLock lock(&mu_);
     announcements_ = std::move(announcements);
   }
-  streams_->Add(this, [link = link_](const grpc::Status& status) {
-    absl::MutexLock lock(&link->mu);
-    if (link->stream) link->stream->End(status);
-  });
+  streams_->Add(this, link_.Bind([](WatchStream& stream, const grpc::Status& status) { stream.End(status); }));
   Pump();
 }
 
 std::function<void()> WatchStream::Notifier() const {
-  return [link = std::weak_ptr<Link>(link_)] {
-    auto strong = link.lock();
-    if (!strong) return;
-    absl::MutexLock lock(&strong->mu);
-    if (strong->stream) strong->stream->Pump();
-  };
+  return link_.Bind([](WatchStream& stream) { stream.Pump(); });
 }
 
 void WatchStream::End(const grpc::Status& status) {
@@ -141,10 +129,7 @@ void WatchStream::FinishLocked(const grpc::Status& status) {
 }
 
 void WatchStream::OnDone() {
-  {
-    absl::MutexLock lock(&link_->mu);
-    link_->stream = nullptr;
-  }
+  link_.Clear();
   streams_->Remove(this);
   std::unique_ptr<AnnouncementConsumer> announcements;
   std::vector<Track> tracks;

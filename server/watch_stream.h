@@ -12,10 +12,10 @@
 #include "absl/synchronization/mutex.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "origin_bridge/origin.h"
+#include "server/stream_set.h"
 
 namespace moqstats {
 
-class StreamSet;
 
 // The transport of one Watch RPC: follows the origin's announcements under a
 // prefix, subscribes to the four tracks of every stats broadcast, and writes
@@ -38,10 +38,6 @@ class WatchStream final : public grpc::ServerWriteReactor<moq::stats::v1::WatchE
   void OnDone() override;
 
  private:
-  struct Link {
-    absl::Mutex mu;
-    WatchStream* stream ABSL_GUARDED_BY(mu);
-  };
   struct Track {
     Path path;
     std::string name;
@@ -58,7 +54,9 @@ class WatchStream final : public grpc::ServerWriteReactor<moq::stats::v1::WatchE
 
   Origin* const origin_;
   StreamSet* const streams_;
-  const std::shared_ptr<Link> link_;
+  // For the origin's notifications and the StreamSet's ender, which may run
+  // after this stream is gone.
+  const StreamLink<WatchStream> link_;
 
   absl::Mutex mu_;
   std::unique_ptr<AnnouncementConsumer> announcements_ ABSL_GUARDED_BY(mu_);
