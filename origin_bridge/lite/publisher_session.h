@@ -1,0 +1,112 @@
+#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_
+#define MOQSTATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_
+
+// The publisher side of one moq-lite session (lite-03, lite-04, lite-05) as
+// a sans-IO state machine over a StreamMux: it serves the broadcasts of an
+// in-memory Origin to the peer (a relay that dialled us, a relay we dialled,
+// or a MoQ client).
+//
+// - lite-05: sends our SETUP on a unidirectional stream at Start and reads
+//   the peer's.
+// - Announce streams: on ANNOUNCE_REQUEST, announces every active broadcast
+//   under the prefix (lite-05: ANNOUNCE_OK with the count first), then every
+//   change, unannouncing a broadcast when its producer goes. The stream stays
+//   open for the session.
+// - Track streams (lite-05): TRACK is answered with TRACK_INFO and FIN.
+// - Subscribe streams: SUBSCRIBE is answered (lite-03/04 SUBSCRIBE_OK,
+//   lite-05 SUBSCRIBE_START), then the latest group and every later one goes
+//   out, each group on its own unidirectional stream closed after its one
+//   frame. SUBSCRIBE_UPDATE is honoured (end group); FIN from the peer
+//   unsubscribes; the broadcast ending ends the subscription.
+// - Fetch streams (lite-05): the requested group, if it is the one cached.
+// - Unknown broadcasts or tracks: the stream is reset with NotFound (13).
+// - When the peer's stream-count credit runs out, each subscription keeps
+//   only its newest unsent group (latest wins) until credit returns.
+// - Malformed or unexpected bytes close the session with the matching
+//   moq-lite error code (Decode, ProtocolViolation, UnexpectedStream, ...).
+//
+// Not thread-safe: every method runs on the thread that drives the mux,
+// except that the `wake` callback is called from the origin's writer
+// threads.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "origin_bridge/lite/messages.h"
+#include "origin_bridge/origin.h"
+#include "origin_bridge/stream_mux.h"
+
+namespace moqstats::lite {
+
+struct PublisherOptions {
+  Version version = Version::kLite05;
+  // Our origin (hop) id, sent in lite-05 SETUP / ANNOUNCE_OK and as our hop
+  // on lite-04. Non-zero, at most 2^62-1.
+  uint64_t origin_id = 1;
+  // Largest control message accepted from the peer; a larger declared
+  // length closes the session (BoundsExceeded).
+  size_t max_message_size = 64 * 1024;
+  // Most subscriptions (and fetches) open at once; more are refused with
+  // BoundsExceeded on their stream.
+  size_t max_subscriptions = 65536;
+};
+
+// Totals and gauges for status pages.
+struct PublisherCounters {
+  uint64_t announce_requests = 0;
+  uint64_t announcements_sent = 0;    // ANNOUNCE messages (active and ended)
+  uint64_t announced_broadcasts = 0;  // gauge: distinct broadcasts announced now
+  uint64_t subscriptions_served = 0;  // total accepted
+  uint64_t subscriptions_active = 0;  // gauge
+  uint64_t subscriptions_refused = 0;
+  uint64_t fetches_served = 0;
+  uint64_t groups_sent = 0;
+  uint64_t group_bytes_sent = 0;      // frame payload bytes
+  uint64_t groups_skipped = 0;        // replaced by a newer one while waiting for credit
+};
+
+class PublisherSession : public StreamEvents {
+ public:
+  // `mux` and `origin` are borrowed and must outlive the session. `wake` is
+  // called, from any thread and without locks held, when the origin has
+  // news for this session; the owner must then call Poll() on the session's
+  // thread. `wake` must not call into the session.
+  PublisherSession(PublisherOptions options, StreamMux* mux, Origin* origin,
+                   std::function<void()> wake);
+  ~PublisherSession() override;
+  PublisherSession(const PublisherSession&) = delete;
+  PublisherSession& operator=(const PublisherSession&) = delete;
+
+  // Sends our SETUP (lite-05). Call once, first.
+  void Start();
+
+  // Moves what the origin produced since the last call (announcements,
+  // groups) onto the mux.
+  void Poll();
+
+  Version version() const;
+  bool closed() const;
+  // Why the session ended, once closed.
+  const std::optional<CloseInfo>& close_info() const;
+  const PublisherCounters& counters() const;
+
+  // StreamEvents.
+  void OnStreamOpened(uint64_t id) override;
+  void OnStreamData(uint64_t id, std::string_view data, bool fin) override;
+  void OnStreamReset(uint64_t id, uint64_t code) override;
+  void OnStopSending(uint64_t id, uint64_t code) override;
+  void OnStreamCreditAvailable() override;
+  void OnClosed(const CloseInfo& info) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace moqstats::lite
+
+#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_

@@ -1,0 +1,63 @@
+#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
+#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
+
+// The transport adapters: the only part of the bridge that touches sockets.
+// A Transport carries QMux bytes over one connected WebSocket (Boost.Beast;
+// one binary message per record) or plain TCP (a byte stream of
+// size-prefixed records). Everything runs on one boost::asio::io_context
+// thread: methods must be called there and handlers run there.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "origin_bridge/lite/messages.h"
+#include "origin_bridge/qmux/record.h"
+
+namespace moqstats::bridge {
+
+// What the WebSocket subprotocol (or, on TCP, the QMux ALPN) settled.
+struct Negotiated {
+  lite::Version version = lite::Version::kLite05;
+  bool qmux_records = true;  // qmux-01 (true) or qmux-00 (false)
+  std::string subprotocol;   // as agreed, e.g. "qmux-01.moq-lite-05"; empty on TCP
+};
+
+class Transport {
+ public:
+  struct Handlers {
+    // Bytes from the peer: one whole WebSocket message, or a slice of the
+    // TCP stream.
+    std::function<void(std::string_view bytes)> on_bytes;
+    // The transport ended (peer close, error, or our Close). Called once.
+    std::function<void(absl::Status status)> on_closed;
+  };
+
+  virtual ~Transport() = default;
+
+  virtual qmux::RecordMode mode() const = 0;
+  // WebSocket: known once connected. TCP: nullopt; the version comes from
+  // the QMux transport parameters.
+  virtual std::optional<Negotiated> negotiated() const = 0;
+  // "host:port" of the peer, for logs.
+  virtual std::string peer() const = 0;
+
+  // Starts reading. Call once.
+  virtual void Start(Handlers handlers) = 0;
+  // Queues chunks to write in order: whole WebSocket messages, or TCP bytes.
+  virtual void Send(std::vector<std::string> chunks) = 0;
+  // Bytes queued and not yet written to the socket.
+  virtual uint64_t queued_bytes() const = 0;
+  // Closes gracefully (WebSocket close / TCP shutdown); on_closed follows.
+  virtual void Close() = 0;
+};
+
+}  // namespace moqstats::bridge
+
+#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
