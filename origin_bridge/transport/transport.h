@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "origin_bridge/lite/messages.h"
@@ -56,6 +58,51 @@ class Transport {
   virtual uint64_t queued_bytes() const = 0;
   // Closes gracefully (WebSocket close / TCP shutdown); on_closed follows.
   virtual void Close() = 0;
+};
+
+// Where dial mode connects: from `--origin-url`, ws://host:port/path?query
+// (WebSocket) or tcp://host:port (plain QMux).
+struct DialTarget {
+  enum class Scheme { kWebSocket, kTcp };
+  Scheme scheme = Scheme::kWebSocket;
+  std::string host;    // name or address; IPv6 without brackets
+  uint16_t port = 0;
+  std::string target = "/";  // WebSocket request target: path and query
+};
+
+// The versions we offer, most preferred first: moq-lite-05, -04, -03.
+std::vector<lite::Version> OfferedVersions();
+
+using DialHandler = std::function<void(absl::StatusOr<std::unique_ptr<Transport>>)>;
+
+// Connects to `target` (resolve, TCP connect, and for WebSocket the
+// handshake offering qmux-01.<alpn> then qmux-00.<alpn> for each version)
+// and calls `handler` once on the io_context with the connected transport
+// or why it failed (UNAVAILABLE for network errors, FAILED_PRECONDITION when
+// the peer agreed no subprotocol we offered). Gives up after `timeout_ms`.
+void AsyncDial(boost::asio::io_context& io, const DialTarget& target, uint64_t timeout_ms,
+               DialHandler handler);
+
+// Accepts WebSocket sessions from MoQ clients on a TCP port. The subprotocol
+// chosen is the first we support from the client's list (qmux-01 preferred
+// over qmux-00 for the same moq-lite version); a client offering none we
+// support is refused with HTTP 400. Methods run on the io_context thread
+// (Bind may run before it starts).
+class WebSocketListener {
+ public:
+  using AcceptHandler = std::function<void(std::unique_ptr<Transport>)>;
+
+  // Binds `host:port` (port 0 picks a free one) and starts accepting.
+  // `on_session` runs for each completed handshake.
+  static absl::StatusOr<std::unique_ptr<WebSocketListener>> Bind(boost::asio::io_context& io,
+                                                                 const std::string& host,
+                                                                 uint16_t port,
+                                                                 AcceptHandler on_session);
+  virtual ~WebSocketListener() = default;
+  // The bound port.
+  virtual uint16_t port() const = 0;
+  // Stops accepting; handshakes in progress are dropped.
+  virtual void Stop() = 0;
 };
 
 }  // namespace moqstats::bridge
