@@ -111,6 +111,9 @@ class Connection : public StreamMux {
   uint64_t queued_bytes() const override;
 
  private:
+  // Tests read internal sizes (the stream map) through this peer.
+  friend class ConnectionTestPeer;
+
   struct State;
   std::unique_ptr<State> state_;
 };
