@@ -36,7 +36,7 @@ inline constexpr uint64_t kStreamsBlockedBidiFrameType = 0x16;
 inline constexpr uint64_t kStreamsBlockedUniFrameType = 0x17;
 inline constexpr uint64_t kConnectionCloseFrameType = 0x1c;
 inline constexpr uint64_t kApplicationCloseFrameType = 0x1d;
-// "\xffQMX\r\n\r\n" read as an 8-byte varint.
+// "\xffQS0\r\n\r\n" (ff 51 53 30 0d 0a 0d 0a) read as an 8-byte varint.
 inline constexpr uint64_t kTransportParametersFrameType = 0x3f5153300d0a0d0a;
 inline constexpr uint64_t kPingRequestFrameType = 0x348c67529ef8c7bd;
 inline constexpr uint64_t kPingResponseFrameType = 0x348c67529ef8c7be;

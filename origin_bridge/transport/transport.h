@@ -7,6 +7,7 @@
 // size-prefixed records). Everything runs on one boost::asio::io_context
 // thread: methods must be called there and handlers run there.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,10 @@ struct Negotiated {
   std::string subprotocol;   // as agreed, e.g. "qmux-01.moq-lite-05"; empty on TCP
 };
 
+// A Transport may be destroyed at any time on the io_context thread, even
+// from inside its own handlers: no handler runs afterwards; a Close() under
+// way still completes in the background (bounded), otherwise the socket is
+// dropped at once. Errors name the peer's host:port.
 class Transport {
  public:
   struct Handlers {
@@ -84,13 +89,29 @@ void AsyncDial(boost::asio::io_context& io, const DialTarget& target, uint64_t t
                DialHandler handler);
 
 // Accepts WebSocket sessions from MoQ clients on a TCP port. The subprotocol
-// chosen is the first we support from the client's list (qmux-01 preferred
-// over qmux-00 for the same moq-lite version); a client offering none we
+// chosen is the first of ours (OfferedVersions() order, qmux-01 before
+// qmux-00 for the same moq-lite version) that the client offered, wherever
+// it sits in the client's list: the server's preference wins, as in
+// moq-dev's qmux::ws::Server and moq-relay. A client offering none we
 // support is refused with HTTP 400. Methods run on the io_context thread
 // (Bind may run before it starts).
 class WebSocketListener {
  public:
   using AcceptHandler = std::function<void(std::unique_ptr<Transport>)>;
+
+  struct Options {
+    // Connections open at once (handshakes in progress plus sessions not yet
+    // ended); sockets accepted beyond this are closed at once.
+    size_t max_connections = 256;
+    // An accepted socket must complete the HTTP upgrade within this.
+    uint32_t handshake_timeout_ms = 10000;
+    // Largest WebSocket message accepted from a client; bigger ends the
+    // session.
+    uint64_t max_message_size = 1 << 20;
+    // No message for this long ends a session (a ping goes out at half).
+    // 0 disables.
+    uint32_t idle_timeout_ms = 30000;
+  };
 
   // Binds `host:port` (port 0 picks a free one) and starts accepting.
   // `on_session` runs for each completed handshake.
@@ -98,6 +119,11 @@ class WebSocketListener {
                                                                  const std::string& host,
                                                                  uint16_t port,
                                                                  AcceptHandler on_session);
+  static absl::StatusOr<std::unique_ptr<WebSocketListener>> Bind(boost::asio::io_context& io,
+                                                                 const std::string& host,
+                                                                 uint16_t port,
+                                                                 AcceptHandler on_session,
+                                                                 const Options& options);
   virtual ~WebSocketListener() = default;
   // The bound port.
   virtual uint16_t port() const = 0;

@@ -1,0 +1,46 @@
+#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
+#define MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
+
+// One end of a connection in a test: owns a Transport and records what its
+// handlers saw.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "origin_bridge/transport/transport.h"
+
+namespace moqstats::bridge::testing {
+
+struct TransportPeer {
+  // Starts `transport`, recording into this peer; the peer must outlive it.
+  void Start(std::unique_ptr<Transport> t) {
+    transport = std::move(t);
+    transport->Start({[this](std::string_view bytes) {
+                        messages.emplace_back(bytes);
+                        bytes_received += bytes.size();
+                        received.append(bytes.data(), bytes.size());
+                        if (on_bytes) on_bytes(bytes);
+                      },
+                      [this](absl::Status s) {
+                        ++closed;
+                        status = std::move(s);
+                      }});
+  }
+
+  std::unique_ptr<Transport> transport;
+  std::vector<std::string> messages;  // one per on_bytes call
+  std::string received;               // every byte, concatenated
+  size_t bytes_received = 0;
+  int closed = 0;
+  absl::Status status;
+  // Extra behaviour on each on_bytes call, run after recording.
+  std::function<void(std::string_view)> on_bytes;
+};
+
+}  // namespace moqstats::bridge::testing
+
+#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
