@@ -19,11 +19,22 @@
 //   frame. SUBSCRIBE_UPDATE is honoured (end group); FIN from the peer
 //   unsubscribes; the broadcast ending ends the subscription.
 // - Fetch streams (lite-05): the requested group, if it is the one cached.
-// - Unknown broadcasts or tracks: the stream is reset with NotFound (13).
-// - When the peer's stream-count credit runs out, each subscription keeps
-//   only its newest unsent group (latest wins) until credit returns.
-// - Malformed or unexpected bytes close the session with the matching
-//   moq-lite error code (Decode, ProtocolViolation, UnexpectedStream, ...).
+// - Unknown broadcasts or tracks: the stream is reset with NotFound (13)
+//   (moq-dev's Rust publisher says Unroutable (30) for an unknown broadcast;
+//   the origin here does not tell the two apart).
+// - When the peer's stream-count credit runs out, or the mux holds more than
+//   max_queued_bytes unsent, each subscription keeps only its newest unsent
+//   group (latest wins) and the held groups go out round-robin, one per
+//   subscription per turn, when credit returns (OnStreamCreditAvailable) or
+//   at the next Poll().
+// - Stream types this version does not serve (Probe, Goaway, Fetch/Track
+//   before lite-05, Setup before lite-05, the peer's Group streams, unknown
+//   types) are refused on that stream only (reset and/or STOP_SENDING), as
+//   the Rust implementation does; the session goes on.
+// - Malformed bytes in a message (or a declared length above
+//   max_message_size) close the session with the code the codec reports
+//   (Decode, BoundsExceeded, ...), unless close_on_stream_error is false,
+//   in which case only the offending stream is reset (the Rust behaviour).
 //
 // Not thread-safe: every method runs on the thread that drives the mux,
 // except that the `wake` callback is called from the origin's writer
@@ -40,6 +51,10 @@
 #include "origin_bridge/origin.h"
 #include "origin_bridge/stream_mux.h"
 
+namespace moqstats {
+class Clock;
+}  // namespace moqstats
+
 namespace moqstats::lite {
 
 struct PublisherOptions {
@@ -53,6 +68,23 @@ struct PublisherOptions {
   // Most subscriptions (and fetches) open at once; more are refused with
   // BoundsExceeded on their stream.
   size_t max_subscriptions = 65536;
+  // While the mux holds more unsent bytes than this, new groups are held
+  // (newest per subscription) as when stream credit is exhausted.
+  uint64_t max_queued_bytes = 4 * 1024 * 1024;
+  // A malformed message closes the whole session (true) or only resets its
+  // stream (false, as moq-dev's Rust publisher does).
+  bool close_on_stream_error = true;
+  // lite-05 SETUP extras. A client on a transport without a request URI
+  // (plain TCP) sends its request path (with any ?jwt= query) here; a
+  // publish-only client may declare kSetupRolePublisher. A server sends
+  // neither. The Origin parameter (origin_id) is always sent.
+  std::optional<std::string> setup_path;
+  std::optional<uint64_t> setup_role;
+  // lite-05 frames carry a timestamp (track timescale 1000: milliseconds).
+  // With a clock, each frame carries the milliseconds since the session was
+  // constructed when the frame is sent; without one, 0. Borrowed; must
+  // outlive the session.
+  const Clock* clock = nullptr;
 };
 
 // Totals and gauges for status pages.

@@ -1,0 +1,57 @@
+#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
+#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
+
+// What the parts of a PublisherSession (announce serving, subscription
+// serving) share: the options, the mux and origin, the counters, the ready
+// queue the origin's notify callbacks fill, and how a stream that broke the
+// protocol is dealt with. Owned by the session; used on its thread only.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "origin_bridge/lite/internal/ready_queue.h"
+#include "origin_bridge/lite/messages.h"
+#include "origin_bridge/lite/publisher_session.h"
+#include "origin_bridge/origin.h"
+#include "origin_bridge/stream_mux.h"
+
+namespace moqstats::lite::internal {
+
+struct SessionContext {
+  PublisherOptions options;
+  StreamMux* mux = nullptr;    // Borrowed from the session's owner.
+  Origin* origin = nullptr;    // Borrowed from the session's owner.
+  PublisherCounters counters;
+  std::shared_ptr<ReadyQueue> ready;
+  absl::Time start_time;       // options.clock's reading at construction.
+  bool closed = false;
+  // The last OpenStream(uni) failed for lack of stream credit.
+  bool credit_exhausted = false;
+  // Called when the session is done with a peer stream (both directions
+  // settled from our side); the session forgets it.
+  std::function<void(uint64_t stream)> stream_done;
+};
+
+// The timestamp (milliseconds, the lite-05 track timescale) written with a
+// frame sent now.
+uint64_t FrameTimestamp(const SessionContext& ctx);
+
+// Appends one frame: lite-05 [zigzag timestamp delta][size][payload],
+// lite-03/04 [size][payload].
+void AppendFrame(Version version, uint64_t timestamp_delta,
+                 std::string_view payload, std::string* out);
+
+// The whole of a Group stream: type 0, GROUP{subscribe_id, sequence}, the
+// one frame (its delta is the absolute timestamp: the first frame of a
+// stream deltas against 0).
+std::string EncodeGroupStream(Version version, uint64_t subscribe_id,
+                              uint64_t sequence, std::string_view payload,
+                              uint64_t timestamp);
+
+}  // namespace moqstats::lite::internal
+
+#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_

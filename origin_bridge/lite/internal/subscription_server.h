@@ -1,0 +1,112 @@
+#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
+#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
+
+// SubscriptionServer serves the peer's Subscribe streams: one origin
+// TrackConsumer per stream, each group it yields sent on a new
+// unidirectional Group stream (type 0, GROUP header, the group's one frame,
+// FIN).
+//
+// - Answer: lite-03/04 SUBSCRIBE_OK{the subscriber's priority, unordered, no
+//   latency bound, no start/end} at once; lite-05 SUBSCRIBE_START{first
+//   group} when the first group is about to go out (nothing while the track
+//   has none yet).
+// - Range: the first group is the latest one (or the first at/after the
+//   requested start); groups above the end group are parked (up to
+//   kMaxParked, oldest dropped) until a SUBSCRIBE_UPDATE raises or clears
+//   the end; an update's start raises the floor. As in the Rust publisher,
+//   reaching the end group does not end the subscription.
+// - The track ending (its broadcast went away): lite-05 SUBSCRIBE_END{one
+//   past the last group seen}, then FIN once nothing is held.
+// - Flow control: a group that cannot go out (no stream credit, too many
+//   bytes queued in the mux, or other subscriptions already waiting) is held
+//   as the subscription's only held group, a newer one replacing it
+//   (counted in groups_skipped). Flush() sends held groups in turn order,
+//   one per subscription per turn.
+//
+// Used on the session's thread only.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "origin_bridge/lite/internal/session_context.h"
+#include "origin_bridge/lite/messages.h"
+#include "origin_bridge/lite/wire.h"
+#include "origin_bridge/origin.h"
+
+namespace moqstats::lite::internal {
+
+class SubscriptionServer {
+ public:
+  static constexpr size_t kMaxParked = 64;
+
+  // `ctx` is borrowed and must outlive this.
+  explicit SubscriptionServer(SessionContext* ctx) : ctx_(ctx) {}
+  ~SubscriptionServer() { Clear(); }
+  SubscriptionServer(const SubscriptionServer&) = delete;
+  SubscriptionServer& operator=(const SubscriptionServer&) = delete;
+
+  // Serves `msg`, read from the peer's bidirectional stream `stream`.
+  // Returns the code to reset the stream with when refused.
+  std::optional<ErrorCode> Start(uint64_t stream, const Subscribe& msg);
+
+  // Applies a SUBSCRIBE_UPDATE read from `stream`.
+  void Update(uint64_t stream, const SubscribeUpdate& msg);
+
+  // Sends what the consumer of `stream` holds. False if `stream` is not a
+  // subscription served here (any more).
+  bool Drain(uint64_t stream);
+
+  bool Has(uint64_t stream) const { return entries_.contains(stream); }
+
+  // Forgets `stream` (unsubscribed or gone); writes nothing.
+  void Stop(uint64_t stream);
+
+  // Sends held groups while the mux takes them.
+  void Flush();
+
+  // Forgets every subscription.
+  void Clear();
+
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    uint64_t stream = 0;
+    uint64_t id = 0;  // The peer's subscribe id, echoed in GROUP headers.
+    std::unique_ptr<TrackConsumer> consumer;
+    std::optional<uint64_t> start;  // Groups below are not sent.
+    std::optional<uint64_t> end;    // Groups above are parked.
+    bool started = false;           // lite-05 SUBSCRIBE_START written.
+    bool ending = false;            // The track ended.
+    std::optional<uint64_t> highest;  // Highest sequence read.
+    std::optional<Group> held;      // Newest group waiting to go out.
+    bool waiting = false;           // In waiting_.
+    std::map<uint64_t, Group> parked;
+  };
+
+  void Offer(Entry& e, Group group);
+  void Deliver(Entry& e, Group group);
+  void Hold(Entry& e, Group group);
+  // False when the mux has no stream credit (the group was not sent).
+  bool Send(Entry& e, const Group& group);
+  bool CanSendNow() const;
+  // Finishes the subscription when its track ended and nothing is held.
+  // May destroy `e`.
+  void MaybeFinish(Entry& e);
+  void Erase(uint64_t stream);
+  void UpdateGauge();
+
+  SessionContext* const ctx_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_;
+  // Streams whose subscription holds a group, oldest turn first.
+  std::deque<uint64_t> waiting_;
+};
+
+}  // namespace moqstats::lite::internal
+
+#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
