@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
+#include "origin_bridge/bridge/origin_url.h"
 #include "server/checkpoint_file.h"
 #include "server/sidecar_metrics.h"
 
@@ -57,6 +58,37 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
+pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
+  pb::BridgeInfo out;
+  pb::BridgeInfo::Dial* dial = out.mutable_dial();
+  dial->set_enabled(status.dial.enabled);
+  dial->set_url(status.dial.url);
+  dial->set_connected(status.dial.connected);
+  dial->set_version(status.dial.version);
+  dial->set_subprotocol(status.dial.subprotocol);
+  if (status.dial.connected && status.dial.connected_since != absl::InfinitePast()) {
+    dial->set_connected_since_unix_ms(absl::ToUnixMillis(status.dial.connected_since));
+  }
+  dial->set_reconnects(status.dial.reconnects);
+  dial->set_last_error(status.dial.last_error);
+  pb::BridgeInfo::Serve* serve = out.mutable_serve();
+  serve->set_enabled(status.serve.enabled);
+  serve->set_listen(status.serve.listen);
+  serve->set_sessions(status.serve.sessions);
+  serve->set_sessions_total(status.serve.sessions_total);
+  serve->set_sessions_refused(status.serve.sessions_refused);
+  serve->set_last_error(status.serve.last_error);
+  const bridge::SessionCounters& t = status.totals;
+  out.set_announced_broadcasts(t.announced_broadcasts);
+  out.set_subscriptions_active(t.subscriptions_active);
+  out.set_subscriptions_served(t.subscriptions_served);
+  out.set_groups_sent(t.groups_sent);
+  out.set_group_bytes_sent(t.group_bytes_sent);
+  out.set_wire_bytes_sent(t.wire_bytes_sent);
+  out.set_wire_bytes_received(t.wire_bytes_received);
+  return out;
+}
+
 }  // namespace
 
 Sidecar::Sidecar(const SidecarConfig& config)
@@ -86,6 +118,7 @@ absl::Status Sidecar::Init() {
   options.limits.max_batch_entries = config_.max_batch_entries;
   registry_ = SessionRegistry::Create(stats_, &scheduler_, clock_, options);
   RestoreCheckpoint();
+  if (absl::Status s = StartBridge(); !s.ok()) return s;
 
   service_ = std::make_unique<StatsService>(stats_, registry_, &origin_, [this] { return Info(); });
   if (absl::Status s = StartGrpc(); !s.ok()) return s;
@@ -179,6 +212,32 @@ absl::Status Sidecar::StartGrpc() {
   return absl::OkStatus();
 }
 
+absl::Status Sidecar::StartBridge() {
+  bridge::BridgeOptions options;
+  options.origin_url = config_.origin_url;
+  absl::StatusOr<std::optional<bridge::ListenAddress>> listen = bridge::ParseMoqListen(config_.moq_listen);
+  if (!listen.ok()) return absl::InvalidArgumentError(absl::StrCat("--moq-listen: ", listen.status().message()));
+  options.moq_listen = *listen;
+  options.listen_failure_is_fatal = config_.moq_listen_given;
+  if (options.origin_url.empty() && !options.moq_listen.has_value()) return absl::OkStatus();
+  if (!options.origin_url.empty()) {
+    absl::StatusOr<bridge::DialTarget> target = bridge::ParseOriginUrl(options.origin_url);
+    if (!target.ok()) return absl::InvalidArgumentError(absl::StrCat("--origin-url: ", target.status().message()));
+  }
+  // With the URL checked, what can still fail is binding --moq-listen.
+  absl::StatusOr<std::unique_ptr<bridge::OriginBridge>> started = bridge::OriginBridge::Start(&origin_, options);
+  if (!started.ok()) {
+    return absl::Status(started.status().code(), absl::StrCat("--moq-listen: ", started.status().message()));
+  }
+  bridge_ = *std::move(started);
+  return absl::OkStatus();
+}
+
+std::optional<bridge::BridgeStatus> Sidecar::BridgeStatus() const {
+  if (!bridge_) return std::nullopt;
+  return bridge_->status();
+}
+
 std::string Sidecar::Health() const {
   absl::MutexLock lock(&mu_);
   return shutting_down_ ? "shutting down" : "";
@@ -224,6 +283,7 @@ MetricInputs Sidecar::CurrentMetricInputs() const {
   in.watch_streams = service_->watch_streams();
   in.uptime = clock_->Now() - started_;
   in.checkpoints_enabled = !checkpoint_path_.empty();
+  in.bridge = BridgeStatus();
   absl::MutexLock lock(&mu_);
   if (last_checkpoint_ != absl::InfinitePast()) in.checkpoint_age = clock_->Now() - last_checkpoint_;
   in.checkpoints_written = checkpoints_written_;
@@ -238,9 +298,11 @@ pb::GetInfoResponse Sidecar::Info() const {
   info.set_version(MOQSTATS_VERSION);
   for (const auto& [name, value] : DescribeSidecarConfig(config_)) (*info.mutable_config())[name] = value;
   info.set_uptime_seconds(absl::ToDoubleSeconds(clock_->Now() - started_));
-  for (const auto& [name, value] : MetricsByName(CollectSidecarMetrics(CurrentMetricInputs()))) {
+  MetricInputs inputs = CurrentMetricInputs();
+  for (const auto& [name, value] : MetricsByName(CollectSidecarMetrics(inputs))) {
     (*info.mutable_counters())[name] = value;
   }
+  if (inputs.bridge.has_value()) *info.mutable_bridge() = BridgeInfoProto(*inputs.bridge);
   return info;
 }
 
@@ -262,6 +324,8 @@ void Sidecar::Shutdown() {
     service_->EndAllStreams(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the sidecar is shutting down; reconnect"));
   }
   size_t ticked = stats_.TickAll();
+  // After the final tick, so its frames (and any unannounce) go out first.
+  if (bridge_) bridge_->Stop();
   if (checkpointer_.joinable()) checkpointer_.join();
   absl::Status checkpoint = registry_ ? WriteCheckpoint() : absl::OkStatus();
   if (!checkpoint.ok()) MOQSTATS_LOG(ERROR) << "final checkpoint failed: " << checkpoint.message();

@@ -2,6 +2,7 @@
 #define MOQSTATS_SERVER_SIDECAR_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "common/clock.h"
 #include "common/scheduler.h"
 #include "moq/stats/v1/stats.pb.h"
+#include "origin_bridge/bridge/origin_bridge.h"
 #include "origin_bridge/origin.h"
 #include "server/admin_http_server.h"
 #include "server/session_registry.h"
@@ -28,12 +30,14 @@ namespace moqstats {
 // The moq-stats-sidecar daemon's parts, wired together and running: the
 // aggregator with its publishers and the in-memory origin, the session
 // registry, the gRPC server (StatsService, health, reflection, channelz),
-// the HTTP admin listener and the checkpointer.
+// the HTTP admin listener, the checkpointer and the moq-lite bridge that
+// publishes the origin's broadcasts to a relay and to MoQ clients.
 //
 // Start restores the last checkpoint (a corrupt one is moved aside and the
 // sidecar starts empty). Shutdown is graceful: health goes NOT_SERVING, new
 // sessions and batches are refused, every stream is ended so relays
 // reconnect to the successor, publishers tick a last time, a final
+// the bridge sends those last frames and closes its sessions, a final
 // checkpoint is written, and the gRPC server shuts down within the timeout.
 //
 // Safe for concurrent access from multiple threads.
@@ -58,6 +62,11 @@ class Sidecar {
   Stats& stats() { return stats_; }
   Origin& origin() { return origin_; }
 
+  // The bridge's status; nullopt when it does not run.
+  std::optional<bridge::BridgeStatus> BridgeStatus() const;
+  // The port serve mode listens on (0: off).
+  int moq_port() const { return bridge_ ? bridge_->serve_port() : 0; }
+
   // Captures and writes a checkpoint now (no-op without a checkpoint path).
   absl::Status WriteCheckpoint();
 
@@ -66,6 +75,7 @@ class Sidecar {
   absl::Status Init();
   void RestoreCheckpoint();
   absl::Status StartGrpc();
+  absl::Status StartBridge();
   void CheckpointLoop();
   std::string Health() const;
   MetricInputs CurrentMetricInputs() const;
@@ -86,6 +96,7 @@ class Sidecar {
   std::vector<std::string> unix_sockets_;  // files to remove at shutdown
   std::unique_ptr<AdminHttpServer> admin_;
   std::thread checkpointer_;
+  std::unique_ptr<bridge::OriginBridge> bridge_;  // null when neither dialling nor serving
 
   mutable absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

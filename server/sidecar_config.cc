@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/scheduler.h"
+#include "origin_bridge/bridge/origin_url.h"
 #include "origin_bridge/origin.h"
 #include "server/listen_address.h"
 
@@ -184,6 +185,18 @@ absl::Status ValidateWith(const SidecarConfig& config, const FlagNamer& name) {
     if (absl::Status s = CheckAddress(name("admin-listen"), config.admin_listen, false); !s.ok()) return s;
   }
 
+  if (!config.origin_url.empty()) {
+    absl::StatusOr<bridge::DialTarget> target = bridge::ParseOriginUrl(config.origin_url);
+    if (!target.ok()) {
+      // The message quotes the value with its token redacted.
+      return absl::InvalidArgumentError(absl::StrCat(name("origin-url"), ": ", target.status().message()));
+    }
+  }
+  if (absl::StatusOr<std::optional<bridge::ListenAddress>> listen = bridge::ParseMoqListen(config.moq_listen);
+      !listen.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(name("moq-listen"), ": ", listen.status().message()));
+  }
+
   auto check_duration = [&](const char* flag, absl::Duration d, bool positive) -> absl::Status {
     if (d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()) {
       return absl::InvalidArgumentError(absl::StrCat(name(flag), ": must be finite"));
@@ -283,6 +296,24 @@ const FlagSpec kFlags[] = {
        return absl::OkStatus();
      },
      [](const SidecarConfig& c) { return c.admin_listen; }},
+    {"origin-url", "MOQ_STATS_ORIGIN_URL", FlagKind::kValue, "URL",
+     "Relay to publish the stats broadcasts into: ws://HOST[:PORT]/PATH[?jwt=TOKEN] (QMux over WebSocket) or "
+     "tcp://HOST:PORT (plain QMux); reconnects with backoff. No TLS: put a local TLS terminator in front. Empty: "
+     "no dialling. The token is never shown.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->origin_url = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return bridge::RedactOriginUrl(c.origin_url); }},
+    {"moq-listen", "MOQ_STATS_MOQ_LISTEN", FlagKind::kValue, "HOST:PORT",
+     "Where MoQ clients may subscribe to the stats broadcasts (moq-lite over QMux over WebSocket), or off. An "
+     "address given explicitly must be free; the default only warns when it is taken.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->moq_listen = v;
+       c->moq_listen_given = true;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.moq_listen; }},
     {"grace", "MOQ_STATS_GRACE", FlagKind::kValue, "DURATION",
      "How long a session whose stream ended may be resumed before its guards are closed.",
      [](const std::string& who, const std::string& v, SidecarConfig* c) {

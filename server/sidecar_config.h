@@ -25,6 +25,15 @@ struct SidecarConfig {
   // --admin-listen: HOST:PORT of the HTTP admin listener (/healthz,
   // /metrics); empty disables it.
   std::string admin_listen = "127.0.0.1:9090";
+  // --origin-url: the relay dial mode connects to, ws://HOST[:PORT]/PATH
+  // (?jwt=TOKEN) or tcp://HOST:PORT; empty: no dialling. Shown redacted.
+  std::string origin_url;
+  // --moq-listen: HOST:PORT where MoQ clients may subscribe over WebSocket,
+  // or "off".
+  std::string moq_listen = "127.0.0.1:4450";
+  // Whether --moq-listen (or its variable) was given: an address given
+  // explicitly must be bound, the default may fail with a warning.
+  bool moq_listen_given = false;
   // --grace: how long a session whose stream ended may be resumed before its
   // guards are closed.
   absl::Duration grace = absl::Seconds(10);

@@ -53,6 +53,37 @@ std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
     counter("moq_stats_checkpoint_failures_total", "Checkpoints that could not be written.",
             double(in.checkpoint_failures));
   }
+  if (in.bridge.has_value()) {
+    const bridge::BridgeStatus& b = *in.bridge;
+    if (b.dial.enabled) {
+      gauge("moq_stats_bridge_connected", "1 while the session to the --origin-url relay is up, by moq-lite version.",
+            b.dial.connected ? 1 : 0, {{"version", b.dial.version}});
+      counter("moq_stats_bridge_reconnects_total", "Redials of the relay after a failed dial or a session's end.",
+              double(b.dial.reconnects));
+    }
+    if (b.serve.enabled) {
+      gauge("moq_stats_bridge_serve_sessions", "MoQ client sessions served on --moq-listen now.",
+            double(b.serve.sessions));
+      counter("moq_stats_bridge_serve_sessions_total", "MoQ client sessions accepted on --moq-listen.",
+              double(b.serve.sessions_total));
+      counter("moq_stats_bridge_serve_sessions_refused_total", "MoQ clients refused over the session limit.",
+              double(b.serve.sessions_refused));
+    }
+    const bridge::SessionCounters& t = b.totals;
+    gauge("moq_stats_bridge_announced_broadcasts", "Broadcasts announced now, summed over the bridge's sessions.",
+          double(t.announced_broadcasts));
+    gauge("moq_stats_bridge_subscriptions_active", "Subscriptions served now, over the bridge's sessions.",
+          double(t.subscriptions_active));
+    counter("moq_stats_bridge_subscriptions_served_total", "Subscriptions accepted by the bridge.",
+            double(t.subscriptions_served));
+    counter("moq_stats_bridge_groups_sent_total", "Groups sent by the bridge.", double(t.groups_sent));
+    counter("moq_stats_bridge_group_bytes_sent_total", "Frame payload bytes of the groups sent by the bridge.",
+            double(t.group_bytes_sent));
+    counter("moq_stats_bridge_wire_bytes_sent_total", "QMux bytes the bridge handed to its transports.",
+            double(t.wire_bytes_sent));
+    counter("moq_stats_bridge_wire_bytes_received_total", "QMux bytes the bridge received.",
+            double(t.wire_bytes_received));
+  }
   return out;
 }
 

@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "origin_bridge/bridge/bridge_status.h"
 #include "server/prometheus_text.h"
 #include "server/session_registry.h"
 #include "server/stats.h"
@@ -34,9 +36,12 @@ struct MetricInputs {
   absl::Duration checkpoint_age = absl::InfiniteDuration();
   uint64_t checkpoints_written = 0;
   uint64_t checkpoint_failures = 0;
+  // The moq-lite bridge; nullopt when it does not run.
+  std::optional<bridge::BridgeStatus> bridge;
 };
 
-// Every metric of the sidecar (moq_stats_*), in a fixed order.
+// Every metric of the sidecar (moq_stats_*, the bridge's moq_stats_bridge_*),
+// in a fixed order.
 std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& inputs);
 
 // The samples as Prometheus text.

@@ -386,6 +386,74 @@ CommandOutcome RunHealth(const Invocation& inv, std::ostream& out) {
   return Fail(1, absl::StrCat("the sidecar at ", global.target, " is not serving"));
 }
 
+// The bridge part of GetInfo as JSON.
+std::string BridgeJson(const pb::BridgeInfo& b) {
+  const pb::BridgeInfo::Dial& d = b.dial();
+  const pb::BridgeInfo::Serve& s = b.serve();
+  return JsonObject()
+      .AddRaw("dial", JsonObject()
+                          .AddBool("enabled", d.enabled())
+                          .AddString("url", d.url())
+                          .AddBool("connected", d.connected())
+                          .AddString("version", d.version())
+                          .AddString("subprotocol", d.subprotocol())
+                          .Add("connected_since_unix_ms", static_cast<uint64_t>(d.connected_since_unix_ms()))
+                          .Add("reconnects", d.reconnects())
+                          .AddString("last_error", d.last_error())
+                          .str())
+      .AddRaw("serve", JsonObject()
+                           .AddBool("enabled", s.enabled())
+                           .AddString("listen", s.listen())
+                           .Add("sessions", s.sessions())
+                           .Add("sessions_total", s.sessions_total())
+                           .Add("sessions_refused", s.sessions_refused())
+                           .AddString("last_error", s.last_error())
+                           .str())
+      .Add("announced_broadcasts", b.announced_broadcasts())
+      .Add("subscriptions_active", b.subscriptions_active())
+      .Add("subscriptions_served", b.subscriptions_served())
+      .Add("groups_sent", b.groups_sent())
+      .Add("group_bytes_sent", b.group_bytes_sent())
+      .Add("wire_bytes_sent", b.wire_bytes_sent())
+      .Add("wire_bytes_received", b.wire_bytes_received())
+      .str();
+}
+
+// The bridge part of GetInfo as a table.
+std::string BridgeTable(const pb::BridgeInfo& b) {
+  const pb::BridgeInfo::Dial& d = b.dial();
+  const pb::BridgeInfo::Serve& s = b.serve();
+  TextTable table({{"BRIDGE"}, {"VALUE"}});
+  if (d.enabled()) {
+    table.AddRow({"dial url", d.url()});
+    std::string state = d.connected() ? absl::StrCat("connected, ", d.version()) : "not connected";
+    if (d.connected() && !d.subprotocol().empty()) absl::StrAppend(&state, " (", d.subprotocol(), ")");
+    if (d.connected() && d.connected_since_unix_ms() > 0) {
+      absl::StrAppend(&state, " since ",
+                      absl::FormatTime(absl::RFC3339_sec, absl::FromUnixMillis(d.connected_since_unix_ms()),
+                                       absl::UTCTimeZone()));
+    }
+    table.AddRow({"dial state", state});
+    table.AddRow({"dial reconnects", absl::StrCat(d.reconnects())});
+    if (!d.last_error().empty()) table.AddRow({"dial last error", d.last_error()});
+  } else {
+    table.AddRow({"dial", "off"});
+  }
+  if (s.enabled()) {
+    table.AddRow({"serve listen", absl::StrCat("ws://", s.listen(), "/")});
+    table.AddRow({"serve sessions", absl::StrCat(s.sessions(), " now, ", s.sessions_total(), " total, ",
+                                                 s.sessions_refused(), " refused")});
+  } else {
+    table.AddRow({"serve", s.last_error().empty() ? "off" : absl::StrCat("off (", s.last_error(), ")")});
+  }
+  table.AddRow({"announced broadcasts", absl::StrCat(b.announced_broadcasts())});
+  table.AddRow({"subscriptions", absl::StrCat(b.subscriptions_active(), " active, ", b.subscriptions_served(),
+                                              " served")});
+  table.AddRow({"groups sent", absl::StrCat(b.groups_sent(), " (", b.group_bytes_sent(), " payload bytes)")});
+  table.AddRow({"wire bytes", absl::StrCat(b.wire_bytes_sent(), " sent, ", b.wire_bytes_received(), " received")});
+  return table.Render();
+}
+
 CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
   const GlobalOptions& global = inv.global;
   auto stub = pb::StatsService::NewStub(NewSidecarChannel(global.target));
@@ -410,6 +478,7 @@ CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
                .AddDouble("uptime_seconds", info.uptime_seconds())
                .AddRaw("config", config_json.str())
                .AddRaw("counters", counters_json.str())
+               .AddRaw("bridge", info.has_bridge() ? BridgeJson(info.bridge()) : "null")
                .str()
         << "\n";
     return Done();
@@ -422,6 +491,7 @@ CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
   TextTable counters_table({{"COUNTER"}, {"VALUE", TextTable::Align::kRight}});
   for (const auto& [name, value] : counters) counters_table.AddRow({name, JsonNumber(value)});
   out << config_table.Render() << "\n" << counters_table.Render();
+  if (info.has_bridge()) out << "\n" << BridgeTable(info.bridge());
   return Done();
 }
 

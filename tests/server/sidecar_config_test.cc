@@ -50,9 +50,10 @@ std::string ParseError(std::vector<std::string> args, const Env& env = {}) {
 }
 
 const std::vector<std::string> kSettingFlags = {
-    "stats-prefix",      "stats-levels", "stats-node",       "stats-interval",      "stats-retention", "listen",
-    "admin-listen",      "grace",        "checkpoint-path",  "checkpoint-interval", "max-sessions",    "max-handles",
-    "max-batch-entries", "max-levels",   "shutdown-timeout", "log-level",           "check-config"};
+    "stats-prefix",     "stats-levels",        "stats-node",   "stats-interval", "stats-retention",
+    "listen",           "admin-listen",        "origin-url",   "moq-listen",     "grace",
+    "checkpoint-path",  "checkpoint-interval", "max-sessions", "max-handles",    "max-batch-entries",
+    "max-levels",       "shutdown-timeout",    "log-level",    "check-config"};
 
 const std::map<std::string, std::string> kEnvOf = {
     {"stats-prefix", "MOQ_STATS_PREFIX"},
@@ -62,6 +63,8 @@ const std::map<std::string, std::string> kEnvOf = {
     {"stats-retention", "MOQ_STATS_RETENTION"},
     {"listen", "MOQ_STATS_LISTEN"},
     {"admin-listen", "MOQ_STATS_ADMIN_LISTEN"},
+    {"origin-url", "MOQ_STATS_ORIGIN_URL"},
+    {"moq-listen", "MOQ_STATS_MOQ_LISTEN"},
     {"grace", "MOQ_STATS_GRACE"},
     {"checkpoint-path", "MOQ_STATS_CHECKPOINT_PATH"},
     {"checkpoint-interval", "MOQ_STATS_CHECKPOINT_INTERVAL"},
@@ -87,6 +90,8 @@ const std::vector<Sample> kSamples = {
     {"stats-retention", "2m", "2m"},
     {"listen", "unix:/run/moq/stats.sock", "unix:/run/moq/stats.sock"},
     {"admin-listen", "0.0.0.0:9191", "0.0.0.0:9191"},
+    {"origin-url", "ws://relay:4443/anon?jwt=tok", "ws://relay:4443/anon?jwt=..."},
+    {"moq-listen", "[::1]:4451", "[::1]:4451"},
     {"grace", "1m30s", "1m30s"},
     {"checkpoint-path", "/var/lib/moq/ckpt", "/var/lib/moq/ckpt"},
     {"checkpoint-interval", "250ms", "250ms"},
@@ -510,6 +515,8 @@ TEST(SidecarConfigTest, DescribeListsEverySettingInFlagOrder) {
   EXPECT_EQ(values["stats-retention"], "1m");
   EXPECT_EQ(values["listen"], "unix:moq-stats.sock,127.0.0.1:50051");
   EXPECT_EQ(values["admin-listen"], "127.0.0.1:9090");
+  EXPECT_EQ(values["origin-url"], "");
+  EXPECT_EQ(values["moq-listen"], "127.0.0.1:4450");
   EXPECT_EQ(values["grace"], "10s");
   EXPECT_EQ(values["checkpoint-path"], "moq-stats.checkpoint");
   EXPECT_EQ(values["checkpoint-interval"], "1s");

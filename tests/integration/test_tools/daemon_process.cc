@@ -199,6 +199,9 @@ DaemonProcess::DaemonProcess(std::vector<std::string> extra_args)
            // An idle client connection holds a graceful shutdown for the
            // whole timeout (gRPC waits for connections to close).
            "--shutdown-timeout=1s",
+           // Daemons of tests running side by side would all want the
+           // default MoQ port; a test passes its own --moq-listen to serve.
+           "--moq-listen=off",
            "--log-level=debug"};
   args_.insert(args_.end(), extra_args.begin(), extra_args.end());
 }

@@ -57,8 +57,9 @@ CommandResult RunSidecarCommand(const std::vector<std::string>& args, const std:
 // temporary working directory:
 //   --listen unix:<dir>/s.sock --admin-listen 127.0.0.1:<free port>
 //   --grace=300ms --stats-interval=100ms --checkpoint-interval=100ms
-//   --shutdown-timeout=1s --log-level=debug
-// followed by the test's own flags (a later flag wins). Its stdout and stderr
+//   --shutdown-timeout=1s --moq-listen=off --log-level=debug
+// followed by the test's own flags (a later flag wins: pass
+// --moq-listen=127.0.0.1:0 to serve MoQ clients). Its stdout and stderr
 // go to <dir>/daemon.log, which is printed when the test has failed.
 //
 // The child gets SIGKILL if the test process dies, and the destructor kills a

@@ -1,0 +1,96 @@
+#include "origin_bridge/bridge/moq_server.h"
+
+#include <utility>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "origin_bridge/bridge/origin_url.h"
+
+namespace moqstats::bridge {
+
+absl::StatusOr<std::shared_ptr<MoqServer>> MoqServer::Start(boost::asio::io_context& io, Origin* origin,
+                                                            MoqServerOptions options, StatusBoard* board) {
+  std::shared_ptr<MoqServer> server(new MoqServer(io, origin, std::move(options), board));
+  std::weak_ptr<MoqServer> weak = server;
+  absl::StatusOr<std::unique_ptr<WebSocketListener>> listener =
+      WebSocketListener::Bind(io, server->options_.host, server->options_.port,
+                              [weak](std::unique_ptr<Transport> transport) {
+                                if (auto self = weak.lock()) self->OnAccepted(std::move(transport));
+                              });
+  std::string address = FormatHostPort(server->options_.host, server->options_.port);
+  if (!listener.ok()) {
+    board->EditServe([&](ServeStatus& serve) { serve.last_error = std::string(listener.status().message()); });
+    return absl::Status(listener.status().code(),
+                        absl::StrCat("cannot listen on ", address, ": ", listener.status().message()));
+  }
+  server->listener_ = *std::move(listener);
+  server->port_ = server->listener_->port();
+  std::string bound = FormatHostPort(server->options_.host, server->port_);
+  board->EditServe([&](ServeStatus& serve) {
+    serve.enabled = true;
+    serve.listen = bound;
+    serve.last_error.clear();
+  });
+  MOQSTATS_LOG(INFO) << "serving moq-lite over WebSocket on ws://" << bound << "/";
+  return server;
+}
+
+MoqServer::MoqServer(boost::asio::io_context& io, Origin* origin, MoqServerOptions options, StatusBoard* board)
+    : io_(io), origin_(origin), options_(std::move(options)), board_(board), next_session_id_(uint64_t{1} << 63) {
+  options_.session.perspective = qmux::Perspective::kServer;
+}
+
+void MoqServer::OnAccepted(std::unique_ptr<Transport> transport) {
+  if (stopped_) {
+    transport->Close();
+    return;
+  }
+  if (sessions_.size() >= options_.max_sessions) {
+    MOQSTATS_LOG(WARNING) << "refusing moq client " << transport->peer() << ": " << sessions_.size()
+                          << " sessions open (the limit)";
+    board_->EditServe([](ServeStatus& serve) { ++serve.sessions_refused; });
+    // Kept alive until its close completes.
+    std::shared_ptr<Transport> closing(std::move(transport));
+    Transport::Handlers handlers;
+    handlers.on_bytes = [](std::string_view) {};
+    // Released from a posted handler, never inside its own callback.
+    handlers.on_closed = [closing, io = &io_](absl::Status) mutable {
+      boost::asio::post(*io, [closing] {});
+      closing.reset();
+    };
+    closing->Start(std::move(handlers));
+    closing->Close();
+    return;
+  }
+  uint64_t id = next_session_id_++;
+  std::weak_ptr<MoqServer> weak = weak_from_this();
+  std::shared_ptr<MoqSession> session =
+      MoqSession::Create(io_, std::move(transport), origin_, options_.session, board_, id, [weak, id](const CloseInfo&) {
+        if (auto self = weak.lock()) self->OnSessionEnded(id);
+      });
+  sessions_[id] = session;
+  board_->EditServe([this](ServeStatus& serve) {
+    serve.sessions = sessions_.size();
+    ++serve.sessions_total;
+  });
+  session->Start();
+}
+
+void MoqServer::OnSessionEnded(uint64_t id) {
+  sessions_.erase(id);
+  board_->EditServe([this](ServeStatus& serve) { serve.sessions = sessions_.size(); });
+}
+
+void MoqServer::Stop() {
+  stopped_ = true;
+  if (listener_) listener_->Stop();
+  // Close may end a session at once; iterate over a copy.
+  std::vector<std::shared_ptr<MoqSession>> sessions;
+  for (const auto& [id, session] : sessions_) sessions.push_back(session);
+  for (const auto& session : sessions) session->Close(0, "the sidecar is shutting down");
+}
+
+}  // namespace moqstats::bridge

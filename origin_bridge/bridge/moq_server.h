@@ -1,0 +1,68 @@
+#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_
+#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_
+
+// Serve mode: accepts MoQ clients over WebSocket and serves the origin to
+// each over its own moq-lite session (server perspective). Clients beyond
+// `max_sessions` are closed right after their handshake.
+//
+// Runs on one io_context thread: Start may run before the thread does;
+// Stop and every handler run on it. Owned through shared_ptr (handlers
+// hold weak references).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "absl/status/statusor.h"
+#include "origin_bridge/bridge/bridge_status.h"
+#include "origin_bridge/bridge/moq_session.h"
+#include "origin_bridge/origin.h"
+#include "origin_bridge/transport/transport.h"
+
+namespace moqstats::bridge {
+
+struct MoqServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 picks a free one
+  size_t max_sessions = 256;
+  MoqSessionOptions session;  // perspective is forced to server
+};
+
+class MoqServer : public std::enable_shared_from_this<MoqServer> {
+ public:
+  // Binds and starts accepting. `io`, `origin` and `board` are borrowed and
+  // must outlive the server. Errors name the address.
+  static absl::StatusOr<std::shared_ptr<MoqServer>> Start(boost::asio::io_context& io, Origin* origin,
+                                                          MoqServerOptions options, StatusBoard* board);
+  MoqServer(const MoqServer&) = delete;
+  MoqServer& operator=(const MoqServer&) = delete;
+
+  uint16_t port() const { return port_; }
+
+  // Stops accepting and closes every session (application code 0).
+  void Stop();
+
+  size_t session_count() const { return sessions_.size(); }
+
+ private:
+  MoqServer(boost::asio::io_context& io, Origin* origin, MoqServerOptions options, StatusBoard* board);
+  void OnAccepted(std::unique_ptr<Transport> transport);
+  void OnSessionEnded(uint64_t id);
+
+  boost::asio::io_context& io_;
+  Origin* const origin_;
+  MoqServerOptions options_;
+  StatusBoard* const board_;
+  std::unique_ptr<WebSocketListener> listener_;
+  uint16_t port_ = 0;
+  std::map<uint64_t, std::shared_ptr<MoqSession>> sessions_;
+  uint64_t next_session_id_;
+  bool stopped_ = false;
+};
+
+}  // namespace moqstats::bridge
+
+#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_

@@ -1,0 +1,135 @@
+#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_
+#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_
+
+// One live moq-lite session of the bridge: a connected Transport, the QMux
+// Connection over it (client perspective when we dialled, server when we
+// accepted) and the PublisherSession serving the origin through it.
+//
+// The session moves bytes both ways: what the transport reads goes into the
+// connection, and whatever the connection has to send afterwards is handed
+// to the transport. The publisher's `wake` (called from the origin's writer
+// threads) posts one coalesced Poll to the io_context however often it is
+// called; a wake arriving after the session is gone does nothing.
+//
+// The moq-lite version comes from the WebSocket subprotocol, or on plain TCP
+// from the QMux application_protocols transport parameter: both sides send
+// their ALPN list and the server's first entry the client also offered wins
+// (what web-transport's qmux does). On TCP the publisher is therefore
+// created only when the peer's transport parameters arrive; a session with
+// no common ALPN is closed (UnknownAlpn).
+//
+// When the connection closes (either side, or the transport under it), the
+// close frame is flushed, the transport closed, the reason logged with the
+// peer, and `on_ended` posted once.
+//
+// Create, Start, Close and every handler run on the io_context thread. The
+// object is owned through shared_ptr (the handlers hold weak references).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "origin_bridge/bridge/bridge_status.h"
+#include "origin_bridge/lite/publisher_session.h"
+#include "origin_bridge/origin.h"
+#include "origin_bridge/qmux/connection.h"
+#include "origin_bridge/transport/transport.h"
+
+namespace moqstats::bridge {
+
+// A random origin (hop) id for this process: non-zero, below 2^62. The same
+// value on every call.
+uint64_t ProcessOriginId();
+
+// moq-lite close code when no application protocol is common (UnknownAlpn).
+inline constexpr uint64_t kUnknownAlpnCode = 21;
+
+struct MoqSessionOptions {
+  qmux::Perspective perspective = qmux::Perspective::kClient;
+  uint64_t origin_id = 1;
+  size_t max_message_size = 64 * 1024;
+  size_t max_subscriptions = 65536;
+};
+
+class MoqSession : public std::enable_shared_from_this<MoqSession> {
+ public:
+  // Why the session ended: the connection's close info.
+  using EndedHandler = std::function<void(const CloseInfo& info)>;
+
+  // `io`, `origin` and `board` are borrowed and must outlive the session;
+  // `board` may be null. `session_id` names the session on the board.
+  static std::shared_ptr<MoqSession> Create(boost::asio::io_context& io, std::unique_ptr<Transport> transport,
+                                            Origin* origin, MoqSessionOptions options, StatusBoard* board,
+                                            uint64_t session_id, EndedHandler on_ended);
+  ~MoqSession();
+  MoqSession(const MoqSession&) = delete;
+  MoqSession& operator=(const MoqSession&) = delete;
+
+  // Called once the moq-lite version is settled (at Start over WebSocket,
+  // when the peer's transport parameters arrive over TCP). Set before Start.
+  void set_on_version(std::function<void(lite::Version)> on_version) { on_version_ = std::move(on_version); }
+
+  // Starts reading and sends our transport parameters (and, when the
+  // version is known, our SETUP).
+  void Start();
+
+  // Moves what the origin produced since the last call out, then closes the
+  // connection with application code `code`. on_ended follows once the
+  // transport is closed.
+  void Close(uint64_t code, const std::string& reason);
+
+  bool ended() const { return ended_; }
+  const std::string& peer() const { return peer_; }
+  // Known once the publisher exists.
+  std::optional<lite::Version> version() const;
+  // The WebSocket subprotocol, empty on TCP.
+  const std::string& subprotocol() const { return subprotocol_; }
+  SessionCounters counters() const;
+
+ private:
+  class EventShim;
+  struct WakeState;
+
+  MoqSession(boost::asio::io_context& io, std::unique_ptr<Transport> transport, Origin* origin,
+             MoqSessionOptions options, StatusBoard* board, uint64_t session_id, EndedHandler on_ended);
+  void OnBytes(std::string_view bytes);
+  void OnTransportClosed(const absl::Status& status);
+  void OnWake();
+  // Creates the publisher once the version is known (on TCP: the peer's
+  // transport parameters have arrived). Returns it, or null.
+  lite::PublisherSession* EnsurePublisher();
+  // Hands the connection's outgoing records to the transport; closes the
+  // transport once the connection is closed; publishes counters.
+  void AfterEvent();
+  void Finish();
+
+  boost::asio::io_context& io_;
+  std::unique_ptr<Transport> transport_;
+  Origin* const origin_;
+  const MoqSessionOptions options_;
+  StatusBoard* const board_;
+  const uint64_t session_id_;
+  EndedHandler on_ended_;
+  std::function<void(lite::Version)> on_version_;
+  const std::string peer_;
+  std::string subprotocol_;
+  std::optional<lite::Version> version_;  // set when known
+
+  std::unique_ptr<EventShim> shim_;
+  std::unique_ptr<qmux::Connection> connection_;
+  std::unique_ptr<lite::PublisherSession> publisher_;
+  std::shared_ptr<WakeState> wake_;
+  bool started_ = false;
+  bool transport_closed_ = false;
+  bool transport_close_requested_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace moqstats::bridge
+
+#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_

@@ -1,0 +1,51 @@
+#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_
+#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_
+
+// The bridge's two addresses as the daemon is told them:
+//
+// - `--origin-url`, where dial mode connects: `ws://host[:port]/path?query`
+//   (WebSocket, default port 80) or `tcp://host:port` (plain QMux). Hosts are
+//   names, IPv4 addresses or bracketed IPv6 addresses. There is no TLS in
+//   the bridge: `wss://` and `https://` are refused with a hint to put a
+//   local TLS terminator in front, or to use tcp://.
+// - `--moq-listen`, where serve mode accepts MoQ clients: HOST:PORT
+//   ([v6]:PORT for IPv6) or `off`.
+//
+// Relays take their token in the query (`?jwt=...`); RedactOriginUrl hides
+// it so it never reaches logs, /metrics or GetInfo.
+//
+// Pure functions; safe from any thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "origin_bridge/transport/transport.h"
+
+namespace moqstats::bridge {
+
+// Parses an origin URL. INVALID_ARGUMENT naming the value and what is wrong.
+absl::StatusOr<DialTarget> ParseOriginUrl(std::string_view url);
+
+// `url` with the value of every `jwt` query parameter replaced by "...".
+// Works on any text, well-formed URL or not; the rest is kept as given.
+std::string RedactOriginUrl(std::string_view url);
+
+// A TCP address to listen on.
+struct ListenAddress {
+  std::string host;  // without brackets
+  uint16_t port = 0;
+};
+
+// "host:port", with brackets around an IPv6 host.
+std::string FormatHostPort(const std::string& host, uint16_t port);
+
+// Parses `--moq-listen`: nullopt for "off", else the address. Port 0 picks
+// a free port. INVALID_ARGUMENT naming the value and what is wrong.
+absl::StatusOr<std::optional<ListenAddress>> ParseMoqListen(std::string_view value);
+
+}  // namespace moqstats::bridge
+
+#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_

@@ -1,0 +1,121 @@
+#include "origin_bridge/bridge/origin_url.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace moqstats::bridge {
+namespace {
+
+TEST(OriginUrlTest, WebSocketWithPathAndQuery) {
+  absl::StatusOr<DialTarget> t = ParseOriginUrl("ws://relay.example:4443/anon/stats?jwt=abc.def&x=1");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->scheme, DialTarget::Scheme::kWebSocket);
+  EXPECT_EQ(t->host, "relay.example");
+  EXPECT_EQ(t->port, 4443);
+  EXPECT_EQ(t->target, "/anon/stats?jwt=abc.def&x=1");
+}
+
+TEST(OriginUrlTest, WebSocketDefaultsToPort80AndRootPath) {
+  absl::StatusOr<DialTarget> t = ParseOriginUrl("ws://relay");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->port, 80);
+  EXPECT_EQ(t->target, "/");
+  t = ParseOriginUrl("WS://10.0.0.1?jwt=x#frag");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->host, "10.0.0.1");
+  EXPECT_EQ(t->target, "/?jwt=x");
+}
+
+TEST(OriginUrlTest, Ipv6InBrackets) {
+  absl::StatusOr<DialTarget> t = ParseOriginUrl("ws://[::1]:4443/");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->host, "::1");
+  EXPECT_EQ(t->port, 4443);
+  t = ParseOriginUrl("tcp://[2001:db8::2]:4444");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->scheme, DialTarget::Scheme::kTcp);
+  EXPECT_EQ(t->host, "2001:db8::2");
+  EXPECT_EQ(t->port, 4444);
+}
+
+TEST(OriginUrlTest, TcpNeedsAPortAndNoPath) {
+  absl::StatusOr<DialTarget> t = ParseOriginUrl("tcp://relay:4444");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->scheme, DialTarget::Scheme::kTcp);
+  EXPECT_EQ(t->port, 4444);
+  EXPECT_TRUE(ParseOriginUrl("tcp://relay:4444/").ok());
+  EXPECT_FALSE(ParseOriginUrl("tcp://relay").ok());
+  EXPECT_FALSE(ParseOriginUrl("tcp://relay:4444/path").ok());
+  EXPECT_FALSE(ParseOriginUrl("tcp://relay:4444?jwt=x").ok());
+}
+
+TEST(OriginUrlTest, TlsIsRefusedWithAHint) {
+  for (const char* url : {"wss://relay/x", "https://relay/x", "WSS://relay"}) {
+    absl::StatusOr<DialTarget> t = ParseOriginUrl(url);
+    ASSERT_FALSE(t.ok()) << url;
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(t.status().message().find("TLS is not supported"), absl::string_view::npos) << t.status();
+    EXPECT_NE(t.status().message().find("tcp://"), absl::string_view::npos) << t.status();
+  }
+}
+
+TEST(OriginUrlTest, MalformedValuesAreNamed) {
+  for (const char* url : {"", "relay:4443", "http://relay/", "quic://relay:1", "ws://", "ws://:80/", "ws://a:b/",
+                          "ws://a:70000/", "ws://a:0/", "ws://[::1/", "ws://[nope]:1/", "ws://::1:80/",
+                          "ws://user@relay/", "ws://bad host/", "ws://-a.b/", "ws://1.2.3/"}) {
+    absl::StatusOr<DialTarget> t = ParseOriginUrl(url);
+    ASSERT_FALSE(t.ok()) << url;
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << url;
+    EXPECT_NE(t.status().message().find(std::string("\"") + url + "\""), absl::string_view::npos) << t.status();
+  }
+}
+
+TEST(OriginUrlTest, ErrorsNeverShowTheToken) {
+  for (const char* url : {"wss://relay/x?jwt=sekrit", "ws://bad host/?jwt=sekrit", "tcp://r:1?jwt=sekrit"}) {
+    absl::StatusOr<DialTarget> t = ParseOriginUrl(url);
+    ASSERT_FALSE(t.ok()) << url;
+    EXPECT_EQ(t.status().message().find("sekrit"), absl::string_view::npos) << t.status();
+    EXPECT_NE(t.status().message().find("jwt=..."), absl::string_view::npos) << t.status();
+  }
+}
+
+TEST(OriginUrlTest, RedactHidesEveryJwtValue) {
+  EXPECT_EQ(RedactOriginUrl("ws://r:1/p?jwt=secret.token"), "ws://r:1/p?jwt=...");
+  EXPECT_EQ(RedactOriginUrl("ws://r/p?a=1&JWT=s3cr3t&b=2"), "ws://r/p?a=1&JWT=...&b=2");
+  EXPECT_EQ(RedactOriginUrl("ws://r/p?jwt=a&jwt=b#f"), "ws://r/p?jwt=...&jwt=...#f");
+  EXPECT_EQ(RedactOriginUrl("ws://r/p?notjwt=keep"), "ws://r/p?notjwt=keep");
+  EXPECT_EQ(RedactOriginUrl("ws://r/p?jwt="), "ws://r/p?jwt=");
+  EXPECT_EQ(RedactOriginUrl("tcp://r:1"), "tcp://r:1");
+  // Also on text that does not parse.
+  EXPECT_EQ(RedactOriginUrl("wss://r?jwt=zzz"), "wss://r?jwt=...");
+}
+
+TEST(OriginUrlTest, MoqListen) {
+  absl::StatusOr<std::optional<ListenAddress>> a = ParseMoqListen("off");
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->has_value());
+  a = ParseMoqListen("127.0.0.1:4450");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->host, "127.0.0.1");
+  EXPECT_EQ((*a)->port, 4450);
+  a = ParseMoqListen("[::1]:0");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ((*a)->host, "::1");
+  EXPECT_EQ((*a)->port, 0);
+  a = ParseMoqListen("localhost:9");
+  ASSERT_TRUE(a.ok()) << a.status();
+  for (const char* bad : {"", "OFF", "127.0.0.1", "::1:4450", "[::1]", "host:", "host:x", "host:65536"}) {
+    absl::StatusOr<std::optional<ListenAddress>> r = ParseMoqListen(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+}
+
+TEST(OriginUrlTest, FormatHostPortBracketsIpv6) {
+  EXPECT_EQ(FormatHostPort("127.0.0.1", 4450), "127.0.0.1:4450");
+  EXPECT_EQ(FormatHostPort("::1", 4450), "[::1]:4450");
+}
+
+}  // namespace
+}  // namespace moqstats::bridge
