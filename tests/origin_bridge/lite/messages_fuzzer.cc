@@ -2,12 +2,8 @@
 // input. The only property checked is that decoding does not crash; a
 // decoded message must also re-encode without crashing.
 //
-// Not built by CMake yet. By hand, from the project root:
-//   clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -I. \
-//     tests/origin_bridge/lite/messages_fuzzer.cc origin_bridge/lite/wire.cc \
-//     origin_bridge/lite/messages.cc \
-//     $(pkg-config --libs absl_status absl_strings) -o messages_fuzzer
-//   ./messages_fuzzer tests/fuzz/lite_messages
+// Built with -DMOQSTATS_FUZZ=ON (clang) and run briefly by `make test`
+// through scripts/run-fuzzers.sh, on a copy of tests/fuzz/lite_messages.
 
 #include <cstddef>
 #include <cstdint>

@@ -4,16 +4,8 @@
 // publishing, writing groups and unpublishing; Poll). The only property
 // checked is that nothing crashes (ASan/UBSan catch memory errors).
 //
-// Not built by CMake. By hand, from the project root:
-//   clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -I. \
-//     tests/origin_bridge/lite/publisher_session_fuzzer.cc \
-//     tests/origin_bridge/lite/test_tools/fake_stream_mux.cc \
-//     origin_bridge/lite/*.cc origin_bridge/lite/internal/*.cc \
-//     origin_bridge/origin.cc origin_bridge/qmux/varint.cc common/*.cc \
-//     $(pkg-config --libs absl_status absl_statusor absl_strings \
-//       absl_synchronization absl_time absl_raw_hash_set absl_hash) \
-//     -o publisher_session_fuzzer
-//   ./publisher_session_fuzzer -max_total_time=60
+// Built with -DMOQSTATS_FUZZ=ON (clang) and run briefly by `make test`
+// through scripts/run-fuzzers.sh, on a copy of tests/fuzz/lite_publisher_session.
 
 #include <cstddef>
 #include <cstdint>
