@@ -19,21 +19,31 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The daemon on its embedded defaults, in $(BUILD_DIR)/run (its socket and
-# checkpoint go there); Ctrl-C stops it gracefully.
+# checkpoint go there): MoQ clients can subscribe to the stats broadcasts on
+# ws://127.0.0.1:4450/ with no relay. ARGS adds flags, e.g.
+# `make run ARGS=--origin-url=ws://127.0.0.1:4443/anon` to publish into a
+# relay too. Ctrl-C stops it gracefully.
 run: build
 	@mkdir -p $(BUILD_DIR)/run
-	cd $(BUILD_DIR)/run && exec ../server/moq-stats-sidecar
+	cd $(BUILD_DIR)/run && exec ../server/moq-stats-sidecar $(ARGS)
 
+# The interop tests' npm packages (tests/interop/node_modules) are installed
+# from the lockfile when missing or older than it.
 test: build
+	@if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules ]; then \
+	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error >/dev/null && touch tests/interop/node_modules; \
+	fi
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	FUZZ_BUILD_DIR=$(BUILD_DIR)-fuzz JOBS=$(JOBS) scripts/run-fuzzers.sh
 
 bench: deps
 	@cmake -S . -B $(BUILD_DIR)-release -DCMAKE_BUILD_TYPE=Release -DMOQSTATS_BUILD_TESTS=OFF >/dev/null
-	@cmake --build $(BUILD_DIR)-release -j $(JOBS) --target core_bench ingest_bench client_bench e2e_bench moq-stats-sidecar
+	@cmake --build $(BUILD_DIR)-release -j $(JOBS) --target core_bench ingest_bench client_bench e2e_bench bridge_bench moq-stats-sidecar
 	./$(BUILD_DIR)-release/bench/core_bench
 	./$(BUILD_DIR)-release/bench/ingest_bench
 	./$(BUILD_DIR)-release/bench/client_bench
 	./$(BUILD_DIR)-release/bench/e2e_bench
+	./$(BUILD_DIR)-release/bench/bridge_bench
 
 clean:
 	rm -rf $(BUILD_DIR) $(BUILD_DIR)-release
