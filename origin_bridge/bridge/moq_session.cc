@@ -12,6 +12,11 @@
 namespace moqstats::bridge {
 namespace {
 
+// Bytes a transport may hold unwritten before the session stops handing it
+// records (a peer that grants credit but reads slowly must not grow our
+// memory; the publisher holds the newest group per subscription instead).
+constexpr uint64_t kMaxTransportQueuedBytes = 4 << 20;
+
 std::vector<std::string> OfferedAlpns() {
   std::vector<std::string> alpns;
   for (lite::Version v : OfferedVersions()) alpns.emplace_back(lite::VersionAlpn(v));
@@ -156,6 +161,9 @@ void MoqSession::Start() {
   handlers.on_closed = [weak](absl::Status status) {
     if (auto self = weak.lock()) self->OnTransportClosed(status);
   };
+  handlers.on_drained = [weak] {
+    if (auto self = weak.lock()) self->AfterEvent();
+  };
   transport_->Start(std::move(handlers));
   if (version_.has_value()) EnsurePublisher();
   AfterEvent();
@@ -236,8 +244,7 @@ SessionCounters MoqSession::counters() const {
 
 void MoqSession::AfterEvent() {
   if (transport_closed_) return;
-  std::vector<std::string> out = connection_->TakeOutgoing();
-  if (!out.empty()) transport_->Send(std::move(out));
+  FlushToTransport();
   if (board_ != nullptr && !ended_) {
     SessionCounters c = counters();
     // A session whose connection closed no longer announces or serves.
@@ -247,6 +254,22 @@ void MoqSession::AfterEvent() {
   if (connection_->closed() && !transport_close_requested_) {
     transport_close_requested_ = true;
     transport_->Close();  // may report on_closed before returning
+  }
+}
+
+void MoqSession::FlushToTransport() {
+  // Two rounds at most: draining the connection can let the publisher
+  // release groups it held while the connection's queue was over its cap.
+  for (int round = 0; round < 2; ++round) {
+    // The socket is behind: leave the records in the connection (its queue
+    // then makes the publisher hold groups, newest per subscription) until
+    // the transport reports it drained. A close frame always goes.
+    if (!connection_->closed() && transport_->queued_bytes() >= kMaxTransportQueuedBytes) return;
+    std::vector<std::string> out = connection_->TakeOutgoing();
+    if (out.empty()) return;
+    transport_->Send(std::move(out));
+    if (round == 1 || publisher_ == nullptr || connection_->closed()) return;
+    publisher_->Poll();
   }
 }
 

@@ -106,6 +106,9 @@ class MoqSession : public std::enable_shared_from_this<MoqSession> {
   // Hands the connection's outgoing records to the transport; closes the
   // transport once the connection is closed; publishes counters.
   void AfterEvent();
+  // Moves records from the connection to the transport while the
+  // transport's queue is under kMaxTransportQueuedBytes.
+  void FlushToTransport();
   void Finish();
 
   boost::asio::io_context& io_;

@@ -117,7 +117,9 @@ class PublisherSession : public StreamEvents {
   void Start();
 
   // Moves what the origin produced since the last call (announcements,
-  // groups) onto the mux.
+  // groups) onto the mux, and groups held for credit or queued bytes that
+  // can go now. The owner calls it after each wake and after taking bytes
+  // off the mux (the mux has no "bytes sent" event).
   void Poll();
 
   Version version() const;

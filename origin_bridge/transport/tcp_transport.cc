@@ -104,8 +104,11 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 
   void WriteNext() {
     if (queue_.empty()) {
+      bool was_writing = writing_;
       writing_ = false;
       if (closing_) ShutdownSend();
+      // The handler may Send again, which starts the next write.
+      if (was_writing && !closing_ && !abandoned_ && handlers_.on_drained) handlers_.on_drained();
       return;
     }
     writing_ = true;

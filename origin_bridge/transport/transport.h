@@ -44,6 +44,9 @@ class Transport {
     std::function<void(std::string_view bytes)> on_bytes;
     // The transport ended (peer close, error, or our Close). Called once.
     std::function<void(absl::Status status)> on_closed;
+    // Everything queued with Send has been written to the socket (optional;
+    // lets the owner produce more only as the socket takes it).
+    std::function<void()> on_drained;
   };
 
   virtual ~Transport() = default;

@@ -153,8 +153,11 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
 
   void WriteNext() {
     if (queue_.empty()) {
+      bool was_writing = writing_;
       writing_ = false;
       if (closing_ && !close_sent_) SendCloseFrame();
+      // The handler may Send again, which starts the next write.
+      if (was_writing && !closing_ && !abandoned_ && handlers_.on_drained) handlers_.on_drained();
       return;
     }
     writing_ = true;

@@ -485,12 +485,9 @@ TEST_P(PublisherOverQmuxTest, UnknownBroadcastIsRefusedAndTheStreamRetired) {
 }
 
 // Groups held because the mux holds more than max_queued_bytes unsent go out
-// once the owner has moved those bytes, without waiting for origin news.
-// DISABLED: fails. Bug: nothing flushes groups held for max_queued_bytes;
-// SubscriptionServer::Flush runs only from Poll() (origin wake) and
-// OnStreamCreditAvailable, and StreamMux has no "bytes sent" event, so after
-// a burst above max_queued_bytes held groups wait for the next origin write.
-TEST_P(PublisherOverQmuxTest, DISABLED_GroupsHeldForQueuedBytesGoOutOnceTheBytesDrain) {
+// once the owner has moved those bytes and polled, without waiting for
+// origin news.
+TEST_P(PublisherOverQmuxTest, GroupsHeldForQueuedBytesGoOutOnceTheBytesDrain) {
   auto producer = origin_.Publish(Path("b"), {"t0", "t1", "t2", "t3"});
   QmuxSessionPair::Options options = Options();
   options.publisher.max_queued_bytes = 1024;

@@ -94,6 +94,19 @@ TEST_F(WebSocketTransportTest, ExchangesWholeMessagesBothWays) {
   EXPECT_EQ(server_.closed, 0);
 }
 
+TEST_F(WebSocketTransportTest, ReportsDrainedOnceTheQueueIsWritten) {
+  Connect();
+  client_.transport->Send({"a", std::string(100 * 1024, 'b'), "c"});
+  EXPECT_EQ(client_.drained, 0);
+  ASSERT_TRUE(RunUntil(io_, [&] { return client_.drained > 0; }));
+  EXPECT_EQ(client_.drained_with_queue, 0u);
+  const int after_first = client_.drained;
+  client_.transport->Send({"d"});
+  ASSERT_TRUE(RunUntil(io_, [&] { return client_.drained > after_first; }));
+  EXPECT_EQ(client_.drained_with_queue, 0u);
+  EXPECT_EQ(server_.drained, 0);  // it sent nothing
+}
+
 TEST_F(WebSocketTransportTest, PeerCloseEndsBothSidesOnce) {
   Connect();
   server_.transport->Close();

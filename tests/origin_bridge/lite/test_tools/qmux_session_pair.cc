@@ -70,12 +70,16 @@ size_t QmuxSessionPair::DeliverOnce() {
 }
 
 bool QmuxSessionPair::Pump(int max_rounds) {
+  bool moved_before = false;
   for (int round = 0; round < max_rounds; ++round) {
     // Acquire: pairs with the wake's release.
-    const bool poll = woken_->exchange(false, std::memory_order_acq_rel);
-    if (poll) session_->Poll();
+    const bool was_woken = woken_->exchange(false, std::memory_order_acq_rel);
+    // As the session's owner must: Poll after a wake, and after bytes were
+    // taken off the mux (groups held for queued bytes may go out now).
+    if (was_woken || moved_before) session_->Poll();
     const size_t moved = DeliverOnce();
-    if (!poll && moved == 0 && !publisher_connection_->has_outgoing() &&
+    moved_before = moved > 0;
+    if (!was_woken && moved == 0 && !publisher_connection_->has_outgoing() &&
         !subscriber_connection_->has_outgoing() && !woken()) {
       return true;
     }

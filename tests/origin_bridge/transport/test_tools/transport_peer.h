@@ -28,6 +28,10 @@ struct TransportPeer {
                       [this](absl::Status s) {
                         ++closed;
                         status = std::move(s);
+                      },
+                      [this] {
+                        ++drained;
+                        drained_with_queue = transport->queued_bytes();
                       }});
   }
 
@@ -37,6 +41,8 @@ struct TransportPeer {
   size_t bytes_received = 0;
   int closed = 0;
   absl::Status status;
+  int drained = 0;                // on_drained calls
+  uint64_t drained_with_queue = 0;  // queued_bytes() seen by the last one
   // Extra behaviour on each on_bytes call, run after recording.
   std::function<void(std::string_view)> on_bytes;
 };
