@@ -17,6 +17,10 @@ namespace {
 // memory; the publisher holds the newest group per subscription instead).
 constexpr uint64_t kMaxTransportQueuedBytes = 4 << 20;
 
+// Bytes the connection may hold unsent (waiting for the peer's credit)
+// before the session gives up on the peer.
+constexpr uint64_t kMaxConnectionQueuedBytes = 64 << 20;
+
 std::vector<std::string> OfferedAlpns() {
   std::vector<std::string> alpns;
   for (lite::Version v : OfferedVersions()) alpns.emplace_back(lite::VersionAlpn(v));
@@ -245,6 +249,14 @@ SessionCounters MoqSession::counters() const {
 void MoqSession::AfterEvent() {
   if (transport_closed_) return;
   FlushToTransport();
+  if (!connection_->closed() && connection_->queued_bytes() > kMaxConnectionQueuedBytes) {
+    // Groups are held at the publisher's cap; what grows past this is
+    // control traffic (announcements) a peer withholding credit never reads.
+    MOQSTATS_LOG(WARNING) << "moq session with " << peer_ << ": peer is not reading ("
+                          << connection_->queued_bytes() << " bytes unsent); closing";
+    connection_->Close(static_cast<uint64_t>(lite::ErrorCode::kLagged), "peer is not reading");
+    FlushToTransport();
+  }
   if (board_ != nullptr && !ended_) {
     SessionCounters c = counters();
     // A session whose connection closed no longer announces or serves.

@@ -47,7 +47,7 @@ namespace moqstats::bridge {
 uint64_t ProcessOriginId();
 
 // moq-lite close code when no application protocol is common (UnknownAlpn).
-inline constexpr uint64_t kUnknownAlpnCode = 21;
+inline constexpr uint64_t kUnknownAlpnCode = static_cast<uint64_t>(lite::ErrorCode::kUnknownAlpn);
 
 struct MoqSessionOptions {
   qmux::Perspective perspective = qmux::Perspective::kClient;
