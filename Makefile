@@ -46,4 +46,4 @@ bench: deps
 	./$(BUILD_DIR)-release/bench/bridge_bench
 
 clean:
-	rm -rf $(BUILD_DIR) $(BUILD_DIR)-release
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-release $(BUILD_DIR)-fuzz
