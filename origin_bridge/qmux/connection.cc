@@ -39,9 +39,9 @@ Connection::State::State(ConnectionOptions opts, StreamEvents* ev)
   QueueFrame(ToFrame(options.local));
 }
 
-void Connection::State::Settle() {
+void Connection::State::Settle(bool frame) {
   if (callback_depth > 0 || closed) return;
-  FrameStreamData();
+  if (frame) FrameStreamData();
   RetireDoneStreams();
 }
 
@@ -169,7 +169,7 @@ void Connection::set_events(StreamEvents* events) { state_->events = events; }
 void Connection::OnBytesReceived(std::string_view bytes) {
   state_->counters.bytes_received += bytes.size();
   state_->Receive(bytes);
-  state_->Settle();
+  state_->Settle(/*frame=*/true);
 }
 
 void Connection::OnTransportClosed(std::string_view reason) {
@@ -177,11 +177,16 @@ void Connection::OnTransportClosed(std::string_view reason) {
 }
 
 std::vector<std::string> Connection::TakeOutgoing() {
-  state_->Settle();
+  state_->Settle(/*frame=*/true);
   return state_->BuildOutgoing();
 }
 
-bool Connection::has_outgoing() const { return !state_->out_frames.empty(); }
+bool Connection::has_outgoing() const {
+  // Framing is deferred to here and TakeOutgoing; it changes what is queued,
+  // not what the connection holds.
+  state_->Settle(/*frame=*/true);
+  return !state_->out_frames.empty();
+}
 
 const std::optional<TransportParameters>& Connection::peer_parameters() const {
   return state_->peer_parameters;
@@ -197,20 +202,23 @@ absl::StatusOr<uint64_t> Connection::OpenStream(bool bidirectional) {
   return state_->Open(bidirectional);
 }
 
+// Writes only queue: stream data is framed once per TakeOutgoing /
+// has_outgoing / received record, so a burst of writes costs one framing
+// pass, not one per write over every stream waiting for credit.
 absl::Status Connection::Write(uint64_t id, std::string_view data, bool fin) {
   absl::Status status = state_->Write(id, data, fin);
-  state_->Settle();
+  state_->Settle(/*frame=*/false);
   return status;
 }
 
 void Connection::ResetStream(uint64_t id, uint64_t code) {
   state_->Reset(id, code, /*by_peer_stop=*/false);
-  state_->Settle();
+  state_->Settle(/*frame=*/false);
 }
 
 void Connection::StopSending(uint64_t id, uint64_t code) {
   state_->Stop(id, code);
-  state_->Settle();
+  state_->Settle(/*frame=*/false);
 }
 
 void Connection::Close(uint64_t code, std::string_view reason) {

@@ -136,6 +136,17 @@ void Connection::State::FrameStreamData() {
       const uint64_t pending = s.unframed_bytes();
       const uint64_t stream_credit = s.send_max - std::min(s.send_max, s.send_offset);
       const uint64_t data_credit = send_data_max - std::min(send_data_max, send_data_used);
+      if (data_credit == 0) {
+        // Nothing with data can go until MAX_DATA, which the peer sends as
+        // it reads what is in flight; a bare FIN waits with the rest rather
+        // than every waiting stream being visited on each pass.
+        if (data_blocked_announced_at != send_data_max) {
+          data_blocked_announced_at = send_data_max;
+          ++counters.blocked_on_credit;
+          QueueFrame(DataBlockedFrame{send_data_max});
+        }
+        return;
+      }
       const uint64_t n = std::min<uint64_t>(
           {pending, stream_credit, data_credit, uint64_t{kMaxStreamFramePayload}});
       const bool fin = s.fin_queued && n == pending;

@@ -108,7 +108,9 @@ struct Connection::State {
   internal::ReceiveWindow receive_data_window;
 
   // --- connection.cc ---
-  void Settle();
+  // After a public call: frames queued stream data within credit (when
+  // `frame`) and retires streams done both ways. No-op inside callbacks.
+  void Settle(bool frame);
   void CloseWithError(uint64_t code, uint64_t frame_type, std::string_view reason);
   void CloseByApplication(uint64_t code, std::string_view reason);
   void ClosedByPeer(bool application, uint64_t code, std::string_view reason);
