@@ -11,15 +11,27 @@
 
 namespace moqstats::bridge {
 
+namespace {
+
+// Connections the listener admits beyond max_sessions (handshakes under way).
+constexpr size_t kHandshakeSlack = 16;
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<MoqServer>> MoqServer::Start(boost::asio::io_context& io, Origin* origin,
                                                             MoqServerOptions options, StatusBoard* board) {
   std::shared_ptr<MoqServer> server(new MoqServer(io, origin, std::move(options), board));
   std::weak_ptr<MoqServer> weak = server;
+  WebSocketListener::Options listen;
+  // Room for every session plus a few handshakes, so a client over the
+  // limit still completes its handshake and hears why it is refused.
+  listen.max_connections = server->options_.max_sessions + kHandshakeSlack;
   absl::StatusOr<std::unique_ptr<WebSocketListener>> listener =
       WebSocketListener::Bind(io, server->options_.host, server->options_.port,
                               [weak](std::unique_ptr<Transport> transport) {
                                 if (auto self = weak.lock()) self->OnAccepted(std::move(transport));
-                              });
+                              },
+                              listen);
   std::string address = FormatHostPort(server->options_.host, server->options_.port);
   if (!listener.ok()) {
     board->EditServe([&](ServeStatus& serve) { serve.last_error = std::string(listener.status().message()); });

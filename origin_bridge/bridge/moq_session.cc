@@ -21,6 +21,9 @@ constexpr uint64_t kMaxTransportQueuedBytes = 4 << 20;
 // before the session gives up on the peer.
 constexpr uint64_t kMaxConnectionQueuedBytes = 64 << 20;
 
+// Bidirectional streams allowed beyond max_subscriptions.
+constexpr uint64_t kExtraBidiStreams = 64;
+
 std::vector<std::string> OfferedAlpns() {
   std::vector<std::string> alpns;
   for (lite::Version v : OfferedVersions()) alpns.emplace_back(lite::VersionAlpn(v));
@@ -141,6 +144,10 @@ MoqSession::MoqSession(boost::asio::io_context& io, std::unique_ptr<Transport> t
   } else {
     connection.local = qmux::LocalTransportParameters(connection.mode, OfferedAlpns());
   }
+  // Every subscription is a bidirectional stream the peer keeps open: allow
+  // as many as the publisher serves (plus announce, track and fetch
+  // streams), rather than QMux's default of 100.
+  connection.local.initial_max_streams_bidi = options_.max_subscriptions + kExtraBidiStreams;
   shim_ = std::make_unique<EventShim>(this);
   connection_ = std::make_unique<qmux::Connection>(connection, shim_.get());
 }
@@ -191,6 +198,7 @@ lite::PublisherSession* MoqSession::EnsurePublisher() {
   options.origin_id = options_.origin_id;
   options.max_message_size = options_.max_message_size;
   options.max_subscriptions = options_.max_subscriptions;
+  options.max_queued_bytes = options_.max_queued_bytes;
   std::shared_ptr<WakeState> wake = wake_;
   publisher_ = std::make_unique<lite::PublisherSession>(options, connection_.get(), origin_, [wake] {
     if (wake->pending.exchange(true)) return;

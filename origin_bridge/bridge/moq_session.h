@@ -54,6 +54,11 @@ struct MoqSessionOptions {
   uint64_t origin_id = 1;
   size_t max_message_size = 64 * 1024;
   size_t max_subscriptions = 65536;
+  // Bytes waiting in the connection (mostly for the peer's credit) beyond
+  // which the publisher holds new groups, newest per subscription. About
+  // one peer window: enough to keep the connection busy, little enough
+  // that a subscriber behind gets the latest groups, not a backlog.
+  uint64_t max_queued_bytes = 1 << 20;
 };
 
 class MoqSession : public std::enable_shared_from_this<MoqSession> {
