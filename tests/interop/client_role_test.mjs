@@ -14,30 +14,11 @@
 //     --sidecar build/server/moq-stats-sidecar --cli build/client/cli/moq-stats
 // MOQ_INTEROP_VERBOSE=1 echoes the children's output. Exits 0 on success,
 // 1 on failure, 77 (skipped) when the daemon has no --moq-listen flag.
-import {
-  endBump,
-  fail,
-  freePort,
-  log,
-  makeTempDir,
-  parseArgs,
-  Processes,
-  runTest,
-  skipUnlessFlags,
-  startBump,
-  startSidecar,
-  TestFailure,
-} from "./lib/harness.mjs";
-import { Announcements, connectClient, countersAre, countersText, levelBroadcast, LITE_ALPNS, TrackReader, TRACKS } from "./lib/moq.mjs";
+import { fail, freePort, log, makeTempDir, Processes, runTest, skipUnlessFlags, startBump, startSidecar, TestFailure } from "./lib/harness.mjs";
+import { endHoldAndExpectUnannounce, expectLateSubscriberAtLatestGroup, parseVersionTestOptions } from "./lib/held_level.mjs";
+import { Announcements, connectClient, countersText, levelBroadcast, TrackReader, TRACKS } from "./lib/moq.mjs";
 
-const USAGE = "usage: client_role_test.mjs --sidecar PATH --cli PATH [--version lite-05|lite-04|lite-03]\n";
-const { options } = parseArgs(process.argv.slice(2), USAGE);
-const version = options.version ?? "lite-05";
-const alpn = LITE_ALPNS[version];
-if (!options.sidecar || !options.cli || !alpn) {
-  process.stderr.write(USAGE);
-  process.exit(2);
-}
+const { options, version, alpn } = parseVersionTestOptions("client_role_test.mjs");
 
 // Dials until the listener answers: the daemon may log that it listens on
 // gRPC before its MoQ listener is up. Each attempt is bounded; the whole
@@ -79,21 +60,9 @@ await runTest(`client_role ${version}`, procs, async () => {
     const want = { broadcasts: 1, subscriptions: 1, frames: 3, broadcasts_closed: 0, subscriptions_closed: 0 };
     const held = await reader.until(want, 15000, "the bump while held");
     log(`publisher.json group ${held.sequence}: ${countersText(held.frame)}`);
-    const late = new TrackReader(conn, level, TRACKS[0]);
-    const latest = await late.next(10000);
-    if (!latest || latest.sequence !== held.sequence || !countersAre(latest.frame, want)) {
-      fail(`late subscriber got ${latest ? `group ${latest.sequence} (${countersText(latest.frame)})` : "nothing"}, want group ${held.sequence}`);
-    }
-    log(`late subscriber started at group ${latest.sequence}`);
+    await expectLateSubscriberAtLatestGroup(conn, level, held, want);
 
-    await endBump(bump);
-    const closed = await reader.until({ ...want, broadcasts_closed: 1, subscriptions_closed: 1 }, 15000, "the hold ended");
-    log(`final frame, group ${closed.sequence}: ${countersText(closed.frame)}`);
-    if (reader.fromWire.includes(closed.sequence)) {
-      log(`(@moq/net ended the track before delivering group ${closed.sequence}; its frame was read off the wire)`);
-    }
-    await announcements.waitFor(path, false, 15000);
-    log(`unannounced ${path}`);
+    await endHoldAndExpectUnannounce({ bump, reader, want, announcements, path });
   } finally {
     conn.close();
   }

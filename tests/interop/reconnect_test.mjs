@@ -29,29 +29,14 @@
 //     --sidecar build/server/moq-stats-sidecar --cli build/client/cli/moq-stats
 // MOQ_INTEROP_VERBOSE=1 echoes the children's output. Exits 0 on success,
 // 1 on failure, 77 (skipped) when the daemon has no --origin-url flag.
-import {
-  endBump,
-  fail,
-  log,
-  makeTempDir,
-  parseArgs,
-  Processes,
-  runTest,
-  skipUnlessFlags,
-  startBump,
-  startSidecar,
-  within,
-} from "./lib/harness.mjs";
+import { endBump, fail, log, makeTempDir, Processes, runTest, skipUnlessFlags, startBump, startSidecar, within } from "./lib/harness.mjs";
+import { parseTestOptions } from "./lib/held_level.mjs";
 import { Announcements, countersText, levelBroadcast, RelayServer, TrackReader, TRACKS } from "./lib/moq.mjs";
 
 const MODES = ["close", "restart", "garbage-qmux", "garbage-lite"];
 const USAGE = `usage: reconnect_test.mjs --sidecar PATH --cli PATH --mode ${MODES.join("|")}\n`;
-const { options } = parseArgs(process.argv.slice(2), USAGE);
+const options = parseTestOptions(process.argv.slice(2), USAGE, (o) => MODES.includes(o.mode ?? "close"));
 const mode = options.mode ?? "close";
-if (!options.sidecar || !options.cli || !MODES.includes(mode)) {
-  process.stderr.write(USAGE);
-  process.exit(2);
-}
 const ALPN = "moq-lite-05";
 
 // How a QMux session ended, as @moq/qmux reports it: `closed` fulfils for

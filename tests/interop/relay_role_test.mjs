@@ -20,28 +20,11 @@
 //     --sidecar build/server/moq-stats-sidecar --cli build/client/cli/moq-stats
 // MOQ_INTEROP_VERBOSE=1 echoes the children's output. Exits 0 on success,
 // 1 on failure, 77 (skipped) when the daemon has no --origin-url flag.
-import {
-  endBump,
-  fail,
-  log,
-  makeTempDir,
-  parseArgs,
-  Processes,
-  runTest,
-  skipUnlessFlags,
-  startBump,
-  startSidecar,
-} from "./lib/harness.mjs";
-import { Announcements, countersAre, countersText, levelBroadcast, LITE_ALPNS, RelayServer, TrackReader, TRACKS } from "./lib/moq.mjs";
+import { fail, log, makeTempDir, Processes, runTest, skipUnlessFlags, startBump, startSidecar } from "./lib/harness.mjs";
+import { endHoldAndExpectUnannounce, expectLateSubscriberAtLatestGroup, parseVersionTestOptions } from "./lib/held_level.mjs";
+import { Announcements, countersAre, countersText, levelBroadcast, RelayServer, TrackReader, TRACKS } from "./lib/moq.mjs";
 
-const USAGE = "usage: relay_role_test.mjs --sidecar PATH --cli PATH [--version lite-05|lite-04|lite-03]\n";
-const { options } = parseArgs(process.argv.slice(2), USAGE);
-const version = options.version ?? "lite-05";
-const alpn = LITE_ALPNS[version];
-if (!options.sidecar || !options.cli || !alpn) {
-  process.stderr.write(USAGE);
-  process.exit(2);
-}
+const { options, version, alpn } = parseVersionTestOptions("relay_role_test.mjs");
 
 const procs = new Processes();
 await runTest(`relay_role ${version}`, procs, async () => {
@@ -73,24 +56,9 @@ await runTest(`relay_role ${version}`, procs, async () => {
       if (!countersAre(first.frame, zero)) fail(`${reader.what}: counts ${countersText(first.frame)}, want all zero`);
     }
 
-    // Nothing changes while the guards are held, so the latest group stays
-    // the one just read: a late subscriber must start with it.
-    const late = new TrackReader(s.conn, level, TRACKS[0]);
-    const latest = await late.next(10000);
-    if (!latest) fail(`${late.what} (late subscriber) ended before its first group`);
-    if (latest.sequence !== held.sequence || !countersAre(latest.frame, want)) {
-      fail(`late subscriber got group ${latest.sequence} (${countersText(latest.frame)}), want the latest group ${held.sequence}`);
-    }
-    log(`late subscriber started at group ${latest.sequence}`);
+    await expectLateSubscriberAtLatestGroup(s.conn, level, held, want);
 
-    await endBump(bump);
-    const closed = await readers[0].until({ ...want, broadcasts_closed: 1, subscriptions_closed: 1 }, 15000, "the hold ended");
-    log(`final frame, group ${closed.sequence}: ${countersText(closed.frame)}`);
-    if (readers[0].fromWire.includes(closed.sequence)) {
-      log(`(@moq/net ended the track before delivering group ${closed.sequence}; its frame was read off the wire)`);
-    }
-    await announcements.waitFor(path, false, 15000);
-    log(`unannounced ${path}`);
+    await endHoldAndExpectUnannounce({ bump, reader: readers[0], want, announcements, path });
     if (!sidecar.child.running) fail(`the sidecar exited during the test\n${sidecar.child.tail()}`);
   } finally {
     await relay.close();

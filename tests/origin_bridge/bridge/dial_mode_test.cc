@@ -3,11 +3,9 @@
 // an OriginBridge dials it, is dropped, and reconnects. The backoff is set
 // to zero delay, so no test waits for time to pass.
 
-#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -16,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "origin_bridge/bridge/origin_bridge.h"
 #include "origin_bridge/transport/tcp_transport.h"
+#include "tests/origin_bridge/bridge/test_tools/bridge_fixture.h"
 #include "tests/origin_bridge/bridge/test_tools/moq_peer.h"
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 
@@ -24,8 +23,9 @@ namespace {
 
 using testing::MoqPeer;
 using testing::RunUntil;
+using testing::StopWhileRunning;
 
-class DialModeTest : public ::testing::Test {
+class DialModeTest : public testing::BridgeFixture {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<WebSocketListener>> listener =
@@ -48,9 +48,7 @@ class DialModeTest : public ::testing::Test {
     options.backoff.initial_delay_ms = 0;  // redial at once
     options.backoff_seed = 1;
     options.origin_id = 9;
-    absl::StatusOr<std::unique_ptr<OriginBridge>> bridge = OriginBridge::Start(&origin_, options);
-    ASSERT_TRUE(bridge.ok()) << bridge.status();
-    bridge_ = *std::move(bridge);
+    StartBridgeWith(options);
   }
 
   // Waits for the bridge's next connection and plays the relay on it.
@@ -63,26 +61,9 @@ class DialModeTest : public ::testing::Test {
     return peer;
   }
 
-  void StopBridge() {
-    std::atomic<bool> stopped{false};
-    std::thread stopper([&] {
-      bridge_->Stop();
-      stopped = true;
-    });
-    EXPECT_TRUE(RunUntil(io_, [&] { return stopped.load(); }));
-    stopper.join();
-  }
-
-  bool WaitStatus(const std::function<bool(const BridgeStatus&)>& pred) {
-    return RunUntil(io_, [&] { return pred(bridge_->status()); });
-  }
-
-  Origin origin_;
-  boost::asio::io_context io_;
   std::unique_ptr<WebSocketListener> listener_;
   std::vector<std::unique_ptr<Transport>> accepted_;
   size_t taken_ = 0;
-  std::unique_ptr<OriginBridge> bridge_;
 };
 
 TEST_F(DialModeTest, PublishesIntoTheRelay) {
@@ -169,9 +150,7 @@ TEST_F(DialModeTest, RedialsWhileTheRelayIsDown) {
   options.origin_url = absl::StrCat("tcp://127.0.0.1:", port);
   options.backoff.initial_delay_ms = 0;
   options.backoff_seed = 1;
-  absl::StatusOr<std::unique_ptr<OriginBridge>> bridge = OriginBridge::Start(&origin_, options);
-  ASSERT_TRUE(bridge.ok()) << bridge.status();
-  bridge_ = *std::move(bridge);
+  ASSERT_NO_FATAL_FAILURE(StartBridgeWith(options));
   ASSERT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.dial.reconnects >= 3; }));
   BridgeStatus status = bridge_->status();
   EXPECT_FALSE(status.dial.connected);
@@ -217,13 +196,7 @@ TEST_P(TcpDialTest, NegotiatesTheRelaysVersionAndPublishes) {
   EXPECT_EQ((*bridge)->status().dial.version, std::string(lite::VersionAlpn(GetParam())));
   EXPECT_EQ((*bridge)->status().dial.subprotocol, "");
 
-  std::atomic<bool> stopped{false};
-  std::thread stopper([&] {
-    (*bridge)->Stop();
-    stopped = true;
-  });
-  EXPECT_TRUE(RunUntil(io, [&] { return stopped.load(); }));
-  stopper.join();
+  StopWhileRunning(io, **bridge);
   ASSERT_TRUE(RunUntil(io, [&] { return sub.closed(); }));
   EXPECT_EQ(sub.close_info()->code, 0u);
 }

@@ -2,17 +2,16 @@
 // 127.0.0.1:0 and a MoQ client built from the real pieces (AsyncDial, QMux
 // connection, moq-lite subscriber).
 
-#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 
 #include "gtest/gtest.h"
 #include "origin_bridge/bridge/origin_bridge.h"
+#include "tests/origin_bridge/bridge/test_tools/bridge_fixture.h"
 #include "tests/origin_bridge/bridge/test_tools/moq_peer.h"
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 
@@ -22,16 +21,14 @@ namespace {
 using testing::MoqPeer;
 using testing::RunUntil;
 
-class ServeModeTest : public ::testing::Test {
+class ServeModeTest : public testing::BridgeFixture {
  protected:
   void StartBridge(size_t max_sessions = 256) {
     BridgeOptions options;
     options.moq_listen = ListenAddress{"127.0.0.1", 0};
     options.max_serve_sessions = max_sessions;
     options.origin_id = 42;
-    absl::StatusOr<std::unique_ptr<OriginBridge>> bridge = OriginBridge::Start(&origin_, options);
-    ASSERT_TRUE(bridge.ok()) << bridge.status();
-    bridge_ = *std::move(bridge);
+    ASSERT_NO_FATAL_FAILURE(StartBridgeWith(options));
     ASSERT_NE(bridge_->serve_port(), 0);
   }
 
@@ -56,26 +53,6 @@ class ServeModeTest : public ::testing::Test {
     }
     return peer;
   }
-
-  // Stops the bridge on another thread while this one runs the client's
-  // side of the close handshakes.
-  void StopBridge() {
-    std::atomic<bool> stopped{false};
-    std::thread stopper([&] {
-      bridge_->Stop();
-      stopped = true;
-    });
-    EXPECT_TRUE(RunUntil(io_, [&] { return stopped.load(); }));
-    stopper.join();
-  }
-
-  bool WaitStatus(const std::function<bool(const BridgeStatus&)>& pred) {
-    return RunUntil(io_, [&] { return pred(bridge_->status()); });
-  }
-
-  Origin origin_;
-  boost::asio::io_context io_;
-  std::unique_ptr<OriginBridge> bridge_;
 };
 
 TEST_F(ServeModeTest, ClientHearsAnnouncementsAndReceivesGroups) {

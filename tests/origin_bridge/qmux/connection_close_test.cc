@@ -12,16 +12,9 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux {
+namespace moqstats::qmux::test {
 namespace {
 
-using test::ConnectionPair;
-using test::DecodeRecords;
-using test::EncodeRecord;
-using test::FramesOf;
-using test::ParametersRecord;
-using test::RecordingStreamEvents;
-using test::Stream;
 
 TEST(ConnectionCloseTest, ApplicationCloseReachesThePeer) {
   RecordingStreamEvents client_events, server_events;
@@ -148,4 +141,4 @@ TEST(ConnectionCloseTest, CloseFromOnClosedAndEventsReplacedAreSafe) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moqstats::qmux::test

@@ -11,16 +11,9 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux {
+namespace moqstats::qmux::test {
 namespace {
 
-using test::ConnectionPair;
-using test::DecodeRecords;
-using test::EncodeRecord;
-using test::FramesOf;
-using test::ParametersRecord;
-using test::RecordingStreamEvents;
-using test::Stream;
 
 uint64_t StreamBytes(const std::vector<Frame>& frames, uint64_t id) {
   uint64_t total = 0;
@@ -201,4 +194,4 @@ TEST(ConnectionFlowControlTest, StreamCountCreditComesBackAsStreamsFinish) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moqstats::qmux::test

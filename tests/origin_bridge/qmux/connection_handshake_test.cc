@@ -11,15 +11,9 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux {
+namespace moqstats::qmux::test {
 namespace {
 
-using test::ConnectionPair;
-using test::DecodeRecords;
-using test::EncodeRecord;
-using test::FramesOf;
-using test::ParametersRecord;
-using test::RecordingStreamEvents;
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
@@ -220,4 +214,4 @@ TEST(ConnectionHandshakeTest, Draft00SendsOneFramePerMessage) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moqstats::qmux::test

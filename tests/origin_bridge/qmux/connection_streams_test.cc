@@ -12,16 +12,9 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux {
+namespace moqstats::qmux::test {
 namespace {
 
-using test::ConnectionPair;
-using test::DecodeRecords;
-using test::EncodeRecord;
-using test::FramesOf;
-using test::ParametersRecord;
-using test::RecordingStreamEvents;
-using test::Stream;
 
 // A server connection past the handshake, played by hand as the client.
 class HandPlayedServer : public testing::Test {
@@ -246,4 +239,4 @@ TEST_F(HandPlayedServer, CloseInsideACallbackStopsTheRecord) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moqstats::qmux::test

@@ -10,12 +10,15 @@
 #include "gtest/gtest.h"
 #include "origin_bridge/transport/transport.h"
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
+#include "tests/origin_bridge/transport/test_tools/loopback_pair.h"
 #include "tests/origin_bridge/transport/test_tools/transport_peer.h"
 
 namespace moqstats::bridge {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::DialLoopback;
+using testing::ExpectDrainedOnceTheQueueIsWritten;
 using testing::RunReady;
 using testing::RunUntil;
 using testing::TransportPeer;
@@ -33,14 +36,7 @@ class WebSocketTransportTest : public ::testing::Test {
     DialTarget target;
     target.host = "127.0.0.1";
     target.port = listener_->port();
-    bool dialed = false;
-    AsyncDial(io_, target, 5000, [&](absl::StatusOr<std::unique_ptr<Transport>> result) {
-      dialed = true;
-      ASSERT_TRUE(result.ok()) << result.status();
-      client_.Start(std::move(*result));
-    });
-    ASSERT_TRUE(RunUntil(io_, [&] { return dialed && server_.transport != nullptr; }));
-    ASSERT_NE(client_.transport, nullptr);
+    DialLoopback(io_, target, client_, server_);
   }
 
   static std::vector<std::string> Numbered(int count, size_t size) {
@@ -96,15 +92,7 @@ TEST_F(WebSocketTransportTest, ExchangesWholeMessagesBothWays) {
 
 TEST_F(WebSocketTransportTest, ReportsDrainedOnceTheQueueIsWritten) {
   Connect();
-  client_.transport->Send({"a", std::string(100 * 1024, 'b'), "c"});
-  EXPECT_EQ(client_.drained, 0);
-  ASSERT_TRUE(RunUntil(io_, [&] { return client_.drained > 0; }));
-  EXPECT_EQ(client_.drained_with_queue, 0u);
-  const int after_first = client_.drained;
-  client_.transport->Send({"d"});
-  ASSERT_TRUE(RunUntil(io_, [&] { return client_.drained > after_first; }));
-  EXPECT_EQ(client_.drained_with_queue, 0u);
-  EXPECT_EQ(server_.drained, 0);  // it sent nothing
+  ExpectDrainedOnceTheQueueIsWritten(io_, client_, server_);
 }
 
 TEST_F(WebSocketTransportTest, PeerCloseEndsBothSidesOnce) {
