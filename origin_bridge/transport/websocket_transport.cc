@@ -38,6 +38,11 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
         negotiated_(std::move(negotiated)),
         options_(options),
         slot_(std::move(slot)) {
+    // Records are small and flow-control updates must not wait for a
+    // delayed ACK: with Nagle on, each return of stream credit stalled
+    // ~40 ms and capped a subscriber at ~2,000 groups/s.
+    error_code ignored;
+    ws_.next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
     ws_.binary(true);
     ws_.read_message_max(options_.max_message_size);
     websocket::stream_base::timeout timeout{};
