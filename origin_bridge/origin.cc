@@ -305,6 +305,11 @@ size_t Origin::broadcast_count() const {
   return state_->broadcasts.size();
 }
 
+bool Origin::has_broadcast(const Path& path) const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->broadcasts.contains(path);
+}
+
 // --- BroadcastProducer ---
 
 BroadcastProducer::BroadcastProducer(std::shared_ptr<BroadcastState> state) : state_(std::move(state)) {}

@@ -80,6 +80,9 @@ class Origin {
   // Number of broadcasts announced now.
   size_t broadcast_count() const;
 
+  // Whether a broadcast is announced at `path` now.
+  bool has_broadcast(const Path& path) const;
+
  private:
   std::shared_ptr<origin_internal::OriginState> state_;
 };

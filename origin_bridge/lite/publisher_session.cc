@@ -326,7 +326,7 @@ void PublisherSession::State::ProcessTrack(uint64_t id, PeerStream& s) {
   std::optional<Track> request = Read(id, s, &Track::Decode);
   if (!request.has_value()) return;
   if (!ctx.origin->Subscribe(Path(request->broadcast), request->track).ok()) {
-    Refuse(id, s, ErrorCode::kNotFound);
+    Refuse(id, s, internal::RefusalCode(*ctx.origin, request->broadcast));
     return;
   }
   TrackInfo info;
@@ -348,7 +348,7 @@ void PublisherSession::State::ProcessFetch(uint64_t id, PeerStream& s) {
   std::optional<Group> group;
   if (consumer.ok()) group = (*consumer)->Next();
   if (!group.has_value() || group->sequence != request->group) {
-    Refuse(id, s, ErrorCode::kNotFound);
+    Refuse(id, s, internal::RefusalCode(*ctx.origin, request->broadcast));
     return;
   }
   std::string out;

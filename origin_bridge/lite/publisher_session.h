@@ -19,9 +19,9 @@
 //   frame. SUBSCRIBE_UPDATE is honoured (end group); FIN from the peer
 //   unsubscribes; the broadcast ending ends the subscription.
 // - Fetch streams (lite-05): the requested group, if it is the one cached.
-// - Unknown broadcasts or tracks: the stream is reset with NotFound (13)
-//   (moq-dev's Rust publisher says Unroutable (30) for an unknown broadcast;
-//   the origin here does not tell the two apart).
+// - Requests for a broadcast not announced here are refused (stream reset
+//   and STOP_SENDING) with Unroutable (30), for a track or group it does not
+//   have with NotFound (13), as moq-lite publishers do.
 // - When the peer's stream-count credit runs out, or the mux holds more than
 //   max_queued_bytes unsent, each subscription keeps only its newest unsent
 //   group (latest wins) and the held groups go out round-robin, one per

@@ -31,8 +31,12 @@ TEST(OriginTest, PublishCountsBroadcastsAndKeepsPath) {
   auto b = MustPublish(origin, "relay/b");
   EXPECT_EQ(a->path().str(), "relay/a");
   EXPECT_EQ(origin.broadcast_count(), 2u);
+  EXPECT_TRUE(origin.has_broadcast(Path("relay/a/")));
   a.reset();
   EXPECT_EQ(origin.broadcast_count(), 1u);
+  EXPECT_FALSE(origin.has_broadcast(Path("relay/a")));
+  EXPECT_TRUE(origin.has_broadcast(Path("relay/b")));
+  EXPECT_FALSE(origin.has_broadcast(Path("relay")));
 }
 
 TEST(OriginTest, DuplicatePublishIsRefused) {

@@ -5,6 +5,10 @@
 
 namespace moqstats::lite::internal {
 
+ErrorCode RefusalCode(const Origin& origin, std::string_view broadcast) {
+  return origin.has_broadcast(Path(broadcast)) ? ErrorCode::kNotFound : ErrorCode::kUnroutable;
+}
+
 uint64_t FrameTimestamp(const SessionContext& ctx) {
   if (ctx.options.clock == nullptr) return 0;
   const int64_t ms =

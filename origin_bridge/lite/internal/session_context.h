@@ -36,6 +36,11 @@ struct SessionContext {
   std::function<void(uint64_t stream)> stream_done;
 };
 
+// How a request for `broadcast`'s track is refused when the origin cannot
+// serve it: Unroutable when no broadcast is announced at that path,
+// NotFound when the broadcast has no such track (or group).
+ErrorCode RefusalCode(const Origin& origin, std::string_view broadcast);
+
 // The timestamp (milliseconds, the lite-05 track timescale) written with a
 // frame sent now.
 uint64_t FrameTimestamp(const SessionContext& ctx);

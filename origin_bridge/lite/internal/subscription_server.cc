@@ -20,7 +20,7 @@ std::optional<ErrorCode> SubscriptionServer::Start(uint64_t stream,
       ctx_->origin->Subscribe(Path(msg.broadcast), msg.track);
   if (!consumer.ok()) {
     ++ctx_->counters.subscriptions_refused;
-    return ErrorCode::kNotFound;
+    return RefusalCode(*ctx_->origin, msg.broadcast);
   }
   auto entry = std::make_unique<Entry>();
   entry->stream = stream;

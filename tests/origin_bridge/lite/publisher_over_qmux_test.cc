@@ -470,14 +470,14 @@ TEST_P(PublisherOverQmuxTest, StopSendingOnAGroupStreamCancelsOnlyThatGroup) {
   ExpectOpen();
 }
 
-// A subscription to a broadcast that does not exist is reset with NotFound;
+// A subscription to a broadcast that does not exist is reset with Unroutable;
 // both connections retire the stream (the subscriber's side resets itself
 // on the publisher's STOP_SENDING).
 TEST_P(PublisherOverQmuxTest, UnknownBroadcastIsRefusedAndTheStreamRetired) {
   Open(Options());
   const uint64_t s = *sub().Subscribe("nowhere", "t");
   ASSERT_TRUE(pair_->Pump());
-  EXPECT_EQ(sub().subscription(s)->reset_code, static_cast<uint64_t>(lite::ErrorCode::kNotFound));
+  EXPECT_EQ(sub().subscription(s)->reset_code, static_cast<uint64_t>(lite::ErrorCode::kUnroutable));
   EXPECT_EQ(counters().subscriptions_refused, 1u);
   EXPECT_EQ(publisher_streams(), 0u);
   EXPECT_EQ(subscriber_streams(), 0u);

@@ -156,15 +156,17 @@ TEST(PublisherSubscribeTest, Lite04BroadcastEndJustFins) {
   EXPECT_TRUE(h.mux.stream(id)->fin);
 }
 
-TEST(PublisherSubscribeTest, UnknownBroadcastOrTrackIsResetWithNotFound) {
+TEST(PublisherSubscribeTest, UnknownBroadcastIsUnroutableAndUnknownTrackNotFound) {
   PublisherHarness h(Version::kLite05);
   h.Publish("b", {"t"});
   const uint64_t no_broadcast = h.Open(SubscribeStream(Version::kLite05, 0, "nope", "t"));
   const uint64_t no_track = h.Open(SubscribeStream(Version::kLite05, 1, "b", "nope"));
+  const uint64_t unroutable = static_cast<uint64_t>(ErrorCode::kUnroutable);
   const uint64_t not_found = static_cast<uint64_t>(ErrorCode::kNotFound);
-  EXPECT_EQ(h.mux.stream(no_broadcast)->reset_code, not_found);
-  EXPECT_EQ(h.mux.stream(no_broadcast)->stop_sending_code, not_found);
+  EXPECT_EQ(h.mux.stream(no_broadcast)->reset_code, unroutable);
+  EXPECT_EQ(h.mux.stream(no_broadcast)->stop_sending_code, unroutable);
   EXPECT_EQ(h.mux.stream(no_track)->reset_code, not_found);
+  EXPECT_EQ(h.mux.stream(no_track)->stop_sending_code, not_found);
   EXPECT_EQ(h.session->counters().subscriptions_refused, 2u);
   EXPECT_FALSE(h.session->closed());
 }

@@ -95,11 +95,11 @@ TEST_P(PairTest, UnsubscribeStopsGroups) {
   EXPECT_EQ(session_->counters().subscriptions_active, 0u);
 }
 
-TEST_P(PairTest, RefusalIsSeenAsResetNotFound) {
+TEST_P(PairTest, RefusalIsSeenAsResetUnroutable) {
   const uint64_t sub = *subscriber_.Subscribe("missing", "t");
   Run();
   EXPECT_EQ(subscriber_.subscription(sub)->reset_code,
-            static_cast<uint64_t>(lite::ErrorCode::kNotFound));
+            static_cast<uint64_t>(lite::ErrorCode::kUnroutable));
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, PairTest,

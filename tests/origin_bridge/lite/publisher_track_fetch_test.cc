@@ -36,6 +36,8 @@ TEST(PublisherTrackTest, UnknownTrackIsResetWithNotFound) {
   const uint64_t id = h.Open(Unhex("06 0f 09 \"sensors/a\" 04 \"nope\""));
   EXPECT_EQ(h.mux.stream(id)->reset_code, static_cast<uint64_t>(ErrorCode::kNotFound));
   EXPECT_EQ(h.Written(id), "");
+  const uint64_t elsewhere = h.Open(Unhex("06 0f 09 \"sensors/b\" 04 \"data\""));
+  EXPECT_EQ(h.mux.stream(elsewhere)->reset_code, static_cast<uint64_t>(ErrorCode::kUnroutable));
 }
 
 TEST(PublisherFetchTest, LatestGroupIsServedOnTheFetchStream) {
@@ -61,7 +63,7 @@ TEST(PublisherFetchTest, OtherGroupsAndTracksAreNotFound) {
   const uint64_t not_found = static_cast<uint64_t>(ErrorCode::kNotFound);
   EXPECT_EQ(h.mux.stream(before_any)->reset_code, not_found);
   EXPECT_EQ(h.mux.stream(old)->reset_code, not_found);
-  EXPECT_EQ(h.mux.stream(missing)->reset_code, not_found);
+  EXPECT_EQ(h.mux.stream(missing)->reset_code, static_cast<uint64_t>(ErrorCode::kUnroutable));
   EXPECT_EQ(h.session->counters().fetches_served, 0u);
   EXPECT_FALSE(h.session->closed());
 }
