@@ -298,7 +298,7 @@ const FlagSpec kFlags[] = {
      [](const SidecarConfig& c) { return c.admin_listen; }},
     {"origin-url", "MOQ_STATS_ORIGIN_URL", FlagKind::kValue, "URL",
      "Relay to publish the stats broadcasts into: ws://HOST[:PORT]/PATH[?jwt=TOKEN] (QMux over WebSocket) or "
-     "tcp://HOST:PORT (plain QMux); reconnects with backoff. No TLS: put a local TLS terminator in front. Empty: "
+     "tcp://HOST:PORT[/PATH[?jwt=TOKEN]] (plain QMux); reconnects with backoff. No TLS: put a local TLS terminator in front. Empty: "
      "no dialling. The token is never shown.",
      [](const std::string&, const std::string& v, SidecarConfig* c) {
        c->origin_url = v;

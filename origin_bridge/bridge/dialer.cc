@@ -54,7 +54,9 @@ void Dialer::OnDialed(absl::StatusOr<std::unique_ptr<Transport>> transport) {
     return;
   }
   std::weak_ptr<Dialer> weak = weak_from_this();
-  session_ = MoqSession::Create(io_, *std::move(transport), origin_, options_.session, board_, next_session_id_++,
+  MoqSessionOptions session_options = options_.session;
+  session_options.request_target = options_.target.target;
+  session_ = MoqSession::Create(io_, *std::move(transport), origin_, session_options, board_, next_session_id_++,
                                 [weak](const CloseInfo& info) {
                                   if (auto self = weak.lock()) self->OnSessionEnded(info);
                                 });

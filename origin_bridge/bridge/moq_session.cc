@@ -199,6 +199,15 @@ lite::PublisherSession* MoqSession::EnsurePublisher() {
   options.max_message_size = options_.max_message_size;
   options.max_subscriptions = options_.max_subscriptions;
   options.max_queued_bytes = options_.max_queued_bytes;
+  const bool uri_less = transport_->mode() == qmux::RecordMode::kTcp;
+  if (uri_less && !options_.request_target.empty() && options_.request_target != "/") {
+    if (*version_ == lite::Version::kLite05) {
+      options.setup_path = options_.request_target;
+    } else {
+      MOQSTATS_LOG(WARNING) << "moq session with " << peer_ << ": " << lite::VersionAlpn(*version_)
+                            << " has no SETUP to carry the request path; the relay will not see it";
+    }
+  }
   std::shared_ptr<WakeState> wake = wake_;
   publisher_ = std::make_unique<lite::PublisherSession>(options, connection_.get(), origin_, [wake] {
     if (wake->pending.exchange(true)) return;

@@ -59,6 +59,11 @@ struct MoqSessionOptions {
   // one peer window: enough to keep the connection busy, little enough
   // that a subscriber behind gets the latest groups, not a backlog.
   uint64_t max_queued_bytes = 1 << 20;
+  // The request target (path and query, e.g. "/room?jwt=..."), for a
+  // transport that carries none of its own (plain TCP): sent as the lite-05
+  // SETUP Path. Empty or "/": none. Ignored when the transport negotiated a
+  // version itself (WebSocket carries the target in its request).
+  std::string request_target;
 };
 
 class MoqSession : public std::enable_shared_from_this<MoqSession> {

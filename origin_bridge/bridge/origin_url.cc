@@ -132,11 +132,11 @@ absl::StatusOr<DialTarget> ParseOriginUrl(std::string_view url) {
   target.host = parsed->host;
   if (target.scheme == DialTarget::Scheme::kTcp) {
     if (!parsed->port.has_value()) return Invalid(shown, "has no port (tcp://HOST:PORT)");
-    if (!tail.empty() && tail != "/") return Invalid(shown, "has a path or query, which tcp:// cannot carry");
-    target.target = "/";
-  } else {
-    target.target = tail.empty() ? "/" : (tail.front() == '?' ? absl::StrCat("/", std::string(tail)) : std::string(tail));
   }
+  // The request target. Over TCP it travels in the lite-05 SETUP (Path).
+  target.target = tail.empty() ? "/" : (tail.front() == '?' ? absl::StrCat("/", std::string(tail)) : std::string(tail));
+  // An empty query is no query.
+  if (target.target.size() > 1 && target.target.back() == '?') target.target.pop_back();
   target.port = parsed->port.value_or(80);
   if (target.port == 0) return Invalid(shown, "has port 0");
   return target;

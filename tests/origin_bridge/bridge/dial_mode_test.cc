@@ -3,6 +3,7 @@
 // an OriginBridge dials it, is dropped, and reconnects. The backoff is set
 // to zero delay, so no test waits for time to pass.
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -175,7 +176,7 @@ TEST_P(TcpDialTest, NegotiatesTheRelaysVersionAndPublishes) {
     accepted = MakeTcpTransport(std::move(socket), "bridge");
   });
   BridgeOptions options;
-  options.origin_url = absl::StrCat("tcp://127.0.0.1:", acceptor.local_endpoint().port());
+  options.origin_url = absl::StrCat("tcp://127.0.0.1:", acceptor.local_endpoint().port(), "/room?jwt=t0k");
   auto bridge = OriginBridge::Start(&origin, options);
   ASSERT_TRUE(bridge.ok()) << bridge.status();
   ASSERT_TRUE(RunUntil(io, [&] { return accepted != nullptr; }));
@@ -192,6 +193,18 @@ TEST_P(TcpDialTest, NegotiatesTheRelaysVersionAndPublishes) {
   ASSERT_TRUE(RunUntil(io, [&] { return sub.Received(id).size() == 1; })) << sub.error();
   ASSERT_TRUE(RunUntil(io, [&] { return sub.announces(announces)->active.count("stats/a") == 1; }));
   EXPECT_EQ(sub.Received(id), (std::vector<std::string>{"0:f0"}));
+  // TCP carries no request URI: lite-05 sends the target as SETUP's Path;
+  // lite-03/04 have no SETUP.
+  if (GetParam() == lite::Version::kLite05) {
+    ASSERT_TRUE(sub.peer_setup().has_value());
+    const auto& params = sub.peer_setup()->parameters;
+    auto path = std::find_if(params.begin(), params.end(),
+                             [](const lite::SetupParameter& p) { return p.id == lite::kSetupParameterPath; });
+    ASSERT_NE(path, params.end());
+    EXPECT_EQ(path->value, "/room?jwt=t0k");
+  } else {
+    EXPECT_FALSE(sub.peer_setup().has_value());
+  }
   ASSERT_TRUE(RunUntil(io, [&] { return (*bridge)->status().dial.connected; }));
   EXPECT_EQ((*bridge)->status().dial.version, std::string(lite::VersionAlpn(GetParam())));
   EXPECT_EQ((*bridge)->status().dial.subprotocol, "");

@@ -39,15 +39,19 @@ TEST(OriginUrlTest, Ipv6InBrackets) {
   EXPECT_EQ(t->port, 4444);
 }
 
-TEST(OriginUrlTest, TcpNeedsAPortAndNoPath) {
+TEST(OriginUrlTest, TcpNeedsAPortAndKeepsItsRequestTarget) {
   absl::StatusOr<DialTarget> t = ParseOriginUrl("tcp://relay:4444");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->scheme, DialTarget::Scheme::kTcp);
   EXPECT_EQ(t->port, 4444);
-  EXPECT_TRUE(ParseOriginUrl("tcp://relay:4444/").ok());
+  EXPECT_EQ(t->target, "/");
   EXPECT_FALSE(ParseOriginUrl("tcp://relay").ok());
-  EXPECT_FALSE(ParseOriginUrl("tcp://relay:4444/path").ok());
-  EXPECT_FALSE(ParseOriginUrl("tcp://relay:4444?jwt=x").ok());
+  EXPECT_EQ(ParseOriginUrl("tcp://relay:4444/")->target, "/");
+  EXPECT_EQ(ParseOriginUrl("tcp://relay:4444/room")->target, "/room");
+  EXPECT_EQ(ParseOriginUrl("tcp://relay:4444/room?jwt=x")->target, "/room?jwt=x");
+  EXPECT_EQ(ParseOriginUrl("tcp://relay:4444?jwt=x")->target, "/?jwt=x");
+  EXPECT_EQ(ParseOriginUrl("tcp://relay:4444/room?")->target, "/room");
+  EXPECT_EQ(ParseOriginUrl("tcp://relay:4444/room#frag")->target, "/room");
 }
 
 TEST(OriginUrlTest, TlsIsRefusedWithAHint) {
@@ -72,7 +76,7 @@ TEST(OriginUrlTest, MalformedValuesAreNamed) {
 }
 
 TEST(OriginUrlTest, ErrorsNeverShowTheToken) {
-  for (const char* url : {"wss://relay/x?jwt=sekrit", "ws://bad host/?jwt=sekrit", "tcp://r:1?jwt=sekrit"}) {
+  for (const char* url : {"wss://relay/x?jwt=sekrit", "ws://bad host/?jwt=sekrit", "tcp://r?jwt=sekrit"}) {
     absl::StatusOr<DialTarget> t = ParseOriginUrl(url);
     ASSERT_FALSE(t.ok()) << url;
     EXPECT_EQ(t.status().message().find("sekrit"), absl::string_view::npos) << t.status();
