@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/logging.h"
 
 namespace moqstats::bridge {
@@ -20,6 +22,9 @@ constexpr uint64_t kMaxTransportQueuedBytes = 4 << 20;
 // Bytes the connection may hold unsent (waiting for the peer's credit)
 // before the session gives up on the peer.
 constexpr uint64_t kMaxConnectionQueuedBytes = 64 << 20;
+
+// 2020-01-01T00:00:00Z, the zero of lite-05 frame timestamps.
+constexpr int64_t kTimestampEpochUnixSeconds = 1577836800;
 
 // Bidirectional streams allowed beyond max_subscriptions.
 constexpr uint64_t kExtraBidiStreams = 64;
@@ -199,6 +204,10 @@ lite::PublisherSession* MoqSession::EnsurePublisher() {
   options.max_message_size = options_.max_message_size;
   options.max_subscriptions = options_.max_subscriptions;
   options.max_queued_bytes = options_.max_queued_bytes;
+  // Frame timestamps in milliseconds of wall time since 2020-01-01, as moq's
+  // own publishers stamp them: non-negative, and rising across reconnects.
+  options.clock = Clock::Real();
+  options.timestamp_epoch = absl::FromUnixSeconds(kTimestampEpochUnixSeconds);
   const bool uri_less = transport_->mode() == qmux::RecordMode::kTcp;
   if (uri_less && !options_.request_target.empty() && options_.request_target != "/") {
     if (*version_ == lite::Version::kLite05) {

@@ -47,7 +47,9 @@ struct PublisherSession::State {
     ctx.mux = mux;
     ctx.origin = origin;
     ctx.ready = std::make_shared<internal::ReadyQueue>(std::move(wake));
-    if (ctx.options.clock != nullptr) ctx.start_time = ctx.options.clock->Now();
+    if (ctx.options.clock != nullptr) {
+      ctx.start_time = ctx.options.timestamp_epoch.value_or(ctx.options.clock->Now());
+    }
   }
 
   // Every entry point holds one: streams forgotten and consumers released

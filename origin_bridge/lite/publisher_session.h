@@ -47,6 +47,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/time/time.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/origin.h"
 #include "origin_bridge/stream_mux.h"
@@ -81,10 +82,11 @@ struct PublisherOptions {
   std::optional<std::string> setup_path;
   std::optional<uint64_t> setup_role;
   // lite-05 frames carry a timestamp (track timescale 1000: milliseconds).
-  // With a clock, each frame carries the milliseconds since the session was
-  // constructed when the frame is sent; without one, 0. Borrowed; must
-  // outlive the session.
+  // With a clock, each frame carries the milliseconds from timestamp_epoch
+  // (or, without one, from the session's construction) to when the frame is
+  // sent; without a clock, 0. Borrowed; must outlive the session.
   const Clock* clock = nullptr;
+  std::optional<absl::Time> timestamp_epoch;
 };
 
 // Totals and gauges for status pages.

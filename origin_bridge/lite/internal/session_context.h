@@ -27,7 +27,7 @@ struct SessionContext {
   Origin* origin = nullptr;    // Borrowed from the session's owner.
   PublisherCounters counters;
   std::shared_ptr<ReadyQueue> ready;
-  absl::Time start_time;       // options.clock's reading at construction.
+  absl::Time start_time;       // timestamp_epoch, else the clock at construction.
   bool closed = false;
   // The last OpenStream(uni) failed for lack of stream credit.
   bool credit_exhausted = false;

@@ -46,6 +46,21 @@ TEST(PublisherSubscribeTest, Lite05CapturedExchangeIncludingTimestamp) {
   EXPECT_EQ(h.session->counters().subscriptions_active, 1u);
 }
 
+TEST(PublisherSubscribeTest, Lite05TimestampsCountFromTheGivenEpoch) {
+  lite::PublisherOptions options = PublisherHarness::DefaultOptions();
+  // The harness clock reads UnixEpoch + 1 h; measured from UnixEpoch + 1 h
+  // - 2 s, a frame sent now is stamped 2000 ms, whenever the session began.
+  options.timestamp_epoch = absl::UnixEpoch() + absl::Hours(1) - absl::Seconds(2);
+  PublisherHarness h(Version::kLite05, options);
+  h.Publish("b", {"t"})->track("t")->WriteFrame("x");
+  const uint64_t id = h.Open(SubscribeStream(Version::kLite05, 0, "b", "t"));
+  EXPECT_EQ(h.Written(id), "00 01 00");
+  const std::vector<uint64_t> groups = h.GroupStreams();
+  ASSERT_EQ(groups.size(), 1u);
+  // zigzag(2000) = 4000 = varint 4f a0.
+  EXPECT_EQ(h.Written(groups[0]), Hex(Unhex("00 02 00 00 4f a0 01 \"x\"")));
+}
+
 TEST(PublisherSubscribeTest, Lite04And03AnswerSubscribeOkAndOmitTimestamps) {
   for (Version v : {Version::kLite03, Version::kLite04}) {
     PublisherHarness h(v);
