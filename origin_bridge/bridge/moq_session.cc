@@ -19,10 +19,6 @@ namespace {
 // memory; the publisher holds the newest group per subscription instead).
 constexpr uint64_t kMaxTransportQueuedBytes = 4 << 20;
 
-// Bytes the connection may hold unsent (waiting for the peer's credit)
-// before the session gives up on the peer.
-constexpr uint64_t kMaxConnectionQueuedBytes = 64 << 20;
-
 // 2020-01-01T00:00:00Z, the zero of lite-05 frame timestamps.
 constexpr int64_t kTimestampEpochUnixSeconds = 1577836800;
 
@@ -275,9 +271,7 @@ SessionCounters MoqSession::counters() const {
 void MoqSession::AfterEvent() {
   if (transport_closed_) return;
   FlushToTransport();
-  if (!connection_->closed() && connection_->queued_bytes() > kMaxConnectionQueuedBytes) {
-    // Groups are held at the publisher's cap; what grows past this is
-    // control traffic (announcements) a peer withholding credit never reads.
+  if (!connection_->closed() && connection_->queued_bytes() > options_.max_unsent_bytes) {
     MOQSTATS_LOG(WARNING) << "moq session with " << peer_ << ": peer is not reading ("
                           << connection_->queued_bytes() << " bytes unsent); closing";
     connection_->Close(static_cast<uint64_t>(lite::ErrorCode::kLagged), "peer is not reading");

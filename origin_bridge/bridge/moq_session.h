@@ -59,6 +59,11 @@ struct MoqSessionOptions {
   // one peer window: enough to keep the connection busy, little enough
   // that a subscriber behind gets the latest groups, not a backlog.
   uint64_t max_queued_bytes = 1 << 20;
+  // Bytes the connection may hold unsent (waiting for the peer's credit)
+  // before the session closes with Lagged: groups are held at
+  // max_queued_bytes, so what grows past this is control traffic
+  // (announcements) a peer withholding credit never reads.
+  uint64_t max_unsent_bytes = 64 << 20;
   // The request target (path and query, e.g. "/room?jwt=..."), for a
   // transport that carries none of its own (plain TCP): sent as the lite-05
   // SETUP Path. Empty or "/": none. Ignored when the transport negotiated a

@@ -30,6 +30,7 @@ absl::Status OriginBridge::Init() {
   session.origin_id = options_.origin_id != 0 ? options_.origin_id : ProcessOriginId();
   session.max_message_size = options_.max_message_size;
   session.max_subscriptions = options_.max_subscriptions;
+  session.max_unsent_bytes = options_.max_unsent_bytes;
 
   std::optional<DialTarget> target;
   if (!options_.origin_url.empty()) {

@@ -45,6 +45,9 @@ struct BridgeOptions {
   size_t max_serve_sessions = 256;
   size_t max_message_size = 64 * 1024;
   size_t max_subscriptions = 65536;
+  // Bytes a session may hold unsent for want of the peer's credit before the
+  // peer is taken for one that does not read, and closed.
+  uint64_t max_unsent_bytes = 64 << 20;
   uint64_t dial_timeout_ms = 10'000;
   BackoffOptions backoff;
   uint64_t backoff_seed = 0;  // 0: a random seed

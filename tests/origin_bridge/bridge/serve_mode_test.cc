@@ -2,6 +2,7 @@
 // 127.0.0.1:0 and a MoQ client built from the real pieces (AsyncDial, QMux
 // connection, moq-lite subscriber).
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "origin_bridge/bridge/origin_bridge.h"
 #include "tests/origin_bridge/bridge/test_tools/bridge_fixture.h"
@@ -23,16 +25,18 @@ using testing::RunUntil;
 
 class ServeModeTest : public testing::BridgeFixture {
  protected:
-  void StartBridge(size_t max_sessions = 256) {
+  void StartBridge(size_t max_sessions = 256, uint64_t max_unsent_bytes = 64 << 20) {
     BridgeOptions options;
     options.moq_listen = ListenAddress{"127.0.0.1", 0};
     options.max_serve_sessions = max_sessions;
+    options.max_unsent_bytes = max_unsent_bytes;
     options.origin_id = 42;
     ASSERT_NO_FATAL_FAILURE(StartBridgeWith(options));
     ASSERT_NE(bridge_->serve_port(), 0);
   }
 
-  std::unique_ptr<MoqPeer> Connect(bool wait_parameters = true) {
+  std::unique_ptr<MoqPeer> Connect(bool wait_parameters = true,
+                                   const std::function<void(qmux::TransportParameters&)>& adjust = nullptr) {
     DialTarget target;
     target.host = "127.0.0.1";
     target.port = bridge_->serve_port();
@@ -45,7 +49,8 @@ class ServeModeTest : public testing::BridgeFixture {
     });
     EXPECT_TRUE(RunUntil(io_, [&] { return done; }));
     if (!transport) return nullptr;
-    auto peer = std::make_unique<MoqPeer>(std::move(transport), qmux::Perspective::kClient);
+    auto peer = std::make_unique<MoqPeer>(std::move(transport), qmux::Perspective::kClient,
+                                          lite::Version::kLite05, adjust);
     peer->Start();
     // Streams can be opened once the bridge's stream credit is known.
     if (wait_parameters) {
@@ -103,6 +108,32 @@ TEST_F(ServeModeTest, ClientHearsAnnouncementsAndReceivesGroups) {
     return s.totals.announced_broadcasts == 0 && s.totals.subscriptions_active == 0;
   }));
   EXPECT_FALSE(sub.closed());
+}
+
+// A client that opens an announce stream but grants no credit on it never
+// reads the announcements; once more than max_unsent_bytes wait, the
+// session is closed with Lagged rather than growing without bound.
+TEST_F(ServeModeTest, PeerThatNeverGrantsCreditIsClosedAsLagged) {
+  StartBridge(/*max_sessions=*/256, /*max_unsent_bytes=*/4096);
+  std::unique_ptr<MoqPeer> peer =
+      Connect(true, [](qmux::TransportParameters& p) { p.initial_max_stream_data_bidi_local = 0; });
+  ASSERT_NE(peer, nullptr);
+  lite_test::LiteSubscriber& sub = peer->subscriber();
+  ASSERT_TRUE(sub.RequestAnnounces("").ok());
+  peer->Flush();
+  std::vector<std::unique_ptr<BroadcastProducer>> producers;
+  // About 18 KB of ANNOUNCE messages, none of which may be sent.
+  for (int i = 0; i < 400; ++i) {
+    auto producer = origin_.Publish(Path(absl::StrCat("stats/prefix/level-with-a-long-name/", i)), {"t"});
+    ASSERT_TRUE(producer.ok());
+    producers.push_back(*std::move(producer));
+  }
+  ASSERT_TRUE(RunUntil(io_, [&] { return sub.closed(); })) << "the session stayed open";
+  ASSERT_TRUE(sub.close_info().has_value());
+  EXPECT_TRUE(sub.close_info()->application);
+  EXPECT_EQ(sub.close_info()->code, static_cast<uint64_t>(lite::ErrorCode::kLagged));
+  EXPECT_EQ(sub.close_info()->reason, "peer is not reading");
+  EXPECT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.serve.sessions == 0; }));
 }
 
 TEST_F(ServeModeTest, StopClosesSessionsWithApplicationCodeZero) {

@@ -12,6 +12,7 @@
 // and speaks that version. Not thread-safe; use it on the thread that runs
 // its io_context.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,8 +26,11 @@ namespace moqstats::bridge::testing {
 
 class MoqPeer {
  public:
+  // `adjust`, when set, edits the transport parameters the peer advertises
+  // (e.g. to withhold credit).
   MoqPeer(std::unique_ptr<Transport> transport, qmux::Perspective perspective,
-          lite::Version tcp_version = lite::Version::kLite05)
+          lite::Version tcp_version = lite::Version::kLite05,
+          const std::function<void(qmux::TransportParameters&)>& adjust = nullptr)
       : transport_(std::move(transport)), state_(std::make_shared<State>()) {
     Negotiated negotiated = transport_->negotiated().value_or(Negotiated{tcp_version, true, ""});
     qmux::ConnectionOptions options;
@@ -36,6 +40,7 @@ class MoqPeer {
     std::vector<std::string> alpns;
     if (options.mode == qmux::RecordMode::kTcp) alpns.emplace_back(lite::VersionAlpn(tcp_version));
     options.local = qmux::LocalTransportParameters(options.mode, alpns);
+    if (adjust) adjust(options.local);
     connection_ = std::make_unique<qmux::Connection>(options, nullptr);
     subscriber_ = std::make_unique<lite_test::LiteSubscriber>(
         lite_test::LiteSubscriber::Options{negotiated.version, 77}, connection_.get());
