@@ -84,6 +84,7 @@ pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
   out.set_subscriptions_served(t.subscriptions_served);
   out.set_groups_sent(t.groups_sent);
   out.set_group_bytes_sent(t.group_bytes_sent);
+  out.set_groups_skipped(t.groups_skipped);
   out.set_wire_bytes_sent(t.wire_bytes_sent);
   out.set_wire_bytes_received(t.wire_bytes_received);
   return out;

@@ -79,6 +79,9 @@ std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
     counter("moq_stats_bridge_groups_sent_total", "Groups sent by the bridge.", double(t.groups_sent));
     counter("moq_stats_bridge_group_bytes_sent_total", "Frame payload bytes of the groups sent by the bridge.",
             double(t.group_bytes_sent));
+    counter("moq_stats_bridge_groups_skipped_total",
+            "Groups replaced by a newer one of their track while waiting for the peer's credit.",
+            double(t.groups_skipped));
     counter("moq_stats_bridge_wire_bytes_sent_total", "QMux bytes the bridge handed to its transports.",
             double(t.wire_bytes_sent));
     counter("moq_stats_bridge_wire_bytes_received_total", "QMux bytes the bridge received.",

@@ -414,6 +414,7 @@ std::string BridgeJson(const pb::BridgeInfo& b) {
       .Add("subscriptions_served", b.subscriptions_served())
       .Add("groups_sent", b.groups_sent())
       .Add("group_bytes_sent", b.group_bytes_sent())
+      .Add("groups_skipped", b.groups_skipped())
       .Add("wire_bytes_sent", b.wire_bytes_sent())
       .Add("wire_bytes_received", b.wire_bytes_received())
       .str();
@@ -449,7 +450,8 @@ std::string BridgeTable(const pb::BridgeInfo& b) {
   table.AddRow({"announced broadcasts", absl::StrCat(b.announced_broadcasts())});
   table.AddRow({"subscriptions", absl::StrCat(b.subscriptions_active(), " active, ", b.subscriptions_served(),
                                               " served")});
-  table.AddRow({"groups sent", absl::StrCat(b.groups_sent(), " (", b.group_bytes_sent(), " payload bytes)")});
+  table.AddRow({"groups sent", absl::StrCat(b.groups_sent(), " (", b.group_bytes_sent(), " payload bytes), ",
+                                            b.groups_skipped(), " skipped for newer")});
   table.AddRow({"wire bytes", absl::StrCat(b.wire_bytes_sent(), " sent, ", b.wire_bytes_received(), " received")});
   return table.Render();
 }

@@ -7,6 +7,7 @@ void AddTotals(const SessionCounters& from, SessionCounters* to) {
   to->subscriptions_served += from.subscriptions_served;
   to->groups_sent += from.groups_sent;
   to->group_bytes_sent += from.group_bytes_sent;
+  to->groups_skipped += from.groups_skipped;
   to->wire_bytes_sent += from.wire_bytes_sent;
   to->wire_bytes_received += from.wire_bytes_received;
 }

@@ -25,6 +25,7 @@ struct SessionCounters {
   uint64_t subscriptions_served = 0;
   uint64_t groups_sent = 0;
   uint64_t group_bytes_sent = 0;
+  uint64_t groups_skipped = 0;  // replaced by a newer group while waiting for credit
   uint64_t wire_bytes_sent = 0;
   uint64_t wire_bytes_received = 0;
 };

@@ -261,6 +261,7 @@ SessionCounters MoqSession::counters() const {
     out.subscriptions_served = p.subscriptions_served;
     out.groups_sent = p.groups_sent;
     out.group_bytes_sent = p.group_bytes_sent;
+    out.groups_skipped = p.groups_skipped;
   }
   const qmux::ConnectionCounters& c = connection_->counters();
   out.wire_bytes_sent = c.bytes_sent;

@@ -12,6 +12,7 @@ SessionCounters Counters(uint64_t n) {
   c.subscriptions_served = n;
   c.groups_sent = 10 * n;
   c.group_bytes_sent = 100 * n;
+  c.groups_skipped = 7 * n;
   c.wire_bytes_sent = 1000 * n;
   c.wire_bytes_received = 500 * n;
   return c;
@@ -42,6 +43,7 @@ TEST(StatusBoardTest, EndedSessionsKeepTotalsAndDropGauges) {
   EXPECT_EQ(s.totals.subscriptions_served, 3u);
   EXPECT_EQ(s.totals.groups_sent, 30u);
   EXPECT_EQ(s.totals.group_bytes_sent, 300u);
+  EXPECT_EQ(s.totals.groups_skipped, 21u);
   EXPECT_EQ(s.totals.wire_bytes_sent, 3000u);
   board.RemoveSession(2);
   s = board.Snapshot();
