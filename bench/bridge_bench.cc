@@ -45,7 +45,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,19 +73,6 @@
 
 namespace moqstats::bench {
 namespace {
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-
-uint64_t ProcessCpuNs() {
-  rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  auto ns = [](const timeval& tv) { return uint64_t(tv.tv_sec) * 1000000000u + uint64_t(tv.tv_usec) * 1000u; };
-  return ns(ru.ru_utime) + ns(ru.ru_stime);
-}
 
 struct Options {
   uint32_t levels = 10000;

@@ -1,10 +1,8 @@
 #include "bench/bridge_bench_server.h"
 
 #include <dirent.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -218,6 +216,15 @@ uint64_t ClockNs(clockid_t clock) {
   timespec ts;
   if (clock_gettime(clock, &ts) != 0) return 0;
   return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
+uint64_t MonotonicNs() { return ClockNs(CLOCK_MONOTONIC); }
+
+uint64_t ProcessCpuNs() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const timeval& tv) { return uint64_t(tv.tv_sec) * 1000000000u + uint64_t(tv.tv_usec) * 1000u; };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
 }
 
 clockid_t ThreadClockOfTid(int tid) {

@@ -61,6 +61,10 @@ class BenchServer {
 
 // CPU time of a clock, in ns.
 uint64_t ClockNs(clockid_t clock);
+// CLOCK_MONOTONIC, in ns.
+uint64_t MonotonicNs();
+// This process's user + system CPU time (getrusage), in ns.
+uint64_t ProcessCpuNs();
 // The CPU clock of thread `tid` of this process (Linux).
 clockid_t ThreadClockOfTid(int tid);
 // Thread ids of this process now.

@@ -1,6 +1,5 @@
 #include "bench/bridge_bench_subscriber.h"
 
-#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -33,19 +32,6 @@ namespace moqstats::bench {
 namespace {
 
 constexpr char kPrefix[] = "stats/prefix";
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-
-uint64_t ProcessCpuNs() {
-  rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  auto ns = [](const timeval& tv) { return uint64_t(tv.tv_sec) * 1000000000u + uint64_t(tv.tv_usec) * 1000u; };
-  return ns(ru.ru_utime) + ns(ru.ru_stime);
-}
 
 // Counters written by the io thread, read by the main thread. Relaxed: each
 // is an independent total; the snapshot needs no ordering between them.
