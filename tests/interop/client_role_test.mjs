@@ -11,7 +11,7 @@
 // Run by hand (after building the daemon and the CLI, and
 // `npm ci --prefix tests/interop`):
 //   node tests/interop/client_role_test.mjs --version lite-05 \
-//     --sidecar build/server/moq-stats-sidecar --cli build/client/cli/moq-stats
+//     --sidecar build/server/moq-stats-sidecar --cli build/client/moq-stats
 // MOQ_INTEROP_VERBOSE=1 echoes the children's output. Exits 0 on success,
 // 1 on failure, 77 (skipped) when the daemon has no --moq-listen flag.
 import { fail, freePort, log, makeTempDir, Processes, runTest, skipUnlessFlags, startBump, startSidecar, TestFailure } from "./lib/harness.mjs";

@@ -26,7 +26,7 @@
 // Run by hand (after building the daemon and the CLI, and
 // `npm ci --prefix tests/interop`):
 //   node tests/interop/reconnect_test.mjs --mode close \
-//     --sidecar build/server/moq-stats-sidecar --cli build/client/cli/moq-stats
+//     --sidecar build/server/moq-stats-sidecar --cli build/client/moq-stats
 // MOQ_INTEROP_VERBOSE=1 echoes the children's output. Exits 0 on success,
 // 1 on failure, 77 (skipped) when the daemon has no --origin-url flag.
 import { endBump, fail, log, makeTempDir, Processes, runTest, skipUnlessFlags, startBump, startSidecar, within } from "./lib/harness.mjs";
