@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,8 +80,13 @@ int Main(int argc, char** argv) {
                                                      0, config.admin_listen.rfind(':') + 1) +
                                                      std::to_string((*sidecar)->admin_port())
                                                : "";
+  std::string moq;
+  if (std::optional<bridge::BridgeStatus> bridge = (*sidecar)->BridgeStatus()) {
+    if (bridge->serve.enabled && !bridge->serve.listen.empty()) moq += " moq ws://" + bridge->serve.listen + "/";
+    if (bridge->dial.enabled) moq += " publishing into " + bridge->dial.url;
+  }
   MOQSTATS_LOG(INFO) << "moq-stats-sidecar " << MOQSTATS_VERSION << " listening on "
-                     << absl::StrJoin((*sidecar)->listening(), ", ") << admin << "; stats prefix \""
+                     << absl::StrJoin((*sidecar)->listening(), ", ") << admin << moq << "; stats prefix \""
                      << config.stats.prefix << "\" levels " << config.stats.levels;
 
   int signal_number = 0;

@@ -136,6 +136,7 @@ absl::Status Sidecar::Init() {
     admin_ = *std::move(admin);
   }
   if (!checkpoint_path_.empty()) checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  init_done_ = true;
   return absl::OkStatus();
 }
 
@@ -328,7 +329,8 @@ void Sidecar::Shutdown() {
   // After the final tick, so its frames (and any unannounce) go out first.
   if (bridge_) bridge_->Stop();
   if (checkpointer_.joinable()) checkpointer_.join();
-  absl::Status checkpoint = registry_ ? WriteCheckpoint() : absl::OkStatus();
+  const bool write_checkpoint = registry_ && init_done_;
+  absl::Status checkpoint = write_checkpoint ? WriteCheckpoint() : absl::OkStatus();
   if (!checkpoint.ok()) MOQSTATS_LOG(ERROR) << "final checkpoint failed: " << checkpoint.message();
   if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_timeout));
   admin_.reset();
@@ -336,7 +338,8 @@ void Sidecar::Shutdown() {
   scheduler_.Shutdown();
   for (const std::string& path : unix_sockets_) unlink(path.c_str());
   MOQSTATS_LOG(INFO) << "shut down: final tick on " << ticked << " publishers"
-                     << (checkpoint_path_.empty() ? "" : absl::StrCat(", checkpoint ", checkpoint_path_));
+                     << (checkpoint_path_.empty() || !write_checkpoint ? ""
+                                                                      : absl::StrCat(", checkpoint ", checkpoint_path_));
   absl::MutexLock lock(&mu_);
   shut_down_ = true;
 }

@@ -97,6 +97,9 @@ class Sidecar {
   std::unique_ptr<AdminHttpServer> admin_;
   std::thread checkpointer_;
   std::unique_ptr<bridge::OriginBridge> bridge_;  // null when neither dialling nor serving
+  // Set once Init succeeded; a sidecar that failed to start writes no
+  // checkpoint (it served nothing, and must not replace one it restored).
+  bool init_done_ = false;
 
   mutable absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

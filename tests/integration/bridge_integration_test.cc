@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -477,6 +478,10 @@ TEST(BridgeIntegrationTest, MoqListenOnATakenPortStopsTheDaemonAtStart) {
   EXPECT_LT(result.exit_code, 128) << "ended by a signal\n" << result.out << result.err;
   EXPECT_TRUE(absl::StrContains(result.err + result.out, "--moq-listen")) << result.out << result.err;
   EXPECT_TRUE(absl::StrContains(result.err + result.out, moq_listen)) << result.out << result.err;
+  // It never served: no checkpoint is written (one restored would be kept as
+  // it was).
+  struct stat st;
+  EXPECT_NE(stat((dir.path() + "/moq-stats.checkpoint").c_str(), &st), 0) << "a checkpoint was written";
 }
 
 }  // namespace
