@@ -1,5 +1,8 @@
 #include "common/utf8.h"
 
+#include <string>
+#include <vector>
+
 namespace moqstats {
 
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -27,6 +30,33 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
   }
   return len;
+}
+
+std::string PrintableText(std::string_view s, size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr std::string_view kCut = "...";
+  std::string out;
+  std::vector<size_t> ends;  // where each piece (a character or an escape) ends
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0 || b < 0x20 || b == 0x7f) {
+      out += {'\\', 'x', kHex[b >> 4], kHex[b & 0xf]};
+      i += 1;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+    ends.push_back(out.size());
+    if (out.size() > max_bytes) {
+      // Drop whole pieces until the marker fits.
+      while (!ends.empty() && ends.back() + kCut.size() > max_bytes) ends.pop_back();
+      out.resize(ends.empty() ? 0 : ends.back());
+      if (kCut.size() <= max_bytes) out.append(kCut);
+      return out;
+    }
+  }
+  return out;
 }
 
 bool IsValidUtf8(std::string_view s) {

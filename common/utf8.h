@@ -2,6 +2,7 @@
 #define MOQSTATS_COMMON_UTF8_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace moqstats {
@@ -13,6 +14,13 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 
 // True when `s` is well-formed UTF-8 throughout.
 bool IsValidUtf8(std::string_view s);
+
+// Text from a peer (a close reason, an error message) made safe to log and
+// to carry in a proto3 string: well-formed UTF-8 is kept, control
+// characters and bytes that are not UTF-8 are written as \xNN, and the
+// result is cut at a character boundary to at most `max_bytes` (then ends
+// in "...").
+std::string PrintableText(std::string_view s, size_t max_bytes = 256);
 
 }  // namespace moqstats
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/utf8.h"
 
 namespace moqstats::bridge {
 
@@ -93,7 +94,9 @@ void Dialer::OnSessionEnded(const CloseInfo& info) {
                      info.reason.empty() ? "" : absl::StrCat(" (", info.reason, ")")));
 }
 
-void Dialer::Retry(const std::string& why) {
+void Dialer::Retry(const std::string& reason) {
+  // Error texts may carry what a peer sent (an HTTP reason, a close reason).
+  const std::string why = PrintableText(reason, 512);
   uint64_t delay_ms = backoff_.NextDelayMs();
   MOQSTATS_LOG(WARNING) << why << "; reconnecting in " << delay_ms << " ms";
   board_->EditDial([&](DialStatus& dial) {

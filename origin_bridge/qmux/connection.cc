@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "common/utf8.h"
 #include "origin_bridge/qmux/internal/connection_state.h"
 
 namespace moqstats::qmux {
@@ -89,7 +90,9 @@ void Connection::State::ClosedByPeer(bool application, uint64_t code, std::strin
   EnterClosed();
   // Nothing more reaches a peer that is gone.
   out_frames.clear();
-  close_info = CloseInfo{/*by_peer=*/true, application, code, std::string(reason)};
+  // The reason comes from the peer (or the socket): it goes to logs and
+  // status pages, so it is kept printable and short.
+  close_info = CloseInfo{/*by_peer=*/true, application, code, PrintableText(reason)};
   EmitClosed();
 }
 

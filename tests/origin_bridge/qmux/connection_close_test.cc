@@ -55,6 +55,20 @@ TEST(ConnectionCloseTest, PeerSeesApplicationClose) {
   EXPECT_FALSE(pair.server().has_outgoing());
 }
 
+// A peer's reason goes to logs and status pages: kept printable and short.
+TEST(ConnectionCloseTest, PeerReasonIsMadePrintableAndShort) {
+  RecordingStreamEvents client_events, server_events;
+  ConnectionPair pair(&client_events, &server_events);
+  ASSERT_TRUE(pair.Pump());
+  pair.client().Close(0x10, "bad\n\xff" + std::string(1000, 'r'));
+  ASSERT_TRUE(pair.Pump());
+  ASSERT_EQ(server_events.closed_calls, 1);
+  const std::string& reason = server_events.close->reason;
+  EXPECT_EQ(reason.substr(0, 11), "bad\\x0a\\xff");
+  EXPECT_LE(reason.size(), 256u);
+  EXPECT_EQ(reason.substr(reason.size() - 3), "...");
+}
+
 TEST(ConnectionCloseTest, ProtocolErrorReachesThePeerAsConnectionClose) {
   RecordingStreamEvents client_events, server_events;
   ConnectionPair pair(&client_events, &server_events);
