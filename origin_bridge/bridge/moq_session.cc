@@ -1,5 +1,6 @@
 #include "origin_bridge/bridge/moq_session.h"
 
+#include <chrono>
 #include <random>
 #include <utility>
 #include <vector>
@@ -132,7 +133,8 @@ MoqSession::MoqSession(boost::asio::io_context& io, std::unique_ptr<Transport> t
       session_id_(session_id),
       on_ended_(std::move(on_ended)),
       peer_(transport_->peer()),
-      wake_(std::make_shared<WakeState>()) {
+      wake_(std::make_shared<WakeState>()),
+      setup_timer_(io) {
   wake_->io = &io_;
   qmux::ConnectionOptions connection;
   connection.perspective = options_.perspective;
@@ -178,6 +180,19 @@ void MoqSession::Start() {
   };
   transport_->Start(std::move(handlers));
   if (version_.has_value()) EnsurePublisher();
+  setup_timer_.expires_after(std::chrono::milliseconds(options_.setup_timeout_ms));
+  setup_timer_.async_wait([weak](const boost::system::error_code& error) {
+    if (error) return;  // cancelled: the session ended
+    if (auto self = weak.lock()) self->OnSetupTimeout();
+  });
+  AfterEvent();
+}
+
+void MoqSession::OnSetupTimeout() {
+  if (ended_ || connection_->closed() || connection_->peer_parameters().has_value()) return;
+  MOQSTATS_LOG(WARNING) << "moq session with " << peer_ << ": no QMux transport parameters within "
+                        << options_.setup_timeout_ms << " ms; closing";
+  connection_->Close(static_cast<uint64_t>(lite::ErrorCode::kTimeout), "no transport parameters in time");
   AfterEvent();
 }
 
@@ -319,6 +334,7 @@ void MoqSession::OnTransportClosed(const absl::Status& status) {
 void MoqSession::Finish() {
   if (ended_) return;
   ended_ = true;
+  setup_timer_.cancel();
   CloseInfo info;
   if (connection_->close_info().has_value()) info = *connection_->close_info();
   MOQSTATS_LOG(INFO) << "moq session with " << peer_ << " ended " << DescribeClose(info);

@@ -33,6 +33,7 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/lite/publisher_session.h"
@@ -69,6 +70,10 @@ struct MoqSessionOptions {
   // SETUP Path. Empty or "/": none. Ignored when the transport negotiated a
   // version itself (WebSocket carries the target in its request).
   std::string request_target;
+  // A peer that has not sent its QMux transport parameters this long after
+  // the transport connected (a relay that accepted TCP and hangs, a client
+  // that upgraded the WebSocket and says nothing) is closed with Timeout.
+  uint64_t setup_timeout_ms = 10'000;
 };
 
 class MoqSession : public std::enable_shared_from_this<MoqSession> {
@@ -115,6 +120,7 @@ class MoqSession : public std::enable_shared_from_this<MoqSession> {
   void OnBytes(std::string_view bytes);
   void OnTransportClosed(const absl::Status& status);
   void OnWake();
+  void OnSetupTimeout();
   // Creates the publisher once the version is known (on TCP: the peer's
   // transport parameters have arrived). Returns it, or null.
   lite::PublisherSession* EnsurePublisher();
@@ -142,6 +148,7 @@ class MoqSession : public std::enable_shared_from_this<MoqSession> {
   std::unique_ptr<qmux::Connection> connection_;
   std::unique_ptr<lite::PublisherSession> publisher_;
   std::shared_ptr<WakeState> wake_;
+  boost::asio::steady_timer setup_timer_;
   bool started_ = false;
   bool transport_closed_ = false;
   bool transport_close_requested_ = false;

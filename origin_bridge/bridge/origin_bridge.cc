@@ -31,6 +31,7 @@ absl::Status OriginBridge::Init() {
   session.max_message_size = options_.max_message_size;
   session.max_subscriptions = options_.max_subscriptions;
   session.max_unsent_bytes = options_.max_unsent_bytes;
+  session.setup_timeout_ms = options_.setup_timeout_ms;
 
   std::optional<DialTarget> target;
   if (!options_.origin_url.empty()) {

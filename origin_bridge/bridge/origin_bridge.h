@@ -48,6 +48,9 @@ struct BridgeOptions {
   // Bytes a session may hold unsent for want of the peer's credit before the
   // peer is taken for one that does not read, and closed.
   uint64_t max_unsent_bytes = 64 << 20;
+  // A session whose peer sends no QMux transport parameters this long
+  // after connecting is closed (Timeout).
+  uint64_t setup_timeout_ms = 10'000;
   uint64_t dial_timeout_ms = 10'000;
   BackoffOptions backoff;
   uint64_t backoff_seed = 0;  // 0: a random seed

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "origin_bridge/transport/internal/queued_connection.h"
+#include "origin_bridge/transport/internal/socket_liveness.h"
 
 namespace moqstats::bridge {
 namespace {
@@ -31,6 +32,7 @@ class TcpConnection : public internal::QueuedConnection<TcpConnection> {
         read_buffer_(options.read_size == 0 ? 1 : options.read_size) {
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    internal::SetLivenessOptions(socket_);
   }
 
   std::optional<Negotiated> negotiated() const { return std::nullopt; }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "origin_bridge/transport/internal/queued_connection.h"
+#include "origin_bridge/transport/internal/socket_liveness.h"
 
 namespace moqstats::bridge {
 namespace {
@@ -43,6 +44,7 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
     // ~40 ms and capped a subscriber at ~2,000 groups/s.
     error_code ignored;
     ws_.next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+    internal::SetLivenessOptions(ws_.next_layer());
     ws_.binary(true);
     ws_.read_message_max(options_.max_message_size);
     websocket::stream_base::timeout timeout{};

@@ -25,11 +25,13 @@ using testing::RunUntil;
 
 class ServeModeTest : public testing::BridgeFixture {
  protected:
-  void StartBridge(size_t max_sessions = 256, uint64_t max_unsent_bytes = 64 << 20) {
+  void StartBridge(size_t max_sessions = 256, uint64_t max_unsent_bytes = 64 << 20,
+                   uint64_t setup_timeout_ms = 10'000) {
     BridgeOptions options;
     options.moq_listen = ListenAddress{"127.0.0.1", 0};
     options.max_serve_sessions = max_sessions;
     options.max_unsent_bytes = max_unsent_bytes;
+    options.setup_timeout_ms = setup_timeout_ms;
     options.origin_id = 42;
     ASSERT_NO_FATAL_FAILURE(StartBridgeWith(options));
     ASSERT_NE(bridge_->serve_port(), 0);
@@ -134,6 +136,33 @@ TEST_F(ServeModeTest, PeerThatNeverGrantsCreditIsClosedAsLagged) {
   EXPECT_EQ(sub.close_info()->code, static_cast<uint64_t>(lite::ErrorCode::kLagged));
   EXPECT_EQ(sub.close_info()->reason, "peer is not reading");
   EXPECT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.serve.sessions == 0; }));
+}
+
+// A client that upgrades the WebSocket and never speaks QMux does not keep
+// its session slot: without transport parameters in time it is closed.
+TEST_F(ServeModeTest, SilentClientIsClosedAfterTheSetupTimeout) {
+  StartBridge(/*max_sessions=*/256, /*max_unsent_bytes=*/64 << 20, /*setup_timeout_ms=*/50);
+  DialTarget target;
+  target.host = "127.0.0.1";
+  target.port = bridge_->serve_port();
+  std::unique_ptr<Transport> transport;
+  AsyncDial(io_, target, 5000, [&](absl::StatusOr<std::unique_ptr<Transport>> t) {
+    ASSERT_TRUE(t.ok()) << t.status();
+    transport = *std::move(t);
+  });
+  ASSERT_TRUE(RunUntil(io_, [&] { return transport != nullptr; }));
+  std::string received;
+  bool closed = false;
+  Transport::Handlers handlers;
+  handlers.on_bytes = [&](std::string_view bytes) { received.append(bytes); };
+  handlers.on_closed = [&](absl::Status) { closed = true; };
+  transport->Start(std::move(handlers));
+  ASSERT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.serve.sessions == 1; }));
+  ASSERT_TRUE(RunUntil(io_, [&] { return closed; })) << "the silent client was never closed";
+  EXPECT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.serve.sessions == 0; }));
+  // The bridge sent its transport parameters, then an APPLICATION_CLOSE
+  // with moq-lite's Timeout (3): 0x1d, 0x03, reason.
+  EXPECT_NE(received.find(std::string("\x1d\x03", 2)), std::string::npos);
 }
 
 TEST_F(ServeModeTest, StopClosesSessionsWithApplicationCodeZero) {
