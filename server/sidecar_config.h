@@ -26,7 +26,8 @@ struct SidecarConfig {
   // /metrics); empty disables it.
   std::string admin_listen = "127.0.0.1:9090";
   // --origin-url: the relay dial mode connects to, ws://HOST[:PORT]/PATH
-  // (?jwt=TOKEN) or tcp://HOST:PORT; empty: no dialling. Shown redacted.
+  // (?jwt=TOKEN) or tcp://HOST:PORT[/PATH?jwt=TOKEN]; empty: no dialling.
+  // Shown redacted.
   std::string origin_url;
   // --moq-listen: HOST:PORT where MoQ clients may subscribe over WebSocket,
   // or "off".

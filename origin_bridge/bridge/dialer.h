@@ -47,8 +47,9 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   // Dials for the first time.
   void Start();
 
-  // Cancels the pending dial or wait and closes the session (application
-  // code 0). No redial follows.
+  // Cancels the wait before a redial and closes the session (application
+  // code 0). A dial under way runs to its end (at most the dial timeout)
+  // and its connection is closed at once. No redial follows.
   void Stop();
 
   // True while a session is up or closing.

@@ -24,7 +24,7 @@ absl::StatusOr<std::shared_ptr<MoqServer>> MoqServer::Start(boost::asio::io_cont
   std::weak_ptr<MoqServer> weak = server;
   WebSocketListener::Options listen;
   // Room for every session plus a few handshakes, so a client over the
-  // limit still completes its handshake and hears why it is refused.
+  // limit still completes its handshake and is closed, rather than reset.
   listen.max_connections = server->options_.max_sessions + kHandshakeSlack;
   absl::StatusOr<std::unique_ptr<WebSocketListener>> listener =
       WebSocketListener::Bind(io, server->options_.host, server->options_.port,
@@ -61,20 +61,27 @@ void MoqServer::OnAccepted(std::unique_ptr<Transport> transport) {
     return;
   }
   if (sessions_.size() >= options_.max_sessions) {
-    MOQSTATS_LOG(WARNING) << "refusing moq client " << transport->peer() << ": " << sessions_.size()
-                          << " sessions open (the limit)";
+    // The first refusal and every 100th after it are logged (a client
+    // retrying in a loop must not flood the log); all are counted.
+    if (refused_total_++ % 100 == 0) {
+      MOQSTATS_LOG(WARNING) << "refusing moq client " << transport->peer() << ": " << sessions_.size()
+                            << " sessions open (the limit); " << refused_total_ << " refused so far";
+    }
     board_->EditServe([](ServeStatus& serve) { ++serve.sessions_refused; });
-    // Kept alive until its close completes.
-    std::shared_ptr<Transport> closing(std::move(transport));
+    const uint64_t id = next_refused_id_++;
+    Transport* raw = transport.get();
+    refused_.emplace(id, std::move(transport));
     Transport::Handlers handlers;
     handlers.on_bytes = [](std::string_view) {};
     // Released from a posted handler, never inside its own callback.
-    handlers.on_closed = [closing, io = &io_](absl::Status) mutable {
-      boost::asio::post(*io, [closing] {});
-      closing.reset();
+    std::weak_ptr<MoqServer> weak = weak_from_this();
+    handlers.on_closed = [weak, id, io = &io_](absl::Status) {
+      boost::asio::post(*io, [weak, id] {
+        if (auto self = weak.lock()) self->refused_.erase(id);
+      });
     };
-    closing->Start(std::move(handlers));
-    closing->Close();
+    raw->Start(std::move(handlers));
+    raw->Close();
     return;
   }
   uint64_t id = next_session_id_++;

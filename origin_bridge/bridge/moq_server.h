@@ -60,6 +60,10 @@ class MoqServer : public std::enable_shared_from_this<MoqServer> {
   uint16_t port_ = 0;
   std::map<uint64_t, std::shared_ptr<MoqSession>> sessions_;
   uint64_t next_session_id_;
+  // Clients refused over the limit, kept until their close completes.
+  std::map<uint64_t, std::unique_ptr<Transport>> refused_;
+  uint64_t next_refused_id_ = 0;
+  uint64_t refused_total_ = 0;
   bool stopped_ = false;
 };
 

@@ -4,7 +4,8 @@
 // The bridge's two addresses as the daemon is told them:
 //
 // - `--origin-url`, where dial mode connects: `ws://host[:port]/path?query`
-//   (WebSocket, default port 80) or `tcp://host:port` (plain QMux). Hosts are
+//   (WebSocket, default port 80) or `tcp://host:port[/path?query]` (plain
+//   QMux; the path and query travel in the lite-05 SETUP). Hosts are
 //   names, IPv4 addresses or bracketed IPv6 addresses. There is no TLS in
 //   the bridge: `wss://` and `https://` are refused with a hint to put a
 //   local TLS terminator in front, or to use tcp://.

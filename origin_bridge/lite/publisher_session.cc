@@ -87,7 +87,8 @@ struct PublisherSession::State {
 
   void CloseSession(ErrorCode code, std::string reason) {
     if (ctx.closed) return;
-    MOQSTATS_LOG(INFO) << "closing moq-lite session: " << reason;
+    // The owner logs the close once, with the peer.
+    MOQSTATS_LOG(DEBUG) << "closing moq-lite session: " << reason;
     ctx.closed = true;
     CloseInfo info;
     info.application = true;
@@ -104,7 +105,7 @@ struct PublisherSession::State {
       CloseSession(code, std::move(reason));
       return;
     }
-    MOQSTATS_LOG(WARNING) << "moq-lite stream " << id << ": " << reason;
+    MOQSTATS_LOG(DEBUG) << "moq-lite stream " << id << ": " << reason;
     announces.Stop(id);
     subscriptions.Stop(id);
     ctx.mux->ResetStream(id, static_cast<uint64_t>(code));

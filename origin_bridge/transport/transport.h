@@ -69,13 +69,15 @@ class Transport {
 };
 
 // Where dial mode connects: from `--origin-url`, ws://host:port/path?query
-// (WebSocket) or tcp://host:port (plain QMux).
+// (WebSocket) or tcp://host:port[/path?query] (plain QMux).
 struct DialTarget {
   enum class Scheme { kWebSocket, kTcp };
   Scheme scheme = Scheme::kWebSocket;
   std::string host;    // name or address; IPv6 without brackets
   uint16_t port = 0;
-  std::string target = "/";  // WebSocket request target: path and query
+  // Request target, path and query: the WebSocket request's; over TCP the
+  // session sends it in the lite-05 SETUP.
+  std::string target = "/";
 };
 
 // The versions we offer, most preferred first: moq-lite-05, -04, -03.

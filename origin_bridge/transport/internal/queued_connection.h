@@ -69,6 +69,9 @@ class QueuedConnection : public std::enable_shared_from_this<Derived> {
 
   void Send(std::vector<std::string> chunks) {
     if (finished_ || closing_) return;
+    // A handler run from here (on_drained, on_closed) may destroy the public
+    // object that owns this connection.
+    auto keep = Self();
     for (std::string& chunk : chunks) {
       if (Derived::kSkipEmptyChunks && chunk.empty()) continue;
       queued_bytes_ += chunk.size();
@@ -79,6 +82,7 @@ class QueuedConnection : public std::enable_shared_from_this<Derived> {
 
   void Close() {
     if (finished_ || closing_) return;
+    auto keep = Self();  // on_closed may run from here and drop the owner
     closing_ = true;
     close_timer_.expires_after(std::chrono::milliseconds(close_timeout_ms_));
     close_timer_.async_wait([self = Self()](boost::system::error_code ec) {
