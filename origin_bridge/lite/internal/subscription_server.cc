@@ -88,13 +88,6 @@ bool SubscriptionServer::Drain(uint64_t stream) {
     e.ending = true;
     ctx_->counters.groups_skipped += e.parked.size();
     e.parked.clear();
-    if (ctx_->options.version == Version::kLite05 && e.highest.has_value()) {
-      SubscribeEnd end;
-      end.group = *e.highest + 1;
-      std::string out;
-      (void)end.Encode(ctx_->options.version, &out);
-      (void)ctx_->mux->Write(stream, out, false);
-    }
   }
   MaybeFinish(e);
   return true;
@@ -188,7 +181,18 @@ void SubscriptionServer::Flush() {
 void SubscriptionServer::MaybeFinish(Entry& e) {
   if (!e.ending || e.held.has_value()) return;
   const uint64_t stream = e.stream;
-  (void)ctx_->mux->Write(stream, {}, true);
+  if (!e.finish_next_poll) {
+    e.finish_next_poll = true;
+    ctx_->ready->Push(stream);  // wakes the owner for that Poll
+    return;
+  }
+  std::string out;
+  if (ctx_->options.version == Version::kLite05 && e.highest.has_value()) {
+    SubscribeEnd end;
+    end.group = *e.highest + 1;
+    (void)end.Encode(ctx_->options.version, &out);
+  }
+  (void)ctx_->mux->Write(stream, out, true);
   Erase(stream);
 }
 

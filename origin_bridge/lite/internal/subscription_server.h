@@ -83,6 +83,9 @@ class SubscriptionServer {
     std::optional<uint64_t> end;    // Groups above are parked.
     bool started = false;           // lite-05 SUBSCRIBE_START written.
     bool ending = false;            // The track ended.
+    // Everything went out: SUBSCRIBE_END and FIN wait for the next Poll, so
+    // they travel after the last group's bytes (in a later record).
+    bool finish_next_poll = false;
     std::optional<uint64_t> highest;  // Highest sequence read.
     std::optional<Group> held;      // Newest group waiting to go out.
     bool waiting = false;           // In waiting_.
@@ -95,8 +98,11 @@ class SubscriptionServer {
   // False when the mux has no stream credit (the group was not sent).
   bool Send(Entry& e, const Group& group);
   bool CanSendNow() const;
-  // Finishes the subscription when its track ended and nothing is held.
-  // May destroy `e`.
+  // Finishes the subscription when its track ended and nothing is held:
+  // the first call schedules the finish for the next Poll (a subscriber
+  // that closes a track on the subscribe stream's FIN, as @moq/net does,
+  // would drop a group whose bytes arrived with it); the next writes
+  // lite-05 SUBSCRIBE_END and FIN. May destroy `e`.
   void MaybeFinish(Entry& e);
   void Erase(uint64_t stream);
   void UpdateGauge();

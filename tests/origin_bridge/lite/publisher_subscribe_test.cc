@@ -154,6 +154,13 @@ TEST(PublisherSubscribeTest, BroadcastEndSendsEndThenFin) {
   b->track("t")->WriteFrame("g1");
   const uint64_t id = h.Open(SubscribeStream(Version::kLite05, 0, "b", "t"));
   h.Unpublish(b);
+  const int wakes = h.wakes.load();
+  h.session->Poll();
+  // The end waits for the next Poll, so it travels after the last group's
+  // bytes; the session asked its owner for that Poll.
+  EXPECT_EQ(h.Written(id), "00 01 01");
+  EXPECT_FALSE(h.mux.stream(id)->fin);
+  EXPECT_GT(h.wakes.load(), wakes);
   h.session->Poll();
   // SUBSCRIBE_START 1, SUBSCRIBE_END 2 (exclusive), FIN.
   EXPECT_EQ(h.Written(id), "00 01 01 01 01 02");
@@ -166,6 +173,8 @@ TEST(PublisherSubscribeTest, Lite04BroadcastEndJustFins) {
   BroadcastProducer* b = h.Publish("b", {"t"});
   const uint64_t id = h.Open(SubscribeStream(Version::kLite04, 0, "b", "t"));
   h.Unpublish(b);
+  h.session->Poll();
+  EXPECT_FALSE(h.mux.stream(id)->fin);
   h.session->Poll();
   EXPECT_EQ(h.Written(id), "00 05 00 00 00 00 00");
   EXPECT_TRUE(h.mux.stream(id)->fin);
