@@ -18,7 +18,7 @@ namespace {
 // Bytes a transport may hold unwritten before the session stops handing it
 // records (a peer that grants credit but reads slowly must not grow our
 // memory; the publisher holds the newest group per subscription instead).
-constexpr uint64_t kMaxTransportQueuedBytes = 4 << 20;
+constexpr uint64_t kMaxTransportQueuedBytes = 1 << 20;
 
 // 2020-01-01T00:00:00Z, the zero of lite-05 frame timestamps.
 constexpr int64_t kTimestampEpochUnixSeconds = 1577836800;
