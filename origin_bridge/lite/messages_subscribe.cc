@@ -29,10 +29,41 @@ uint64_t SubscribeDropType(Version version) {
   return version == Version::kLite05 ? 2 : 1;
 }
 
-bool ReadSubscribeOkFields(BodyReader& r, SubscribeOk* m) {
+// The subscription's parameters, in the same order in SUBSCRIBE (after the
+// id and names), SUBSCRIBE_OK and SUBSCRIBE_UPDATE.
+template <typename M>
+void WriteSubscriptionFields(const M& m, BodyWriter& w) {
+  w.U8(m.priority);
+  w.Bool(m.ordered);
+  w.Varint(m.max_latency_ms);
+  w.OptionalGroup(m.start_group);
+  w.OptionalGroup(m.end_group);
+}
+
+template <typename M>
+bool ReadSubscriptionFields(BodyReader& r, M* m) {
   return r.U8(&m->priority) && r.Bool(&m->ordered) &&
          r.Varint(&m->max_latency_ms) && r.OptionalGroup(&m->start_group) &&
          r.OptionalGroup(&m->end_group);
+}
+
+// SUBSCRIBE_START and SUBSCRIBE_END: lite-05 typed responses of one group.
+absl::Status EncodeGroupResponse(Version version, const char* name,
+                                 uint64_t type, uint64_t group,
+                                 std::string* out) {
+  if (!HasLite05Streams(version)) return EncodeWrongVersion(version, name);
+  BodyWriter w;
+  w.Varint(group);
+  return w.Finish(out, type);
+}
+
+template <typename M>
+DecodeResult<M> DecodeGroupResponse(Version version, std::string_view bytes,
+                                    const char* name, uint64_t type) {
+  if (!HasLite05Streams(version)) return WrongVersion<M>(version, name);
+  return DecodeTyped<M>(bytes, type, name, [](BodyReader& r, M* m) {
+    return r.Varint(&m->group);
+  });
 }
 
 bool ReadSubscribeDropFields(BodyReader& r, SubscribeDrop* m) {
@@ -95,20 +126,14 @@ absl::Status Subscribe::Encode(Version, std::string* out) const {
   w.Varint(id);
   w.Path(broadcast);
   w.String(track);
-  w.U8(priority);
-  w.Bool(ordered);
-  w.Varint(max_latency_ms);
-  w.OptionalGroup(start_group);
-  w.OptionalGroup(end_group);
+  WriteSubscriptionFields(*this, w);
   return w.Finish(out);
 }
 
 DecodeResult<Subscribe> Subscribe::Decode(Version, std::string_view bytes) {
   return DecodeMessage<Subscribe>(bytes, [](BodyReader& r, Subscribe* m) {
     return r.Varint(&m->id) && r.Path(&m->broadcast) &&
-           r.String(&m->track) && r.U8(&m->priority) && r.Bool(&m->ordered) &&
-           r.Varint(&m->max_latency_ms) && r.OptionalGroup(&m->start_group) &&
-           r.OptionalGroup(&m->end_group);
+           r.String(&m->track) && ReadSubscriptionFields(r, m);
   });
 }
 
@@ -119,11 +144,7 @@ absl::Status SubscribeOk::Encode(Version version, std::string* out) const {
     return EncodeWrongVersion(version, "SUBSCRIBE_OK");
   }
   BodyWriter w;
-  w.U8(priority);
-  w.Bool(ordered);
-  w.Varint(max_latency_ms);
-  w.OptionalGroup(start_group);
-  w.OptionalGroup(end_group);
+  WriteSubscriptionFields(*this, w);
   return w.Finish(out, 0);
 }
 
@@ -133,45 +154,25 @@ DecodeResult<SubscribeOk> SubscribeOk::Decode(Version version,
     return WrongVersion<SubscribeOk>(version, "SUBSCRIBE_OK");
   }
   return DecodeTyped<SubscribeOk>(bytes, 0, "SUBSCRIBE_OK",
-                                  ReadSubscribeOkFields);
+                                  ReadSubscriptionFields<SubscribeOk>);
 }
 
 absl::Status SubscribeStart::Encode(Version version, std::string* out) const {
-  if (!HasLite05Streams(version)) {
-    return EncodeWrongVersion(version, "SUBSCRIBE_START");
-  }
-  BodyWriter w;
-  w.Varint(group);
-  return w.Finish(out, 0);
+  return EncodeGroupResponse(version, "SUBSCRIBE_START", 0, group, out);
 }
 
 DecodeResult<SubscribeStart> SubscribeStart::Decode(Version version,
                                                     std::string_view bytes) {
-  if (!HasLite05Streams(version)) {
-    return WrongVersion<SubscribeStart>(version, "SUBSCRIBE_START");
-  }
-  return DecodeTyped<SubscribeStart>(
-      bytes, 0, "SUBSCRIBE_START",
-      [](BodyReader& r, SubscribeStart* m) { return r.Varint(&m->group); });
+  return DecodeGroupResponse<SubscribeStart>(version, bytes, "SUBSCRIBE_START", 0);
 }
 
 absl::Status SubscribeEnd::Encode(Version version, std::string* out) const {
-  if (!HasLite05Streams(version)) {
-    return EncodeWrongVersion(version, "SUBSCRIBE_END");
-  }
-  BodyWriter w;
-  w.Varint(group);
-  return w.Finish(out, 1);
+  return EncodeGroupResponse(version, "SUBSCRIBE_END", 1, group, out);
 }
 
 DecodeResult<SubscribeEnd> SubscribeEnd::Decode(Version version,
                                                 std::string_view bytes) {
-  if (!HasLite05Streams(version)) {
-    return WrongVersion<SubscribeEnd>(version, "SUBSCRIBE_END");
-  }
-  return DecodeTyped<SubscribeEnd>(
-      bytes, 1, "SUBSCRIBE_END",
-      [](BodyReader& r, SubscribeEnd* m) { return r.Varint(&m->group); });
+  return DecodeGroupResponse<SubscribeEnd>(version, bytes, "SUBSCRIBE_END", 1);
 }
 
 absl::Status SubscribeDrop::Encode(Version version, std::string* out) const {
@@ -216,7 +217,7 @@ DecodeResult<SubscribeResponse> DecodeSubscribeResponse(
     switch (type) {
       case 0:
         return DecodeBody<R>(bytes, offset, [](BodyReader& r, R* m) {
-          return ReadSubscribeOkFields(r, &m->emplace<SubscribeOk>());
+          return ReadSubscriptionFields(r, &m->emplace<SubscribeOk>());
         });
       case 1:
         return DecodeBody<R>(bytes, offset, [](BodyReader& r, R* m) {
@@ -234,23 +235,14 @@ DecodeResult<SubscribeResponse> DecodeSubscribeResponse(
 
 absl::Status SubscribeUpdate::Encode(Version, std::string* out) const {
   BodyWriter w;
-  w.U8(priority);
-  w.Bool(ordered);
-  w.Varint(max_latency_ms);
-  w.OptionalGroup(start_group);
-  w.OptionalGroup(end_group);
+  WriteSubscriptionFields(*this, w);
   return w.Finish(out);
 }
 
 DecodeResult<SubscribeUpdate> SubscribeUpdate::Decode(Version,
                                                       std::string_view bytes) {
-  return DecodeMessage<SubscribeUpdate>(
-      bytes, [](BodyReader& r, SubscribeUpdate* m) {
-        return r.U8(&m->priority) && r.Bool(&m->ordered) &&
-               r.Varint(&m->max_latency_ms) &&
-               r.OptionalGroup(&m->start_group) &&
-               r.OptionalGroup(&m->end_group);
-      });
+  return DecodeMessage<SubscribeUpdate>(bytes,
+                                        ReadSubscriptionFields<SubscribeUpdate>);
 }
 
 // ---- Fetch
