@@ -246,8 +246,8 @@ void MoqSession::OnBytes(std::string_view bytes) {
   if (ended_ || connection_->closed()) return;
   connection_->OnBytesReceived(bytes);
   if (!publisher_) EnsurePublisher();
-  // Credit from the peer may have freed room for groups the publisher held.
-  if (publisher_ != nullptr && !connection_->closed()) publisher_->Poll();
+  // Credit the peer returned shows as records to take; FlushToTransport
+  // then polls, releasing groups the publisher held.
   AfterEvent();
 }
 
