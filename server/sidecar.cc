@@ -16,8 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "origin_bridge/bridge/origin_url.h"
-#include "server/checkpoint_file.h"
-#include "server/sidecar_metrics.h"
+#include "server/sessions/checkpoint_file.h"
+#include "server/admin/sidecar_metrics.h"
 
 #ifndef MOQSTATS_VERSION
 #define MOQSTATS_VERSION "unknown"

@@ -17,13 +17,13 @@
 #include "common/scheduler.h"
 #include "moq/stats/v1/stats.pb.h"
 #include "origin_bridge/bridge/origin_bridge.h"
-#include "origin_bridge/origin.h"
-#include "server/admin_http_server.h"
-#include "server/session_registry.h"
+#include "origin/origin.h"
+#include "server/admin/admin_http_server.h"
+#include "server/sessions/session_registry.h"
 #include "server/sidecar_config.h"
-#include "server/sidecar_metrics.h"
-#include "server/stats.h"
-#include "server/stats_service.h"
+#include "server/admin/sidecar_metrics.h"
+#include "server/stats/stats.h"
+#include "server/grpc/stats_service.h"
 
 namespace moqstats {
 

@@ -14,8 +14,8 @@
 #include "common/clock.h"
 #include "common/scheduler.h"
 #include "origin_bridge/bridge/origin_url.h"
-#include "origin_bridge/origin.h"
-#include "server/listen_address.h"
+#include "origin/origin.h"
+#include "common/host_port.h"
 
 namespace moqstats {
 namespace {

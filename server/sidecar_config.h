@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
-#include "server/stats.h"
+#include "server/stats/stats.h"
 
 namespace moqstats {
 

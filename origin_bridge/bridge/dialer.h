@@ -21,7 +21,7 @@
 #include "origin_bridge/bridge/backoff.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/bridge/moq_session.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "origin_bridge/transport/transport.h"
 
 namespace moqstats::bridge {

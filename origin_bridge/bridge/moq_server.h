@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/bridge/moq_session.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "origin_bridge/transport/transport.h"
 
 namespace moqstats::bridge {

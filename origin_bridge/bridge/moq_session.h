@@ -37,7 +37,7 @@
 
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/lite/publisher_session.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/transport/transport.h"
 

@@ -26,7 +26,7 @@
 #include "origin_bridge/bridge/backoff.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/bridge/origin_url.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 
 namespace moqstats::bridge {
 

@@ -49,7 +49,7 @@
 
 #include "absl/time/time.h"
 #include "origin_bridge/lite/messages.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "origin_bridge/stream_mux.h"
 
 namespace moqstats {

@@ -25,7 +25,7 @@
 #include "common/path.h"
 #include "origin_bridge/lite/internal/session_context.h"
 #include "origin_bridge/lite/messages.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 
 namespace moqstats::lite::internal {
 

@@ -16,7 +16,7 @@
 #include "origin_bridge/lite/internal/ready_queue.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/publisher_session.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "origin_bridge/stream_mux.h"
 
 namespace moqstats::lite::internal {

@@ -36,7 +36,7 @@
 #include "origin_bridge/lite/internal/session_context.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 
 namespace moqstats::lite::internal {
 

@@ -26,8 +26,8 @@
 #include "gtest/gtest.h"
 #include "moq/stats/v1/checkpoint.pb.h"
 #include "moq/stats/v1/stats.pb.h"
-#include "server/session.h"
-#include "tests/server/test_tools/stats_fixture.h"
+#include "server/sessions/session.h"
+#include "tests/server/stats/test_tools/stats_fixture.h"
 
 namespace moq_stats {
 namespace internal {

@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "tests/origin_bridge/lite/test_tools/qmux_session_pair.h"
 #include "tests/origin_bridge/qmux/test_tools/connection_test_peer.h"
 

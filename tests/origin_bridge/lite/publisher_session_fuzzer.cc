@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "origin_bridge/lite/publisher_session.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "tests/origin_bridge/lite/test_tools/fake_stream_mux.h"
 
 namespace {

@@ -17,7 +17,7 @@
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/publisher_session.h"
 #include "origin_bridge/lite/wire.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "tests/origin_bridge/lite/test_tools/fake_stream_mux.h"
 
 namespace moqstats::lite_test {

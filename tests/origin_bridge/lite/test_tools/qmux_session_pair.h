@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "origin_bridge/lite/publisher_session.h"
-#include "origin_bridge/origin.h"
+#include "origin/origin.h"
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/qmux/transport_params.h"
 #include "tests/origin_bridge/lite/test_tools/lite_subscriber.h"

@@ -1,0 +1,370 @@
+#include "server/admin/admin_http_server.h"
+
+#include <array>
+#include <cassert>
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/host_port.h"
+#include "server/admin/prometheus_text.h"
+
+namespace moqstats {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// A request's header, and separately its body, may not exceed this.
+constexpr std::uint32_t kRequestLimit = 8 * 1024;
+// An idle connection (or one sending a request this slowly) is closed.
+constexpr std::chrono::seconds kIdleTimeout(30);
+// After answering with "Connection: close" the server stops sending and reads
+// (and drops) what the client still sends, so that closing does not reset the
+// connection before the client has read the answer. This long at most, and
+// this many bytes at most.
+constexpr std::chrono::seconds kLingerTimeout(5);
+constexpr std::size_t kLingerLimit = 64 * 1024;
+// Pause before accepting again after accept failed (e.g. out of descriptors).
+constexpr std::chrono::milliseconds kAcceptRetryDelay(100);
+
+constexpr const char* kPlainText = "text/plain; charset=utf-8";
+
+// Resolves "HOST:PORT" (see ParseHostPort): an IPv4 address, a bracketed
+// IPv6 address or "localhost" (the IPv4 loopback); other host names are not
+// looked up.
+absl::StatusOr<tcp::endpoint> ParseListenAddress(const std::string& listen) {
+  auto invalid = [&listen](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("admin listen address \"", listen, "\" ", std::string(why)));
+  };
+  absl::StatusOr<HostPort> parsed = ParseHostPort(listen);
+  if (!parsed.ok()) return invalid(std::string(parsed.status().message()));
+  asio::ip::address address;
+  beast::error_code ec;
+  if (parsed->ipv6) {
+    address = asio::ip::make_address_v6(parsed->host.c_str(), ec);
+  } else if (parsed->host == "localhost") {
+    address = asio::ip::address_v4::loopback();
+  } else {
+    address = asio::ip::make_address_v4(parsed->host.c_str(), ec);
+  }
+  if (ec) return invalid("needs an IP address or localhost (host names are not looked up)");
+  return tcp::endpoint(address, parsed->port);
+}
+
+// True for the errors Beast's HTTP parser reports about the bytes it was
+// given (as opposed to the connection ending or failing).
+bool IsBadRequest(const beast::error_code& ec) {
+  static const boost::system::error_category& http_category = http::make_error_code(http::error::bad_method).category();
+  return ec.category() == http_category && ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+Response PlainResponse(http::status status, unsigned version, std::string body) {
+  Response res{status, version};
+  res.set(http::field::content_type, kPlainText);
+  res.body() = std::move(body);
+  return res;
+}
+
+// Runs a callback; a missing one gives `fallback`.
+std::string Call(const std::function<std::string()>& callback, const char* fallback) {
+  return callback ? callback() : std::string(fallback);
+}
+
+// Answers one parsed request. Exceptions from the callbacks become 500.
+Response Route(const AdminHttpServer::Handlers& handlers, const Request& req) {
+  const beast::string_view target = req.target();
+  const beast::string_view path = target.substr(0, target.find('?'));
+  const bool head = req.method() == http::verb::head;
+  const bool known = path == "/healthz" || path == "/metrics";
+
+  Response res;
+  if (!known) {
+    res = PlainResponse(http::status::not_found, req.version(), "not found\n");
+  } else if (req.method() != http::verb::get && !head) {
+    res = PlainResponse(http::status::method_not_allowed, req.version(), "method not allowed\n");
+    res.set(http::field::allow, "GET, HEAD");
+  } else {
+    try {
+      if (path == "/healthz") {
+        std::string reason = Call(handlers.health, "");
+        res = reason.empty() ? PlainResponse(http::status::ok, req.version(), "ok\n")
+                             : PlainResponse(http::status::service_unavailable, req.version(), reason + "\n");
+      } else {
+        res = PlainResponse(http::status::ok, req.version(), Call(handlers.metrics, ""));
+        res.set(http::field::content_type, PrometheusText::kContentType);
+      }
+    } catch (const std::exception& e) {
+      MOQSTATS_LOG(ERROR) << "admin " << std::string(path) << " handler threw: " << e.what();
+      res = PlainResponse(http::status::internal_server_error, req.version(), "internal error\n");
+    } catch (...) {
+      MOQSTATS_LOG(ERROR) << "admin " << std::string(path) << " handler threw a non-exception";
+      res = PlainResponse(http::status::internal_server_error, req.version(), "internal error\n");
+    }
+  }
+  res.keep_alive(req.keep_alive());
+  if (head) {
+    // The length the GET answer would have, and no body.
+    const std::size_t length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  } else {
+    res.prepare_payload();
+  }
+  return res;
+}
+
+// One client connection: reads requests one after the other and answers
+// each. Lives as long as an operation of its own is pending (every handler
+// holds a shared_ptr to it). Used only on the server's thread.
+class AdminSession : public std::enable_shared_from_this<AdminSession> {
+ public:
+  // `handlers` must outlive the session (the server's io_context, which
+  // destroys the last pending handler, is destroyed before them).
+  AdminSession(tcp::socket socket, const AdminHttpServer::Handlers* handlers)
+      : stream_(std::move(socket)), handlers_(handlers) {}
+
+  void Start() { ReadRequest(); }
+
+  // Closes the connection; pending operations complete with an error.
+  void Close() { stream_.close(); }
+
+ private:
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->header_limit(kRequestLimit);
+    parser_->body_limit(kRequestLimit);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;  // closed by the server
+    if (IsBadRequest(ec)) {
+      MOQSTATS_LOG(DEBUG) << "admin: bad request: " << ec.message();
+      Response res = PlainResponse(http::status::bad_request, 11, "bad request\n");
+      res.keep_alive(false);
+      res.prepare_payload();
+      Write(std::move(res));
+      return;
+    }
+    if (ec) {
+      // The client closed, the connection failed or sat idle too long.
+      if (ec != http::error::end_of_stream) MOQSTATS_LOG(DEBUG) << "admin: connection ends: " << ec.message();
+      Close();
+      return;
+    }
+    Write(Route(*handlers_, parser_->get()));
+  }
+
+  void Write(Response res) {
+    response_ = std::move(res);
+    stream_.expires_after(kIdleTimeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWrite(ec); });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      Close();
+      return;
+    }
+    if (response_.need_eof()) {
+      Linger();
+      return;
+    }
+    ReadRequest();
+  }
+
+  // Ends the connection after an answer with "Connection: close": sends FIN,
+  // then drops what the client still sends until it closes too.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      Close();
+      return;
+    }
+    stream_.expires_after(kLingerTimeout);
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > kLingerLimit) {
+        self->Close();
+        return;
+      }
+      self->Drain();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  const AdminHttpServer::Handlers* const handlers_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Response response_;
+  std::array<char, 4096> drain_;
+  std::size_t drained_ = 0;
+};
+
+class AdminHttpServerImpl : public AdminHttpServer {
+ public:
+  explicit AdminHttpServerImpl(Handlers handlers) : handlers_(std::move(handlers)) {}
+
+  ~AdminHttpServerImpl() override {
+    if (!thread_.joinable()) return;
+    // Destroying the server from one of its own callbacks would deadlock.
+    assert(std::this_thread::get_id() != thread_.get_id());
+    asio::post(io_, [this] { Shutdown(); });
+    thread_.join();
+    // Handlers still pending (and with them the sessions) are destroyed with
+    // io_.
+  }
+
+  int port() const override { return port_; }
+
+  // Opens, binds and listens on `endpoint`; `listen` names it in errors.
+  absl::Status Listen(const tcp::endpoint& endpoint, const std::string& listen) {
+    auto unavailable = [&listen](const char* step, const beast::error_code& ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on admin address ", listen, ": ", step, ": ", ec.message()));
+    };
+    beast::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) return unavailable("socket", ec);
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) return unavailable("SO_REUSEADDR", ec);
+    acceptor_.bind(endpoint, ec);
+    if (ec) return unavailable("bind", ec);
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return unavailable("listen", ec);
+    const tcp::endpoint local = acceptor_.local_endpoint(ec);
+    if (ec) return unavailable("getsockname", ec);
+    port_ = local.port();
+    return absl::OkStatus();
+  }
+
+  // Starts accepting on the server's thread.
+  void Run() {
+    Accept();
+    thread_ = std::thread([this] { RunLoop(); });
+  }
+
+ private:
+  void RunLoop() {
+    for (;;) {
+      // Nothing should throw out of a handler; if something does, log it and
+      // keep serving (run() may be called again after an exception).
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        MOQSTATS_LOG(ERROR) << "admin HTTP server: exception escaped a handler: " << e.what();
+      } catch (...) {
+        MOQSTATS_LOG(ERROR) << "admin HTTP server: non-exception escaped a handler";
+      }
+    }
+  }
+
+  void Accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
+  }
+
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      MOQSTATS_LOG(WARNING) << "admin HTTP server: accept failed: " << ec.message();
+      accept_retry_timer_.expires_after(kAcceptRetryDelay);
+      accept_retry_timer_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
+      return;
+    }
+    // Answers are written whole; don't hold the second of two pipelined ones
+    // back for the client's delayed ACK. Failing to set it is harmless.
+    socket.set_option(tcp::no_delay(true), ec);
+    auto session = std::make_shared<AdminSession>(std::move(socket), &handlers_);
+    session->Start();
+    ForgetClosedSessions();
+    sessions_.push_back(session);
+    Accept();
+  }
+
+  void ForgetClosedSessions() {
+    std::vector<std::weak_ptr<AdminSession>> open;
+    open.reserve(sessions_.size() + 1);
+    for (auto& session : sessions_) {
+      if (!session.expired()) open.push_back(std::move(session));
+    }
+    sessions_.swap(open);
+  }
+
+  // On the server's thread: stops accepting, closes every connection and
+  // stops the io_context (handlers not yet run are dropped, never run).
+  void Shutdown() {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    accept_retry_timer_.cancel();
+    for (auto& weak : sessions_) {
+      if (auto session = weak.lock()) session->Close();
+    }
+    sessions_.clear();
+    io_.stop();
+  }
+
+  // Constant after construction. Declared before io_ so that it outlives the
+  // sessions io_ destroys.
+  const Handlers handlers_;
+
+  asio::io_context io_{1};
+  // Used only on the server's thread once Run() is called.
+  tcp::acceptor acceptor_{io_};
+  asio::steady_timer accept_retry_timer_{io_};
+  std::vector<std::weak_ptr<AdminSession>> sessions_;
+
+  // Constant once Listen() returns.
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(const std::string& listen,
+                                                                       Handlers handlers) {
+  absl::StatusOr<tcp::endpoint> endpoint = ParseListenAddress(listen);
+  if (!endpoint.ok()) return endpoint.status();
+  auto server = std::make_unique<AdminHttpServerImpl>(std::move(handlers));
+  absl::Status listening = server->Listen(*endpoint, listen);
+  if (!listening.ok()) return listening;
+  server->Run();
+  MOQSTATS_LOG(INFO) << "admin HTTP server listening on " << listen << " (port " << server->port() << ")";
+  return std::unique_ptr<AdminHttpServer>(std::move(server));
+}
+
+}  // namespace moqstats

@@ -1,0 +1,66 @@
+#ifndef MOQSTATS_SERVER_STATS_SERVICE_H_
+#define MOQSTATS_SERVER_STATS_SERVICE_H_
+
+#include <functional>
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "moq/stats/v1/stats.grpc.pb.h"
+#include "origin/origin.h"
+#include "server/sessions/session_registry.h"
+#include "server/stats/stats.h"
+#include "server/grpc/stream_set.h"
+
+namespace moqstats {
+
+// moq.stats.v1.StatsService on gRPC's callback API: Session streams go to the
+// SessionRegistry, Watch streams follow the origin, and the unary reads look
+// at the aggregator. No handler blocks.
+//
+// Safe for concurrent access from multiple threads. The origin must outlive
+// the service, and the service must outlive the gRPC server it is registered
+// with.
+class StatsService final : public moq::stats::v1::StatsService::CallbackService {
+ public:
+  using InfoFn = std::function<moq::stats::v1::GetInfoResponse()>;
+
+  StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info);
+
+  grpc::ServerBidiReactor<moq::stats::v1::SessionRequest, moq::stats::v1::SessionResponse>* Session(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetLevel(grpc::CallbackServerContext* context,
+                                     const moq::stats::v1::GetLevelRequest* request,
+                                     moq::stats::v1::GetLevelResponse* response) override;
+  grpc::ServerUnaryReactor* ListLevels(grpc::CallbackServerContext* context,
+                                       const moq::stats::v1::ListLevelsRequest* request,
+                                       moq::stats::v1::ListLevelsResponse* response) override;
+  grpc::ServerWriteReactor<moq::stats::v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
+                                                              const moq::stats::v1::WatchRequest* request) override;
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
+                                    const moq::stats::v1::GetInfoRequest* request,
+                                    moq::stats::v1::GetInfoResponse* response) override;
+
+  // Ends every Session and Watch stream with `status`, and every later one
+  // at once (graceful shutdown).
+  void EndAllStreams(const grpc::Status& status);
+
+  size_t session_streams() const { return sessions_.size(); }
+  size_t watch_streams() const { return watches_.size(); }
+
+  // Page sizes of ListLevels.
+  static constexpr uint32_t kDefaultPageSize = 100;
+  static constexpr uint32_t kMaxPageSize = 1000;
+
+ private:
+  const Stats stats_;
+  const std::shared_ptr<SessionRegistry> registry_;
+  Origin* const origin_;
+  const InfoFn info_;
+  StreamSet sessions_;
+  StreamSet watches_;
+};
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_STATS_SERVICE_H_

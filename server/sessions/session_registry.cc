@@ -1,0 +1,254 @@
+#include "server/sessions/session_registry.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "server/sessions/proto_convert.h"
+
+namespace moqstats {
+namespace pb = ::moq::stats::v1;
+
+namespace {
+
+constexpr size_t kMaxSessionIdBytes = 128;
+constexpr uint32_t kCheckpointFormat = 1;
+
+}  // namespace
+
+std::shared_ptr<SessionRegistry> SessionRegistry::Create(Stats stats, Scheduler* scheduler, const Clock* clock,
+                                                         SessionRegistryOptions options) {
+  return std::shared_ptr<SessionRegistry>(new SessionRegistry(std::move(stats), scheduler, clock, options));
+}
+
+SessionRegistry::SessionRegistry(Stats stats, Scheduler* scheduler, const Clock* clock,
+                                 SessionRegistryOptions options)
+    : stats_(std::move(stats)), scheduler_(scheduler), clock_(clock), options_(options) {}
+
+absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_view id, std::string_view relay,
+                                                                  std::function<void()> on_taken_over) {
+  if (id.empty() || id.size() > kMaxSessionIdBytes || !IsValidUtf8(id)) {
+    return absl::InvalidArgumentError(absl::StrCat("open.session_id must be 1 to ", kMaxSessionIdBytes,
+                                                   " bytes of UTF-8; got ", id.size(), " bytes"));
+  }
+  if (draining()) return absl::UnavailableError("the sidecar is shutting down; reconnect to its successor");
+  Attached result;
+  std::function<void()> taken_over;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = sessions_.find(std::string(id));
+    bool created = false;
+    if (it == sessions_.end()) {
+      if (sessions_.size() >= options_.max_sessions) {
+        return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", sessions_.size(),
+                                                         " sessions, the limit max_sessions=",
+                                                         options_.max_sessions));
+      }
+      auto session = std::make_unique<Session>(std::string(id), std::string(relay), stats_, options_.limits);
+      it = sessions_.emplace(std::string(id), std::make_shared<Entry>(std::string(id), std::move(session))).first;
+      created = true;
+    }
+    Entry& entry = *it->second;
+    absl::MutexLock entry_lock(&entry.mu);
+    if (entry.stream != 0) {
+      taken_over = std::move(entry.on_taken_over);
+      taken_over_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      attached_.fetch_add(1, std::memory_order_relaxed);
+    }
+    entry.stream = next_stream_++;
+    entry.on_taken_over = std::move(on_taken_over);
+    ++entry.detach_epoch;  // cancels a pending grace expiry
+    result.attachment = Attachment(it->second, entry.stream);
+    result.resumed = !created;
+    result.applied_sequence = entry.session->applied_sequence();
+    (created ? created_ : resumed_).fetch_add(1, std::memory_order_relaxed);
+  }
+  if (taken_over) taken_over();
+  return result;
+}
+
+absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batch& batch) {
+  absl::ReaderMutexLock apply_lock(&apply_mu_);
+  if (draining()) {
+    CountReject(RejectReason::kDraining);
+    return absl::UnavailableError("the sidecar is shutting down; the batch was not applied, resend it");
+  }
+  Entry& entry = *attachment.entry_;
+  absl::MutexLock lock(&entry.mu);
+  if (entry.stream != attachment.stream_ || !entry.session) {
+    CountReject(RejectReason::kTakenOver);
+    return absl::AbortedError(absl::StrCat("session \"", entry.id, "\" is carried by a newer stream"));
+  }
+  RejectReason reason = RejectReason::kNone;
+  size_t deltas = 0;
+  absl::Status status = entry.session->Apply(batch, &reason, &deltas);
+  if (!status.ok()) {
+    CountReject(reason);
+    return status;
+  }
+  batches_applied_.fetch_add(1, std::memory_order_relaxed);
+  deltas_applied_.fetch_add(deltas, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void SessionRegistry::Detach(const Attachment& attachment) {
+  Entry& entry = *attachment.entry_;
+  absl::MutexLock lock(&entry.mu);
+  if (entry.stream != attachment.stream_ || entry.gone) return;
+  entry.stream = 0;
+  entry.on_taken_over = nullptr;
+  attached_.fetch_sub(1, std::memory_order_relaxed);
+  StartGraceLocked(entry);
+}
+
+void SessionRegistry::StartGraceLocked(Entry& entry) {
+  uint64_t epoch = ++entry.detach_epoch;
+  scheduler_->ScheduleAt(clock_->Now() + options_.grace, [weak = weak_from_this(), id = entry.id, epoch] {
+    if (auto registry = weak.lock()) registry->Expire(id, epoch);
+  });
+}
+
+void SessionRegistry::Expire(const std::string& id, uint64_t epoch) {
+  // Closing guards changes counters: not in the middle of a Capture.
+  absl::ReaderMutexLock apply_lock(&apply_mu_);
+  std::unique_ptr<Session> session;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    Entry& entry = *it->second;
+    absl::MutexLock entry_lock(&entry.mu);
+    if (entry.stream != 0 || entry.detach_epoch != epoch) return;  // resumed since
+    session = std::move(entry.session);
+    entry.gone = true;
+    sessions_.erase(it);
+  }
+  auto open = session->open_guards();
+  MOQSTATS_LOG(INFO) << "session \"" << id << "\" (relay \"" << session->relay()
+                     << "\") was not resumed within the grace period; closing the guards it held: "
+                     << open[0].broadcasts + open[1].broadcasts << " broadcast, "
+                     << open[0].subscriptions + open[1].subscriptions << " subscription";
+  session->CloseAll();
+  expired_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SessionRegistry::Close(const Attachment& attachment) {
+  absl::ReaderMutexLock apply_lock(&apply_mu_);
+  std::unique_ptr<Session> session;
+  {
+    absl::MutexLock lock(&mu_);
+    Entry& entry = *attachment.entry_;
+    absl::MutexLock entry_lock(&entry.mu);
+    if (entry.stream != attachment.stream_ || entry.gone) return;
+    session = std::move(entry.session);
+    entry.gone = true;
+    entry.stream = 0;
+    entry.on_taken_over = nullptr;
+    attached_.fetch_sub(1, std::memory_order_relaxed);
+    sessions_.erase(entry.id);
+  }
+  session->CloseAll();
+  closed_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SessionRegistry::Drain() {
+  absl::MutexLock apply_lock(&apply_mu_);
+  draining_.store(true, std::memory_order_release);
+}
+
+pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
+  absl::MutexLock apply_lock(&apply_mu_);
+  pb::Checkpoint checkpoint;
+  checkpoint.set_format(kCheckpointFormat);
+  checkpoint.set_taken_unix_ms(taken_unix_ms);
+  std::optional<Path> after;
+  for (;;) {
+    auto page = stats_.ListLevels(Path(), after, 4096);
+    if (page.empty()) break;
+    for (const auto& level : page) {
+      pb::CheckpointLevel* out = checkpoint.add_levels();
+      out->set_key(level->key().str());
+      SnapshotToProto(level->snapshot(Tier::kExternal, Role::kPublisher), out->mutable_external_publisher());
+      SnapshotToProto(level->snapshot(Tier::kExternal, Role::kSubscriber), out->mutable_external_subscriber());
+      SnapshotToProto(level->snapshot(Tier::kInternal, Role::kPublisher), out->mutable_internal_publisher());
+      SnapshotToProto(level->snapshot(Tier::kInternal, Role::kSubscriber), out->mutable_internal_subscriber());
+    }
+    after = page.back()->key();
+  }
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, entry] : sessions_) {
+    absl::MutexLock entry_lock(&entry->mu);
+    if (entry->session) entry->session->SaveTo(checkpoint.add_sessions());
+  }
+  return checkpoint;
+}
+
+absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
+  if (checkpoint.format() != kCheckpointFormat) {
+    return absl::DataLossError(absl::StrCat("checkpoint format ", checkpoint.format(), " is not ",
+                                            kCheckpointFormat));
+  }
+  absl::MutexLock apply_lock(&apply_mu_);
+  absl::Status first_error;
+  for (const pb::CheckpointLevel& level : checkpoint.levels()) {
+    if (absl::Status s = ValidatePath(level.key()); !s.ok()) {
+      if (first_error.ok()) first_error = absl::DataLossError(absl::StrCat("checkpoint level: ", s.message()));
+      continue;
+    }
+    stats_.RestoreLevel(Path(level.key()),
+                        {SnapshotFromProto(level.external_publisher()), SnapshotFromProto(level.external_subscriber()),
+                         SnapshotFromProto(level.internal_publisher()), SnapshotFromProto(level.internal_subscriber())});
+  }
+  absl::MutexLock lock(&mu_);
+  for (const pb::CheckpointSession& saved : checkpoint.sessions()) {
+    absl::StatusOr<std::unique_ptr<Session>> session = Session::Restore(saved, stats_, options_.limits);
+    if (!session.ok()) {
+      if (first_error.ok()) first_error = session.status();
+      continue;
+    }
+    auto entry = std::make_shared<Entry>(saved.session_id(), *std::move(session));
+    if (!sessions_.emplace(saved.session_id(), entry).second) {
+      if (first_error.ok()) {
+        first_error = absl::DataLossError(absl::StrCat("checkpoint lists session \"", saved.session_id(), "\" twice"));
+      }
+      continue;
+    }
+    absl::MutexLock entry_lock(&entry->mu);
+    StartGraceLocked(*entry);
+  }
+  return first_error;
+}
+
+SessionRegistry::Counts SessionRegistry::counts() const {
+  Counts c;
+  {
+    absl::MutexLock lock(&mu_);
+    c.known = sessions_.size();
+  }
+  c.attached = attached_.load(std::memory_order_relaxed);
+  c.created = created_.load(std::memory_order_relaxed);
+  c.resumed = resumed_.load(std::memory_order_relaxed);
+  c.taken_over = taken_over_.load(std::memory_order_relaxed);
+  c.expired = expired_.load(std::memory_order_relaxed);
+  c.closed = closed_.load(std::memory_order_relaxed);
+  c.batches_applied = batches_applied_.load(std::memory_order_relaxed);
+  c.deltas_applied = deltas_applied_.load(std::memory_order_relaxed);
+  for (int i = 0; i < kRejectReasonCount; ++i) c.rejected[i] = rejected_[i].load(std::memory_order_relaxed);
+  return c;
+}
+
+absl::StatusOr<std::array<Session::OpenGuards, 2>> SessionRegistry::OpenGuards(std::string_view id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = sessions_.find(std::string(id));
+  if (it == sessions_.end()) return absl::NotFoundError(absl::StrCat("no session \"", std::string(id), "\""));
+  absl::MutexLock entry_lock(&it->second->mu);
+  return it->second->session->open_guards();
+}
+
+void SessionRegistry::CountReject(RejectReason reason) {
+  rejected_[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace moqstats

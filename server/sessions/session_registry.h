@@ -1,0 +1,172 @@
+#ifndef MOQSTATS_SERVER_SESSION_REGISTRY_H_
+#define MOQSTATS_SERVER_SESSION_REGISTRY_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/scheduler.h"
+#include "moq/stats/v1/checkpoint.pb.h"
+#include "moq/stats/v1/stats.pb.h"
+#include "server/sessions/session.h"
+#include "server/stats/stats.h"
+
+namespace moqstats {
+
+struct SessionRegistryOptions {
+  // How long a session whose stream ended may be resumed before the guards
+  // it held are closed.
+  absl::Duration grace = absl::Seconds(10);
+  // Sessions known at once (attached or in their grace period).
+  uint32_t max_sessions = 1024;
+  SessionLimits limits;
+};
+
+// Every relay session the sidecar knows, and the rules that keep their counts
+// exact:
+//  - a stream attaches to a session by id, resuming it when known; a newer
+//    stream on the same id takes it over from an older one;
+//  - a stream that ends without Close detaches its session, which is kept
+//    for the grace period, then has every guard it still held closed;
+//  - Capture takes a consistent cut of all level counters and sessions for a
+//    checkpoint: no batch is half applied in it;
+//  - Drain stops new streams and batches for a graceful shutdown, after the
+//    batches in flight.
+//
+// Safe for concurrent access from multiple threads without external
+// synchronization. Lock order: apply_mu_, then mu_, then an entry's mu.
+class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
+ private:
+  struct Entry;
+
+ public:
+  // `scheduler` and `clock` must outlive the registry.
+  static std::shared_ptr<SessionRegistry> Create(Stats stats, Scheduler* scheduler, const Clock* clock,
+                                                 SessionRegistryOptions options);
+  SessionRegistry(const SessionRegistry&) = delete;
+  SessionRegistry& operator=(const SessionRegistry&) = delete;
+
+  // One stream's hold on a session. Cheap to copy.
+  class Attachment {
+   public:
+    Attachment() = default;
+    bool valid() const { return entry_ != nullptr; }
+
+   private:
+    friend class SessionRegistry;
+    Attachment(std::shared_ptr<Entry> entry, uint64_t stream) : entry_(std::move(entry)), stream_(stream) {}
+    std::shared_ptr<Entry> entry_;
+    uint64_t stream_ = 0;
+  };
+
+  struct Attached {
+    Attachment attachment;
+    bool resumed = false;
+    uint64_t applied_sequence = 0;
+  };
+
+  // Attaches a stream to session `id`, creating the session when unknown.
+  // INVALID_ARGUMENT for an id that is empty, over 128 bytes or not UTF-8;
+  // RESOURCE_EXHAUSTED at max_sessions; UNAVAILABLE while draining. If
+  // another stream carries the session, its `on_taken_over` is called (with
+  // no lock held) and its later calls fail with ABORTED.
+  absl::StatusOr<Attached> Attach(std::string_view id, std::string_view relay, std::function<void()> on_taken_over);
+
+  // Applies a batch of the attached session (see Session::Apply). ABORTED
+  // when the session was taken over, UNAVAILABLE while draining.
+  absl::Status Apply(const Attachment& attachment, const moq::stats::v1::Batch& batch);
+
+  // The stream ended without Close: the grace period starts.
+  void Detach(const Attachment& attachment);
+
+  // The relay closed the session: its guards are closed and it is forgotten.
+  void Close(const Attachment& attachment);
+
+  // Refuses new streams and batches from now on; returns once the batches in
+  // flight are applied.
+  void Drain();
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+
+  // A consistent cut of every level's counters and every session's record.
+  moq::stats::v1::Checkpoint Capture(int64_t taken_unix_ms) const;
+
+  // Restores a checkpoint into this fresh registry and its fresh Stats:
+  // level counters, then sessions, each detached with its grace period
+  // starting now. DATA_LOSS when a record is inconsistent (nothing partial
+  // is kept of that session).
+  absl::Status Restore(const moq::stats::v1::Checkpoint& checkpoint);
+
+  const SessionLimits& limits() const { return options_.limits; }
+
+  // Self-counters.
+  struct Counts {
+    uint64_t known = 0;     // sessions known now
+    uint64_t attached = 0;  // of which carried by a stream
+    uint64_t created = 0;
+    uint64_t resumed = 0;
+    uint64_t taken_over = 0;
+    uint64_t expired = 0;   // grace period ran out
+    uint64_t closed = 0;    // by Close
+    uint64_t batches_applied = 0;
+    uint64_t deltas_applied = 0;
+    std::array<uint64_t, kRejectReasonCount> rejected{};
+  };
+  Counts counts() const;
+
+  // The guards open now in session `id`, or NOT_FOUND.
+  absl::StatusOr<std::array<Session::OpenGuards, 2>> OpenGuards(std::string_view id) const;
+
+ private:
+  struct Entry {
+    Entry(std::string id, std::unique_ptr<Session> s) : id(std::move(id)), session(std::move(s)) {}
+    const std::string id;
+    absl::Mutex mu;
+    std::unique_ptr<Session> session ABSL_GUARDED_BY(mu);
+    uint64_t stream ABSL_GUARDED_BY(mu) = 0;  // the stream carrying it; 0 when detached
+    uint64_t detach_epoch ABSL_GUARDED_BY(mu) = 0;
+    bool gone ABSL_GUARDED_BY(mu) = false;  // expired or closed
+    std::function<void()> on_taken_over ABSL_GUARDED_BY(mu);
+  };
+
+  SessionRegistry(Stats stats, Scheduler* scheduler, const Clock* clock, SessionRegistryOptions options);
+
+  void StartGraceLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  void Expire(const std::string& id, uint64_t epoch);
+  void CountReject(RejectReason reason);
+
+  // Constant after construction.
+  const Stats stats_;
+  Scheduler* const scheduler_;
+  const Clock* const clock_;
+  const SessionRegistryOptions options_;
+
+  // Batches (and anything else that changes counters) hold it shared;
+  // Capture and Drain hold it exclusively.
+  mutable absl::Mutex apply_mu_;
+  std::atomic<bool> draining_{false};
+
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
+  std::map<std::string, std::shared_ptr<Entry>> sessions_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_stream_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Self-counters, relaxed: they order nothing.
+  std::atomic<uint64_t> created_{0}, resumed_{0}, taken_over_{0}, expired_{0}, closed_{0};
+  std::atomic<uint64_t> attached_{0};
+  std::atomic<uint64_t> batches_applied_{0}, deltas_applied_{0};
+  std::array<std::atomic<uint64_t>, kRejectReasonCount> rejected_{};
+};
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_SESSION_REGISTRY_H_

@@ -1,0 +1,21 @@
+#include "server/stats/level.h"
+
+#include <utility>
+
+#include "server/stats/level_publisher.h"
+
+namespace moqstats {
+
+Level::Level(Path key, Path advertised) : key_(std::move(key)), advertised_(std::move(advertised)) {}
+
+// Out of line: LevelPublisher is complete here.
+Level::~Level() = default;
+
+bool Level::any_active() const {
+  for (const Counters& c : counters_) {
+    if (c.active()) return true;
+  }
+  return false;
+}
+
+}  // namespace moqstats

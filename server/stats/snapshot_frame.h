@@ -1,0 +1,35 @@
+#ifndef MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
+#define MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/json_string.h"
+#include "server/stats/counters.h"
+#include "server/stats/tier.h"
+
+namespace moqstats {
+
+// The frame format version written in every frame's "v".
+inline constexpr uint32_t kSnapshotFrameVersion = 1;
+
+// One frame of a level's (tier, role) track.
+struct SnapshotFrame {
+  std::string_view level;  // the level key, "" for the root
+  Tier tier = Tier::kExternal;
+  Role role = Role::kPublisher;
+  std::string_view node;  // empty: the "node" field is left out
+  int64_t ts_ms = 0;      // wall-clock milliseconds since the Unix epoch
+  Snapshot snapshot;
+};
+
+// Encodes `frame` as compact JSON, byte for byte as serde_json writes the
+// original module's SnapshotFrame: fields in the order v, level, tier, role,
+// node (absent when empty), ts_ms, broadcasts, broadcasts_closed,
+// subscriptions, subscriptions_closed, bytes, frames, groups.
+std::string EncodeSnapshotFrame(const SnapshotFrame& frame);
+
+}  // namespace moqstats
+
+#endif  // MOQSTATS_SERVER_SNAPSHOT_FRAME_H_

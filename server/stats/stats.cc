@@ -1,0 +1,291 @@
+#include "server/stats/stats.h"
+
+#include <atomic>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "server/stats/level_key.h"
+#include "server/stats/level_publisher.h"
+#include "server/stats/level_tree.h"
+
+namespace moqstats {
+namespace stats_internal {
+
+// Everything an enabled Stats shares with its handles and guards.
+struct StatsCore {
+  Path prefix;
+  uint32_t levels = 0;
+  uint64_t max_levels = 0;
+  std::shared_ptr<LevelTree> tree;
+  std::shared_ptr<LevelPublisher::Context> publishers;
+  // Relaxed: a self-counter that orders nothing.
+  std::atomic<uint64_t> rejected_paths{0};
+};
+
+// The levels of one broadcast path in one tier, shared by a BroadcastStats,
+// its copies and every guard opened from them. Holds one handle on each level
+// for as long as it lives.
+struct LevelSet {
+  LevelSet(std::shared_ptr<StatsCore> core, std::vector<std::shared_ptr<Level>> levels, Tier tier)
+      : core(std::move(core)), levels(std::move(levels)) {
+    for (Role role : kRoles) {
+      auto& out = counters[static_cast<size_t>(role)];
+      out.reserve(this->levels.size());
+      for (const auto& level : this->levels) out.push_back(&level->counters(tier, role));
+    }
+  }
+  ~LevelSet() { core->tree->Release(levels); }
+  LevelSet(const LevelSet&) = delete;
+  LevelSet& operator=(const LevelSet&) = delete;
+
+  const std::shared_ptr<StatsCore> core;
+  const std::vector<std::shared_ptr<Level>> levels;
+  // Per role, the counters the bumps land on: one pointer per level.
+  std::array<std::vector<Counters*>, 2> counters;
+};
+
+const std::vector<Counters*>& CountersOf(const LevelSet& set, Role role) {
+  return set.counters[static_cast<size_t>(role)];
+}
+
+}  // namespace stats_internal
+
+using stats_internal::LevelSet;
+using stats_internal::StatsCore;
+
+absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, Scheduler* scheduler,
+                                    const Clock* clock) {
+  if (config.levels == 0) return Disabled();
+  if (absl::Status s = ValidatePath(config.prefix); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("stats prefix: ", s.message()));
+  }
+  Path prefix(config.prefix);
+  if (prefix.empty()) {
+    return absl::InvalidArgumentError(
+        "stats prefix must not be empty: every path would be under it, so nothing would be counted");
+  }
+  if (absl::Status s = ValidatePath(config.node); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("stats node: ", s.message()));
+  }
+  if (config.interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stats interval must be positive, got ", absl::FormatDuration(config.interval)));
+  }
+  if (config.retention < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stats retention must not be negative, got ", absl::FormatDuration(config.retention)));
+  }
+  if (origin == nullptr || scheduler == nullptr || clock == nullptr) {
+    return absl::InvalidArgumentError("stats needs an origin, a scheduler and a clock");
+  }
+
+  auto core = std::make_shared<StatsCore>();
+  core->prefix = prefix;
+  core->levels = config.levels;
+  core->max_levels = config.max_levels;
+  core->tree = LevelTree::Create(prefix, Path(config.node), config.retention, scheduler, clock);
+  core->publishers = LevelPublisher::NewContext(scheduler);
+  LevelPublisher::Context& ctx = *core->publishers;
+  ctx.origin = origin;
+  ctx.clock = clock;
+  ctx.interval = config.interval;
+  ctx.node = Path(config.node);
+  ctx.on_stopped = [weak_tree = std::weak_ptr<LevelTree>(core->tree)](const std::shared_ptr<Level>& level) {
+    if (auto tree = weak_tree.lock()) tree->OnPublisherStopped(level);
+  };
+  return Stats(std::move(core));
+}
+
+Stats Stats::Disabled() { return Stats(); }
+
+const Path& Stats::prefix() const {
+  static const Path* const kEmpty = new Path();
+  return core_ ? core_->prefix : *kEmpty;
+}
+
+StatsHandle Stats::tier(Tier tier) const { return StatsHandle(*this, tier); }
+
+std::shared_ptr<const Level> Stats::level(const Path& key) const {
+  return core_ ? core_->tree->Find(key) : nullptr;
+}
+
+std::vector<std::shared_ptr<const Level>> Stats::ListLevels(const Path& prefix, const std::optional<Path>& after,
+                                                            size_t limit) const {
+  if (!core_) return {};
+  auto levels = core_->tree->List(prefix, after, limit);
+  return {levels.begin(), levels.end()};
+}
+
+size_t Stats::level_count() const { return core_ ? core_->tree->size() : 0; }
+
+uint64_t Stats::levels_freed() const { return core_ ? core_->tree->freed() : 0; }
+
+int64_t Stats::running_publishers() const {
+  return core_ ? core_->publishers->running.load(std::memory_order_relaxed) : 0;
+}
+
+uint64_t Stats::publishers_started() const {
+  return core_ ? core_->publishers->started.load(std::memory_order_relaxed) : 0;
+}
+
+uint64_t Stats::frames_written() const {
+  return core_ ? core_->publishers->frames_written.load(std::memory_order_relaxed) : 0;
+}
+
+uint64_t Stats::level_ticks() const { return core_ ? core_->publishers->ticks.load(std::memory_order_relaxed) : 0; }
+
+absl::Duration Stats::tick_time() const {
+  return core_ ? absl::Nanoseconds(core_->publishers->tick_nanos.load(std::memory_order_relaxed))
+               : absl::ZeroDuration();
+}
+
+uint64_t Stats::rejected_paths() const {
+  return core_ ? core_->rejected_paths.load(std::memory_order_relaxed) : 0;
+}
+
+size_t Stats::TickAll() const {
+  if (!core_) return 0;
+  size_t ticked = 0;
+  std::optional<Path> after;
+  // In pages, so the tree's lock is not held while ticking.
+  for (;;) {
+    auto page = core_->tree->List(Path(), after, 1024);
+    if (page.empty()) break;
+    for (const auto& level : page) {
+      if (level->publisher_running() && LevelPublisher::TickNow(level, core_->publishers)) ++ticked;
+    }
+    after = page.back()->key();
+  }
+  return ticked;
+}
+
+absl::StatusOr<Stats::LevelReservation> Stats::ReserveLevels(const std::vector<Path>& paths) const {
+  if (!core_ || core_->max_levels == 0) return LevelReservation();
+  absl::flat_hash_set<Path> keys;
+  for (const Path& path : paths) {
+    if (path.has_prefix(core_->prefix)) continue;
+    for (Path& key : LevelKeys(path, core_->levels)) keys.insert(std::move(key));
+  }
+  absl::StatusOr<uint64_t> reserved =
+      core_->tree->Reserve(std::vector<Path>(keys.begin(), keys.end()), core_->max_levels);
+  if (!reserved.ok()) return reserved.status();
+  return LevelReservation(core_, *reserved);
+}
+
+Stats::LevelReservation& Stats::LevelReservation::operator=(LevelReservation&& other) noexcept {
+  if (this != &other) {
+    if (core_ && count_) core_->tree->Unreserve(count_);
+    core_ = std::move(other.core_);
+    count_ = std::exchange(other.count_, 0);
+  }
+  return *this;
+}
+
+Stats::LevelReservation::~LevelReservation() {
+  if (core_ && count_) core_->tree->Unreserve(count_);
+}
+
+void Stats::RestoreLevel(const Path& key, const std::array<Snapshot, kTierRoleCount>& counts) const {
+  if (!core_) return;
+  std::vector<std::shared_ptr<Level>> levels = core_->tree->Acquire({key});
+  const std::shared_ptr<Level>& level = levels.front();
+  for (size_t i = 0; i < kTierRoleCount; ++i) {
+    const Snapshot& s = counts[i];
+    level->counters(TierAt(i), RoleAt(i))
+        .Apply(Delta{s.broadcasts, s.broadcasts_closed, s.subscriptions, s.subscriptions_closed, s.bytes, s.frames,
+                     s.groups});
+  }
+  if (level->any_active()) LevelPublisher::Ensure(level, core_->publishers);
+  core_->tree->Release(levels);
+}
+
+BroadcastStats StatsHandle::broadcast(std::string_view raw) const {
+  const std::shared_ptr<StatsCore>& core = stats_.core_;
+  if (!core) return {};
+  if (!ValidatePath(raw).ok()) {
+    core->rejected_paths.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+  Path path(raw);
+  // Our own stats broadcasts (and any sibling category under the prefix)
+  // must not feed back into the aggregator.
+  if (path.has_prefix(core->prefix)) return {};
+  std::vector<std::shared_ptr<Level>> levels = core->tree->Acquire(LevelKeys(path, core->levels));
+  return BroadcastStats(std::make_shared<const LevelSet>(core, std::move(levels), tier_), tier_);
+}
+
+absl::StatusOr<BroadcastStats> StatsHandle::TryBroadcast(std::string_view raw) const {
+  const std::shared_ptr<StatsCore>& core = stats_.core_;
+  if (!core) return BroadcastStats();
+  if (absl::Status status = ValidatePath(raw); !status.ok()) {
+    core->rejected_paths.fetch_add(1, std::memory_order_relaxed);
+    return status;
+  }
+  Path path(raw);
+  if (path.has_prefix(core->prefix)) return BroadcastStats();
+  absl::StatusOr<std::vector<std::shared_ptr<Level>>> levels =
+      core->tree->TryAcquire(LevelKeys(path, core->levels), core->max_levels);
+  if (!levels.ok()) return levels.status();
+  return BroadcastStats(std::make_shared<const LevelSet>(core, *std::move(levels), tier_), tier_);
+}
+
+std::vector<std::shared_ptr<const Level>> BroadcastStats::levels() const {
+  if (!levels_) return {};
+  return {levels_->levels.begin(), levels_->levels.end()};
+}
+
+PublisherStats BroadcastStats::publisher() const { return PublisherStats(*this); }
+
+SubscriberStats BroadcastStats::subscriber() const { return SubscriberStats(*this); }
+
+PublisherTrack BroadcastStats::publisher_track(std::string_view) const {
+  OpenTrack(Role::kPublisher);
+  return PublisherTrack(*this);
+}
+
+SubscriberTrack BroadcastStats::subscriber_track(std::string_view) const {
+  OpenTrack(Role::kSubscriber);
+  return SubscriberTrack(*this);
+}
+
+void BroadcastStats::OpenTrack(Role role) const {
+  if (!levels_) return;
+  for (Counters* c : stats_internal::CountersOf(*levels_, role)) c->OpenSubscription();
+  for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
+}
+
+void BroadcastStats::Apply(Role role, const Delta& delta) const {
+  if (!levels_ || delta.empty()) return;
+  for (Counters* c : stats_internal::CountersOf(*levels_, role)) c->Apply(delta);
+  if (delta.subscriptions > 0) {
+    for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
+  }
+}
+
+template <Role R>
+BroadcastGuard<R>::BroadcastGuard(BroadcastStats handle) : handle_(std::move(handle)) {
+  if (handle_.empty()) return;
+  for (Counters* c : stats_internal::CountersOf(*handle_.levels_, R)) c->OpenBroadcast();
+}
+
+template <Role R>
+void BroadcastGuard<R>::Close() {
+  if (handle_.empty()) return;
+  for (Counters* c : stats_internal::CountersOf(*handle_.levels_, R)) c->CloseBroadcast();
+  handle_ = {};
+}
+
+template <Role R>
+TrackGuard<R> BroadcastGuard<R>::track(std::string_view name) const {
+  if constexpr (R == Role::kPublisher) {
+    return handle_.publisher_track(name);
+  } else {
+    return handle_.subscriber_track(name);
+  }
+}
+
+template class BroadcastGuard<Role::kPublisher>;
+template class BroadcastGuard<Role::kSubscriber>;
+
+}  // namespace moqstats

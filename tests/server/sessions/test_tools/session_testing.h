@@ -1,0 +1,88 @@
+#ifndef MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_TESTING_H_
+#define MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_TESTING_H_
+
+// What the Session and SessionRegistry tests share: short names for the
+// tiers and roles, and helpers that read every level's counters at once.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "moq/stats/v1/stats.pb.h"
+#include "server/sessions/session.h"
+#include "server/stats/stats.h"
+
+namespace moqstats {
+
+// Readable failures (found by argument-dependent lookup).
+inline void PrintTo(const Snapshot& s, std::ostream* os) {
+  *os << "{broadcasts " << s.broadcasts << ", broadcasts_closed " << s.broadcasts_closed << ", subscriptions "
+      << s.subscriptions << ", subscriptions_closed " << s.subscriptions_closed << ", bytes " << s.bytes << ", frames "
+      << s.frames << ", groups " << s.groups << "}";
+}
+inline void PrintTo(RejectReason reason, std::ostream* os) { *os << RejectReasonName(reason); }
+
+namespace testing {
+
+inline constexpr Tier kExt = Tier::kExternal;
+inline constexpr Tier kInt = Tier::kInternal;
+inline constexpr Role kPub = Role::kPublisher;
+inline constexpr Role kSub = Role::kSubscriber;
+inline constexpr ::moq::stats::v1::Tier kExtTier = ::moq::stats::v1::TIER_EXTERNAL;
+inline constexpr ::moq::stats::v1::Tier kIntTier = ::moq::stats::v1::TIER_INTERNAL;
+inline constexpr ::moq::stats::v1::Role kPubRole = ::moq::stats::v1::ROLE_PUBLISHER;
+inline constexpr ::moq::stats::v1::Role kSubRole = ::moq::stats::v1::ROLE_SUBSCRIBER;
+inline constexpr absl::Duration kInterval = absl::Seconds(1);  // StatsConfig's default tick interval
+
+// Every level's four snapshots (indexed by TierRoleIndex), by level key.
+using LevelCounts = std::map<std::string, std::array<Snapshot, kTierRoleCount>>;
+
+inline LevelCounts AllCounts(const Stats& stats) {
+  LevelCounts out;
+  std::optional<Path> after;
+  for (;;) {
+    auto page = stats.ListLevels(Path(), after, 1000);
+    if (page.empty()) break;
+    for (const auto& level : page) {
+      auto& counts = out[level->key().str()];
+      for (size_t i = 0; i < kTierRoleCount; ++i) counts[i] = level->snapshot(TierAt(i), RoleAt(i));
+    }
+    after = page.back()->key();
+  }
+  return out;
+}
+
+// True when every opened guard on every level was closed.
+inline void ExpectAllClosed(const Stats& stats) {
+  for (const auto& [key, counts] : AllCounts(stats)) {
+    for (size_t i = 0; i < kTierRoleCount; ++i) {
+      EXPECT_EQ(counts[i].broadcasts_closed, counts[i].broadcasts)
+          << "level \"" << key << "\" " << TierName(TierAt(i)) << " " << RoleName(RoleAt(i));
+      EXPECT_EQ(counts[i].subscriptions_closed, counts[i].subscriptions)
+          << "level \"" << key << "\" " << TierName(TierAt(i)) << " " << RoleName(RoleAt(i));
+    }
+  }
+}
+
+// {publisher broadcasts, publisher subscriptions, subscriber broadcasts,
+//  subscriber subscriptions}
+inline std::array<uint64_t, 4> Flat(const std::array<Session::OpenGuards, 2>& open) {
+  return {open[0].broadcasts, open[0].subscriptions, open[1].broadcasts, open[1].subscriptions};
+}
+
+// Snapshot{broadcasts, broadcasts_closed, subscriptions, subscriptions_closed,
+//          bytes, frames, groups}
+inline Snapshot Snap(uint64_t broadcasts, uint64_t broadcasts_closed, uint64_t subscriptions,
+                     uint64_t subscriptions_closed, uint64_t bytes = 0, uint64_t frames = 0, uint64_t groups = 0) {
+  return Snapshot{broadcasts, broadcasts_closed, subscriptions, subscriptions_closed, bytes, frames, groups};
+}
+
+}  // namespace testing
+}  // namespace moqstats
+
+#endif  // MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_TESTING_H_

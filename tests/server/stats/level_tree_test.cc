@@ -1,0 +1,116 @@
+#include "server/stats/level_tree.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/common/test_tools/simulated_time.h"
+
+namespace moqstats {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::SimulatedTime;
+
+class LevelTreeTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<LevelTree> tree_ =
+      LevelTree::Create(Path(".stats"), Path("sjc"), absl::Seconds(60), &time_.scheduler(), &time_.clock());
+
+  std::vector<std::shared_ptr<Level>> Acquire(std::vector<std::string> keys) {
+    std::vector<Path> paths(keys.begin(), keys.end());
+    return tree_->Acquire(paths);
+  }
+  // `after` "-" stands for none (from the first).
+  std::vector<std::string> ListKeys(const std::string& prefix, const std::string& after = "-", size_t limit = 100) {
+    std::optional<Path> from;
+    if (after != "-") from = Path(after);
+    std::vector<std::string> out;
+    for (const auto& level : tree_->List(Path(prefix), from, limit)) out.push_back(level->key().str());
+    return out;
+  }
+
+  SimulatedTime time_;
+};
+
+TEST_F(LevelTreeTest, AcquireCreatesOnceAndCountsHandles) {
+  auto a = Acquire({"", "demo"});
+  auto b = Acquire({"", "demo", "demo/x"});
+  EXPECT_EQ(tree_->size(), 3u);
+  EXPECT_EQ(a[0], b[0]);
+  EXPECT_EQ(a[0]->handles(), 2);
+  EXPECT_EQ(b[2]->handles(), 1);
+  EXPECT_EQ(b[1]->advertised().str(), ".stats/prefix/demo/sjc");
+  EXPECT_EQ(tree_->Find(Path("demo/x")), b[2]);
+  EXPECT_EQ(tree_->Find(Path("nope")), nullptr);
+  tree_->Release(a);
+  EXPECT_EQ(a[0]->handles(), 1);
+  tree_->Release(b);
+}
+
+TEST_F(LevelTreeTest, RetentionFreesAnUnreferencedLevel) {
+  auto levels = Acquire({"", "gone"});
+  tree_->Release(levels);
+  levels.clear();
+  time_.Advance(absl::Seconds(59));
+  EXPECT_EQ(tree_->size(), 2u);
+  time_.Advance(absl::Seconds(1));
+  EXPECT_EQ(tree_->size(), 0u);
+  EXPECT_EQ(tree_->freed(), 2u);
+  EXPECT_EQ(time_.scheduler().pending(), 0u) << "no sweep stays scheduled with nothing idle";
+}
+
+TEST_F(LevelTreeTest, ReferencedLevelIsKept) {
+  auto held = Acquire({""});
+  auto other = Acquire({"", "x"});
+  tree_->Release(other);
+  time_.Advance(absl::Seconds(120));
+  EXPECT_THAT(ListKeys(""), ElementsAre(""));
+  tree_->Release(held);
+}
+
+TEST_F(LevelTreeTest, ReacquiredLevelRestartsItsRetention) {
+  auto first = Acquire({"x"});
+  tree_->Release(first);
+  time_.Advance(absl::Seconds(30));
+  auto again = Acquire({"x"});
+  time_.Advance(absl::Seconds(40));  // the first idle period would have ended here
+  EXPECT_EQ(tree_->size(), 1u);
+  tree_->Release(again);
+  time_.Advance(absl::Seconds(59));
+  EXPECT_EQ(tree_->size(), 1u);
+  time_.Advance(absl::Seconds(1));
+  EXPECT_EQ(tree_->size(), 0u);
+}
+
+TEST_F(LevelTreeTest, ListUnderPrefixByWholeSegmentsInPages) {
+  for (const char* key : {"foo", "foo/a", "foo/b", "foo!x", "foobar", "fo", "zed"}) {
+    auto l = Acquire({key});
+    tree_->Release(l);
+  }
+  EXPECT_THAT(ListKeys("foo"), ElementsAre("foo", "foo/a", "foo/b"));
+  EXPECT_THAT(ListKeys("foo", "-", 2), ElementsAre("foo", "foo/a"));
+  EXPECT_THAT(ListKeys("foo", "foo/a", 2), ElementsAre("foo/b"));
+  EXPECT_THAT(ListKeys("foo", "foo/b"), IsEmpty());
+  EXPECT_THAT(ListKeys("", "foobar"), ElementsAre("zed"));
+  EXPECT_THAT(ListKeys("", "-", 3), ElementsAre("fo", "foo", "foo!x"));
+  EXPECT_THAT(ListKeys("nothing"), IsEmpty());
+  // A page token before the prefix starts at the prefix.
+  EXPECT_THAT(ListKeys("foo", "a"), ElementsAre("foo", "foo/a", "foo/b"));
+}
+
+TEST_F(LevelTreeTest, ListingPastTheRootGoesOn) {
+  auto held = Acquire({"", "a", "b"});
+  // The root's key is empty: a page that ends with it is still continued.
+  EXPECT_THAT(ListKeys("", "-", 1), ElementsAre(""));
+  EXPECT_THAT(ListKeys("", "", 1), ElementsAre("a"));
+  EXPECT_THAT(ListKeys("", "a", 5), ElementsAre("b"));
+  tree_->Release(held);
+}
+
+}  // namespace
+}  // namespace moqstats
