@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 class RealClock final : public Clock {
@@ -40,4 +40,4 @@ void SimulatedClock::Advance(absl::Duration d) {
   now_ += d;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats

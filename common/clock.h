@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_COMMON_CLOCK_H_
-#define MOQSTATS_COMMON_CLOCK_H_
+#ifndef MOQ_STATS_COMMON_CLOCK_H_
+#define MOQ_STATS_COMMON_CLOCK_H_
 
 #include <cstdint>
 
@@ -7,7 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 // The source of time for everything that schedules or stamps. Production code
 // uses Clock::Real(); tests inject a SimulatedClock and advance it by hand.
@@ -48,6 +48,6 @@ class SimulatedClock final : public Clock {
   absl::Duration wall_offset_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_COMMON_CLOCK_H_
+#endif  // MOQ_STATS_COMMON_CLOCK_H_

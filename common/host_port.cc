@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 bool IsDigitsAndDots(std::string_view s) {
@@ -92,4 +92,4 @@ absl::Status CheckListenAddress(std::string_view address) {
   return absl::OkStatus();
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_LISTEN_ADDRESS_H_
-#define MOQSTATS_SERVER_LISTEN_ADDRESS_H_
+#ifndef MOQ_STATS_COMMON_HOST_PORT_H_
+#define MOQ_STATS_COMMON_HOST_PORT_H_
 
 #include <cstdint>
 #include <string>
@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 // A TCP listen address.
 struct HostPort {
@@ -32,6 +32,6 @@ bool IsUnixAddress(std::string_view address);
 // wrong otherwise.
 absl::Status CheckListenAddress(std::string_view address);
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_SERVER_LISTEN_ADDRESS_H_
+#endif  // MOQ_STATS_COMMON_HOST_PORT_H_

@@ -2,7 +2,7 @@
 
 #include "common/utf8.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -44,4 +44,4 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats

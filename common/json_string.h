@@ -1,10 +1,10 @@
-#ifndef MOQSTATS_COMMON_JSON_STRING_H_
-#define MOQSTATS_COMMON_JSON_STRING_H_
+#ifndef MOQ_STATS_COMMON_JSON_STRING_H_
+#define MOQ_STATS_COMMON_JSON_STRING_H_
 
 #include <string>
 #include <string_view>
 
-namespace moqstats {
+namespace moq_stats {
 
 // Appends `s` to `out` as a JSON string literal escaped as serde_json does:
 // `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control characters below
@@ -14,6 +14,6 @@ namespace moqstats {
 // always valid JSON.
 void AppendJsonString(std::string_view s, std::string* out);
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_COMMON_JSON_STRING_H_
+#endif  // MOQ_STATS_COMMON_JSON_STRING_H_

@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 // Read on every log call and written rarely; relaxed is enough since no other
@@ -38,7 +38,7 @@ bool ParseLogLevel(std::string_view text, LogLevel* out) {
   return false;
 }
 
-namespace logging_internal {
+namespace internal {
 
 LogMessage::LogMessage(LogLevel level, const char* file, int line) : level_(level) {
   std::string_view name(file);
@@ -54,5 +54,5 @@ LogMessage::~LogMessage() {
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-}  // namespace logging_internal
-}  // namespace moqstats
+}  // namespace internal
+}  // namespace moq_stats

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_COMMON_LOGGING_H_
-#define MOQSTATS_COMMON_LOGGING_H_
+#ifndef MOQ_STATS_COMMON_LOGGING_H_
+#define MOQ_STATS_COMMON_LOGGING_H_
 
 // A small leveled logger: one line per message on stderr, with a UTC
 // timestamp and the level. Debian 12's Abseil has no absl/log, hence this.
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string_view>
 
-namespace moqstats {
+namespace moq_stats {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
@@ -21,7 +21,7 @@ LogLevel MinLogLevel();
 // Parses "debug", "info", "warning"/"warn", "error"; false when unknown.
 bool ParseLogLevel(std::string_view text, LogLevel* out);
 
-namespace logging_internal {
+namespace internal {
 
 class LogMessage {
  public:
@@ -41,19 +41,19 @@ struct Voidify {
   void operator&(std::ostream&) {}
 };
 
-}  // namespace logging_internal
-}  // namespace moqstats
+}  // namespace internal
+}  // namespace moq_stats
 
-#define MOQSTATS_LOG_LEVEL_DEBUG ::moqstats::LogLevel::kDebug
-#define MOQSTATS_LOG_LEVEL_INFO ::moqstats::LogLevel::kInfo
-#define MOQSTATS_LOG_LEVEL_WARNING ::moqstats::LogLevel::kWarning
-#define MOQSTATS_LOG_LEVEL_ERROR ::moqstats::LogLevel::kError
+#define MOQSTATS_LOG_LEVEL_DEBUG ::moq_stats::LogLevel::kDebug
+#define MOQSTATS_LOG_LEVEL_INFO ::moq_stats::LogLevel::kInfo
+#define MOQSTATS_LOG_LEVEL_WARNING ::moq_stats::LogLevel::kWarning
+#define MOQSTATS_LOG_LEVEL_ERROR ::moq_stats::LogLevel::kError
 
 #define MOQSTATS_LOG(severity)                                              \
-  (MOQSTATS_LOG_LEVEL_##severity < ::moqstats::MinLogLevel())              \
+  (MOQSTATS_LOG_LEVEL_##severity < ::moq_stats::MinLogLevel())              \
       ? (void)0                                                             \
-      : ::moqstats::logging_internal::Voidify() &                           \
-            ::moqstats::logging_internal::LogMessage(MOQSTATS_LOG_LEVEL_##severity, __FILE__, __LINE__) \
+      : ::moq_stats::internal::Voidify() &                           \
+            ::moq_stats::internal::LogMessage(MOQSTATS_LOG_LEVEL_##severity, __FILE__, __LINE__) \
                 .stream()
 
-#endif  // MOQSTATS_COMMON_LOGGING_H_
+#endif  // MOQ_STATS_COMMON_LOGGING_H_

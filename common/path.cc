@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 Path::Path(std::string_view raw) {
   str_.reserve(raw.size());
@@ -88,4 +88,4 @@ absl::Status ValidatePath(std::string_view raw) {
   return absl::OkStatus();
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats

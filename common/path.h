@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_COMMON_PATH_H_
-#define MOQSTATS_COMMON_PATH_H_
+#ifndef MOQ_STATS_COMMON_PATH_H_
+#define MOQ_STATS_COMMON_PATH_H_
 
 #include <cstddef>
 #include <string>
@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "common/utf8.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 // A normalised broadcast path, as moq's Path: leading and trailing '/' are
 // trimmed and runs of '/' collapse to one, so "//a//b/" is "a/b" and a path of
@@ -70,6 +70,6 @@ inline constexpr size_t kMaxPathSegments = 32;
 absl::Status ValidatePath(std::string_view raw);
 
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_COMMON_PATH_H_
+#endif  // MOQ_STATS_COMMON_PATH_H_

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace moqstats {
+namespace moq_stats {
 
 void Scheduler::ScheduleAt(absl::Time when, Task task) {
   std::function<void()> wakeup;
@@ -94,4 +94,4 @@ void SchedulerThread::Run() {
   }
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_COMMON_SCHEDULER_H_
-#define MOQSTATS_COMMON_SCHEDULER_H_
+#ifndef MOQ_STATS_COMMON_SCHEDULER_H_
+#define MOQ_STATS_COMMON_SCHEDULER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 // A timer heap: tasks to run at given times. It owns no thread and reads no
 // clock; whoever drives it says what time it is (`RunDue(now)`). In production
@@ -107,6 +107,6 @@ class SchedulerThread {
   std::thread thread_;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_COMMON_SCHEDULER_H_
+#endif  // MOQ_STATS_COMMON_SCHEDULER_H_

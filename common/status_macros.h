@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_COMMON_STATUS_MACROS_H_
-#define MOQSTATS_COMMON_STATUS_MACROS_H_
+#ifndef MOQ_STATS_COMMON_STATUS_MACROS_H_
+#define MOQ_STATS_COMMON_STATUS_MACROS_H_
 
 // RETURN_IF_ERROR and ASSIGN_OR_RETURN, which Debian 12's Abseil lacks.
 
@@ -26,4 +26,4 @@
   if (!statusor.ok()) return std::move(statusor).status();  \
   lhs = std::move(statusor).value()
 
-#endif  // MOQSTATS_COMMON_STATUS_MACROS_H_
+#endif  // MOQ_STATS_COMMON_STATUS_MACROS_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_COMMON_TICK_WHEEL_H_
-#define MOQSTATS_COMMON_TICK_WHEEL_H_
+#ifndef MOQ_STATS_COMMON_TICK_WHEEL_H_
+#define MOQ_STATS_COMMON_TICK_WHEEL_H_
 
 #include <map>
 #include <memory>
@@ -12,7 +12,7 @@
 #include "absl/time/time.h"
 #include "common/scheduler.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 // Batches many periodic items onto few scheduler tasks: an item added with a
 // deadline joins the slot at the first multiple of `granularity` at or after
@@ -97,6 +97,6 @@ class TickWheel : public std::enable_shared_from_this<TickWheel<T>> {
   std::map<absl::Time, std::vector<T>> slots_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_COMMON_TICK_WHEEL_H_
+#endif  // MOQ_STATS_COMMON_TICK_WHEEL_H_

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace moqstats {
+namespace moq_stats {
 
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
@@ -68,4 +68,4 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats

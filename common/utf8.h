@@ -1,11 +1,11 @@
-#ifndef MOQSTATS_COMMON_UTF8_H_
-#define MOQSTATS_COMMON_UTF8_H_
+#ifndef MOQ_STATS_COMMON_UTF8_H_
+#define MOQ_STATS_COMMON_UTF8_H_
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace moqstats {
+namespace moq_stats {
 
 // The length (1 to 4) of the well-formed UTF-8 sequence starting at s[i], or
 // 0 when the bytes there are not one: overlong forms, surrogates, code points
@@ -22,6 +22,6 @@ bool IsValidUtf8(std::string_view s);
 // in "...").
 std::string PrintableText(std::string_view s, size_t max_bytes = 256);
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_COMMON_UTF8_H_
+#endif  // MOQ_STATS_COMMON_UTF8_H_

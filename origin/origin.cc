@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 
-namespace moqstats {
-namespace origin_internal {
+namespace moq_stats {
+namespace internal {
 
 // Shared state behind the handles of origin.h. Every handle holds its state
 // through a shared_ptr, so a handle stays safe to use whatever else is gone;
@@ -197,13 +197,13 @@ void EndTrack(TrackState& track) {
 }
 
 }  // namespace
-}  // namespace origin_internal
+}  // namespace internal
 
-using origin_internal::AnnouncementConsumerState;
-using origin_internal::BroadcastState;
-using origin_internal::OriginState;
-using origin_internal::TrackConsumerState;
-using origin_internal::TrackState;
+using internal::AnnouncementConsumerState;
+using internal::BroadcastState;
+using internal::OriginState;
+using internal::TrackConsumerState;
+using internal::TrackState;
 
 // --- Origin ---
 
@@ -231,7 +231,7 @@ absl::StatusOr<std::unique_ptr<BroadcastProducer>> Origin::Publish(const Path& p
     }
     to_notify = state_->Announce(Announcement{path, true});
   }
-  origin_internal::NotifyAll(to_notify);
+  internal::NotifyAll(to_notify);
   return producer;
 }
 
@@ -272,12 +272,12 @@ absl::StatusOr<std::unique_ptr<TrackConsumer>> Origin::Subscribe(const Path& pat
   std::shared_ptr<TrackState> track_state;
   {
     absl::MutexLock lock(&broadcast->mu);
-    auto it = broadcast->tracks.find(origin_internal::AsAbsl(track));
+    auto it = broadcast->tracks.find(internal::AsAbsl(track));
     if (it != broadcast->tracks.end()) track_state = it->second.state;
   }
   auto not_found = [&] {
     return absl::NotFoundError(
-        absl::StrCat("broadcast \"", path.str(), "\" has no track \"", origin_internal::AsAbsl(track), "\""));
+        absl::StrCat("broadcast \"", path.str(), "\" has no track \"", internal::AsAbsl(track), "\""));
   };
   if (track_state == nullptr) return not_found();
 
@@ -327,7 +327,7 @@ BroadcastProducer::~BroadcastProducer() {
         to_notify = origin->Announce(Announcement{state_->path, false});
       }
     }
-    origin_internal::NotifyAll(to_notify);
+    internal::NotifyAll(to_notify);
   }
 
   absl::flat_hash_map<std::string, BroadcastState::Track> tracks;
@@ -343,15 +343,15 @@ const Path& BroadcastProducer::path() const { return state_->path; }
 
 TrackProducer* BroadcastProducer::track(std::string_view name) const {
   absl::MutexLock lock(&state_->mu);
-  auto it = state_->tracks.find(origin_internal::AsAbsl(name));
+  auto it = state_->tracks.find(internal::AsAbsl(name));
   return it == state_->tracks.end() ? nullptr : it->second.producer.get();
 }
 
 absl::StatusOr<TrackProducer*> BroadcastProducer::CreateTrack(std::string_view name) {
   absl::MutexLock lock(&state_->mu);
-  if (state_->tracks.contains(origin_internal::AsAbsl(name))) {
+  if (state_->tracks.contains(internal::AsAbsl(name))) {
     return absl::AlreadyExistsError(absl::StrCat("broadcast \"", state_->path.str(), "\" already has a track \"",
-                                                 origin_internal::AsAbsl(name), "\""));
+                                                 internal::AsAbsl(name), "\""));
   }
   auto track = std::make_shared<TrackState>(std::string(name));
   auto producer = std::unique_ptr<TrackProducer>(new TrackProducer(track));
@@ -364,7 +364,7 @@ absl::StatusOr<TrackProducer*> BroadcastProducer::CreateTrack(std::string_view n
 
 TrackProducer::TrackProducer(std::shared_ptr<TrackState> state) : state_(std::move(state)) {}
 
-TrackProducer::~TrackProducer() { origin_internal::EndTrack(*state_); }
+TrackProducer::~TrackProducer() { internal::EndTrack(*state_); }
 
 const std::string& TrackProducer::name() const { return state_->name; }
 
@@ -401,7 +401,7 @@ uint64_t TrackProducer::WriteFrame(std::string frame) {
     }
     replaced = std::exchange(track.latest, std::move(group));
   }
-  origin_internal::NotifyAll(to_notify);
+  internal::NotifyAll(to_notify);
   return sequence;
 }
 
@@ -459,4 +459,4 @@ std::optional<Announcement> AnnouncementConsumer::Next() {
 
 void AnnouncementConsumer::SetNotify(std::function<void()> notify) { state_->notifier.Set(std::move(notify)); }
 
-}  // namespace moqstats
+}  // namespace moq_stats

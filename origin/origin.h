@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_ORIGIN_H_
-#define MOQSTATS_ORIGIN_BRIDGE_ORIGIN_H_
+#ifndef MOQ_STATS_ORIGIN_ORIGIN_H_
+#define MOQ_STATS_ORIGIN_ORIGIN_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -13,15 +13,15 @@
 #include "absl/status/statusor.h"
 #include "common/path.h"
 
-namespace moqstats {
+namespace moq_stats {
 
-namespace origin_internal {
+namespace internal {
 struct OriginState;
 struct BroadcastState;
 struct TrackState;
 struct TrackConsumerState;
 struct AnnouncementConsumerState;
-}  // namespace origin_internal
+}  // namespace internal
 
 // One group of a track. Every group the stats publishers write holds exactly
 // one frame. The frame bytes are shared between every consumer of the group.
@@ -84,7 +84,7 @@ class Origin {
   bool has_broadcast(const Path& path) const;
 
  private:
-  std::shared_ptr<origin_internal::OriginState> state_;
+  std::shared_ptr<internal::OriginState> state_;
 };
 
 // Owns one announced broadcast. Destroying it unannounces the broadcast and
@@ -107,8 +107,8 @@ class BroadcastProducer {
 
  private:
   friend class Origin;
-  explicit BroadcastProducer(std::shared_ptr<origin_internal::BroadcastState> state);
-  std::shared_ptr<origin_internal::BroadcastState> state_;
+  explicit BroadcastProducer(std::shared_ptr<internal::BroadcastState> state);
+  std::shared_ptr<internal::BroadcastState> state_;
 };
 
 // Writes the groups of one track. Owned by its BroadcastProducer.
@@ -131,9 +131,9 @@ class TrackProducer {
   friend class BroadcastProducer;
   // Only its BroadcastProducer destroys it (through unique_ptr).
   friend struct std::default_delete<TrackProducer>;
-  explicit TrackProducer(std::shared_ptr<origin_internal::TrackState> state);
+  explicit TrackProducer(std::shared_ptr<internal::TrackState> state);
   ~TrackProducer();
-  std::shared_ptr<origin_internal::TrackState> state_;
+  std::shared_ptr<internal::TrackState> state_;
 };
 
 // Reads the groups of one track: the latest group at subscription time (if
@@ -171,8 +171,8 @@ class TrackConsumer {
 
  private:
   friend class Origin;
-  explicit TrackConsumer(std::shared_ptr<origin_internal::TrackConsumerState> state);
-  std::shared_ptr<origin_internal::TrackConsumerState> state_;
+  explicit TrackConsumer(std::shared_ptr<internal::TrackConsumerState> state);
+  std::shared_ptr<internal::TrackConsumerState> state_;
 };
 
 // Reads announcements under a prefix; see Origin::Announced. Never drops an
@@ -193,10 +193,10 @@ class AnnouncementConsumer {
 
  private:
   friend class Origin;
-  explicit AnnouncementConsumer(std::shared_ptr<origin_internal::AnnouncementConsumerState> state);
-  std::shared_ptr<origin_internal::AnnouncementConsumerState> state_;
+  explicit AnnouncementConsumer(std::shared_ptr<internal::AnnouncementConsumerState> state);
+  std::shared_ptr<internal::AnnouncementConsumerState> state_;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_ORIGIN_H_
+#endif  // MOQ_STATS_ORIGIN_ORIGIN_H_

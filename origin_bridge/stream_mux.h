@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_STREAM_MUX_H_
-#define MOQSTATS_ORIGIN_BRIDGE_STREAM_MUX_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_STREAM_MUX_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_STREAM_MUX_H_
 
 // The seam between a moq-lite session and the multiplexed transport under it
 // (QMux here; QUIC would fit the same shape). The session asks for streams
@@ -18,7 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace moqstats {
+namespace moq_stats {
 
 inline bool IsUnidirectionalStream(uint64_t id) { return (id & 0x2) != 0; }
 inline bool IsServerInitiatedStream(uint64_t id) { return (id & 0x1) != 0; }
@@ -96,6 +96,6 @@ class StreamMux {
   virtual uint64_t queued_bytes() const = 0;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_STREAM_MUX_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_STREAM_MUX_H_

@@ -23,7 +23,7 @@
 #define MOQSTATS_VERSION "unknown"
 #endif
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 constexpr int kExitUsage = 2;
@@ -102,6 +102,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-int main(int argc, char** argv) { return moqstats::Main(argc, argv); }
+int main(int argc, char** argv) { return moq_stats::server::Main(argc, argv); }

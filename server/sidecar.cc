@@ -23,7 +23,7 @@
 #define MOQSTATS_VERSION "unknown"
 #endif
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
@@ -346,4 +346,4 @@ void Sidecar::Shutdown() {
 
 Sidecar::~Sidecar() { Shutdown(); }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_SIDECAR_H_
-#define MOQSTATS_SERVER_SIDECAR_H_
+#ifndef MOQ_STATS_SERVER_SIDECAR_H_
+#define MOQ_STATS_SERVER_SIDECAR_H_
 
 #include <memory>
 #include <optional>
@@ -25,7 +25,7 @@
 #include "server/stats/stats.h"
 #include "server/grpc/stats_service.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The moq-stats-sidecar daemon's parts, wired together and running: the
 // aggregator with its publishers and the in-memory origin, the session
@@ -111,6 +111,6 @@ class Sidecar {
   absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one writer at a time
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_SIDECAR_H_
+#endif  // MOQ_STATS_SERVER_SIDECAR_H_

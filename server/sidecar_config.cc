@@ -17,7 +17,7 @@
 #include "origin/origin.h"
 #include "common/host_port.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 // Names the flag `flag` (without dashes) in an error message: "--flag", or
@@ -557,4 +557,4 @@ std::vector<std::pair<std::string, std::string>> DescribeSidecarConfig(const Sid
   return out;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_SIDECAR_CONFIG_H_
-#define MOQSTATS_SERVER_SIDECAR_CONFIG_H_
+#ifndef MOQ_STATS_SERVER_SIDECAR_CONFIG_H_
+#define MOQ_STATS_SERVER_SIDECAR_CONFIG_H_
 
 #include <cstdint>
 #include <functional>
@@ -12,7 +12,7 @@
 #include "common/logging.h"
 #include "server/stats/stats.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // Everything the moq-stats-sidecar daemon can be told, with its defaults.
 struct SidecarConfig {
@@ -103,6 +103,6 @@ std::string SidecarUsage();
 // what --check-config prints and GetInfo reports.
 std::vector<std::pair<std::string, std::string>> DescribeSidecarConfig(const SidecarConfig& config);
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_SIDECAR_CONFIG_H_
+#endif  // MOQ_STATS_SERVER_SIDECAR_CONFIG_H_

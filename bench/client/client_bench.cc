@@ -11,7 +11,7 @@
 //                          thread's own (each thread its own 64-byte-aligned
 //                          atomic): the floor.
 //   c_inprocess_levels2    the original in-process design: a PublisherTrack of
-//                          the server-side moqstats::Stats (server/stats.h),
+//                          the server-side moq_stats::Stats (server/stats.h),
 //                          levels = 2, whose bytes(n) fans out to every level
 //                          of the path (3 buckets: the root, "t<i>",
 //                          "t<i>/b"). With 2 threads the broadcasts differ but
@@ -94,8 +94,8 @@
 
 extern char** environ;
 
-namespace moqstats {
-namespace client_bench {
+namespace moq_stats {
+namespace bench {
 namespace {
 
 namespace pb = ::moq::stats::v1;
@@ -163,42 +163,42 @@ void BM_RawFetchAdd(benchmark::State& state) {
 // ---------------------------------------------------------------------------
 // (c) the original in-process design, as core_bench runs it
 
-// One aggregator with everything it borrows; the Stats is built last and
+// One aggregator with everything it borrows; the server::Stats is built last and
 // destroyed first. The scheduler is never run, so publishers never tick.
 struct Aggregator {
   explicit Aggregator(uint32_t levels) {
-    StatsConfig config;
+    server::StatsConfig config;
     config.levels = levels;
-    absl::StatusOr<Stats> created = Stats::Create(config, &origin, &scheduler, &clock);
+    absl::StatusOr<server::Stats> created = server::Stats::Create(config, &origin, &scheduler, &clock);
     if (created.ok()) stats = *created;
   }
 
   SimulatedClock clock;
   Scheduler scheduler;
   Origin origin;
-  Stats stats;
+  server::Stats stats;
 };
 
 // Shared by both threads of a 2-thread run (a function-local static: built
 // once, thread-safely; never destroyed).
-const Stats& InProcessStats() {
+const server::Stats& InProcessStats() {
   static const Aggregator* const kAggregator = new Aggregator(2);
   return kAggregator->stats;
 }
 
 void BM_InProcessBytes(benchmark::State& state) {
-  const Stats& stats = InProcessStats();
+  const server::Stats& stats = InProcessStats();
   if (!stats.enabled()) {
-    state.SkipWithError("Stats::Create failed");
+    state.SkipWithError("server::Stats::Create failed");
     return;
   }
-  BroadcastStats broadcast = stats.tier(Tier::kExternal).broadcast(absl::StrCat("t", state.thread_index(), "/b/c"));
+  server::BroadcastStats broadcast = stats.tier(server::Tier::kExternal).broadcast(absl::StrCat("t", state.thread_index(), "/b/c"));
   if (broadcast.levels().size() != 3) {
     state.SkipWithError("the path does not have 3 buckets (root + 2 levels)");
     return;
   }
-  PublisherStats publisher = broadcast.publisher();
-  PublisherTrack track = publisher.track("video");
+  server::PublisherStats publisher = broadcast.publisher();
+  server::PublisherTrack track = publisher.track("video");
   const LoopProbe probe;
   for (auto _ : state) {
     track.bytes(kBumpBytes);
@@ -523,6 +523,6 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 }  // namespace client_bench
-}  // namespace moqstats
+}  // namespace moq_stats
 
-int main(int argc, char** argv) { return moqstats::client_bench::Main(argc, argv); }
+int main(int argc, char** argv) { return moq_stats::bench::Main(argc, argv); }

@@ -61,8 +61,8 @@
 
 extern char** environ;
 
-namespace moqstats {
-namespace e2e_bench {
+namespace moq_stats {
+namespace bench {
 namespace {
 
 namespace pb = ::moq::stats::v1;
@@ -320,6 +320,6 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 }  // namespace e2e_bench
-}  // namespace moqstats
+}  // namespace moq_stats
 
-int main(int argc, char** argv) { return moqstats::e2e_bench::Main(argc, argv); }
+int main(int argc, char** argv) { return moq_stats::bench::Main(argc, argv); }

@@ -71,7 +71,7 @@
 #include "origin_bridge/bridge/origin_bridge.h"
 #include "origin/origin.h"
 
-namespace moqstats::bench {
+namespace moq_stats::bench {
 namespace {
 
 struct Options {
@@ -434,10 +434,10 @@ bool ParseArgs(int argc, char** argv, Options* o, SubscriberArgs* s, bool* subsc
 }
 
 }  // namespace
-}  // namespace moqstats::bench
+}  // namespace moq_stats::bench
 
 int main(int argc, char** argv) {
-  using namespace moqstats::bench;
+  using namespace moq_stats::bench;
   // Debian's Abseil is a debug build with the deadlock detector on; a
   // release Abseil has it off (as the daemon runs).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

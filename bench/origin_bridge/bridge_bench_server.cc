@@ -20,7 +20,7 @@
 #include "origin_bridge/qmux/record.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bench {
+namespace moq_stats::bench {
 namespace {
 
 // The io thread's own CPU time: the breakdown must not count time the
@@ -246,4 +246,4 @@ std::vector<int> ThreadIds() {
   return ids;
 }
 
-}  // namespace moqstats::bench
+}  // namespace moq_stats::bench

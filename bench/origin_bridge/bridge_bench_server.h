@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_BENCH_BRIDGE_BENCH_SERVER_H_
-#define MOQSTATS_BENCH_BRIDGE_BENCH_SERVER_H_
+#ifndef MOQ_STATS_BENCH_ORIGIN_BRIDGE_BRIDGE_BENCH_SERVER_H_
+#define MOQ_STATS_BENCH_ORIGIN_BRIDGE_BRIDGE_BENCH_SERVER_H_
 
 // The publisher side of bridge_bench when built from the bridge's pieces
 // rather than the OriginBridge: a WebSocketListener on 127.0.0.1, and for
@@ -25,7 +25,7 @@
 #include "origin_bridge/lite/publisher_session.h"
 #include "origin/origin.h"
 
-namespace moqstats::bench {
+namespace moq_stats::bench {
 
 struct ServerCounters {
   lite::PublisherCounters publisher;  // summed over sessions
@@ -70,6 +70,6 @@ clockid_t ThreadClockOfTid(int tid);
 // Thread ids of this process now.
 std::vector<int> ThreadIds();
 
-}  // namespace moqstats::bench
+}  // namespace moq_stats::bench
 
-#endif  // MOQSTATS_BENCH_BRIDGE_BENCH_SERVER_H_
+#endif  // MOQ_STATS_BENCH_ORIGIN_BRIDGE_BRIDGE_BENCH_SERVER_H_

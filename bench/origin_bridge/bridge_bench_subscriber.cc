@@ -28,7 +28,7 @@
 #include "origin_bridge/qmux/record.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bench {
+namespace moq_stats::bench {
 namespace {
 
 constexpr char kPrefix[] = "stats/prefix";
@@ -401,4 +401,4 @@ int RunSubscriberProcess(const SubscriberArgs& args) {
   std::_Exit(ready ? 0 : 1);
 }
 
-}  // namespace moqstats::bench
+}  // namespace moq_stats::bench

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_BENCH_BRIDGE_BENCH_SUBSCRIBER_H_
-#define MOQSTATS_BENCH_BRIDGE_BENCH_SUBSCRIBER_H_
+#ifndef MOQ_STATS_BENCH_ORIGIN_BRIDGE_BRIDGE_BENCH_SUBSCRIBER_H_
+#define MOQ_STATS_BENCH_ORIGIN_BRIDGE_BRIDGE_BENCH_SUBSCRIBER_H_
 
 // The subscriber process of bridge_bench: a MoQ client that dials the
 // publisher over loopback WebSocket (AsyncDial, qmux::Connection client
@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-namespace moqstats::bench {
+namespace moq_stats::bench {
 
 struct SubscriberArgs {
   uint16_t port = 0;
@@ -58,6 +58,6 @@ int RunSubscriberProcess(const SubscriberArgs& args);
 std::string FormatSnapshot(const SubscriberSnapshot& s);
 bool ParseSnapshot(const std::string& line, SubscriberSnapshot* s);
 
-}  // namespace moqstats::bench
+}  // namespace moq_stats::bench
 
-#endif  // MOQSTATS_BENCH_BRIDGE_BENCH_SUBSCRIBER_H_
+#endif  // MOQ_STATS_BENCH_ORIGIN_BRIDGE_BRIDGE_BENCH_SUBSCRIBER_H_

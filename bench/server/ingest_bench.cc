@@ -33,7 +33,7 @@
 #include "bench/tools/bench_daemon.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace pb = ::moq::stats::v1;
@@ -207,6 +207,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-int main(int argc, char** argv) { return moqstats::Main(argc, argv); }
+int main(int argc, char** argv) { return moq_stats::server::Main(argc, argv); }

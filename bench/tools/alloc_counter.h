@@ -3,8 +3,8 @@
 // and per thread. Linked into client_bench only (add it to a target's sources,
 // not to a library: the replacement must be in the binary that measures).
 
-#ifndef MOQSTATS_BENCH_ALLOC_COUNTER_H_
-#define MOQSTATS_BENCH_ALLOC_COUNTER_H_
+#ifndef MOQ_STATS_BENCH_TOOLS_ALLOC_COUNTER_H_
+#define MOQ_STATS_BENCH_TOOLS_ALLOC_COUNTER_H_
 
 #include <atomic>
 #include <cstdint>
@@ -21,4 +21,4 @@ extern thread_local uint64_t t_thread;
 
 }  // namespace alloc_count
 
-#endif  // MOQSTATS_BENCH_ALLOC_COUNTER_H_
+#endif  // MOQ_STATS_BENCH_TOOLS_ALLOC_COUNTER_H_

@@ -12,7 +12,7 @@
 
 extern char** environ;
 
-namespace moqstats {
+namespace moq_stats {
 namespace bench {
 
 BenchDaemon::BenchDaemon(const std::vector<std::string>& extra_flags) {
@@ -75,4 +75,4 @@ double BenchDaemon::CpuSeconds() const {
 }
 
 }  // namespace bench
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -1,12 +1,12 @@
-#ifndef MOQSTATS_BENCH_BENCH_DAEMON_H_
-#define MOQSTATS_BENCH_BENCH_DAEMON_H_
+#ifndef MOQ_STATS_BENCH_TOOLS_BENCH_DAEMON_H_
+#define MOQ_STATS_BENCH_TOOLS_BENCH_DAEMON_H_
 
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
 
-namespace moqstats {
+namespace moq_stats {
 namespace bench {
 
 // The real moq-stats-sidecar daemon as a child process in a scratch
@@ -35,6 +35,6 @@ class BenchDaemon {
 };
 
 }  // namespace bench
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_BENCH_BENCH_DAEMON_H_
+#endif  // MOQ_STATS_BENCH_TOOLS_BENCH_DAEMON_H_

@@ -1,8 +1,8 @@
 // LoopProbe: what one timed loop of client_bench cost besides time, from the
 // counting allocator (alloc_counter.h) and the process's CPU clock.
 
-#ifndef MOQSTATS_BENCH_LOOP_PROBE_H_
-#define MOQSTATS_BENCH_LOOP_PROBE_H_
+#ifndef MOQ_STATS_BENCH_TOOLS_LOOP_PROBE_H_
+#define MOQ_STATS_BENCH_TOOLS_LOOP_PROBE_H_
 
 #include <time.h>
 
@@ -13,7 +13,7 @@
 #include "bench/tools/alloc_counter.h"
 #include "benchmark/benchmark.h"
 
-namespace moqstats::client_bench {
+namespace moq_stats::bench {
 
 // Opened right before a timed loop and reported right after it:
 //   allocs_per_bump       allocations by this thread, per bump;
@@ -60,6 +60,6 @@ class LoopProbe {
   const std::chrono::steady_clock::time_point wall_;
 };
 
-}  // namespace moqstats::client_bench
+}  // namespace moq_stats::client_bench
 
-#endif  // MOQSTATS_BENCH_LOOP_PROBE_H_
+#endif  // MOQ_STATS_BENCH_TOOLS_LOOP_PROBE_H_

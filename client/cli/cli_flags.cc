@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 namespace {
 
@@ -355,4 +355,4 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
 }
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats

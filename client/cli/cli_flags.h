@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
 // Where the sidecar is when neither --target nor MOQ_STATS_TARGET says: the
@@ -81,6 +81,6 @@ std::string CommandUsage(Command command);
 const char* CommandName(Command command);
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats
 
 #endif  // MOQ_STATS_CLIENT_CLI_CLI_FLAGS_H_

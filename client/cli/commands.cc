@@ -25,7 +25,7 @@
 #include "moq_stats/stats.h"
 #pragma GCC diagnostic pop
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 namespace {
 
@@ -512,4 +512,4 @@ CommandOutcome RunCommand(const Invocation& invocation, std::ostream& out) {
 }
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats

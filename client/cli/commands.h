@@ -10,7 +10,7 @@
 
 #include "client/cli/cli_flags.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
 // How a command ended.
@@ -31,6 +31,6 @@ struct CommandOutcome {
 CommandOutcome RunCommand(const Invocation& invocation, std::ostream& out);
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats
 
 #endif  // MOQ_STATS_CLIENT_CLI_COMMANDS_H_

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstddef>
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 namespace {
 
@@ -195,4 +195,4 @@ JsonObject& JsonObject::AddRaw(std::string_view key, std::string_view json) {
 }
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -10,10 +10,10 @@
 
 #include "common/json_string.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
-// `s` as a JSON string literal (see moqstats::AppendJsonString).
+// `s` as a JSON string literal (see moq_stats::AppendJsonString).
 std::string JsonString(std::string_view s);
 
 // `v` as a JSON number: the shortest text that reads back as `v`; null for
@@ -44,6 +44,6 @@ class JsonObject {
 };
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats
 
 #endif  // MOQ_STATS_CLIENT_CLI_JSON_OUT_H_

@@ -11,8 +11,8 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  absl::StatusOr<moqstats::cli::Invocation> invocation =
-      moqstats::cli::ParseCommandLine(args, std::getenv(moqstats::cli::kTargetEnv));
+  absl::StatusOr<moq_stats::cli::Invocation> invocation =
+      moq_stats::cli::ParseCommandLine(args, std::getenv(moq_stats::cli::kTargetEnv));
   if (!invocation.ok()) {
     std::cerr << "moq-stats: " << invocation.status().message() << "\n"
               << "(`moq-stats --help` lists the commands and flags)\n";
@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     std::cout << invocation->help;
     return 0;
   }
-  moqstats::cli::CommandOutcome outcome = moqstats::cli::RunCommand(*invocation, std::cout);
+  moq_stats::cli::CommandOutcome outcome = moq_stats::cli::RunCommand(*invocation, std::cout);
   std::cout.flush();
   if (!outcome.message.empty()) std::cerr << "moq-stats: " << outcome.message << "\n";
   return outcome.exit_code;

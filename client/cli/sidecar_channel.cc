@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 namespace {
 
@@ -125,4 +125,4 @@ grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, const st
 }
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -13,7 +13,7 @@
 
 #include "absl/time/time.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
 // An insecure channel to `target` ("unix:PATH" or "HOST:PORT"). Calls made
@@ -47,6 +47,6 @@ grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, const st
                          int* status);
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats
 
 #endif  // MOQ_STATS_CLIENT_CLI_SIDECAR_CHANNEL_H_

@@ -8,7 +8,7 @@
 
 #include "absl/time/clock.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
 StopSignals::StopSignals() {
@@ -34,4 +34,4 @@ bool StopSignals::Wait(absl::Duration timeout) {
 }
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -8,7 +8,7 @@
 
 #include "absl/time/time.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
 // Blocks SIGINT and SIGTERM in the calling thread, and so in every thread it
@@ -35,6 +35,6 @@ class StopSignals {
 };
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats
 
 #endif  // MOQ_STATS_CLIENT_CLI_STOP_SIGNALS_H_

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
 void TextTable::AddRow(std::vector<std::string> cells) {
@@ -40,4 +40,4 @@ std::string TextTable::Render() const {
 }
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats

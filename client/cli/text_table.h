@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace moqstats {
+namespace moq_stats {
 namespace cli {
 
 class TextTable {
@@ -33,6 +33,6 @@ class TextTable {
 };
 
 }  // namespace cli
-}  // namespace moqstats
+}  // namespace moq_stats
 
 #endif  // MOQ_STATS_CLIENT_CLI_TEXT_TABLE_H_

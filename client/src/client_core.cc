@@ -114,7 +114,7 @@ ClientCore::ClientCore(std::string target, Options options)
     : target_(std::move(target)),
       options_(std::move(options)),
       session_id_(options_.session_id.empty() ? RandomSessionId() : options_.session_id),
-      prefix_(moqstats::Path(options_.prefix).str()),
+      prefix_(moq_stats::Path(options_.prefix).str()),
       state_(options_.max_batch_entries, options_.max_inflight_batches),
       backoff_(ToDuration(options_.reconnect_min)),
       rng_(std::random_device{}()) {
@@ -156,9 +156,9 @@ ClientCore::~ClientCore() {
 }
 
 std::shared_ptr<Handle> ClientCore::GetHandle(std::string_view raw, Tier tier) {
-  if (!moqstats::ValidatePath(raw).ok()) return nullptr;
-  moqstats::Path path(raw);
-  if (!prefix_.empty() && path.has_prefix(moqstats::Path(prefix_))) return nullptr;
+  if (!moq_stats::ValidatePath(raw).ok()) return nullptr;
+  moq_stats::Path path(raw);
+  if (!prefix_.empty() && path.has_prefix(moq_stats::Path(prefix_))) return nullptr;
   absl::MutexLock lock(&mu_);
   auto key = std::make_pair(path.str(), tier);
   auto it = handles_.find(key);

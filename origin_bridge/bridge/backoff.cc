@@ -5,7 +5,7 @@
 #include <random>
 #include <utility>
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 Backoff::RandomFn Backoff::SeededRandom(uint64_t seed) {
   auto engine = std::make_shared<std::mt19937_64>(seed);
@@ -32,4 +32,4 @@ void Backoff::OnSessionEnded(uint64_t uptime_ms) {
   if (uptime_ms >= options_.reset_after_ms) Reset();
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_BACKOFF_H_
-#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_BACKOFF_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_BACKOFF_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_BACKOFF_H_
 
 // The delays between dial-mode reconnects: exponential with full jitter.
 // The n-th delay after a failure (n = 0, 1, ...) is drawn uniformly from
@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 struct BackoffOptions {
   uint64_t initial_delay_ms = 250;
@@ -54,6 +54,6 @@ class Backoff {
   uint64_t attempts_ = 0;  // cap doublings since the last reset
 };
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_BACKOFF_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_BACKOFF_H_

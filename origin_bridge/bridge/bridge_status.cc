@@ -1,6 +1,6 @@
 #include "origin_bridge/bridge/bridge_status.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 void AddTotals(const SessionCounters& from, SessionCounters* to) {
@@ -38,4 +38,4 @@ BridgeStatus StatusBoard::Snapshot() const {
   return out;
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

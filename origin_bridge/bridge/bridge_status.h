@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_BRIDGE_STATUS_H_
-#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_BRIDGE_STATUS_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_BRIDGE_STATUS_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_BRIDGE_STATUS_H_
 
 // What the bridge reports about itself (GetInfo, /metrics), and the board its
 // sessions, dialer and server write it on.
@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // One session's counters, as its io thread last saw them.
 struct SessionCounters {
@@ -89,6 +89,6 @@ class StatusBoard {
   std::map<uint64_t, SessionCounters> live_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_BRIDGE_STATUS_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_BRIDGE_STATUS_H_

@@ -7,7 +7,7 @@
 #include "common/logging.h"
 #include "common/utf8.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // Dial-mode sessions are numbered from 1 on the board; serve-mode ones from
 // 2^63 (see moq_server.cc).
@@ -117,4 +117,4 @@ void Dialer::Stop() {
   if (session_) session_->Close(0, "the sidecar is shutting down");
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

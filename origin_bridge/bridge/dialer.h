@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_DIALER_H_
-#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_DIALER_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_DIALER_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_DIALER_H_
 
 // Dial mode: keeps one moq-lite session to a relay. It dials the target,
 // serves the origin over the session (client perspective), and whenever
@@ -24,7 +24,7 @@
 #include "origin/origin.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 struct DialerOptions {
   DialTarget target;
@@ -75,6 +75,6 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   bool dialing_ = false;
 };
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_DIALER_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_DIALER_H_

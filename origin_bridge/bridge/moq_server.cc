@@ -9,7 +9,7 @@
 #include "common/logging.h"
 #include "origin_bridge/bridge/origin_url.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 namespace {
 
@@ -112,4 +112,4 @@ void MoqServer::Stop() {
   for (const auto& session : sessions) session->Close(0, "the sidecar is shutting down");
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_
-#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_
 
 // Serve mode: accepts MoQ clients over WebSocket and serves the origin to
 // each over its own moq-lite session (server perspective). Clients beyond
@@ -22,7 +22,7 @@
 #include "origin/origin.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 struct MoqServerOptions {
   std::string host = "127.0.0.1";
@@ -67,6 +67,6 @@ class MoqServer : public std::enable_shared_from_this<MoqServer> {
   bool stopped_ = false;
 };
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SERVER_H_

@@ -12,7 +12,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 // Bytes a transport may hold unwritten before the session stops handing it
@@ -350,4 +350,4 @@ void MoqSession::Finish() {
   }
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

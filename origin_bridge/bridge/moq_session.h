@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_
-#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_
 
 // One live moq-lite session of the bridge: a connected Transport, the QMux
 // Connection over it (client perspective when we dialled, server when we
@@ -41,7 +41,7 @@
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // A random origin (hop) id for this process: non-zero, below 2^62. The same
 // value on every call.
@@ -155,6 +155,6 @@ class MoqSession : public std::enable_shared_from_this<MoqSession> {
   bool ended_ = false;
 };
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_MOQ_SESSION_H_

@@ -14,7 +14,7 @@
 #include "origin_bridge/bridge/dialer.h"
 #include "origin_bridge/bridge/moq_server.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 absl::StatusOr<std::unique_ptr<OriginBridge>> OriginBridge::Start(Origin* origin, BridgeOptions options) {
   std::unique_ptr<OriginBridge> bridge(new OriginBridge(origin, std::move(options)));
@@ -119,4 +119,4 @@ void OriginBridge::Stop() {
 
 OriginBridge::~OriginBridge() { Stop(); }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_BRIDGE_H_
-#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_BRIDGE_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_BRIDGE_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_BRIDGE_H_
 
 // The bridge the sidecar owns: publishes an Origin's broadcasts over
 // moq-lite, by dialling a relay (`origin_url`), by serving MoQ clients on a
@@ -28,7 +28,7 @@
 #include "origin_bridge/bridge/origin_url.h"
 #include "origin/origin.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 class Dialer;
 class MoqServer;
@@ -96,6 +96,6 @@ class OriginBridge {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_BRIDGE_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_BRIDGE_H_

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 absl::Status Invalid(std::string_view value, std::string_view why) {
@@ -176,4 +176,4 @@ absl::StatusOr<std::optional<ListenAddress>> ParseMoqListen(std::string_view val
   return std::optional<ListenAddress>(ListenAddress{parsed->host, *parsed->port});
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

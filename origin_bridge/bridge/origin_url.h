@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_
-#define MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_
 
 // The bridge's two addresses as the daemon is told them:
 //
@@ -25,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // Parses an origin URL. INVALID_ARGUMENT naming the value and what is wrong.
 absl::StatusOr<DialTarget> ParseOriginUrl(std::string_view url);
@@ -47,6 +47,6 @@ std::string FormatHostPort(const std::string& host, uint16_t port);
 // a free port. INVALID_ARGUMENT naming the value and what is wrong.
 absl::StatusOr<std::optional<ListenAddress>> ParseMoqListen(std::string_view value);
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_BRIDGE_ORIGIN_URL_H_

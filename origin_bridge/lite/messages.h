@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_MESSAGES_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_MESSAGES_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_MESSAGES_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_MESSAGES_H_
 
 // The moq-lite control and data messages (lite-03, lite-04, lite-05) as plain
 // structs, each with a framer (Encode) and a stateless parser (Decode).
@@ -17,7 +17,7 @@
 // Stream type varints (ControlStreamType, DataStreamType) are not part of the
 // messages: the caller reads them once at the start of a stream.
 //
-// Path fields (prefix, suffix, broadcast) are normalized (as moqstats::Path normalises)
+// Path fields (prefix, suffix, broadcast) are normalized (as moq_stats::Path normalises)
 // when encoded and decoded; more than 32 segments is an error. Track names
 // are plain UTF-8 strings.
 
@@ -32,7 +32,7 @@
 #include "absl/status/status.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 enum class Version : uint64_t {
   kLite03 = 0xff0dad03,
@@ -332,6 +332,6 @@ struct Fetch {
   }
 };
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_MESSAGES_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_MESSAGES_H_

@@ -10,7 +10,7 @@
 #include "origin_bridge/lite/internal/body.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 using internal::HasLite05Streams;
 using internal::HasExcludeHop;
@@ -113,4 +113,4 @@ DecodeResult<Announce> Announce::Decode(Version version,
   });
 }
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

@@ -9,7 +9,7 @@
 #include "origin_bridge/lite/internal/body.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 using internal::BodyReader;
 using internal::BodyWriter;
@@ -65,4 +65,4 @@ DecodeResult<Frame> Frame::Decode(Version version, std::string_view bytes) {
   return result;
 }
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

@@ -12,7 +12,7 @@
 #include "origin_bridge/lite/internal/body.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 using internal::HasLite05Streams;
 using internal::WrongVersion;
@@ -110,4 +110,4 @@ DecodeResult<Setup> Setup::Decode(Version version, std::string_view bytes) {
   });
 }
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

@@ -11,7 +11,7 @@
 #include "origin_bridge/lite/internal/body.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 using internal::HasLite05Streams;
 using internal::DecodeError;
@@ -263,4 +263,4 @@ DecodeResult<Fetch> Fetch::Decode(Version, std::string_view bytes) {
   });
 }
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

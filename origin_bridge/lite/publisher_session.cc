@@ -14,7 +14,7 @@
 #include "origin_bridge/lite/internal/stream_reader.h"
 #include "origin_bridge/lite/internal/subscription_server.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 namespace {
 
@@ -476,4 +476,4 @@ void PublisherSession::OnClosed(const CloseInfo& info) {
   st.close_info = info;
 }
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_
 
 // The publisher side of one moq-lite session (lite-03, lite-04, lite-05) as
 // a sans-IO state machine over a StreamMux: it serves the broadcasts of an
@@ -52,11 +52,11 @@
 #include "origin/origin.h"
 #include "origin_bridge/stream_mux.h"
 
-namespace moqstats {
+namespace moq_stats {
 class Clock;
-}  // namespace moqstats
+}  // namespace moq_stats
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 struct PublisherOptions {
   Version version = Version::kLite05;
@@ -143,6 +143,6 @@ class PublisherSession : public StreamEvents {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_PUBLISHER_SESSION_H_

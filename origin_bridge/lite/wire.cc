@@ -1,6 +1,6 @@
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 void AppendString(std::string_view value, std::string* out) {
   AppendVarint(value.size(), out);
@@ -72,4 +72,4 @@ ReadStatus WireReader::ReadLengthPrefixed(std::string_view* body) {
   return ReadBytes(body);
 }
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

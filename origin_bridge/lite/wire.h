@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_WIRE_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_WIRE_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_WIRE_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_WIRE_H_
 
 // Byte-level building blocks of the moq-lite wire format: QUIC variable-length
 // integers (RFC 9000 section 16), raw u8 fields, strings (varint length then
@@ -17,7 +17,7 @@
 #include "common/path.h"
 #include "origin_bridge/qmux/varint.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 
 // The moq-lite error codes, as closed on the session or reset on a stream.
 enum class ErrorCode : uint64_t {
@@ -60,9 +60,9 @@ inline size_t VarintSize(uint64_t value) { return qmux::VarintLength(value); }
 void AppendString(std::string_view value, std::string* out);
 
 // Broadcast paths travel as strings, normalized on both ends as
-// moqstats::Path does, with at most kMaxPathSegments (32) segments.
-using moqstats::IsValidUtf8;
-using moqstats::kMaxPathSegments;
+// moq_stats::Path does, with at most kMaxPathSegments (32) segments.
+using moq_stats::IsValidUtf8;
+using moq_stats::kMaxPathSegments;
 
 // Zigzag mapping of signed to unsigned: 0->0, -1->1, 1->2, -2->3 ...
 // ZigzagEncode returns false when `value` is outside [-2^61, 2^61) (the result
@@ -106,6 +106,6 @@ class WireReader {
   std::string error_;
 };
 
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_WIRE_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_WIRE_H_

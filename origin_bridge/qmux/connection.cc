@@ -7,7 +7,7 @@
 #include "common/utf8.h"
 #include "origin_bridge/qmux/internal/connection_state.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 // Counts a StreamEvents callback in progress (see connection_state.h).
@@ -232,4 +232,4 @@ uint64_t Connection::queued_bytes() const {
   return state_->framed_bytes + state_->unframed_bytes;
 }
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_CONNECTION_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_CONNECTION_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_CONNECTION_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_CONNECTION_H_
 
 // A QMux-01 connection as a sans-IO state machine: bytes from the peer go in
 // (OnBytesReceived), records to send come out (TakeOutgoing), and the
@@ -36,7 +36,7 @@
 #include "origin_bridge/qmux/transport_params.h"
 #include "origin_bridge/stream_mux.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 // QUIC transport error codes the connection closes with (RFC 9000 20.1).
 inline constexpr uint64_t kNoError = 0x00;
@@ -118,6 +118,6 @@ class Connection : public StreamMux {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_CONNECTION_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_CONNECTION_H_

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "origin_bridge/qmux/varint.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 // Appends to a scratch buffer and remembers whether any value was too large.
@@ -353,4 +353,4 @@ ParseResult ParseFrame(std::string_view bytes, Frame* out, size_t* consumed, boo
   return ParseResult::Ok();
 }
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_FRAMES_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_FRAMES_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_FRAMES_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_FRAMES_H_
 
 // QMux frames (draft-01): the QUIC v1 frames that QMux keeps (RFC 9000
 // section 19) plus QX_TRANSPORT_PARAMETERS and QX_PING. Plain structs, an
@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 // Frame type codes on the wire.
 inline constexpr uint64_t kPaddingFrameType = 0x00;
@@ -251,6 +251,6 @@ struct ParseResult {
 ParseResult ParseFrame(std::string_view bytes, Frame* out, size_t* consumed,
                        bool end_of_record = false);
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_FRAMES_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_FRAMES_H_

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "origin_bridge/qmux/varint.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 ParseResult Fail(RecordVisitor* visitor, ParseResult result) {
@@ -137,4 +137,4 @@ TransportParameters LocalTransportParameters(RecordMode mode, std::vector<std::s
                                                              : std::vector<std::string>{});
 }
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_RECORD_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_RECORD_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_RECORD_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_RECORD_H_
 
 // QMux draft-01 records: the unit frames travel in. Over WebSocket a record
 // is one binary message; over plain TCP it is prefixed by its size as a
@@ -18,7 +18,7 @@
 #include "origin_bridge/qmux/frames.h"
 #include "origin_bridge/qmux/transport_params.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 enum class RecordMode {
   kWebSocket,  // One binary message per record.
@@ -65,6 +65,6 @@ absl::Status BuildRecords(RecordMode mode, const std::vector<Frame>& frames,
 TransportParameters LocalTransportParameters(RecordMode mode,
                                              std::vector<std::string> alpns = {});
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_RECORD_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_RECORD_H_

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "origin_bridge/qmux/varint.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 void AddInteger(uint64_t id, uint64_t value, TransportParametersFrame* frame) {
@@ -120,4 +120,4 @@ TransportParameters DefaultTransportParameters(std::vector<std::string> alpns) {
   return params;
 }
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

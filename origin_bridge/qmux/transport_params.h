@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_TRANSPORT_PARAMS_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_TRANSPORT_PARAMS_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_TRANSPORT_PARAMS_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_TRANSPORT_PARAMS_H_
 
 // The meaning of the parameters in a QX_TRANSPORT_PARAMETERS frame: the QUIC
 // v1 parameters QMux keeps (RFC 9000 section 18.2) plus QMux's own
@@ -11,7 +11,7 @@
 
 #include "origin_bridge/qmux/frames.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 // Parameter ids.
 inline constexpr uint64_t kMaxIdleTimeoutParam = 0x01;
@@ -60,6 +60,6 @@ ParseResult FromFrame(const TransportParametersFrame& frame, TransportParameters
 // `alpns` fills application_protocols (plain TCP only).
 TransportParameters DefaultTransportParameters(std::vector<std::string> alpns = {});
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_TRANSPORT_PARAMS_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_TRANSPORT_PARAMS_H_

@@ -1,6 +1,6 @@
 #include "origin_bridge/qmux/varint.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 size_t VarintLength(uint64_t value) {
   if (value <= 0x3f) return 1;
@@ -50,4 +50,4 @@ VarintRead ReadVarint(std::string_view bytes) {
   return read;
 }
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

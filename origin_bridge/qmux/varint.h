@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_VARINT_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_VARINT_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_VARINT_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_VARINT_H_
 
 // QUIC variable-length integers (RFC 9000 section 16), as QMux uses them for
 // every integer on the wire. The two high bits of the first byte give the
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 // The largest value a varint can carry: 2^62 - 1.
 inline constexpr uint64_t kMaxVarint = (uint64_t{1} << 62) - 1;
@@ -43,6 +43,6 @@ struct VarintRead {
 // prefixes: every first byte announces a valid length.
 VarintRead ReadVarint(std::string_view bytes);
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_VARINT_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_VARINT_H_

@@ -21,7 +21,7 @@
 #include "origin_bridge/transport/transport.h"
 #include "origin_bridge/transport/websocket_transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 namespace asio = boost::asio;
@@ -169,4 +169,4 @@ void AsyncDial(asio::io_context& io, const DialTarget& target, uint64_t timeout_
   std::make_shared<DialOperation>(io, target, timeout_ms, std::move(handler))->Start();
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

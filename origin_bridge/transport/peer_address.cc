@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 std::string HostPort(std::string_view host, uint16_t port) {
   absl::string_view h(host.data(), host.size());
@@ -21,4 +21,4 @@ std::string RemoteAddress(const boost::asio::ip::tcp::socket& socket) {
   return HostPort(endpoint);
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_PEER_ADDRESS_H_
-#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_PEER_ADDRESS_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_PEER_ADDRESS_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_PEER_ADDRESS_H_
 
 // "host:port" strings for logs and error messages, with IPv6 addresses in
 // brackets ("[::1]:4443"). Pure functions; safe from any thread.
@@ -10,7 +10,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // `host` as given (a name or an address) and `port`.
 std::string HostPort(std::string_view host, uint16_t port);
@@ -21,6 +21,6 @@ std::string HostPort(const boost::asio::ip::tcp::endpoint& endpoint);
 // The remote end of `socket`, or "unknown" when it is not connected.
 std::string RemoteAddress(const boost::asio::ip::tcp::socket& socket);
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_PEER_ADDRESS_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_PEER_ADDRESS_H_

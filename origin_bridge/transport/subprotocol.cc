@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 constexpr std::string_view kQmux01Prefix = "qmux-01.";
@@ -88,4 +88,4 @@ std::optional<Negotiated> SelectSubprotocol(const std::vector<std::string_view>&
   return std::nullopt;
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_SUBPROTOCOL_H_
-#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_SUBPROTOCOL_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_SUBPROTOCOL_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_SUBPROTOCOL_H_
 
 // WebSocket subprotocol names for moq-lite over QMux: "<qmux>.<alpn>", e.g.
 // "qmux-01.moq-lite-05" (QMux draft-01 records) or "qmux-00.moq-lite-04"
@@ -19,7 +19,7 @@
 
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // The names a client offers, most preferred first: for each of
 // OfferedVersions(), "qmux-01.<alpn>" then "qmux-00.<alpn>".
@@ -43,6 +43,6 @@ std::optional<Negotiated> ParseSubprotocol(std::string_view name);
 // the client offered none of ours.
 std::optional<Negotiated> SelectSubprotocol(const std::vector<std::string_view>& offered);
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_SUBPROTOCOL_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_SUBPROTOCOL_H_

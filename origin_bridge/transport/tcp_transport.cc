@@ -12,7 +12,7 @@
 #include "origin_bridge/transport/internal/queued_connection.h"
 #include "origin_bridge/transport/internal/socket_liveness.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 namespace asio = boost::asio;
@@ -104,4 +104,4 @@ std::unique_ptr<Transport> MakeTcpTransport(tcp::socket socket, std::string peer
       std::make_shared<TcpConnection>(std::move(socket), std::move(peer), options));
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

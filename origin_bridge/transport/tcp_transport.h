@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TCP_TRANSPORT_H_
-#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TCP_TRANSPORT_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_TCP_TRANSPORT_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_TCP_TRANSPORT_H_
 
 // The plain TCP Transport: a connected socket carrying QMux's size-prefixed
 // records as a byte stream. It only moves bytes: chunks are written whole and
@@ -25,7 +25,7 @@
 
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 struct TcpOptions {
   // Bytes asked for per read.
@@ -40,6 +40,6 @@ struct TcpOptions {
 std::unique_ptr<Transport> MakeTcpTransport(boost::asio::ip::tcp::socket socket, std::string peer,
                                             const TcpOptions& options = {});
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TCP_TRANSPORT_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_TCP_TRANSPORT_H_

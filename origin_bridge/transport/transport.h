@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
-#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
 
 // The transport adapters: the only part of the bridge that touches sockets.
 // A Transport carries QMux bytes over one connected WebSocket (Boost.Beast;
@@ -23,7 +23,7 @@
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/qmux/record.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // What the WebSocket subprotocol (or, on TCP, the QMux ALPN) settled.
 struct Negotiated {
@@ -136,6 +136,6 @@ class WebSocketListener {
   virtual void Stop() = 0;
 };
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_TRANSPORT_H_

@@ -28,7 +28,7 @@
 #include "origin_bridge/transport/transport.h"
 #include "origin_bridge/transport/websocket_transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 namespace asio = boost::asio;
@@ -328,4 +328,4 @@ absl::StatusOr<std::unique_ptr<WebSocketListener>> WebSocketListener::Bind(
   return std::unique_ptr<WebSocketListener>(new WebSocketListenerImpl(std::move(state)));
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -17,7 +17,7 @@
 #include "origin_bridge/transport/internal/queued_connection.h"
 #include "origin_bridge/transport/internal/socket_liveness.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 namespace asio = boost::asio;
@@ -189,4 +189,4 @@ std::unique_ptr<Transport> MakeWebSocketTransport(WebSocketStream&& stream, Nego
                                             std::move(connection_slot)));
 }
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

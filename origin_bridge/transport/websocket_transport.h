@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_WEBSOCKET_TRANSPORT_H_
-#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_WEBSOCKET_TRANSPORT_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_WEBSOCKET_TRANSPORT_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_WEBSOCKET_TRANSPORT_H_
 
 // The WebSocket Transport: one Boost.Beast stream whose opening handshake is
 // done (by AsyncDial or WebSocketListener), carrying one binary message per
@@ -24,7 +24,7 @@
 
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 
 // Without permessage-deflate: QMux records are small and we never offer it.
 using WebSocketStream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket, false>;
@@ -49,6 +49,6 @@ std::unique_ptr<Transport> MakeWebSocketTransport(WebSocketStream&& stream, Nego
                                                   const WebSocketOptions& options = {},
                                                   std::shared_ptr<void> connection_slot = nullptr);
 
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_WEBSOCKET_TRANSPORT_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_WEBSOCKET_TRANSPORT_H_

@@ -26,7 +26,7 @@
 #include "common/host_port.h"
 #include "server/admin/prometheus_text.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace asio = boost::asio;
@@ -367,4 +367,4 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(const st
   return std::unique_ptr<AdminHttpServer>(std::move(server));
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

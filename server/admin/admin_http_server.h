@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_ADMIN_HTTP_SERVER_H_
-#define MOQSTATS_SERVER_ADMIN_HTTP_SERVER_H_
+#ifndef MOQ_STATS_SERVER_ADMIN_ADMIN_HTTP_SERVER_H_
+#define MOQ_STATS_SERVER_ADMIN_ADMIN_HTTP_SERVER_H_
 
 #include <functional>
 #include <memory>
@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The sidecar's HTTP admin listener (Boost.Beast, HTTP/1.1 with keep-alive),
 // on a thread of its own:
@@ -41,6 +41,6 @@ class AdminHttpServer {
   virtual int port() const = 0;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_ADMIN_HTTP_SERVER_H_
+#endif  // MOQ_STATS_SERVER_ADMIN_ADMIN_HTTP_SERVER_H_

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <system_error>
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 // Integral values below this magnitude are exact in a double and are written
@@ -125,4 +125,4 @@ void PrometheusText::Sample(const std::string& name, const std::string& help, co
   out_ += '\n';
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,11 +1,11 @@
-#ifndef MOQSTATS_SERVER_PROMETHEUS_TEXT_H_
-#define MOQSTATS_SERVER_PROMETHEUS_TEXT_H_
+#ifndef MOQ_STATS_SERVER_ADMIN_PROMETHEUS_TEXT_H_
+#define MOQ_STATS_SERVER_ADMIN_PROMETHEUS_TEXT_H_
 
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // Builds a scrape in the Prometheus text exposition format (version 0.0.4):
 // for each metric family one `# HELP` and one `# TYPE` line, then its
@@ -42,6 +42,6 @@ class PrometheusText {
   std::string family_;  // the family whose samples are being written
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_PROMETHEUS_TEXT_H_
+#endif  // MOQ_STATS_SERVER_ADMIN_PROMETHEUS_TEXT_H_

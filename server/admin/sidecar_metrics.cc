@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/sessions/session.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
   std::vector<MetricSample> out;
@@ -118,4 +118,4 @@ std::map<std::string, double> MetricsByName(const std::vector<MetricSample>& sam
   return out;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_SIDECAR_METRICS_H_
-#define MOQSTATS_SERVER_SIDECAR_METRICS_H_
+#ifndef MOQ_STATS_SERVER_ADMIN_SIDECAR_METRICS_H_
+#define MOQ_STATS_SERVER_ADMIN_SIDECAR_METRICS_H_
 
 #include <cstdint>
 #include <map>
@@ -13,7 +13,7 @@
 #include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // One sample of the sidecar's own metrics.
 struct MetricSample {
@@ -50,6 +50,6 @@ std::string RenderPrometheus(const std::vector<MetricSample>& samples);
 // The samples by name, with labels as `name{label="value"}`, for GetInfo.
 std::map<std::string, double> MetricsByName(const std::vector<MetricSample>& samples);
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_SIDECAR_METRICS_H_
+#endif  // MOQ_STATS_SERVER_ADMIN_SIDECAR_METRICS_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_GRPC_STATUS_H_
-#define MOQSTATS_SERVER_GRPC_STATUS_H_
+#ifndef MOQ_STATS_SERVER_GRPC_GRPC_STATUS_H_
+#define MOQ_STATS_SERVER_GRPC_GRPC_STATUS_H_
 
 #include <string>
 
@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The gRPC status for an absl::Status, at the service edge: the canonical
 // codes are the same numbers, the message is kept.
@@ -16,6 +16,6 @@ inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_GRPC_STATUS_H_
+#endif  // MOQ_STATS_SERVER_GRPC_GRPC_STATUS_H_

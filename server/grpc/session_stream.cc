@@ -6,7 +6,7 @@
 #include "server/grpc/grpc_status.h"
 #include "server/grpc/stream_set.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 SessionStream::SessionStream(std::shared_ptr<SessionRegistry> registry, StreamSet* streams)
@@ -187,4 +187,4 @@ void SessionStream::WriteLocked() {
   StartWrite(&response_);
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

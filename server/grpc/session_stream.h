@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_SESSION_STREAM_H_
-#define MOQSTATS_SERVER_SESSION_STREAM_H_
+#ifndef MOQ_STATS_SERVER_GRPC_SESSION_STREAM_H_
+#define MOQ_STATS_SERVER_GRPC_SESSION_STREAM_H_
 
 #include <cstdint>
 #include <functional>
@@ -13,7 +13,7 @@
 #include "server/sessions/session_registry.h"
 #include "server/grpc/stream_set.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 
 // The transport of one relay's Session RPC: reads requests, hands them to the
@@ -69,6 +69,6 @@ class SessionStream final : public grpc::ServerBidiReactor<moq::stats::v1::Sessi
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_SESSION_STREAM_H_
+#endif  // MOQ_STATS_SERVER_GRPC_SESSION_STREAM_H_

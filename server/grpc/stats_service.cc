@@ -8,7 +8,7 @@
 #include "server/grpc/session_stream.h"
 #include "server/grpc/watch_stream.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
@@ -97,4 +97,4 @@ void StatsService::EndAllStreams(const grpc::Status& status) {
   watches_.EndAll(status);
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

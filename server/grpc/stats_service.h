@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_STATS_SERVICE_H_
-#define MOQSTATS_SERVER_STATS_SERVICE_H_
+#ifndef MOQ_STATS_SERVER_GRPC_STATS_SERVICE_H_
+#define MOQ_STATS_SERVER_GRPC_STATS_SERVICE_H_
 
 #include <functional>
 #include <memory>
@@ -12,7 +12,7 @@
 #include "server/stats/stats.h"
 #include "server/grpc/stream_set.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // moq.stats.v1.StatsService on gRPC's callback API: Session streams go to the
 // SessionRegistry, Watch streams follow the origin, and the unary reads look
@@ -61,6 +61,6 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
   StreamSet watches_;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_STATS_SERVICE_H_
+#endif  // MOQ_STATS_SERVER_GRPC_STATS_SERVICE_H_

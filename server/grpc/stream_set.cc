@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-namespace moqstats {
+namespace moq_stats::server {
 
 void StreamSet::Add(const void* key, Ender end) {
   grpc::Status end_now;
@@ -40,4 +40,4 @@ void StreamSet::EndAll(const grpc::Status& status) {
   for (auto& end : enders) end(status);
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_STREAM_SET_H_
-#define MOQSTATS_SERVER_STREAM_SET_H_
+#ifndef MOQ_STATS_SERVER_GRPC_STREAM_SET_H_
+#define MOQ_STATS_SERVER_GRPC_STREAM_SET_H_
 
 #include <cstddef>
 #include <functional>
@@ -11,7 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/status.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The long-lived streams a service has open, so that a graceful shutdown can
 // end them all at once instead of waiting for its deadline. Streams add
@@ -77,6 +77,6 @@ class StreamLink {
   const std::shared_ptr<State> state_;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_STREAM_SET_H_
+#endif  // MOQ_STATS_SERVER_GRPC_STREAM_SET_H_

@@ -5,7 +5,7 @@
 #include "server/grpc/stream_set.h"
 #include "server/stats/tier.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
@@ -145,4 +145,4 @@ void WatchStream::OnDone() {
   delete this;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

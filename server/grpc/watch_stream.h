@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_WATCH_STREAM_H_
-#define MOQSTATS_SERVER_WATCH_STREAM_H_
+#ifndef MOQ_STATS_SERVER_GRPC_WATCH_STREAM_H_
+#define MOQ_STATS_SERVER_GRPC_WATCH_STREAM_H_
 
 #include <deque>
 #include <memory>
@@ -14,7 +14,7 @@
 #include "origin/origin.h"
 #include "server/grpc/stream_set.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 
 // The transport of one Watch RPC: follows the origin's announcements under a
@@ -67,6 +67,6 @@ class WatchStream final : public grpc::ServerWriteReactor<moq::stats::v1::WatchE
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_WATCH_STREAM_H_
+#endif  // MOQ_STATS_SERVER_GRPC_WATCH_STREAM_H_

@@ -30,7 +30,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'Q', 'S', 'C', 'K', 'P', 'T', '1'};
@@ -348,4 +348,4 @@ absl::StatusOr<moq::stats::v1::Checkpoint> ReadCheckpointFile(const std::string&
 
 uint32_t Crc32(const std::string& data) { return ExtendCrc32(0, data.data(), data.size()); }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_CHECKPOINT_FILE_H_
-#define MOQSTATS_SERVER_CHECKPOINT_FILE_H_
+#ifndef MOQ_STATS_SERVER_SESSIONS_CHECKPOINT_FILE_H_
+#define MOQ_STATS_SERVER_SESSIONS_CHECKPOINT_FILE_H_
 
 #include <cstdint>
 #include <string>
@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "moq/stats/v1/checkpoint.pb.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The checkpoint file on disk: a fixed header (magic "MQSCKPT1", payload
 // length, CRC-32 of the payload) followed by the serialized
@@ -34,6 +34,6 @@ absl::StatusOr<moq::stats::v1::Checkpoint> ReadCheckpointFile(const std::string&
 // CRC-32 (IEEE 802.3, as zlib's crc32) of `data`.
 uint32_t Crc32(const std::string& data);
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_CHECKPOINT_FILE_H_
+#endif  // MOQ_STATS_SERVER_SESSIONS_CHECKPOINT_FILE_H_

@@ -1,6 +1,6 @@
 #include "server/sessions/proto_convert.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 void SnapshotToProto(const Snapshot& s, pb::Snapshot* out) {
@@ -28,4 +28,4 @@ void LevelToProto(const Level& level, pb::Level* out) {
   SnapshotToProto(level.snapshot(Tier::kInternal, Role::kSubscriber), out->mutable_internal_subscriber());
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_PROTO_CONVERT_H_
-#define MOQSTATS_SERVER_PROTO_CONVERT_H_
+#ifndef MOQ_STATS_SERVER_SESSIONS_PROTO_CONVERT_H_
+#define MOQ_STATS_SERVER_SESSIONS_PROTO_CONVERT_H_
 
 // Between the core's types and their moq.stats.v1 wire forms.
 
@@ -7,7 +7,7 @@
 #include "server/stats/counters.h"
 #include "server/stats/level.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 void SnapshotToProto(const Snapshot& snapshot, moq::stats::v1::Snapshot* out);
 Snapshot SnapshotFromProto(const moq::stats::v1::Snapshot& snapshot);
@@ -15,6 +15,6 @@ Snapshot SnapshotFromProto(const moq::stats::v1::Snapshot& snapshot);
 // A level's key, advertised path, publisher state and four snapshots.
 void LevelToProto(const Level& level, moq::stats::v1::Level* out);
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_PROTO_CONVERT_H_
+#endif  // MOQ_STATS_SERVER_SESSIONS_PROTO_CONVERT_H_

@@ -9,7 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
@@ -417,4 +417,4 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Restore(const pb::CheckpointSe
   return session;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

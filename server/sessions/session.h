@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_SESSION_H_
-#define MOQSTATS_SERVER_SESSION_H_
+#ifndef MOQ_STATS_SERVER_SESSIONS_SESSION_H_
+#define MOQ_STATS_SERVER_SESSIONS_SESSION_H_
 
 #include <array>
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include "moq/stats/v1/stats.pb.h"
 #include "server/stats/stats.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // Why a batch was refused; the label of the rejected-batches metric.
 enum class RejectReason {
@@ -111,6 +111,6 @@ class Session {
   absl::flat_hash_map<uint32_t, Handle> handles_;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_SESSION_H_
+#endif  // MOQ_STATS_SERVER_SESSIONS_SESSION_H_

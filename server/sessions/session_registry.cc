@@ -7,7 +7,7 @@
 #include "common/logging.h"
 #include "server/sessions/proto_convert.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
@@ -251,4 +251,4 @@ void SessionRegistry::CountReject(RejectReason reason) {
   rejected_[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_SESSION_REGISTRY_H_
-#define MOQSTATS_SERVER_SESSION_REGISTRY_H_
+#ifndef MOQ_STATS_SERVER_SESSIONS_SESSION_REGISTRY_H_
+#define MOQ_STATS_SERVER_SESSIONS_SESSION_REGISTRY_H_
 
 #include <array>
 #include <atomic>
@@ -22,7 +22,7 @@
 #include "server/sessions/session.h"
 #include "server/stats/stats.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 struct SessionRegistryOptions {
   // How long a session whose stream ended may be resumed before the guards
@@ -167,6 +167,6 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   std::array<std::atomic<uint64_t>, kRejectReasonCount> rejected_{};
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_SESSION_REGISTRY_H_
+#endif  // MOQ_STATS_SERVER_SESSIONS_SESSION_REGISTRY_H_

@@ -1,6 +1,6 @@
 #include "server/stats/counters.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 void Counters::Apply(const Delta& delta) {
   // Opens first, relaxed: the release adds of the closes below order them
@@ -35,4 +35,4 @@ bool Counters::active() const {
   return subscriptions_.load(std::memory_order_relaxed) > closed;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,10 +1,10 @@
-#ifndef MOQSTATS_SERVER_COUNTERS_H_
-#define MOQSTATS_SERVER_COUNTERS_H_
+#ifndef MOQ_STATS_SERVER_STATS_COUNTERS_H_
+#define MOQ_STATS_SERVER_STATS_COUNTERS_H_
 
 #include <atomic>
 #include <cstdint>
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The seven cumulative counters of one (tier, role) on one level, read at one
 // moment.
@@ -82,6 +82,6 @@ class Counters {
   std::atomic<uint64_t> groups_{0};
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_COUNTERS_H_
+#endif  // MOQ_STATS_SERVER_STATS_COUNTERS_H_

@@ -4,7 +4,7 @@
 
 #include "server/stats/level_publisher.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 Level::Level(Path key, Path advertised) : key_(std::move(key)), advertised_(std::move(advertised)) {}
 
@@ -18,4 +18,4 @@ bool Level::any_active() const {
   return false;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_LEVEL_H_
-#define MOQSTATS_SERVER_LEVEL_H_
+#ifndef MOQ_STATS_SERVER_STATS_LEVEL_H_
+#define MOQ_STATS_SERVER_STATS_LEVEL_H_
 
 #include <array>
 #include <atomic>
@@ -12,7 +12,7 @@
 #include "server/stats/counters.h"
 #include "server/stats/tier.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 class LevelPublisher;
 
@@ -75,6 +75,6 @@ class Level {
   std::atomic<int64_t> handles_{0};
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_LEVEL_H_
+#endif  // MOQ_STATS_SERVER_STATS_LEVEL_H_

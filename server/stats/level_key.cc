@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace moqstats {
+namespace moq_stats::server {
 
 std::vector<Path> LevelKeys(const Path& path, uint32_t levels) {
   std::vector<Path> keys;
@@ -19,4 +19,4 @@ Path AdvertisedPath(const Path& prefix, const Path& level_key, const Path& node)
   return prefix.join(Path("prefix")).join(level_key).join(node);
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_LEVEL_KEY_H_
-#define MOQSTATS_SERVER_LEVEL_KEY_H_
+#ifndef MOQ_STATS_SERVER_STATS_LEVEL_KEY_H_
+#define MOQ_STATS_SERVER_STATS_LEVEL_KEY_H_
 
 #include <cstdint>
 #include <optional>
@@ -8,7 +8,7 @@
 
 #include "common/path.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The level keys a broadcast at `path` contributes to: the root ("") and every
 // prefix of the path up to min(levels, segments) segments, so a broadcast
@@ -27,6 +27,6 @@ std::vector<Path> LevelKeys(const Path& path, uint32_t levels);
 //   AdvertisedPath(".stats", "", "")        == ".stats/prefix"
 Path AdvertisedPath(const Path& prefix, const Path& level_key, const Path& node);
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_LEVEL_KEY_H_
+#endif  // MOQ_STATS_SERVER_STATS_LEVEL_KEY_H_

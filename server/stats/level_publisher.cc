@@ -8,7 +8,7 @@
 #include "common/logging.h"
 #include "server/stats/snapshot_frame.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 // Generations only need to differ between publishers of one level; one
@@ -139,4 +139,4 @@ void LevelPublisher::WriteChanged(const Level& level, Context& context, int64_t 
   }
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_LEVEL_PUBLISHER_H_
-#define MOQSTATS_SERVER_LEVEL_PUBLISHER_H_
+#ifndef MOQ_STATS_SERVER_STATS_LEVEL_PUBLISHER_H_
+#define MOQ_STATS_SERVER_STATS_LEVEL_PUBLISHER_H_
 
 #include <array>
 #include <atomic>
@@ -19,7 +19,7 @@
 #include "server/stats/level.h"
 #include "server/stats/tier.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // Missed ticks are delayed, not bunched: a tick that runs later than this
 // after its deadline sets the next deadline one interval after itself.
@@ -127,6 +127,6 @@ class LevelPublisher {
   std::array<std::optional<Snapshot>, kTierRoleCount> last_{};
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_LEVEL_PUBLISHER_H_
+#endif  // MOQ_STATS_SERVER_STATS_LEVEL_PUBLISHER_H_

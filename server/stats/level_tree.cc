@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/stats/level_key.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 std::shared_ptr<LevelTree> LevelTree::Create(Path prefix, Path node, absl::Duration retention,
                                              Scheduler* scheduler, const Clock* clock) {
@@ -166,4 +166,4 @@ uint64_t LevelTree::freed() const {
   return freed_;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_LEVEL_TREE_H_
-#define MOQSTATS_SERVER_LEVEL_TREE_H_
+#ifndef MOQ_STATS_SERVER_STATS_LEVEL_TREE_H_
+#define MOQ_STATS_SERVER_STATS_LEVEL_TREE_H_
 
 #include <cstddef>
 #include <deque>
@@ -18,7 +18,7 @@
 #include "common/scheduler.h"
 #include "server/stats/level.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // Every level of one Stats, by level key, and their retention.
 //
@@ -116,6 +116,6 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   uint64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;  // room promised by Reserve
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_LEVEL_TREE_H_
+#endif  // MOQ_STATS_SERVER_STATS_LEVEL_TREE_H_

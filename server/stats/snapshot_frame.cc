@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 void AppendUint(uint64_t v, std::string* out) {
@@ -58,4 +58,4 @@ std::string EncodeSnapshotFrame(const SnapshotFrame& frame) {
   return out;
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
-#define MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
+#ifndef MOQ_STATS_SERVER_STATS_SNAPSHOT_FRAME_H_
+#define MOQ_STATS_SERVER_STATS_SNAPSHOT_FRAME_H_
 
 #include <cstdint>
 #include <string>
@@ -9,7 +9,7 @@
 #include "server/stats/counters.h"
 #include "server/stats/tier.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // The frame format version written in every frame's "v".
 inline constexpr uint32_t kSnapshotFrameVersion = 1;
@@ -30,6 +30,6 @@ struct SnapshotFrame {
 // subscriptions, subscriptions_closed, bytes, frames, groups.
 std::string EncodeSnapshotFrame(const SnapshotFrame& frame);
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_SNAPSHOT_FRAME_H_
+#endif  // MOQ_STATS_SERVER_STATS_SNAPSHOT_FRAME_H_

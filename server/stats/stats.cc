@@ -9,8 +9,8 @@
 #include "server/stats/level_publisher.h"
 #include "server/stats/level_tree.h"
 
-namespace moqstats {
-namespace stats_internal {
+namespace moq_stats::server {
+namespace internal {
 
 // Everything an enabled Stats shares with its handles and guards.
 struct StatsCore {
@@ -49,10 +49,10 @@ const std::vector<Counters*>& CountersOf(const LevelSet& set, Role role) {
   return set.counters[static_cast<size_t>(role)];
 }
 
-}  // namespace stats_internal
+}  // namespace internal
 
-using stats_internal::LevelSet;
-using stats_internal::StatsCore;
+using internal::LevelSet;
+using internal::StatsCore;
 
 absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, Scheduler* scheduler,
                                     const Clock* clock) {
@@ -251,13 +251,13 @@ SubscriberTrack BroadcastStats::subscriber_track(std::string_view) const {
 
 void BroadcastStats::OpenTrack(Role role) const {
   if (!levels_) return;
-  for (Counters* c : stats_internal::CountersOf(*levels_, role)) c->OpenSubscription();
+  for (Counters* c : internal::CountersOf(*levels_, role)) c->OpenSubscription();
   for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
 }
 
 void BroadcastStats::Apply(Role role, const Delta& delta) const {
   if (!levels_ || delta.empty()) return;
-  for (Counters* c : stats_internal::CountersOf(*levels_, role)) c->Apply(delta);
+  for (Counters* c : internal::CountersOf(*levels_, role)) c->Apply(delta);
   if (delta.subscriptions > 0) {
     for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
   }
@@ -266,13 +266,13 @@ void BroadcastStats::Apply(Role role, const Delta& delta) const {
 template <Role R>
 BroadcastGuard<R>::BroadcastGuard(BroadcastStats handle) : handle_(std::move(handle)) {
   if (handle_.empty()) return;
-  for (Counters* c : stats_internal::CountersOf(*handle_.levels_, R)) c->OpenBroadcast();
+  for (Counters* c : internal::CountersOf(*handle_.levels_, R)) c->OpenBroadcast();
 }
 
 template <Role R>
 void BroadcastGuard<R>::Close() {
   if (handle_.empty()) return;
-  for (Counters* c : stats_internal::CountersOf(*handle_.levels_, R)) c->CloseBroadcast();
+  for (Counters* c : internal::CountersOf(*handle_.levels_, R)) c->CloseBroadcast();
   handle_ = {};
 }
 
@@ -288,4 +288,4 @@ TrackGuard<R> BroadcastGuard<R>::track(std::string_view name) const {
 template class BroadcastGuard<Role::kPublisher>;
 template class BroadcastGuard<Role::kSubscriber>;
 
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_SERVER_STATS_H_
-#define MOQSTATS_SERVER_STATS_H_
+#ifndef MOQ_STATS_SERVER_STATS_STATS_H_
+#define MOQ_STATS_SERVER_STATS_STATS_H_
 
 // The stats aggregator: per-broadcast counter bumps aggregated into
 // per-prefix levels, each level publishing its counters as a MoQ broadcast
@@ -40,12 +40,12 @@
 #include "server/stats/level.h"
 #include "server/stats/tier.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
-namespace stats_internal {
+namespace internal {
 struct StatsCore;
 struct LevelSet;
-}  // namespace stats_internal
+}  // namespace internal
 
 // How an aggregator is set up.
 struct StatsConfig {
@@ -134,9 +134,9 @@ class Stats {
 
  private:
   friend class StatsHandle;
-  explicit Stats(std::shared_ptr<stats_internal::StatsCore> core) : core_(std::move(core)) {}
+  explicit Stats(std::shared_ptr<internal::StatsCore> core) : core_(std::move(core)) {}
 
-  std::shared_ptr<stats_internal::StatsCore> core_;
+  std::shared_ptr<internal::StatsCore> core_;
 };
 
 // Room promised by Stats::ReserveLevels; gives it back when destroyed.
@@ -153,9 +153,9 @@ class Stats::LevelReservation {
 
  private:
   friend class Stats;
-  LevelReservation(std::shared_ptr<stats_internal::StatsCore> core, uint64_t count)
+  LevelReservation(std::shared_ptr<internal::StatsCore> core, uint64_t count)
       : core_(std::move(core)), count_(count) {}
-  std::shared_ptr<stats_internal::StatsCore> core_;
+  std::shared_ptr<internal::StatsCore> core_;
   uint64_t count_ = 0;
 };
 
@@ -238,22 +238,22 @@ class BroadcastStats {
   template <Role R>
   friend class TrackGuard;
   friend class StatsHandle;
-  BroadcastStats(std::shared_ptr<const stats_internal::LevelSet> levels, Tier tier)
+  BroadcastStats(std::shared_ptr<const internal::LevelSet> levels, Tier tier)
       : levels_(std::move(levels)), tier_(tier) {}
 
   // Counts a subscription open on every level and starts their publishers.
   void OpenTrack(Role role) const;
 
-  std::shared_ptr<const stats_internal::LevelSet> levels_;
+  std::shared_ptr<const internal::LevelSet> levels_;
   Tier tier_ = Tier::kExternal;
 };
 
-namespace stats_internal {
+namespace internal {
 
 // The `role` counters, in the set's tier, of each level of `set`.
 const std::vector<Counters*>& CountersOf(const LevelSet& set, Role role);
 
-}  // namespace stats_internal
+}  // namespace internal
 
 // RAII broadcast guard (PublisherStats / SubscriberStats). Move-only: the
 // guard is the one record of an open broadcast, and each open is closed
@@ -320,7 +320,7 @@ class [[nodiscard]] TrackGuard {
   template <typename Fn>
   void Bump(Fn&& fn) const {
     if (handle_.empty()) return;
-    for (Counters* c : stats_internal::CountersOf(*handle_.levels_, R)) fn(*c);
+    for (Counters* c : internal::CountersOf(*handle_.levels_, R)) fn(*c);
   }
   void Close() {
     if (handle_.empty()) return;
@@ -331,6 +331,6 @@ class [[nodiscard]] TrackGuard {
   BroadcastStats handle_;
 };
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_STATS_H_
+#endif  // MOQ_STATS_SERVER_STATS_STATS_H_

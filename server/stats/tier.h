@@ -1,11 +1,11 @@
-#ifndef MOQSTATS_SERVER_TIER_H_
-#define MOQSTATS_SERVER_TIER_H_
+#ifndef MOQ_STATS_SERVER_STATS_TIER_H_
+#define MOQ_STATS_SERVER_STATS_TIER_H_
 
 #include <array>
 #include <cstddef>
 #include <string_view>
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // Traffic class: customer-facing (external) or cluster-peer (internal). A
 // StatsHandle is scoped to one tier.
@@ -40,6 +40,6 @@ constexpr std::string_view TrackName(Tier tier, Role role) {
   return kNames[TierRoleIndex(tier, role)];
 }
 
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_SERVER_TIER_H_
+#endif  // MOQ_STATS_SERVER_STATS_TIER_H_

@@ -26,7 +26,7 @@
 
 extern char** environ;
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -134,4 +134,4 @@ TEST_F(CApiIntegrationTest, WhatTheCProgramBumpedIsWhatTheSidecarCounts) {
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

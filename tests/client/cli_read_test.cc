@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/test_tools/cli_runner.h"
 
-namespace moqstats::cli_test {
+namespace moq_stats::cli::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -211,4 +211,4 @@ TEST_F(CliTest, GetOfAMissingLevelExitsOneWithNotFound) {
 }
 
 }  // namespace
-}  // namespace moqstats::cli_test
+}  // namespace moq_stats::cli::test

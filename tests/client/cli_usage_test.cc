@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/test_tools/cli_runner.h"
 
-namespace moqstats::cli_test {
+namespace moq_stats::cli::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -148,4 +148,4 @@ TEST(CliUsageTest, AnUnreachableSidecarExitsOneNamingTheTarget) {
 }
 
 }  // namespace
-}  // namespace moqstats::cli_test
+}  // namespace moq_stats::cli::test

@@ -25,9 +25,9 @@
 #include "tests/integration/test_tools/grpc_status_testing.h"
 #include "tests/integration/test_tools/stats_reader.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
-namespace client_testing {
+namespace test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -151,6 +151,6 @@ TEST(ClientIntegrationTest, ResendsAfterEveryGracefulRestartAreDelivered) {
 }
 
 }  // namespace
-}  // namespace client_testing
+}  // namespace test
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

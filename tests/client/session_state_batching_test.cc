@@ -1,6 +1,6 @@
 // SessionState: how Collect splits its batches (max_batch_entries) and
 // bounds them by the in-flight window (max_inflight).
-// The batches it makes are applied to a real sidecar-side moqstats::Session
+// The batches it makes are applied to a real sidecar-side moq_stats::Session
 // (tests/client/test_tools/session_state_tools.h) to show the sidecar
 // accepts them.
 
@@ -19,7 +19,7 @@
 
 namespace moq_stats {
 namespace internal {
-namespace session_state_testing {
+namespace test {
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -197,6 +197,6 @@ TEST(SessionStateTest, BusyHandlesDoNotStarveTheOthersOutOfTheWindow) {
 }
 
 }  // namespace
-}  // namespace session_state_testing
+}  // namespace test
 }  // namespace internal
 }  // namespace moq_stats

@@ -1,6 +1,6 @@
 // SessionState, the sans-IO relay side of a session: what each Collect
 // carries (defines, deltas of both roles, opens and closes as counts).
-// The batches it makes are applied to a real sidecar-side moqstats::Session
+// The batches it makes are applied to a real sidecar-side moq_stats::Session
 // (tests/client/test_tools/session_state_tools.h) to show the sidecar
 // accepts them.
 
@@ -16,7 +16,7 @@
 
 namespace moq_stats {
 namespace internal {
-namespace session_state_testing {
+namespace test {
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -187,6 +187,6 @@ TEST(SessionStateTest, OpensAndClosesTravelAsCounts) {
 }
 
 }  // namespace
-}  // namespace session_state_testing
+}  // namespace test
 }  // namespace internal
 }  // namespace moq_stats

@@ -1,6 +1,6 @@
 // SessionState: a released handle's final counts and release, and the
 // handle forgotten once the release is acknowledged.
-// The batches it makes are applied to a real sidecar-side moqstats::Session
+// The batches it makes are applied to a real sidecar-side moq_stats::Session
 // (tests/client/test_tools/session_state_tools.h) to show the sidecar
 // accepts them.
 
@@ -16,7 +16,7 @@
 
 namespace moq_stats {
 namespace internal {
-namespace session_state_testing {
+namespace test {
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -90,6 +90,6 @@ TEST(SessionStateTest, AHandleReleasedBeforeItsFirstBatchIsDefinedCountedAndRele
 }
 
 }  // namespace
-}  // namespace session_state_testing
+}  // namespace test
 }  // namespace internal
 }  // namespace moq_stats

@@ -16,7 +16,7 @@
 
 namespace moq_stats {
 namespace internal {
-namespace session_state_testing {
+namespace test {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
@@ -88,6 +88,6 @@ TEST(SessionStateTest, AfterAnAckNothingIsResent) {
 }
 
 }  // namespace
-}  // namespace session_state_testing
+}  // namespace test
 }  // namespace internal
 }  // namespace moq_stats

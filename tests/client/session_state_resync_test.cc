@@ -18,7 +18,7 @@
 
 namespace moq_stats {
 namespace internal {
-namespace session_state_testing {
+namespace test {
 namespace {
 
 TEST(SessionStateTest, AFreshFirstWelcomeDoesNotResync) {
@@ -158,6 +158,6 @@ TEST(SessionStateTest, AResyncTooIsResentAfterAResume) {
 }
 
 }  // namespace
-}  // namespace session_state_testing
+}  // namespace test
 }  // namespace internal
 }  // namespace moq_stats

@@ -22,7 +22,7 @@
 
 namespace moq_stats {
 namespace internal {
-namespace session_state_testing {
+namespace test {
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -437,6 +437,6 @@ TEST(SessionStateSidecarTest, ACrashRightAfterACheckpointLosesNothing) {
 }
 
 }  // namespace
-}  // namespace session_state_testing
+}  // namespace test
 }  // namespace internal
 }  // namespace moq_stats

@@ -6,7 +6,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 TEST(SimulatedClockTest, StartsAtGivenReadings) {
@@ -119,4 +119,4 @@ TEST(RealClockTest, UnixMillisIsNearWallClock) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

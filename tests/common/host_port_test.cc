@@ -5,7 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 using ::testing::HasSubstr;
@@ -55,4 +55,4 @@ TEST(ListenAddressTest, UnixAddresses) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

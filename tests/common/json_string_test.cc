@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 std::string Escaped(const std::string& s) {
@@ -28,4 +28,4 @@ TEST(JsonStringTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

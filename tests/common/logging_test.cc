@@ -5,7 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 using ::testing::EndsWith;
@@ -170,4 +170,4 @@ TEST_F(LoggingTest, RaisingTheLevelSilencesLowerMessages) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

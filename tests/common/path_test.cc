@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 using ::testing::ElementsAre;
@@ -367,4 +367,4 @@ TEST(IsValidUtf8Test, RefusesNeverValidBytes) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

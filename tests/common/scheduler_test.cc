@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 using ::testing::ElementsAre;
@@ -280,4 +280,4 @@ TEST(SchedulerThreadTest, RunsDueTaskAndJoinsWithFarFutureTaskPending) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -7,12 +7,12 @@
 #include "gtest/gtest.h"
 #include "tests/common/test_tools/simulated_time.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using testing::SimulatedTime;
+using test::SimulatedTime;
 
 struct Fired {
   absl::Time slot;
@@ -83,4 +83,4 @@ TEST(TickWheelLifetimeTest, SlotFiringAfterTheWheelIsGoneDoesNothing) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 TEST(Utf8Test, ValidAndInvalidSequences) {
@@ -37,4 +37,4 @@ TEST(Utf8Test, PrintableTextCutsAtAPieceBoundary) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/deploy/test_tools/deploy_config_tools.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -166,4 +166,4 @@ TEST(DeployReadersTest, YamlSubset) {
 }
 
 }  // namespace
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test

@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/deploy/test_tools/deploy_config_tools.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 namespace {
 
 using ::testing::Contains;
@@ -166,4 +166,4 @@ TEST(KubernetesManifestTest, IsANativeSidecarSharingItsSocketDirectory) {
 }
 
 }  // namespace
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test

@@ -45,13 +45,13 @@
 #include "tests/origin_bridge/bridge/test_tools/moq_peer.h"
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
 namespace pb = ::moq::stats::v1;
-using ::moqstats::bridge::testing::MoqPeer;
-using ::moqstats::bridge::testing::RunUntil;
+using ::moq_stats::bridge::test::MoqPeer;
+using ::moq_stats::bridge::test::RunUntil;
 using Metrics = std::map<std::string, double>;
 
 constexpr absl::Duration kWait = absl::Seconds(10);
@@ -149,7 +149,7 @@ class MoqClient {
   bool Pump(const std::function<bool()>& done) { return RunUntil(io_, done, kPumpLimit); }
 
   MoqPeer& peer() { return *peer_; }
-  lite_test::LiteSubscriber& subscriber() { return peer_->subscriber(); }
+  lite::test::LiteSubscriber& subscriber() { return peer_->subscriber(); }
 
  private:
   MoqClient() = default;
@@ -159,9 +159,9 @@ class MoqClient {
 };
 
 // The frames of the complete groups of subscription `id`, in arrival order.
-std::vector<std::string> Payloads(const lite_test::LiteSubscriber& sub, uint64_t id) {
+std::vector<std::string> Payloads(const lite::test::LiteSubscriber& sub, uint64_t id) {
   std::vector<std::string> out;
-  for (const lite_test::LiteSubscriber::ReceivedGroup& group : sub.groups()) {
+  for (const lite::test::LiteSubscriber::ReceivedGroup& group : sub.groups()) {
     if (group.subscribe_id != id || !group.complete) continue;
     for (const lite::Frame& frame : group.frames) out.push_back(frame.payload);
   }
@@ -239,12 +239,12 @@ TEST(BridgeIntegrationTest, ServeModeDeliversLevelFramesAndReportsTheSession) {
 
   std::unique_ptr<MoqClient> client = MoqClient::Connect(port);
   ASSERT_NE(client, nullptr);
-  lite_test::LiteSubscriber& sub = client->subscriber();
+  lite::test::LiteSubscriber& sub = client->subscriber();
   absl::StatusOr<uint64_t> announces = sub.RequestAnnounces(kStatsPrefix);
   ASSERT_TRUE(announces.ok()) << announces.status();
   client->peer().Flush();
   auto announced = [&] {
-    const lite_test::LiteSubscriber::AnnounceStream* a = sub.announces(*announces);
+    const lite::test::LiteSubscriber::AnnounceStream* a = sub.announces(*announces);
     return a != nullptr && a->active.count(kLevelSuffix) == 1;
   };
   ASSERT_TRUE(client->Pump([&] { return sub.closed() || announced(); })) << "no announcement of " << kLevelPath;
@@ -297,20 +297,20 @@ TEST(BridgeIntegrationTest, ServeModeDeliversLevelFramesAndReportsTheSession) {
   EXPECT_GE(info.bridge().groups_sent(), Payloads(sub, *id).size());
 
   // moq-stats info --json shows the same bridge.
-  cli_test::RunResult json = cli_test::RunCli({"--target=" + daemon.target(), "info", "--json"});
+  cli::test::RunResult json = cli::test::RunCli({"--target=" + daemon.target(), "info", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.description;
-  std::optional<google::protobuf::Value> parsed = cli_test::ParseJson(json.out);
+  std::optional<google::protobuf::Value> parsed = cli::test::ParseJson(json.out);
   ASSERT_TRUE(parsed) << json.description;
-  const google::protobuf::Value* bridge = cli_test::Member(*parsed, "bridge");
+  const google::protobuf::Value* bridge = cli::test::Member(*parsed, "bridge");
   ASSERT_TRUE(bridge && bridge->has_struct_value()) << json.description;
-  const google::protobuf::Value* serve = cli_test::Member(*bridge, "serve");
+  const google::protobuf::Value* serve = cli::test::Member(*bridge, "serve");
   ASSERT_TRUE(serve) << json.description;
-  EXPECT_EQ(cli_test::StringMember(*serve, "listen"), absl::StrCat("127.0.0.1:", port)) << json.description;
-  ASSERT_TRUE(cli_test::Member(*serve, "enabled")) << json.description;
-  EXPECT_TRUE(cli_test::Member(*serve, "enabled")->bool_value()) << json.description;
-  ASSERT_TRUE(cli_test::Member(*serve, "sessions")) << json.description;
-  EXPECT_EQ(cli_test::Member(*serve, "sessions")->number_value(), 1) << json.description;
-  const google::protobuf::Value* groups = cli_test::Member(*bridge, "groups_sent");
+  EXPECT_EQ(cli::test::StringMember(*serve, "listen"), absl::StrCat("127.0.0.1:", port)) << json.description;
+  ASSERT_TRUE(cli::test::Member(*serve, "enabled")) << json.description;
+  EXPECT_TRUE(cli::test::Member(*serve, "enabled")->bool_value()) << json.description;
+  ASSERT_TRUE(cli::test::Member(*serve, "sessions")) << json.description;
+  EXPECT_EQ(cli::test::Member(*serve, "sessions")->number_value(), 1) << json.description;
+  const google::protobuf::Value* groups = cli::test::Member(*bridge, "groups_sent");
   ASSERT_TRUE(groups) << json.description;
   EXPECT_GE(groups->number_value(), 1) << json.description;
 
@@ -405,7 +405,7 @@ TEST(BridgeIntegrationTest, DialModeReportsReconnectsAndNeverShowsTheToken) {
   // Nor in `moq-stats info`, text or JSON (which print the config too).
   for (std::vector<std::string> args : {std::vector<std::string>{"info"}, std::vector<std::string>{"info", "--json"}}) {
     args.insert(args.begin(), "--target=" + daemon.target());
-    cli_test::RunResult cli = cli_test::RunCli(args);
+    cli::test::RunResult cli = cli::test::RunCli(args);
     ASSERT_EQ(cli.exit_code, 0) << cli.description;
     EXPECT_FALSE(absl::StrContains(cli.out + cli.err, kSecret)) << cli.description;
     EXPECT_TRUE(absl::StrContains(cli.out, "jwt=...")) << cli.description;
@@ -486,4 +486,4 @@ TEST(BridgeIntegrationTest, MoqListenOnATakenPortStopsTheDaemonAtStart) {
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

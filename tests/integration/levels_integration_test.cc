@@ -16,7 +16,7 @@
 #include "tests/integration/test_tools/relay_stream.h"
 #include "tests/integration/test_tools/stats_reader.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -261,4 +261,4 @@ TEST_F(LevelsIntegrationTest, ListLevelsPageOfOneGetsPastTheRoot) {
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

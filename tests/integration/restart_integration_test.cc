@@ -19,7 +19,7 @@
 #include "tests/integration/test_tools/relay_stream.h"
 #include "tests/integration/test_tools/stats_reader.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -357,4 +357,4 @@ TEST(RestartIntegrationTest, SigkillThenRestartWithoutTheRelayClosesItsGuardsAft
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -20,7 +20,7 @@
 #include "tests/integration/test_tools/relay_stream.h"
 #include "tests/integration/test_tools/stats_reader.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -203,4 +203,4 @@ TEST_F(ServicesIntegrationTest, MetricsShowTheTrafficAndTheRefusals) {
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -19,7 +19,7 @@
 #include "tests/integration/test_tools/stats_reader.h"
 #include "tests/integration/test_tools/watch_client.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -327,4 +327,4 @@ INSTANTIATE_TEST_SUITE_P(SessionIntegrationTest, ProtocolErrorTest, ::testing::V
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -18,7 +18,7 @@
 #include "tests/integration/test_tools/grpc_status_testing.h"
 #include "tests/integration/test_tools/stats_reader.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -119,4 +119,4 @@ TEST(StartupIntegrationTest, CheckConfigWithValidFlagsExits0) {
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

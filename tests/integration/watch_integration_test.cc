@@ -22,7 +22,7 @@
 #include "tests/integration/test_tools/stats_reader.h"
 #include "tests/integration/test_tools/watch_client.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -249,4 +249,4 @@ TEST(WatchIntegrationTest, WatcherConnectedBeforeABroadcastStartsGetsItsFrames) 
 
 }  // namespace
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

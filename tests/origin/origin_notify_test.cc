@@ -20,15 +20,15 @@
 #include "gtest/gtest.h"
 #include "tests/origin/test_tools/origin_tools.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 using ::testing::ElementsAre;
-using origin_test_tools::DrainAnnouncements;
-using origin_test_tools::DrainGroups;
-using origin_test_tools::MustCreateTrack;
-using origin_test_tools::MustPublish;
-using origin_test_tools::MustSubscribe;
+using test::DrainAnnouncements;
+using test::DrainGroups;
+using test::MustCreateTrack;
+using test::MustPublish;
+using test::MustSubscribe;
 
 // --- Notify ---
 
@@ -298,4 +298,4 @@ TEST(OriginTest, SetNotifyRaceWithWriter) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

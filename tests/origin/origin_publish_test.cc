@@ -12,15 +12,15 @@
 #include "gtest/gtest.h"
 #include "tests/origin/test_tools/origin_tools.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using origin_test_tools::DrainAnnouncements;
-using origin_test_tools::MustCreateTrack;
-using origin_test_tools::MustPublish;
+using test::DrainAnnouncements;
+using test::MustCreateTrack;
+using test::MustPublish;
 
 // --- Publishing ---
 
@@ -192,4 +192,4 @@ TEST(OriginPublishWithTracksTest, ATrackNamedTwiceIsRefusedAndNothingIsAnnounced
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats

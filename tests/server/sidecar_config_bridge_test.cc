@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/sidecar_config.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::testing::HasSubstr;
@@ -122,4 +122,4 @@ TEST(SidecarConfigBridgeTest, UsageListsTheFlags) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::testing::HasSubstr;
@@ -541,9 +541,9 @@ TEST(SidecarConfigTest, UsageMentionsEveryFlagVariableAndDefault) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 TEST(UnknownSidecarEnvTest, NamesOnlyMoqStatsVariablesNoFlagReads) {
@@ -553,4 +553,4 @@ TEST(UnknownSidecarEnvTest, NamesOnlyMoqStatsVariablesNoFlagReads) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

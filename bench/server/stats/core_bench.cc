@@ -46,7 +46,7 @@
 #include "origin/origin.h"
 #include "server/stats/stats.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 constexpr absl::Duration kInterval = absl::Seconds(1);
@@ -245,7 +245,7 @@ BENCHMARK_CAPTURE(BM_Tick, idle, false)
     ->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server
 
 int main(int argc, char** argv) {
   // Takes --mutex_deadlock_detection=... out of argv before the benchmark

@@ -6,7 +6,7 @@
 
 #include "common/logging.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 void AnnounceServer::Start(uint64_t stream, const AnnounceRequest& request) {
   ++ctx_->counters.announce_requests;
@@ -119,4 +119,4 @@ void AnnounceServer::Clear() {
   while (!entries_.empty()) Stop(entries_.begin()->first);
 }
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal

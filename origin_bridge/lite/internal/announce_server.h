@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_ANNOUNCE_SERVER_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_ANNOUNCE_SERVER_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_ANNOUNCE_SERVER_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_ANNOUNCE_SERVER_H_
 
 // AnnounceServer answers the peer's Announce streams: one origin
 // AnnouncementConsumer per stream, its news written as ANNOUNCE messages.
@@ -27,7 +27,7 @@
 #include "origin_bridge/lite/messages.h"
 #include "origin/origin.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 class AnnounceServer {
  public:
@@ -71,6 +71,6 @@ class AnnounceServer {
   absl::flat_hash_map<std::string, uint64_t> announced_;
 };
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_ANNOUNCE_SERVER_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_ANNOUNCE_SERVER_H_

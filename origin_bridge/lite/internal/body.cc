@@ -1,6 +1,6 @@
 #include "origin_bridge/lite/internal/body.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 bool HasLite05Streams(Version version) { return version == Version::kLite05; }
 bool HasExcludeHop(Version version) {
@@ -13,4 +13,4 @@ absl::Status EncodeWrongVersion(Version version, std::string_view what) {
                    std::string(VersionAlpn(version))));
 }
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal

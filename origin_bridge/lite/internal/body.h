@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_BODY_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_BODY_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_BODY_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_BODY_H_
 
 // Shared helpers of the moq-lite message codecs (messages_*.cc): version
 // checks, decode errors, and the body reader/writer that every message's
@@ -18,7 +18,7 @@
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 bool HasLite05Streams(Version version);
 bool HasExcludeHop(Version version);
@@ -65,7 +65,7 @@ class BodyReader {
   bool Path(std::string* value) {
     std::string raw;
     if (!String(&raw)) return false;
-    moqstats::Path path(raw);
+    moq_stats::Path path(raw);
     *value = path.str();
     if (path.segment_count() > kMaxPathSegments) {
       return Fail("path has more than 32 segments");
@@ -134,7 +134,7 @@ class BodyWriter {
   void Bytes(std::string_view value) { AppendString(value, &body_); }
   // Written normalized; more than kMaxPathSegments segments fails.
   void Path(std::string_view value) {
-    const moqstats::Path path(value);
+    const moq_stats::Path path(value);
     const std::string& normalized = path.str();
     if (path.segment_count() > kMaxPathSegments) {
       Fail("path has more than 32 segments");
@@ -218,6 +218,6 @@ DecodeResult<T> DecodeTyped(std::string_view bytes, uint64_t expected_type,
   return DecodeBody<T>(bytes, reader.consumed(), fields);
 }
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_BODY_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_BODY_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_READY_QUEUE_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_READY_QUEUE_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_READY_QUEUE_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_READY_QUEUE_H_
 
 // ReadyQueue collects the keys (stream ids) of the announce streams and
 // subscriptions whose origin consumer has news, so that Poll() visits only
@@ -19,7 +19,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 class ReadyQueue {
  public:
@@ -53,6 +53,6 @@ class ReadyQueue {
   absl::flat_hash_set<uint64_t> set_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_READY_QUEUE_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_READY_QUEUE_H_

@@ -3,7 +3,7 @@
 #include "common/clock.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 ErrorCode RefusalCode(const Origin& origin, std::string_view broadcast) {
   return origin.has_broadcast(Path(broadcast)) ? ErrorCode::kNotFound : ErrorCode::kUnroutable;
@@ -45,4 +45,4 @@ std::string EncodeGroupStream(Version version, uint64_t subscribe_id,
   return out;
 }
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal

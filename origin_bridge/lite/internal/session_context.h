@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
 
 // What the parts of a PublisherSession (announce serving, subscription
 // serving) share: the options, the mux and origin, the counters, the ready
@@ -19,7 +19,7 @@
 #include "origin/origin.h"
 #include "origin_bridge/stream_mux.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 struct SessionContext {
   PublisherOptions options;
@@ -57,6 +57,6 @@ std::string EncodeGroupStream(Version version, uint64_t subscribe_id,
                               uint64_t sequence, std::string_view payload,
                               uint64_t timestamp);
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_

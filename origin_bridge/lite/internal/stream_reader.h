@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_STREAM_READER_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_STREAM_READER_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_STREAM_READER_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_STREAM_READER_H_
 
 // StreamReader buffers the bytes one moq-lite stream delivered so far and
 // hands out what they hold: the stream's leading type varint, then
@@ -18,7 +18,7 @@
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 class StreamReader {
  public:
@@ -84,6 +84,6 @@ class StreamReader {
   size_t pos_ = 0;
 };
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_STREAM_READER_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_STREAM_READER_H_

@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "common/path.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 std::optional<ErrorCode> SubscriptionServer::Start(uint64_t stream,
                                                    const Subscribe& msg) {
@@ -220,4 +220,4 @@ void SubscriptionServer::UpdateGauge() {
   ctx_->counters.subscriptions_active = entries_.size();
 }
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
-#define MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
 
 // SubscriptionServer serves the peer's Subscribe streams: one origin
 // TrackConsumer per stream, each group it yields sent on a new
@@ -38,7 +38,7 @@
 #include "origin_bridge/lite/wire.h"
 #include "origin/origin.h"
 
-namespace moqstats::lite::internal {
+namespace moq_stats::lite::internal {
 
 class SubscriptionServer {
  public:
@@ -113,6 +113,6 @@ class SubscriptionServer {
   std::deque<uint64_t> waiting_;
 };
 
-}  // namespace moqstats::lite::internal
+}  // namespace moq_stats::lite::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_

@@ -16,7 +16,7 @@
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/qmux/internal/connection_state.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 int Dir(uint64_t id) { return IsUnidirectionalStream(id) ? 1 : 0; }
@@ -325,4 +325,4 @@ void Connection::State::HandleMaxStreams(const MaxStreamsFrame& frame) {
   }
 }
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

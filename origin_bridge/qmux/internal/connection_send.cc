@@ -13,7 +13,7 @@
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/qmux/internal/connection_state.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 absl::StatusOr<uint64_t> Connection::State::Open(bool bidirectional) {
   if (closed) return absl::FailedPreconditionError("connection closed");
@@ -225,4 +225,4 @@ void Connection::State::RetireDoneStreams() {
   }
 }
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

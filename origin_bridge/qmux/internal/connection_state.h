@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_CONNECTION_STATE_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_CONNECTION_STATE_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_CONNECTION_STATE_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_CONNECTION_STATE_H_
 
 // The insides of qmux::Connection, shared by its three source files:
 // connection.cc (public calls, close, output), connection_receive.cc (bytes
@@ -30,7 +30,7 @@
 #include "origin_bridge/qmux/internal/receive_window.h"
 #include "origin_bridge/qmux/internal/stream_state.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 // Payload cap for one STREAM frame we send. Released QMux peers refuse larger
 // STREAM payloads whatever the record size (16384 - 32).
@@ -159,6 +159,6 @@ struct Connection::State {
   bool IsLocal(uint64_t id) const { return IsServerInitiatedStream(id) == is_server; }
 };
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_CONNECTION_STATE_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_CONNECTION_STATE_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_RECEIVE_WINDOW_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_RECEIVE_WINDOW_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_RECEIVE_WINDOW_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_RECEIVE_WINDOW_H_
 
 // The credit one side of a QMux connection grants the other: bytes of a
 // stream, bytes of the whole connection, or a count of streams. The peer uses
@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace moqstats::qmux::internal {
+namespace moq_stats::qmux::internal {
 
 class ReceiveWindow {
  public:
@@ -60,6 +60,6 @@ class ReceiveWindow {
   uint64_t released_ = 0;
 };
 
-}  // namespace moqstats::qmux::internal
+}  // namespace moq_stats::qmux::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_RECEIVE_WINDOW_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_RECEIVE_WINDOW_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_STREAM_STATE_H_
-#define MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_STREAM_STATE_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_STREAM_STATE_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_STREAM_STATE_H_
 
 // What a QMux connection keeps for one live stream: its sending side (bytes
 // queued and not yet framed, how far it has been sent, the peer's credit) and
@@ -17,7 +17,7 @@
 
 #include "origin_bridge/qmux/internal/receive_window.h"
 
-namespace moqstats::qmux::internal {
+namespace moq_stats::qmux::internal {
 
 inline constexpr uint64_t kNoLimitAnnounced = ~uint64_t{0};
 
@@ -60,6 +60,6 @@ struct StreamState {
   }
 };
 
-}  // namespace moqstats::qmux::internal
+}  // namespace moq_stats::qmux::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_QMUX_INTERNAL_STREAM_STATE_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_QMUX_INTERNAL_STREAM_STATE_H_

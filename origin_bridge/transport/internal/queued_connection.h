@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_QUEUED_CONNECTION_H_
-#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_QUEUED_CONNECTION_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_QUEUED_CONNECTION_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_QUEUED_CONNECTION_H_
 
 // What the socket-backed transports (TCP, WebSocket) share: the handlers, the
 // queue of chunks written one at a time and in order, the count of queued
@@ -49,7 +49,7 @@
 #include "common/logging.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge::internal {
+namespace moq_stats::bridge::internal {
 
 template <typename Derived>
 class QueuedConnection : public std::enable_shared_from_this<Derived> {
@@ -206,6 +206,6 @@ class QueuedConnectionTransport final : public Transport {
   std::shared_ptr<Connection> connection_;
 };
 
-}  // namespace moqstats::bridge::internal
+}  // namespace moq_stats::bridge::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_QUEUED_CONNECTION_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_QUEUED_CONNECTION_H_

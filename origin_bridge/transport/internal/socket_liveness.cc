@@ -4,7 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-namespace moqstats::bridge::internal {
+namespace moq_stats::bridge::internal {
 
 void SetLivenessOptions(boost::asio::ip::tcp::socket& socket) {
   boost::system::error_code ignored;
@@ -18,4 +18,4 @@ void SetLivenessOptions(boost::asio::ip::tcp::socket& socket) {
   (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
 }
 
-}  // namespace moqstats::bridge::internal
+}  // namespace moq_stats::bridge::internal

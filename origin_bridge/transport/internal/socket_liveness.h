@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_SOCKET_LIVENESS_H_
-#define MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_SOCKET_LIVENESS_H_
+#ifndef MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_SOCKET_LIVENESS_H_
+#define MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_SOCKET_LIVENESS_H_
 
 // Socket options that let a session notice a peer that vanished without a
 // word (a relay's host lost, a NAT mapping dropped): TCP keep-alive probes
@@ -10,7 +10,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-namespace moqstats::bridge::internal {
+namespace moq_stats::bridge::internal {
 
 // Idle seconds before the first probe, seconds between probes, probes
 // unanswered before the connection is dropped: a silent peer is noticed
@@ -23,6 +23,6 @@ inline constexpr unsigned kUserTimeoutMs = 30'000;
 
 void SetLivenessOptions(boost::asio::ip::tcp::socket& socket);
 
-}  // namespace moqstats::bridge::internal
+}  // namespace moq_stats::bridge::internal
 
-#endif  // MOQSTATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_SOCKET_LIVENESS_H_
+#endif  // MOQ_STATS_ORIGIN_BRIDGE_TRANSPORT_INTERNAL_SOCKET_LIVENESS_H_

@@ -2,8 +2,8 @@
 // subprocess (CliProcess, RunCli), readers of its text and --json output, and
 // CliTest, a fixture running it against a real moq-stats-sidecar daemon.
 
-#ifndef MOQSTATS_TESTS_CLIENT_TEST_TOOLS_CLI_RUNNER_H_
-#define MOQSTATS_TESTS_CLIENT_TEST_TOOLS_CLI_RUNNER_H_
+#ifndef MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_CLI_RUNNER_H_
+#define MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_CLI_RUNNER_H_
 
 #include <fcntl.h>
 #include <poll.h>
@@ -42,10 +42,10 @@ extern char** environ;
 #error "MOQSTATS_CLI_BINARY must name the built moq-stats"
 #endif
 
-namespace moqstats::cli_test {
+namespace moq_stats::cli::test {
 
-using ::moqstats::integration::DaemonProcess;
-using ::moqstats::integration::TempDir;
+using ::moq_stats::integration::DaemonProcess;
+using ::moq_stats::integration::TempDir;
 namespace pb = ::moq::stats::v1;
 
 inline constexpr absl::Duration kRunTimeout = absl::Seconds(30);
@@ -344,6 +344,6 @@ class CliTest : public ::testing::Test {
   DaemonProcess daemon_;
 };
 
-}  // namespace moqstats::cli_test
+}  // namespace moq_stats::cli::test
 
-#endif  // MOQSTATS_TESTS_CLIENT_TEST_TOOLS_CLI_RUNNER_H_
+#endif  // MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_CLI_RUNNER_H_

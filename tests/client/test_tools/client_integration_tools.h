@@ -3,8 +3,8 @@
 // Worker threads bumping through the public API) compared with the levels of
 // the real moq-stats-sidecar daemon.
 
-#ifndef MOQSTATS_TESTS_CLIENT_TEST_TOOLS_CLIENT_INTEGRATION_TOOLS_H_
-#define MOQSTATS_TESTS_CLIENT_TEST_TOOLS_CLIENT_INTEGRATION_TOOLS_H_
+#ifndef MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_CLIENT_INTEGRATION_TOOLS_H_
+#define MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_CLIENT_INTEGRATION_TOOLS_H_
 
 #include <algorithm>
 #include <array>
@@ -31,9 +31,9 @@
 #include "tests/integration/test_tools/grpc_status_testing.h"
 #include "tests/integration/test_tools/stats_reader.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
-namespace client_testing {
+namespace test {
 
 namespace pb = ::moq::stats::v1;
 using namespace std::chrono_literals;
@@ -338,8 +338,8 @@ inline std::optional<double> CheckpointsWritten(int admin_port) {
   return it->second;
 }
 
-}  // namespace client_testing
+}  // namespace test
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_CLIENT_TEST_TOOLS_CLIENT_INTEGRATION_TOOLS_H_
+#endif  // MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_CLIENT_INTEGRATION_TOOLS_H_

@@ -1,11 +1,11 @@
 // Shared by the session_state_*_test.cc files: the handles built directly
 // and bumped as the public guards bump them (one relaxed add for a count, a
 // release add for a close), helpers reading the batches SessionState makes,
-// and the sidecar's side in process (a real moqstats::Session over an
+// and the sidecar's side in process (a real moq_stats::server::Session over an
 // in-memory aggregator) with the relay's own record to compare it with.
 
-#ifndef MOQSTATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
-#define MOQSTATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
+#ifndef MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
+#define MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
 
 #include <algorithm>
 #include <array>
@@ -31,7 +31,7 @@
 
 namespace moq_stats {
 namespace internal {
-namespace session_state_testing {
+namespace test {
 
 namespace pb = ::moq::stats::v1;
 
@@ -157,17 +157,17 @@ inline ::testing::AssertionResult DefinedBeforeUse(const std::vector<pb::Batch>&
 }
 
 // ---------------------------------------------------------------------------
-// The sidecar's side, in process: a moqstats::Session over an aggregator of
+// The sidecar's side, in process: a moq_stats::server::Session over an aggregator of
 // two levels (root, first segment, first two segments) on simulated time.
 
-inline moqstats::Tier ServerTier(Tier t) {
-  return t == Tier::kExternal ? moqstats::Tier::kExternal : moqstats::Tier::kInternal;
+inline moq_stats::server::Tier ServerTier(Tier t) {
+  return t == Tier::kExternal ? moq_stats::server::Tier::kExternal : moq_stats::server::Tier::kInternal;
 }
-inline moqstats::Role ServerRole(size_t r) {
-  return r == kPub ? moqstats::Role::kPublisher : moqstats::Role::kSubscriber;
+inline moq_stats::server::Role ServerRole(size_t r) {
+  return r == kPub ? moq_stats::server::Role::kPublisher : moq_stats::server::Role::kSubscriber;
 }
 
-inline RoleValues FromSnapshot(const moqstats::Snapshot& s) {
+inline RoleValues FromSnapshot(const moq_stats::server::Snapshot& s) {
   RoleValues v;
   v.broadcasts = s.broadcasts;
   v.broadcasts_closed = s.broadcasts_closed;
@@ -182,7 +182,7 @@ inline RoleValues FromSnapshot(const moqstats::Snapshot& s) {
 // What a checkpoint holds: every level's counters and the session's record,
 // taken at one moment.
 struct Checkpoint {
-  std::vector<std::pair<std::string, std::array<moqstats::Snapshot, moqstats::kTierRoleCount>>> levels;
+  std::vector<std::pair<std::string, std::array<moq_stats::server::Snapshot, moq_stats::server::kTierRoleCount>>> levels;
   pb::CheckpointSession session;
 };
 
@@ -196,7 +196,7 @@ class Sidecar {
 
   // Applies one batch; the status the sidecar would answer.
   absl::Status Apply(const pb::Batch& batch) {
-    moqstats::RejectReason reason = moqstats::RejectReason::kNone;
+    moq_stats::server::RejectReason reason = moq_stats::server::RejectReason::kNone;
     absl::Status s = session_->Apply(batch, &reason, nullptr);
     if (!s.ok()) last_reject_ = reason;
     return s;
@@ -207,7 +207,7 @@ class Sidecar {
       absl::Status s = Apply(b);
       if (!s.ok()) {
         return ::testing::AssertionFailure() << "the sidecar refused batch " << b.sequence() << " ("
-                                             << moqstats::RejectReasonName(last_reject_) << "): " << s << "\n"
+                                             << moq_stats::server::RejectReasonName(last_reject_) << "): " << s << "\n"
                                              << b.DebugString();
       }
     }
@@ -216,17 +216,17 @@ class Sidecar {
 
   uint64_t applied() const { return session_->applied_sequence(); }
   size_t handle_count() const { return session_->handle_count(); }
-  std::array<moqstats::Session::OpenGuards, 2> open_guards() const { return session_->open_guards(); }
+  std::array<moq_stats::server::Session::OpenGuards, 2> open_guards() const { return session_->open_guards(); }
 
   // The counters of a level; all zero when the level does not exist.
   RoleValues Read(const std::string& key, Tier tier, size_t role) const {
-    auto level = fixture_->stats().level(moqstats::Path(key));
+    auto level = fixture_->stats().level(moq_stats::Path(key));
     if (!level) return RoleValues{};
     return FromSnapshot(level->snapshot(ServerTier(tier), ServerRole(role)));
   }
   std::vector<std::string> LevelKeys() const {
     std::vector<std::string> keys;
-    for (const auto& level : fixture_->stats().ListLevels(moqstats::Path(), std::nullopt, 100000)) {
+    for (const auto& level : fixture_->stats().ListLevels(moq_stats::Path(), std::nullopt, 100000)) {
       keys.push_back(level->key().str());
     }
     return keys;
@@ -234,10 +234,10 @@ class Sidecar {
 
   Checkpoint TakeCheckpoint() const {
     Checkpoint cp;
-    for (const auto& level : fixture_->stats().ListLevels(moqstats::Path(), std::nullopt, 100000)) {
-      std::array<moqstats::Snapshot, moqstats::kTierRoleCount> counts;
-      for (size_t i = 0; i < moqstats::kTierRoleCount; ++i) {
-        counts[i] = level->snapshot(moqstats::TierAt(i), moqstats::RoleAt(i));
+    for (const auto& level : fixture_->stats().ListLevels(moq_stats::Path(), std::nullopt, 100000)) {
+      std::array<moq_stats::server::Snapshot, moq_stats::server::kTierRoleCount> counts;
+      for (size_t i = 0; i < moq_stats::server::kTierRoleCount; ++i) {
+        counts[i] = level->snapshot(moq_stats::server::TierAt(i), moq_stats::server::RoleAt(i));
       }
       cp.levels.emplace_back(level->key().str(), counts);
     }
@@ -248,9 +248,9 @@ class Sidecar {
   // A crash and restart: a fresh aggregator and session restored from `cp`,
   // as the daemon restores its last checkpoint file.
   void Crash(const Checkpoint& cp) {
-    auto fixture = std::make_unique<moqstats::testing::StatsFixture>(2);
-    for (const auto& [key, counts] : cp.levels) fixture->stats().RestoreLevel(moqstats::Path(key), counts);
-    auto restored = moqstats::Session::Restore(cp.session, fixture->stats(), limits_);
+    auto fixture = std::make_unique<moq_stats::server::test::StatsFixture>(2);
+    for (const auto& [key, counts] : cp.levels) fixture->stats().RestoreLevel(moq_stats::Path(key), counts);
+    auto restored = moq_stats::server::Session::Restore(cp.session, fixture->stats(), limits_);
     ASSERT_TRUE(restored.ok()) << restored.status();
     session_ = *std::move(restored);
     fixture_ = std::move(fixture);
@@ -260,20 +260,20 @@ class Sidecar {
   // closed and it is forgotten; the next stream opens a new one.
   void Expire() {
     session_->CloseAll();
-    session_ = std::make_unique<moqstats::Session>("relay-session", "test-relay", fixture_->stats(), limits_);
+    session_ = std::make_unique<moq_stats::server::Session>("relay-session", "test-relay", fixture_->stats(), limits_);
   }
 
  private:
   void Fresh() {
-    fixture_ = std::make_unique<moqstats::testing::StatsFixture>(2);
-    session_ = std::make_unique<moqstats::Session>("relay-session", "test-relay", fixture_->stats(), limits_);
+    fixture_ = std::make_unique<moq_stats::server::test::StatsFixture>(2);
+    session_ = std::make_unique<moq_stats::server::Session>("relay-session", "test-relay", fixture_->stats(), limits_);
   }
 
-  moqstats::SessionLimits limits_;
+  moq_stats::server::SessionLimits limits_;
   // Destroyed explicitly, session first.
-  std::unique_ptr<moqstats::testing::StatsFixture> fixture_;
-  std::unique_ptr<moqstats::Session> session_;
-  moqstats::RejectReason last_reject_ = moqstats::RejectReason::kNone;
+  std::unique_ptr<moq_stats::server::test::StatsFixture> fixture_;
+  std::unique_ptr<moq_stats::server::Session> session_;
+  moq_stats::server::RejectReason last_reject_ = moq_stats::server::RejectReason::kNone;
 };
 
 // "" and the first one and two segments of `path`.
@@ -356,8 +356,8 @@ inline ::testing::AssertionResult Drain(SessionState& state, Sidecar& sidecar) {
   return ::testing::AssertionSuccess();
 }
 
-}  // namespace session_state_testing
+}  // namespace test
 }  // namespace internal
 }  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_
+#endif  // MOQ_STATS_TESTS_CLIENT_TEST_TOOLS_SESSION_STATE_TOOLS_H_

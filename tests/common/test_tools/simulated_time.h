@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_COMMON_TEST_TOOLS_SIMULATED_TIME_H_
-#define MOQSTATS_TESTS_COMMON_TEST_TOOLS_SIMULATED_TIME_H_
+#ifndef MOQ_STATS_TESTS_COMMON_TEST_TOOLS_SIMULATED_TIME_H_
+#define MOQ_STATS_TESTS_COMMON_TEST_TOOLS_SIMULATED_TIME_H_
 
 #include <optional>
 
@@ -7,8 +7,8 @@
 #include "common/clock.h"
 #include "common/scheduler.h"
 
-namespace moqstats {
-namespace testing {
+namespace moq_stats {
+namespace test {
 
 // A simulated clock and the scheduler it drives, for tests: time moves only
 // in Advance, which runs every task at its own deadline, in order, as real
@@ -48,7 +48,7 @@ class SimulatedTime {
   Scheduler scheduler_;
 };
 
-}  // namespace testing
-}  // namespace moqstats
+}  // namespace test
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_COMMON_TEST_TOOLS_SIMULATED_TIME_H_
+#endif  // MOQ_STATS_TESTS_COMMON_TEST_TOOLS_SIMULATED_TIME_H_

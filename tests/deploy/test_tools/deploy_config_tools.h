@@ -3,8 +3,8 @@
 // environment) with --check-config, reading its settings back, and loading
 // each deployment file (Dockerfile, systemd unit, Kubernetes manifest).
 
-#ifndef MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_DEPLOY_CONFIG_TOOLS_H_
-#define MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_DEPLOY_CONFIG_TOOLS_H_
+#ifndef MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_DEPLOY_CONFIG_TOOLS_H_
+#define MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_DEPLOY_CONFIG_TOOLS_H_
 
 #include <fstream>
 #include <map>
@@ -38,7 +38,7 @@
 #endif
 
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 
 
 using Env = std::vector<std::pair<std::string, std::string>>;
@@ -419,6 +419,6 @@ inline absl::Status LoadManifest(Manifest* m) {
   return absl::OkStatus();
 }
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test
 
-#endif  // MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_DEPLOY_CONFIG_TOOLS_H_
+#endif  // MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_DEPLOY_CONFIG_TOOLS_H_

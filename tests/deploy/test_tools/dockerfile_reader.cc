@@ -8,7 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 namespace {
 
 void SkipSpace(absl::string_view text, size_t* i) {
@@ -199,4 +199,4 @@ absl::StatusOr<DockerfileFinalStage> ReadDockerfile(absl::string_view text) {
   return stage;
 }
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test

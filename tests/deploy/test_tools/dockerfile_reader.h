@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_DOCKERFILE_READER_H_
-#define MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_DOCKERFILE_READER_H_
+#ifndef MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_DOCKERFILE_READER_H_
+#define MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_DOCKERFILE_READER_H_
 
 #include <string>
 #include <vector>
@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 
 // What the final stage of a Dockerfile says about how its container runs.
 struct DockerfileFinalStage {
@@ -34,6 +34,6 @@ absl::StatusOr<DockerfileFinalStage> ReadDockerfile(absl::string_view text);
 // Fails on anything else, and on text after the closing bracket.
 absl::StatusOr<std::vector<std::string>> ParseJsonStringArray(absl::string_view text);
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test
 
-#endif  // MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_DOCKERFILE_READER_H_
+#endif  // MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_DOCKERFILE_READER_H_

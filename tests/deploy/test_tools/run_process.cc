@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 namespace {
 
 // Owns one file descriptor.
@@ -160,4 +160,4 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   return result;
 }
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_RUN_PROCESS_H_
-#define MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_RUN_PROCESS_H_
+#ifndef MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_RUN_PROCESS_H_
+#define MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_RUN_PROCESS_H_
 
 #include <string>
 #include <utility>
@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 
 struct ProcessResult {
   // The exit status, or 128 + the signal number when a signal ended it.
@@ -27,6 +27,6 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                          const std::vector<std::pair<std::string, std::string>>& env,
                                          const std::string& working_directory, absl::Duration timeout);
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test
 
-#endif  // MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_RUN_PROCESS_H_
+#endif  // MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_RUN_PROCESS_H_

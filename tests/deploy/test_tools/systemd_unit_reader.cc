@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -255,4 +255,4 @@ absl::StatusOr<std::vector<EnvAssignment>> ReadEnvironmentFile(absl::string_view
   return out;
 }
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test

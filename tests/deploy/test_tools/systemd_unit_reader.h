@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_SYSTEMD_UNIT_READER_H_
-#define MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_SYSTEMD_UNIT_READER_H_
+#ifndef MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_SYSTEMD_UNIT_READER_H_
+#define MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_SYSTEMD_UNIT_READER_H_
 
 #include <string>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 
 // One `Key=value` of a unit file.
 struct UnitSetting {
@@ -56,6 +56,6 @@ struct EnvAssignment {
 // "export", no continuation lines) and on a variable assigned twice.
 absl::StatusOr<std::vector<EnvAssignment>> ReadEnvironmentFile(absl::string_view text);
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test
 
-#endif  // MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_SYSTEMD_UNIT_READER_H_
+#endif  // MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_SYSTEMD_UNIT_READER_H_

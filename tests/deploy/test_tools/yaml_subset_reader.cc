@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 namespace {
 
 struct Line {
@@ -316,4 +316,4 @@ absl::StatusOr<std::vector<YamlNode>> ReadYamlSubset(absl::string_view text) {
   return out;
 }
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_YAML_SUBSET_READER_H_
-#define MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_YAML_SUBSET_READER_H_
+#ifndef MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_YAML_SUBSET_READER_H_
+#define MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_YAML_SUBSET_READER_H_
 
 #include <string>
 #include <utility>
@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace moqstats::deploy_test {
+namespace moq_stats::deploy::test {
 
 // A node of a YAML document. Scalars stay text: "2", "true" and "2" quoted
 // read the same, which is all a Kubernetes manifest check needs.
@@ -39,6 +39,6 @@ struct YamlNode {
 // keys.
 absl::StatusOr<std::vector<YamlNode>> ReadYamlSubset(absl::string_view text);
 
-}  // namespace moqstats::deploy_test
+}  // namespace moq_stats::deploy::test
 
-#endif  // MOQSTATS_TESTS_DEPLOY_TEST_TOOLS_YAML_SUBSET_READER_H_
+#endif  // MOQ_STATS_TESTS_DEPLOY_TEST_TOOLS_YAML_SUBSET_READER_H_

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -133,4 +133,4 @@ std::optional<std::map<std::string, double>> ScrapeMetrics(int port, std::string
 }
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_ADMIN_HTTP_CLIENT_H_
-#define MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_ADMIN_HTTP_CLIENT_H_
+#ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_ADMIN_HTTP_CLIENT_H_
+#define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_ADMIN_HTTP_CLIENT_H_
 
 #include <map>
 #include <optional>
@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 
 struct HttpResponse {
@@ -32,6 +32,6 @@ std::map<std::string, double> ParsePrometheus(const std::string& text);
 std::optional<std::map<std::string, double>> ScrapeMetrics(int port, std::string* error = nullptr);
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_ADMIN_HTTP_CLIENT_H_
+#endif  // MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_ADMIN_HTTP_CLIENT_H_

@@ -3,7 +3,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace pb = ::moq::stats::v1;
 
@@ -150,4 +150,4 @@ std::vector<uint32_t> CountModel::handles() const {
 }
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_COUNT_MODEL_H_
-#define MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_COUNT_MODEL_H_
+#ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_COUNT_MODEL_H_
+#define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_COUNT_MODEL_H_
 
 #include <array>
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 #include "moq/stats/v1/stats.pb.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 
 // Batch pieces, as a relay would write them.
@@ -78,6 +78,6 @@ class CountModel {
 };
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_COUNT_MODEL_H_
+#endif  // MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_COUNT_MODEL_H_

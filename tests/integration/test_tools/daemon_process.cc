@@ -24,7 +24,7 @@
 
 extern char** environ;
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace {
 
@@ -312,4 +312,4 @@ void DaemonProcess::Kill() {
 std::string DaemonProcess::Log() const { return ReadFile(log_path_); }
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

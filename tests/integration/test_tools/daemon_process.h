@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_DAEMON_PROCESS_H_
-#define MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_DAEMON_PROCESS_H_
+#ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_DAEMON_PROCESS_H_
+#define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_DAEMON_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 
 // The daemon binary under test (set by tests/integration/CMakeLists.txt).
@@ -139,6 +139,6 @@ std::shared_ptr<grpc::Channel> NewTestChannel(const std::string& target);
 std::string Describe(const grpc::Status& status);
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_DAEMON_PROCESS_H_
+#endif  // MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_DAEMON_PROCESS_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_GRPC_STATUS_TESTING_H_
-#define MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_GRPC_STATUS_TESTING_H_
+#ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_GRPC_STATUS_TESTING_H_
+#define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_GRPC_STATUS_TESTING_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -11,9 +11,9 @@
   do {                                                                                  \
     const ::grpc::Status moqstats_grpc_status_ = (expr);                                \
     fail(moqstats_grpc_status_.ok()) << #expr << " gave "                               \
-                                     << ::moqstats::integration::Describe(moqstats_grpc_status_); \
+                                     << ::moq_stats::integration::Describe(moqstats_grpc_status_); \
   } while (0)
 #define ASSERT_GRPC_OK(expr) MOQSTATS_GRPC_OK_IMPL_(expr, ASSERT_TRUE)
 #define EXPECT_GRPC_OK(expr) MOQSTATS_GRPC_OK_IMPL_(expr, EXPECT_TRUE)
 
-#endif  // MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_GRPC_STATUS_TESTING_H_
+#endif  // MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_GRPC_STATUS_TESTING_H_

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace pb = ::moq::stats::v1;
 
@@ -160,4 +160,4 @@ grpc::Status RelayStream::Finish(absl::Duration timeout) {
 }
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

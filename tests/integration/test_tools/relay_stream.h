@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_RELAY_STREAM_H_
-#define MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_RELAY_STREAM_H_
+#ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_RELAY_STREAM_H_
+#define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_RELAY_STREAM_H_
 
 #include <cstdint>
 #include <deque>
@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 
 // A minimal relay-side client of one StatsService/Session stream, on the
@@ -107,6 +107,6 @@ class RelayStream {
 };
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_RELAY_STREAM_H_
+#endif  // MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_RELAY_STREAM_H_

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace pb = ::moq::stats::v1;
 namespace {
@@ -156,4 +156,4 @@ std::string TierRoleName(pb::Tier tier, pb::Role role) {
 }
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

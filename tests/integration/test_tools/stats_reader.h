@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_STATS_READER_H_
-#define MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_STATS_READER_H_
+#ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_STATS_READER_H_
+#define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_STATS_READER_H_
 
 #include <string>
 #include <vector>
@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 
 // The read side of the daemon, for assertions: every call bounded by a
@@ -58,6 +58,6 @@ std::string TierRoleName(moq::stats::v1::Tier tier, moq::stats::v1::Role role);
 ::testing::AssertionResult SameCounts(const moq::stats::v1::Level& actual, const moq::stats::v1::Level& expected);
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_STATS_READER_H_
+#endif  // MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_STATS_READER_H_

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 namespace pb = ::moq::stats::v1;
 
@@ -99,4 +99,4 @@ std::string Summarize(const WatchClient::Events& events) {
 }
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats

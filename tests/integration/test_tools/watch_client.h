@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_WATCH_CLIENT_H_
-#define MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_WATCH_CLIENT_H_
+#ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_WATCH_CLIENT_H_
+#define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_WATCH_CLIENT_H_
 
 #include <functional>
 #include <memory>
@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 
-namespace moqstats {
+namespace moq_stats {
 namespace integration {
 
 // A reader of one StatsService/Watch stream: a thread of its own collects
@@ -79,6 +79,6 @@ BroadcastHistory HistoryOf(const WatchClient::Events& events, const std::string&
 std::string Summarize(const WatchClient::Events& events);
 
 }  // namespace integration
-}  // namespace moqstats
+}  // namespace moq_stats
 
-#endif  // MOQSTATS_TESTS_INTEGRATION_TEST_TOOLS_WATCH_CLIENT_H_
+#endif  // MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_WATCH_CLIENT_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_TEST_TOOLS_ORIGIN_TOOLS_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_TEST_TOOLS_ORIGIN_TOOLS_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_TEST_TOOLS_ORIGIN_TOOLS_H_
+#define MOQ_STATS_TESTS_ORIGIN_TEST_TOOLS_ORIGIN_TOOLS_H_
 
 // Helpers shared by the origin tests: publish, create tracks and subscribe
 // with a gtest expectation on the status, and drain consumers into strings.
@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "origin/origin.h"
 
-namespace moqstats::origin_test_tools {
+namespace moq_stats::test {
 
 // Reads every announcement waiting on `consumer` as "+path" / "-path".
 inline std::vector<std::string> DrainAnnouncements(AnnouncementConsumer& consumer) {
@@ -53,6 +53,6 @@ inline std::unique_ptr<TrackConsumer> MustSubscribe(Origin& origin, std::string_
   return consumer.ok() ? std::move(consumer).value() : nullptr;
 }
 
-}  // namespace moqstats::origin_test_tools
+}  // namespace moq_stats::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_TEST_TOOLS_ORIGIN_TOOLS_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_TEST_TOOLS_ORIGIN_TOOLS_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 // Always the top of the range: shows the cap itself.
@@ -77,4 +77,4 @@ TEST(BackoffTest, RandomSourceAboveTheCapIsClamped) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 SessionCounters Counters(uint64_t n) {
@@ -65,4 +65,4 @@ TEST(StatusBoardTest, DialAndServeEdits) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

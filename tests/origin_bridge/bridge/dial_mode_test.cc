@@ -19,14 +19,14 @@
 #include "tests/origin_bridge/bridge/test_tools/moq_peer.h"
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
-using testing::MoqPeer;
-using testing::RunUntil;
-using testing::StopWhileRunning;
+using test::MoqPeer;
+using test::RunUntil;
+using test::StopWhileRunning;
 
-class DialModeTest : public testing::BridgeFixture {
+class DialModeTest : public test::BridgeFixture {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<WebSocketListener>> listener =
@@ -76,7 +76,7 @@ TEST_F(DialModeTest, PublishesIntoTheRelay) {
 
   std::unique_ptr<MoqPeer> relay = Accept();
   ASSERT_NE(relay, nullptr);
-  lite_test::LiteSubscriber& sub = relay->subscriber();
+  lite::test::LiteSubscriber& sub = relay->subscriber();
   const uint64_t announces = *sub.RequestAnnounces("");
   const uint64_t id = *sub.Subscribe("stats/a", "data");
   relay->Flush();
@@ -186,7 +186,7 @@ TEST_P(TcpDialTest, NegotiatesTheRelaysVersionAndPublishes) {
   ASSERT_TRUE(RunUntil(io, [&] { return relay.connection().peer_parameters().has_value(); }));
   EXPECT_EQ(relay.connection().peer_parameters()->application_protocols,
             (std::vector<std::string>{"moq-lite-05", "moq-lite-04", "moq-lite-03"}));
-  lite_test::LiteSubscriber& sub = relay.subscriber();
+  lite::test::LiteSubscriber& sub = relay.subscriber();
   const uint64_t announces = *sub.RequestAnnounces("");
   const uint64_t id = *sub.Subscribe("stats/a", "data");
   relay.Flush();
@@ -243,4 +243,4 @@ TEST(OriginBridgeStartTest, BadUrlAndTakenPort) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

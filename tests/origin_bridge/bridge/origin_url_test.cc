@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 TEST(OriginUrlTest, WebSocketWithPathAndQuery) {
@@ -122,4 +122,4 @@ TEST(OriginUrlTest, FormatHostPortBracketsIpv6) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -17,13 +17,13 @@
 #include "tests/origin_bridge/bridge/test_tools/moq_peer.h"
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
-using testing::MoqPeer;
-using testing::RunUntil;
+using test::MoqPeer;
+using test::RunUntil;
 
-class ServeModeTest : public testing::BridgeFixture {
+class ServeModeTest : public test::BridgeFixture {
  protected:
   void StartBridge(size_t max_sessions = 256, uint64_t max_unsent_bytes = 64 << 20,
                    uint64_t setup_timeout_ms = 10'000) {
@@ -72,7 +72,7 @@ TEST_F(ServeModeTest, ClientHearsAnnouncementsAndReceivesGroups) {
   std::unique_ptr<MoqPeer> peer = Connect();
   ASSERT_NE(peer, nullptr);
   EXPECT_EQ(peer->version(), lite::Version::kLite05);
-  lite_test::LiteSubscriber& sub = peer->subscriber();
+  lite::test::LiteSubscriber& sub = peer->subscriber();
   const uint64_t announces = *sub.RequestAnnounces("");
   const uint64_t id = *sub.Subscribe("stats/a", "data");
   peer->Flush();
@@ -120,7 +120,7 @@ TEST_F(ServeModeTest, PeerThatNeverGrantsCreditIsClosedAsLagged) {
   std::unique_ptr<MoqPeer> peer =
       Connect(true, [](qmux::TransportParameters& p) { p.initial_max_stream_data_bidi_local = 0; });
   ASSERT_NE(peer, nullptr);
-  lite_test::LiteSubscriber& sub = peer->subscriber();
+  lite::test::LiteSubscriber& sub = peer->subscriber();
   ASSERT_TRUE(sub.RequestAnnounces("").ok());
   peer->Flush();
   std::vector<std::unique_ptr<BroadcastProducer>> producers;
@@ -172,7 +172,7 @@ TEST_F(ServeModeTest, StopClosesSessionsWithApplicationCodeZero) {
   ASSERT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.serve.sessions == 1; }));
 
   StopBridge();
-  lite_test::LiteSubscriber& sub = peer->subscriber();
+  lite::test::LiteSubscriber& sub = peer->subscriber();
   ASSERT_TRUE(RunUntil(io_, [&] { return sub.closed(); }));
   EXPECT_TRUE(sub.close_info()->by_peer);
   EXPECT_TRUE(sub.close_info()->application);
@@ -216,4 +216,4 @@ TEST_F(ServeModeTest, ClientGoingAwayEndsItsSession) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

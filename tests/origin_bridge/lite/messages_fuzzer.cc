@@ -14,7 +14,7 @@
 
 namespace {
 
-using namespace moqstats::lite;  // NOLINT: fuzz harness only.
+using namespace moq_stats::lite;  // NOLINT: fuzz harness only.
 
 template <typename T>
 void DecodeAndReencode(Version version, std::string_view bytes) {

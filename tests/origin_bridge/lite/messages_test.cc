@@ -7,11 +7,11 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 namespace {
 
 // gtest's Test::Setup hides the message name inside TEST bodies.
-using SetupMessage = ::moqstats::lite::Setup;
+using SetupMessage = ::moq_stats::lite::Setup;
 
 constexpr Version kAllVersions[] = {Version::kLite03, Version::kLite04,
                                     Version::kLite05};
@@ -484,4 +484,4 @@ TEST(LiteMessagesTest, HugeLengthPrefixNeedsMore) {
 }
 
 }  // namespace
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

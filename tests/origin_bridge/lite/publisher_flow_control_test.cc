@@ -7,7 +7,7 @@
 #include "origin_bridge/lite/publisher_session.h"
 #include "tests/origin_bridge/lite/test_tools/publisher_harness.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 namespace {
 
 using lite::Version;
@@ -114,4 +114,4 @@ TEST(PublisherFlowControlTest, PollVisitsOnlyNotifiedSubscriptions) {
 }
 
 }  // namespace
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

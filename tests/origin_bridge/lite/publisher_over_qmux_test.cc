@@ -22,7 +22,7 @@
 #include "tests/origin_bridge/lite/test_tools/qmux_session_pair.h"
 #include "tests/origin_bridge/qmux/test_tools/connection_test_peer.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 namespace {
 
 using lite::Version;
@@ -592,4 +592,4 @@ INSTANTIATE_TEST_SUITE_P(AllVersionsBothPerspectives, PublisherOverQmuxSoakTest,
                          ParamName);
 
 }  // namespace
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

@@ -20,7 +20,7 @@
 
 namespace {
 
-using namespace moqstats;  // NOLINT: fuzz harness only.
+using namespace moq_stats;  // NOLINT: fuzz harness only.
 
 class Script {
  public:
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Origin origin;
   std::vector<std::unique_ptr<BroadcastProducer>> broadcasts(3);
   const char* const kPaths[] = {"a", "a/b", "c"};
-  lite_test::FakeStreamMux mux((mode & 0x10) != 0);
+  lite::test::FakeStreamMux mux((mode & 0x10) != 0);
   {
     lite::PublisherSession session(options, &mux, &origin, [] {});
     mux.set_events(&session);

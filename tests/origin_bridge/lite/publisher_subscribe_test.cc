@@ -8,7 +8,7 @@
 #include "origin_bridge/lite/publisher_session.h"
 #include "tests/origin_bridge/lite/test_tools/publisher_harness.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 namespace {
 
 using lite::ControlStreamType;
@@ -216,4 +216,4 @@ TEST(PublisherSubscribeTest, PeerResetDropsTheSubscription) {
 }
 
 }  // namespace
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

@@ -8,7 +8,7 @@
 #include "tests/origin_bridge/lite/test_tools/fake_stream_mux.h"
 #include "tests/origin_bridge/lite/test_tools/lite_subscriber.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 namespace {
 
 using lite::Version;
@@ -133,4 +133,4 @@ TEST(PairLite05Test, TrackInfoAndFetch) {
 }
 
 }  // namespace
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

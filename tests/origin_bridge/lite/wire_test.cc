@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats::lite {
+namespace moq_stats::lite {
 namespace {
 
 std::string Bytes(std::vector<uint8_t> bytes) {
@@ -197,4 +197,4 @@ TEST(WireZigzagTest, MapsAndRoundTrips) {
 }
 
 }  // namespace
-}  // namespace moqstats::lite
+}  // namespace moq_stats::lite

@@ -12,7 +12,7 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux::test {
+namespace moq_stats::qmux::test {
 namespace {
 
 
@@ -155,4 +155,4 @@ TEST(ConnectionCloseTest, CloseFromOnClosedAndEventsReplacedAreSafe) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux::test
+}  // namespace moq_stats::qmux::test

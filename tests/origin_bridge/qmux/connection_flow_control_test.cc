@@ -11,7 +11,7 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux::test {
+namespace moq_stats::qmux::test {
 namespace {
 
 
@@ -194,4 +194,4 @@ TEST(ConnectionFlowControlTest, StreamCountCreditComesBackAsStreamsFinish) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux::test
+}  // namespace moq_stats::qmux::test

@@ -22,10 +22,10 @@
 
 namespace {
 
-using moqstats::CloseInfo;
-using moqstats::IsUnidirectionalStream;
-using moqstats::StreamEvents;
-using moqstats::qmux::Connection;
+using moq_stats::CloseInfo;
+using moq_stats::IsUnidirectionalStream;
+using moq_stats::StreamEvents;
+using moq_stats::qmux::Connection;
 
 class EchoEvents : public StreamEvents {
  public:
@@ -65,10 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t flags = data[0];
   input.remove_prefix(1);
 
-  moqstats::qmux::ConnectionOptions options;
-  options.perspective = moqstats::qmux::Perspective::kServer;
+  moq_stats::qmux::ConnectionOptions options;
+  options.perspective = moq_stats::qmux::Perspective::kServer;
   const bool tcp = (flags & 0x1) != 0;
-  options.mode = tcp ? moqstats::qmux::RecordMode::kTcp : moqstats::qmux::RecordMode::kWebSocket;
+  options.mode = tcp ? moq_stats::qmux::RecordMode::kTcp : moq_stats::qmux::RecordMode::kWebSocket;
   options.records = tcp || (flags & 0x2) == 0;
   options.local.initial_max_data = 4096;
   options.local.initial_max_stream_data_bidi_remote = 1024;
@@ -81,13 +81,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   events.connection = &connection;
 
   if ((flags & 0x4) != 0) {
-    moqstats::qmux::TransportParameters peer = moqstats::qmux::DefaultTransportParameters();
+    moq_stats::qmux::TransportParameters peer = moq_stats::qmux::DefaultTransportParameters();
     peer.initial_max_data = 2048;
     peer.initial_max_stream_data_bidi_local = 512;
     peer.initial_max_streams_uni = 4;
     std::vector<std::string> records;
-    if (moqstats::qmux::BuildRecords(options.mode, {moqstats::qmux::ToFrame(peer)},
-                                     moqstats::qmux::kDefaultMaxRecordSize, &records)
+    if (moq_stats::qmux::BuildRecords(options.mode, {moq_stats::qmux::ToFrame(peer)},
+                                     moq_stats::qmux::kDefaultMaxRecordSize, &records)
             .ok()) {
       for (const std::string& record : records) connection.OnBytesReceived(record);
     }

@@ -11,7 +11,7 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux::test {
+namespace moq_stats::qmux::test {
 namespace {
 
 
@@ -214,4 +214,4 @@ TEST(ConnectionHandshakeTest, Draft00SendsOneFramePerMessage) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux::test
+}  // namespace moq_stats::qmux::test

@@ -12,7 +12,7 @@
 #include "tests/origin_bridge/qmux/test_tools/recording_stream_events.h"
 #include "tests/origin_bridge/qmux/test_tools/wire.h"
 
-namespace moqstats::qmux::test {
+namespace moq_stats::qmux::test {
 namespace {
 
 
@@ -239,4 +239,4 @@ TEST_F(HandPlayedServer, CloseInsideACallbackStopsTheRecord) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux::test
+}  // namespace moq_stats::qmux::test

@@ -13,15 +13,15 @@
 
 namespace {
 
-class DiscardingVisitor : public moqstats::qmux::RecordVisitor {
+class DiscardingVisitor : public moq_stats::qmux::RecordVisitor {
  public:
-  void OnFrame(moqstats::qmux::Frame frame) override {
-    if (auto* params = std::get_if<moqstats::qmux::TransportParametersFrame>(&frame)) {
-      moqstats::qmux::TransportParameters parsed;
-      moqstats::qmux::FromFrame(*params, &parsed);
+  void OnFrame(moq_stats::qmux::Frame frame) override {
+    if (auto* params = std::get_if<moq_stats::qmux::TransportParametersFrame>(&frame)) {
+      moq_stats::qmux::TransportParameters parsed;
+      moq_stats::qmux::FromFrame(*params, &parsed);
     }
     std::string out;
-    (void)moqstats::qmux::AppendFrame(frame, &out);
+    (void)moq_stats::qmux::AppendFrame(frame, &out);
   }
   void OnParsingError(uint64_t, std::string_view) override {}
 };
@@ -35,26 +35,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool end_of_record : {false, true}) {
     std::string_view rest = bytes;
     while (!rest.empty()) {
-      moqstats::qmux::Frame frame;
+      moq_stats::qmux::Frame frame;
       size_t consumed = 0;
-      if (!moqstats::qmux::ParseFrame(rest, &frame, &consumed, end_of_record).ok()) break;
+      if (!moq_stats::qmux::ParseFrame(rest, &frame, &consumed, end_of_record).ok()) break;
       rest.remove_prefix(consumed);
     }
   }
 
   // As one WebSocket record, and as a TCP byte stream of records.
   DiscardingVisitor visitor;
-  moqstats::qmux::ParseRecord(bytes, moqstats::qmux::kDefaultMaxRecordSize, &visitor);
+  moq_stats::qmux::ParseRecord(bytes, moq_stats::qmux::kDefaultMaxRecordSize, &visitor);
   std::string_view stream = bytes;
   while (true) {
     std::string_view record;
     size_t consumed = 0;
-    if (!moqstats::qmux::ReadTcpRecord(stream, moqstats::qmux::kDefaultMaxRecordSize, &record,
+    if (!moq_stats::qmux::ReadTcpRecord(stream, moq_stats::qmux::kDefaultMaxRecordSize, &record,
                                        &consumed)
              .ok()) {
       break;
     }
-    moqstats::qmux::ParseRecord(record, moqstats::qmux::kDefaultMaxRecordSize, &visitor);
+    moq_stats::qmux::ParseRecord(record, moq_stats::qmux::kDefaultMaxRecordSize, &visitor);
     stream.remove_prefix(consumed);
   }
   return 0;

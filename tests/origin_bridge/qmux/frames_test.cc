@@ -7,7 +7,7 @@
 #include "origin_bridge/qmux/transport_params.h"
 #include "origin_bridge/qmux/varint.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 std::string Bytes(std::initializer_list<uint8_t> bytes) {
@@ -283,4 +283,4 @@ TEST(QmuxFramesTest, ValuesOutOfRange) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

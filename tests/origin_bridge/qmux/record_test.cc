@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "origin_bridge/qmux/varint.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 std::string Bytes(std::initializer_list<uint8_t> bytes) {
@@ -249,4 +249,4 @@ TEST(QmuxRecordTest, LocalTransportParameters) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

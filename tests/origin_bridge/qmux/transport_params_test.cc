@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "origin_bridge/qmux/frames.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 std::string Bytes(std::initializer_list<uint8_t> bytes) {
@@ -88,4 +88,4 @@ TEST(QmuxTransportParametersTest, BadParametersAreTransportParameterErrors) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

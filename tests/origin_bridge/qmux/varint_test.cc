@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 namespace {
 
 struct Case {
@@ -89,4 +89,4 @@ TEST(QmuxVarintTest, TrailingBytesAreLeftAlone) {
 }
 
 }  // namespace
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux

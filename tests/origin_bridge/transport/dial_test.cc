@@ -15,15 +15,15 @@
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 #include "tests/origin_bridge/transport/test_tools/raw_peers.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 using boost::asio::ip::tcp;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::RawWebSocketServer;
-using testing::RunReady;
-using testing::RunUntil;
+using test::RawWebSocketServer;
+using test::RunReady;
+using test::RunUntil;
 
 constexpr char kWireOffer[] =
     "qmux-01.moq-lite-05, qmux-00.moq-lite-05, qmux-01.moq-lite-04, qmux-00.moq-lite-04, "
@@ -194,4 +194,4 @@ TEST_F(DialTest, Ipv6HostIsBracketedInMessages) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -9,7 +9,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats::bridge::internal {
+namespace moq_stats::bridge::internal {
 namespace {
 
 int IntOption(int fd, int level, int name) {
@@ -36,4 +36,4 @@ TEST(SocketLivenessTest, SetsKeepAliveProbesAndUserTimeout) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge::internal
+}  // namespace moq_stats::bridge::internal

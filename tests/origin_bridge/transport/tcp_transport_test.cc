@@ -15,16 +15,16 @@
 #include "tests/origin_bridge/transport/test_tools/loopback_pair.h"
 #include "tests/origin_bridge/transport/test_tools/transport_peer.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 using boost::asio::ip::tcp;
 using ::testing::HasSubstr;
-using testing::DialLoopback;
-using testing::ExpectDrainedOnceTheQueueIsWritten;
-using testing::RunReady;
-using testing::RunUntil;
-using testing::TransportPeer;
+using test::DialLoopback;
+using test::ExpectDrainedOnceTheQueueIsWritten;
+using test::RunReady;
+using test::RunUntil;
+using test::TransportPeer;
 
 // A client transport from AsyncDial (tcp://) connected to a server transport
 // made from an accepted socket, both over loopback.
@@ -164,4 +164,4 @@ TEST_F(TcpTransportTest, TransportMayBeDestroyedFromItsOwnHandler) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

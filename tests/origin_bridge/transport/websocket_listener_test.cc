@@ -18,16 +18,16 @@
 #include "tests/origin_bridge/transport/test_tools/raw_peers.h"
 #include "tests/origin_bridge/transport/test_tools/transport_peer.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 namespace websocket = boost::beast::websocket;
 using boost::asio::ip::tcp;
 using ::testing::HasSubstr;
-using testing::RawWebSocketClient;
-using testing::RunReady;
-using testing::RunUntil;
-using testing::TransportPeer;
+using test::RawWebSocketClient;
+using test::RunReady;
+using test::RunUntil;
+using test::TransportPeer;
 
 class WebSocketListenerTest : public ::testing::Test {
  protected:
@@ -271,4 +271,4 @@ TEST_F(WebSocketListenerTest, BindFailureNamesTheAddress) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

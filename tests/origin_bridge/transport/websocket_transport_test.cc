@@ -13,15 +13,15 @@
 #include "tests/origin_bridge/transport/test_tools/loopback_pair.h"
 #include "tests/origin_bridge/transport/test_tools/transport_peer.h"
 
-namespace moqstats::bridge {
+namespace moq_stats::bridge {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::DialLoopback;
-using testing::ExpectDrainedOnceTheQueueIsWritten;
-using testing::RunReady;
-using testing::RunUntil;
-using testing::TransportPeer;
+using test::DialLoopback;
+using test::ExpectDrainedOnceTheQueueIsWritten;
+using test::RunReady;
+using test::RunUntil;
+using test::TransportPeer;
 
 // A client transport from AsyncDial connected to a server transport from
 // WebSocketListener, both over loopback.
@@ -193,4 +193,4 @@ TEST_F(WebSocketTransportTest, CloseFromOnClosedAndOnBytesIsHarmless) {
 }
 
 }  // namespace
-}  // namespace moqstats::bridge
+}  // namespace moq_stats::bridge

@@ -26,7 +26,7 @@
 #include "gtest/gtest.h"
 #include "server/admin/prometheus_text.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace asio = boost::asio;
@@ -480,4 +480,4 @@ TEST(AdminHttpServerStartTest, LocalhostAndIpv6) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

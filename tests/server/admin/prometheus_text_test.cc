@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 // The text of a single unlabelled gauge sample, without HELP and TYPE.
@@ -123,4 +123,4 @@ TEST(PrometheusTextTest, ContentType) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -20,7 +20,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
@@ -476,4 +476,4 @@ TEST_F(CheckpointFileTest, ConcurrentWritersLeaveOneWholeFile) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -19,26 +19,26 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
-using testing::AllCounts;
-using testing::ApplyTo;
-using testing::BatchBuilder;
-using testing::DeltaFor;
-using testing::ExpectAllClosed;
-using testing::Flat;
-using testing::kExt;
-using testing::kExtTier;
-using testing::kInt;
-using testing::kInterval;
-using testing::kIntTier;
-using testing::kPub;
-using testing::kPubRole;
-using testing::kSub;
-using testing::kSubRole;
-using testing::SessionTest;
-using testing::Snap;
+using test::AllCounts;
+using test::ApplyTo;
+using test::BatchBuilder;
+using test::DeltaFor;
+using test::ExpectAllClosed;
+using test::Flat;
+using test::kExt;
+using test::kExtTier;
+using test::kInt;
+using test::kInterval;
+using test::kIntTier;
+using test::kPub;
+using test::kPubRole;
+using test::kSub;
+using test::kSubRole;
+using test::SessionTest;
+using test::Snap;
 
 // ---------------------------------------------------------------------------
 // Batches that apply
@@ -283,4 +283,4 @@ TEST_F(SessionTest, CloseAllClosesExactlyWhatIsOpenAndReleasesHandles) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -16,30 +16,30 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace pb = ::moq::stats::v1;
-using testing::AllCounts;
-using testing::ApplyTo;
-using testing::BatchBuilder;
-using testing::Counted;
-using testing::DeltaFor;
-using testing::ExpectAllClosed;
-using testing::ExpectSessionRefused;
-using testing::Flat;
+using test::AllCounts;
+using test::ApplyTo;
+using test::BatchBuilder;
+using test::Counted;
+using test::DeltaFor;
+using test::ExpectAllClosed;
+using test::ExpectSessionRefused;
+using test::Flat;
 using ::testing::HasSubstr;
-using testing::kExt;
-using testing::kExtTier;
-using testing::kInt;
-using testing::kIntTier;
-using testing::kPub;
-using testing::kPubRole;
-using testing::kSub;
-using testing::kSubRole;
-using testing::LevelCounts;
-using testing::SessionTest;
-using testing::Snap;
+using test::kExt;
+using test::kExtTier;
+using test::kInt;
+using test::kIntTier;
+using test::kPub;
+using test::kPubRole;
+using test::kSub;
+using test::kSubRole;
+using test::LevelCounts;
+using test::SessionTest;
+using test::Snap;
 
 // ---------------------------------------------------------------------------
 // Checkpoint record
@@ -145,4 +145,4 @@ TEST_F(SessionTest, RestoreRefusesAnInconsistentRecord) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -15,22 +15,22 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace pb = ::moq::stats::v1;
-using testing::AllCounts;
-using testing::ApplyTo;
-using testing::BatchBuilder;
-using testing::DeltaFor;
-using testing::ExpectAllClosed;
-using testing::kExt;
-using testing::kInt;
-using testing::kInterval;
-using testing::kIntTier;
-using testing::kPubRole;
-using testing::kSubRole;
-using testing::StatsFixture;
+using test::AllCounts;
+using test::ApplyTo;
+using test::BatchBuilder;
+using test::DeltaFor;
+using test::ExpectAllClosed;
+using test::kExt;
+using test::kInt;
+using test::kInterval;
+using test::kIntTier;
+using test::kPubRole;
+using test::kSubRole;
+using test::StatsFixture;
 
 // ---------------------------------------------------------------------------
 // Batches have the effect of the guards they stand for.
@@ -141,4 +141,4 @@ TEST(SessionEquivalenceTest, GuardsAndBatchesGiveTheSameSnapshots) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

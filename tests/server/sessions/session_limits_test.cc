@@ -16,20 +16,20 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
-using testing::ApplyTo;
-using testing::BatchBuilder;
-using testing::DeltaFor;
-using testing::ExpectSessionRefused;
-using testing::kExt;
-using testing::kInterval;
-using testing::kPub;
-using testing::kPubRole;
-using testing::SimulatedTime;
-using testing::Snap;
-using testing::StatsFixture;
+using test::ApplyTo;
+using test::BatchBuilder;
+using test::DeltaFor;
+using test::ExpectSessionRefused;
+using test::kExt;
+using test::kInterval;
+using test::kPub;
+using test::kPubRole;
+using ::moq_stats::test::SimulatedTime;
+using test::Snap;
+using test::StatsFixture;
 
 // ---------------------------------------------------------------------------
 // Limits
@@ -150,4 +150,4 @@ TEST(SessionLimitsTest, TheAggregatorsLevelLimit) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

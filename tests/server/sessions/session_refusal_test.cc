@@ -17,23 +17,23 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace pb = ::moq::stats::v1;
-using testing::ApplyTo;
-using testing::BatchBuilder;
-using testing::DeltaFor;
-using testing::kExt;
-using testing::kExtTier;
-using testing::kInt;
-using testing::kIntTier;
-using testing::kPub;
-using testing::kPubRole;
-using testing::kSub;
-using testing::kSubRole;
-using testing::SessionTest;
-using testing::Snap;
+using test::ApplyTo;
+using test::BatchBuilder;
+using test::DeltaFor;
+using test::kExt;
+using test::kExtTier;
+using test::kInt;
+using test::kIntTier;
+using test::kPub;
+using test::kPubRole;
+using test::kSub;
+using test::kSubRole;
+using test::SessionTest;
+using test::Snap;
 
 // ---------------------------------------------------------------------------
 // Refused batches: every case of stats.proto's Batch comment.
@@ -236,4 +236,4 @@ TEST(RejectReasonTest, NamesAreTheMetricLabels) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -17,24 +17,24 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
-using testing::AllCounts;
-using testing::BatchBuilder;
-using testing::DeltaFor;
-using testing::ExpectAllClosed;
-using testing::Flat;
-using testing::kExt;
-using testing::kGrace;
-using testing::kOpenTrafficGuards;
-using testing::kPub;
-using testing::kPubRole;
-using testing::LevelCounts;
-using testing::OpenTraffic;
-using testing::Rejected;
-using testing::SessionRegistryTest;
-using testing::Snap;
+using test::AllCounts;
+using test::BatchBuilder;
+using test::DeltaFor;
+using test::ExpectAllClosed;
+using test::Flat;
+using test::kExt;
+using test::kGrace;
+using test::kOpenTrafficGuards;
+using test::kPub;
+using test::kPubRole;
+using test::LevelCounts;
+using test::OpenTraffic;
+using test::Rejected;
+using test::SessionRegistryTest;
+using test::Snap;
 
 // ---------------------------------------------------------------------------
 // Attach, resume
@@ -173,4 +173,4 @@ TEST_F(SessionRegistryTest, CloseClosesAtOnceAndForgets) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -21,32 +21,32 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace pb = ::moq::stats::v1;
-using testing::AllCounts;
-using testing::Attachment;
-using testing::BatchBuilder;
-using testing::DefaultOptions;
-using testing::DeltaFor;
-using testing::ExpectAllClosed;
-using testing::Flat;
+using test::AllCounts;
+using test::Attachment;
+using test::BatchBuilder;
+using test::DefaultOptions;
+using test::DeltaFor;
+using test::ExpectAllClosed;
+using test::Flat;
 using ::testing::HasSubstr;
-using testing::kExt;
-using testing::kGrace;
-using testing::kInt;
-using testing::kInterval;
-using testing::kIntTier;
-using testing::kPub;
-using testing::kPubRole;
-using testing::kSub;
-using testing::kSubRole;
-using testing::LevelCounts;
-using testing::OpenTraffic;
-using testing::SessionRegistryTest;
-using testing::Snap;
-using testing::StatsFixture;
+using test::kExt;
+using test::kGrace;
+using test::kInt;
+using test::kInterval;
+using test::kIntTier;
+using test::kPub;
+using test::kPubRole;
+using test::kSub;
+using test::kSubRole;
+using test::LevelCounts;
+using test::OpenTraffic;
+using test::SessionRegistryTest;
+using test::Snap;
+using test::StatsFixture;
 
 // Guards opened minus guards closed, summed over every level, tier and role.
 uint64_t OpenOnLevels(const Stats& stats) {
@@ -316,4 +316,4 @@ TEST_F(SessionRegistryTest, CaptureIsAConsistentCutUnderConcurrentBatches) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

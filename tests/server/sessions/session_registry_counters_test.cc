@@ -16,16 +16,16 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace pb = ::moq::stats::v1;
-using testing::BatchBuilder;
-using testing::DefaultOptions;
-using testing::DeltaFor;
-using testing::kPubRole;
-using testing::OpenTraffic;
-using testing::SessionRegistryTest;
+using test::BatchBuilder;
+using test::DefaultOptions;
+using test::DeltaFor;
+using test::kPubRole;
+using test::OpenTraffic;
+using test::SessionRegistryTest;
 
 // ---------------------------------------------------------------------------
 // Self-counters
@@ -77,4 +77,4 @@ TEST_F(SessionRegistryTest, CountsBatchesDeltasAndRefusalsByReason) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -15,25 +15,25 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
-using testing::AllCounts;
-using testing::BatchBuilder;
-using testing::DeltaFor;
-using testing::ExpectAllClosed;
-using testing::Flat;
-using testing::kExt;
-using testing::kGrace;
-using testing::kInt;
-using testing::kInterval;
-using testing::kPub;
-using testing::kSub;
-using testing::kSubRole;
-using testing::LevelCounts;
-using testing::OpenTraffic;
-using testing::SessionRegistryTest;
-using testing::Snap;
+using test::AllCounts;
+using test::BatchBuilder;
+using test::DeltaFor;
+using test::ExpectAllClosed;
+using test::Flat;
+using test::kExt;
+using test::kGrace;
+using test::kInt;
+using test::kInterval;
+using test::kPub;
+using test::kSub;
+using test::kSubRole;
+using test::LevelCounts;
+using test::OpenTraffic;
+using test::SessionRegistryTest;
+using test::Snap;
 
 // ---------------------------------------------------------------------------
 // Grace
@@ -113,4 +113,4 @@ TEST_F(SessionRegistryTest, ExpiryClosesOnlyTheExpiredSessionsGuards) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -22,24 +22,24 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 namespace pb = ::moq::stats::v1;
-using testing::AllCounts;
-using testing::Attachment;
-using testing::BatchBuilder;
-using testing::DefaultOptions;
-using testing::DeltaFor;
+using test::AllCounts;
+using test::Attachment;
+using test::BatchBuilder;
+using test::DefaultOptions;
+using test::DeltaFor;
 using ::testing::HasSubstr;
-using testing::kExt;
-using testing::kGrace;
-using testing::kPub;
-using testing::kPubRole;
-using testing::LevelCounts;
-using testing::OpenTraffic;
-using testing::Rejected;
-using testing::SessionRegistryTest;
+using test::kExt;
+using test::kGrace;
+using test::kPub;
+using test::kPubRole;
+using test::LevelCounts;
+using test::OpenTraffic;
+using test::Rejected;
+using test::SessionRegistryTest;
 
 // ---------------------------------------------------------------------------
 // Limits and validation
@@ -140,7 +140,7 @@ TEST_F(SessionRegistryTest, DrainWaitsForTheBatchInFlight) {
 
 TEST(SessionRegistryLevelLimitTest, CountsTheLevelLimitRefusal) {
   Origin origin;
-  testing::SimulatedTime time;
+  ::moq_stats::test::SimulatedTime time;
   StatsConfig config;
   config.levels = 2;
   config.max_levels = 2;
@@ -171,7 +171,7 @@ TEST(SessionRegistryLevelLimitTest, TheLevelLimitHoldsForConcurrentSessions) {
   constexpr int kRounds = 100;
   constexpr int kDeltasPerBatch = 2000;
   Origin origin;
-  testing::SimulatedTime time;
+  ::moq_stats::test::SimulatedTime time;
   StatsConfig config;
   config.levels = 1;
   config.max_levels = kMaxLevels;
@@ -222,4 +222,4 @@ TEST(SessionRegistryLevelLimitTest, TheLevelLimitHoldsForConcurrentSessions) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -15,24 +15,24 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
-using testing::BatchBuilder;
-using testing::DeltaFor;
-using testing::ExpectAllClosed;
-using testing::Flat;
-using testing::kExt;
-using testing::kInt;
-using testing::kInterval;
-using testing::kIntTier;
-using testing::kPub;
-using testing::kPubRole;
-using testing::kSub;
-using testing::kSubRole;
-using testing::SessionTest;
-using testing::Snap;
-using testing::StatsFixture;
+using test::BatchBuilder;
+using test::DeltaFor;
+using test::ExpectAllClosed;
+using test::Flat;
+using test::kExt;
+using test::kInt;
+using test::kInterval;
+using test::kIntTier;
+using test::kPub;
+using test::kPubRole;
+using test::kSub;
+using test::kSubRole;
+using test::SessionTest;
+using test::Snap;
+using test::StatsFixture;
 
 // ---------------------------------------------------------------------------
 // Resync
@@ -165,4 +165,4 @@ TEST(SessionReleaseUnlistedTest, ClosesAndReleasesWhatTheResyncDoesNotDefine) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

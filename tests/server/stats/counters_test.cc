@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 TEST(CountersTest, GuardStyleBumps) {
@@ -67,4 +67,4 @@ TEST(CountersTest, ReaderNeverSeesMoreClosedThanOpened) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::testing::ElementsAre;
@@ -81,4 +81,4 @@ TEST(LevelKeyTest, PrefixWithSeveralSegments) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

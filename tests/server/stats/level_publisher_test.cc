@@ -13,14 +13,14 @@
 #include "server/stats/stats.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-using testing::StatsFixture;
+using test::StatsFixture;
 
 constexpr Tier kExt = Tier::kExternal;
 constexpr Tier kInt = Tier::kInternal;
@@ -291,4 +291,4 @@ TEST(LevelPublisherTest, TrackOpenedWhileStoppingIsNeverLost) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -9,12 +9,12 @@
 #include "gtest/gtest.h"
 #include "tests/common/test_tools/simulated_time.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using testing::SimulatedTime;
+using ::moq_stats::test::SimulatedTime;
 
 class LevelTreeTest : public ::testing::Test {
  protected:
@@ -113,4 +113,4 @@ TEST_F(LevelTreeTest, ListingPastTheRootGoesOn) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

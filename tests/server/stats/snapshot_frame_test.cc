@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 SnapshotFrame Frame() {
@@ -89,4 +89,4 @@ TEST(SnapshotFrameTest, EscapingInLevelAndNode) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

@@ -10,12 +10,12 @@
 #include "server/stats/stats.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
-using testing::StatsFixture;
+using test::StatsFixture;
 
 constexpr Tier kExt = Tier::kExternal;
 constexpr Tier kInt = Tier::kInternal;
@@ -223,4 +223,4 @@ TEST(StatsSeedTest, idle_frames_are_skipped) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

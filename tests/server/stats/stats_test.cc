@@ -11,13 +11,13 @@
 #include "gtest/gtest.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::SimulatedTime;
-using testing::StatsFixture;
+using ::moq_stats::test::SimulatedTime;
+using test::StatsFixture;
 
 constexpr Tier kExt = Tier::kExternal;
 constexpr Tier kInt = Tier::kInternal;
@@ -293,4 +293,4 @@ TEST(StatsTest, ListLevelsPages) {
 }
 
 }  // namespace
-}  // namespace moqstats
+}  // namespace moq_stats::server

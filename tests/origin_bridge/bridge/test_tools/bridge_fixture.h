@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_BRIDGE_FIXTURE_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_BRIDGE_FIXTURE_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_BRIDGE_FIXTURE_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_BRIDGE_FIXTURE_H_
 
 // What the dial-mode and serve-mode tests share: an Origin, the io_context
 // that runs the test's side of the connections (the relay or the MoQ
@@ -23,7 +23,7 @@
 #include "origin_bridge/bridge/origin_bridge.h"
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 
-namespace moqstats::bridge::testing {
+namespace moq_stats::bridge::test {
 
 // Stops `bridge` on another thread while this one runs `io`, so that the
 // sessions' close handshakes with the test's side can complete. Fails the
@@ -61,6 +61,6 @@ class BridgeFixture : public ::testing::Test {
   std::unique_ptr<OriginBridge> bridge_;
 };
 
-}  // namespace moqstats::bridge::testing
+}  // namespace moq_stats::bridge::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_BRIDGE_FIXTURE_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_BRIDGE_FIXTURE_H_

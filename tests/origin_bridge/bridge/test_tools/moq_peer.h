@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_MOQ_PEER_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_MOQ_PEER_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_MOQ_PEER_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_MOQ_PEER_H_
 
 // MoqPeer: the other end of a bridge session, built from the real pieces: a
 // connected Transport, a qmux::Connection and the test LiteSubscriber. It
@@ -22,7 +22,7 @@
 #include "origin_bridge/transport/transport.h"
 #include "tests/origin_bridge/lite/test_tools/lite_subscriber.h"
 
-namespace moqstats::bridge::testing {
+namespace moq_stats::bridge::test {
 
 class MoqPeer {
  public:
@@ -42,8 +42,8 @@ class MoqPeer {
     options.local = qmux::LocalTransportParameters(options.mode, alpns);
     if (adjust) adjust(options.local);
     connection_ = std::make_unique<qmux::Connection>(options, nullptr);
-    subscriber_ = std::make_unique<lite_test::LiteSubscriber>(
-        lite_test::LiteSubscriber::Options{negotiated.version, 77}, connection_.get());
+    subscriber_ = std::make_unique<lite::test::LiteSubscriber>(
+        lite::test::LiteSubscriber::Options{negotiated.version, 77}, connection_.get());
     connection_->set_events(subscriber_.get());
     version_ = negotiated.version;
   }
@@ -81,7 +81,7 @@ class MoqPeer {
   // Drops the transport without a QMux close, as a crashing relay would.
   void CloseTransport() { transport_->Close(); }
 
-  lite_test::LiteSubscriber& subscriber() { return *subscriber_; }
+  lite::test::LiteSubscriber& subscriber() { return *subscriber_; }
   qmux::Connection& connection() { return *connection_; }
   lite::Version version() const { return version_; }
   bool transport_closed() const { return state_->transport_closed; }
@@ -92,11 +92,11 @@ class MoqPeer {
   };
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<qmux::Connection> connection_;
-  std::unique_ptr<lite_test::LiteSubscriber> subscriber_;
+  std::unique_ptr<lite::test::LiteSubscriber> subscriber_;
   std::shared_ptr<State> state_;  // handlers check it is still alive
   lite::Version version_;
 };
 
-}  // namespace moqstats::bridge::testing
+}  // namespace moq_stats::bridge::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_MOQ_PEER_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_BRIDGE_TEST_TOOLS_MOQ_PEER_H_

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 namespace {
 
@@ -208,4 +208,4 @@ bool Pump(FakeStreamMux& a, FakeStreamMux& b, int max_rounds) {
   return a.outbox_.empty() && b.outbox_.empty();
 }
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_FAKE_STREAM_MUX_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_FAKE_STREAM_MUX_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_FAKE_STREAM_MUX_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_FAKE_STREAM_MUX_H_
 
 // FakeStreamMux: an in-memory StreamMux for sans-IO session tests.
 //
@@ -29,7 +29,7 @@
 #include "absl/status/statusor.h"
 #include "origin_bridge/stream_mux.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 class FakeStreamMux : public StreamMux {
  public:
@@ -119,6 +119,6 @@ class FakeStreamMux : public StreamMux {
 
 bool Pump(FakeStreamMux& a, FakeStreamMux& b, int max_rounds = 1000);
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_FAKE_STREAM_MUX_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_FAKE_STREAM_MUX_H_

@@ -6,7 +6,7 @@
 #include "origin_bridge/lite/internal/stream_reader.h"
 #include "origin_bridge/lite/wire.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 using lite::ErrorCode;
 using lite::ReadStatus;
@@ -370,4 +370,4 @@ void LiteSubscriber::OnClosed(const CloseInfo& info) {
   if (!close_info_.has_value()) close_info_ = info;
 }
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_LITE_SUBSCRIBER_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_LITE_SUBSCRIBER_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_LITE_SUBSCRIBER_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_LITE_SUBSCRIBER_H_
 
 // LiteSubscriber: the subscriber side of a moq-lite session (lite-03, -04,
 // -05), sans-IO over any StreamMux, for tests and benchmarks that need a
@@ -34,7 +34,7 @@
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/stream_mux.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 class LiteSubscriber : public StreamEvents {
  public:
@@ -183,6 +183,6 @@ class LiteSubscriber : public StreamEvents {
   std::string error_;
 };
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_LITE_SUBSCRIBER_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_LITE_SUBSCRIBER_H_

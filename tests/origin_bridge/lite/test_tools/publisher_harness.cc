@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 std::string Unhex(std::string_view text) {
   std::string out;
@@ -101,4 +101,4 @@ std::vector<uint64_t> PublisherHarness::GroupStreams() const {
   return out;
 }
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

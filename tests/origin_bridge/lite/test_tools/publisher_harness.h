@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_PUBLISHER_HARNESS_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_PUBLISHER_HARNESS_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_PUBLISHER_HARNESS_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_PUBLISHER_HARNESS_H_
 
 // Helpers for the PublisherSession tests: hex wire images, message
 // encoding, and a harness holding an Origin, a FakeStreamMux playing the
@@ -20,7 +20,7 @@
 #include "origin/origin.h"
 #include "tests/origin_bridge/lite/test_tools/fake_stream_mux.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 // "0a 0b" -> bytes; spaces ignored; "{...}" and "\"...\"" spans are taken
 // literally (without the quotes), so JSON and names read naturally.
@@ -68,6 +68,6 @@ struct PublisherHarness {
   std::vector<std::unique_ptr<BroadcastProducer>> producers;
 };
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_PUBLISHER_HARNESS_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_PUBLISHER_HARNESS_H_

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 QmuxSessionPair::QmuxSessionPair(Options options, Origin* origin)
     : woken_(std::make_shared<std::atomic<bool>>(false)) {
@@ -104,4 +104,4 @@ std::vector<uint64_t> CompleteSequences(const LiteSubscriber& subscriber,
   return out;
 }
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test

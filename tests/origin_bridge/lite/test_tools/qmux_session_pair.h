@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_QMUX_SESSION_PAIR_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_QMUX_SESSION_PAIR_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_QMUX_SESSION_PAIR_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_QMUX_SESSION_PAIR_H_
 
 // QmuxSessionPair: a moq-lite PublisherSession on one qmux::Connection and a
 // LiteSubscriber on the opposite Connection, the two connections joined in
@@ -23,7 +23,7 @@
 #include "origin_bridge/qmux/transport_params.h"
 #include "tests/origin_bridge/lite/test_tools/lite_subscriber.h"
 
-namespace moqstats::lite_test {
+namespace moq_stats::lite::test {
 
 class QmuxSessionPair {
  public:
@@ -91,6 +91,6 @@ std::string TestPayload(const std::string& tag, uint64_t sequence, size_t size =
 std::vector<uint64_t> CompleteSequences(const LiteSubscriber& subscriber,
                                         uint64_t subscribe_id);
 
-}  // namespace moqstats::lite_test
+}  // namespace moq_stats::lite::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_QMUX_SESSION_PAIR_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_LITE_TEST_TOOLS_QMUX_SESSION_PAIR_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_PAIR_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_PAIR_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_PAIR_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_PAIR_H_
 
 // Two qmux::Connections, a client and a server, wired to each other in
 // memory: Pump moves what each has to send into the other until both are
@@ -15,7 +15,7 @@
 
 #include "origin_bridge/qmux/connection.h"
 
-namespace moqstats::qmux::test {
+namespace moq_stats::qmux::test {
 
 class ConnectionPair {
  public:
@@ -65,6 +65,6 @@ class ConnectionPair {
   Connection server_;
 };
 
-}  // namespace moqstats::qmux::test
+}  // namespace moq_stats::qmux::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_PAIR_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_PAIR_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_TEST_PEER_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_TEST_PEER_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_TEST_PEER_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_TEST_PEER_H_
 
 // Reads a qmux::Connection's internal sizes for tests (its friend).
 
@@ -8,7 +8,7 @@
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/qmux/internal/connection_state.h"
 
-namespace moqstats::qmux {
+namespace moq_stats::qmux {
 
 class ConnectionTestPeer {
  public:
@@ -22,6 +22,6 @@ class ConnectionTestPeer {
   }
 };
 
-}  // namespace moqstats::qmux
+}  // namespace moq_stats::qmux
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_TEST_PEER_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_CONNECTION_TEST_PEER_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_RECORDING_STREAM_EVENTS_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_RECORDING_STREAM_EVENTS_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_RECORDING_STREAM_EVENTS_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_RECORDING_STREAM_EVENTS_H_
 
 // A StreamEvents that writes down everything a transport reports: streams
 // opened (in order), bytes per stream, FINs, resets, stop-sendings, credit
@@ -19,7 +19,7 @@
 
 #include "origin_bridge/stream_mux.h"
 
-namespace moqstats::qmux::test {
+namespace moq_stats::qmux::test {
 
 class RecordingStreamEvents : public StreamEvents {
  public:
@@ -69,6 +69,6 @@ class RecordingStreamEvents : public StreamEvents {
   std::function<void(const CloseInfo&)> on_closed;
 };
 
-}  // namespace moqstats::qmux::test
+}  // namespace moq_stats::qmux::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_RECORDING_STREAM_EVENTS_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_RECORDING_STREAM_EVENTS_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_WIRE_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_WIRE_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_WIRE_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_WIRE_H_
 
 // Helpers for tests that play the peer of a qmux::Connection by hand: encode
 // frames as one record, decode what a connection sent back into frames, and
@@ -15,7 +15,7 @@
 #include "origin_bridge/qmux/record.h"
 #include "origin_bridge/qmux/transport_params.h"
 
-namespace moqstats::qmux::test {
+namespace moq_stats::qmux::test {
 
 // `frames` encoded back to back as one WebSocket record (STREAM frames as
 // given, with or without their length).
@@ -70,6 +70,6 @@ inline StreamFrame Stream(uint64_t id, uint64_t offset, std::string data, bool f
   return frame;
 }
 
-}  // namespace moqstats::qmux::test
+}  // namespace moq_stats::qmux::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_WIRE_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_QMUX_TEST_TOOLS_WIRE_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_IO_PUMP_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_IO_PUMP_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_IO_PUMP_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_IO_PUMP_H_
 
 // Runs an io_context on the test's thread until a condition holds, with a
 // bounded deadline, so loopback tests never hang and never sleep.
@@ -9,7 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-namespace moqstats::bridge::testing {
+namespace moq_stats::bridge::test {
 
 // Runs handlers until `done()` is true; false if `limit` passed first.
 inline bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& done,
@@ -32,6 +32,6 @@ inline void RunReady(boost::asio::io_context& io) {
   }
 }
 
-}  // namespace moqstats::bridge::testing
+}  // namespace moq_stats::bridge::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_IO_PUMP_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_IO_PUMP_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_LOOPBACK_PAIR_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_LOOPBACK_PAIR_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_LOOPBACK_PAIR_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_LOOPBACK_PAIR_H_
 
 // What the TCP and WebSocket transport tests share: connecting a client
 // transport from AsyncDial to a server transport the test accepts, over
@@ -19,7 +19,7 @@
 #include "tests/origin_bridge/transport/test_tools/io_pump.h"
 #include "tests/origin_bridge/transport/test_tools/transport_peer.h"
 
-namespace moqstats::bridge::testing {
+namespace moq_stats::bridge::test {
 
 // Dials `target`, starts `client` on the transport it yields and runs `io`
 // until `server` has been started too (by the test's acceptor or listener).
@@ -52,6 +52,6 @@ inline void ExpectDrainedOnceTheQueueIsWritten(boost::asio::io_context& io,
   EXPECT_EQ(server.drained, 0);  // it sent nothing
 }
 
-}  // namespace moqstats::bridge::testing
+}  // namespace moq_stats::bridge::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_LOOPBACK_PAIR_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_LOOPBACK_PAIR_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_RAW_PEERS_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_RAW_PEERS_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_RAW_PEERS_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_RAW_PEERS_H_
 
 // Plain Boost.Beast peers that show exactly what goes on the wire: a
 // WebSocket client offering a given Sec-WebSocket-Protocol list, and a
@@ -18,7 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-namespace moqstats::bridge::testing {
+namespace moq_stats::bridge::test {
 
 using RawStream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket, false>;
 
@@ -141,6 +141,6 @@ class RawWebSocketServer {
   bool accepted_ = false;
 };
 
-}  // namespace moqstats::bridge::testing
+}  // namespace moq_stats::bridge::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_RAW_PEERS_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_RAW_PEERS_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
-#define MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
+#ifndef MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
+#define MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
 
 // One end of a connection in a test: owns a Transport and records what its
 // handlers saw.
@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "origin_bridge/transport/transport.h"
 
-namespace moqstats::bridge::testing {
+namespace moq_stats::bridge::test {
 
 struct TransportPeer {
   // Starts `transport`, recording into this peer; the peer must outlive it.
@@ -47,6 +47,6 @@ struct TransportPeer {
   std::function<void(std::string_view)> on_bytes;
 };
 
-}  // namespace moqstats::bridge::testing
+}  // namespace moq_stats::bridge::test
 
-#endif  // MOQSTATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_
+#endif  // MOQ_STATS_TESTS_ORIGIN_BRIDGE_TRANSPORT_TEST_TOOLS_TRANSPORT_PEER_H_

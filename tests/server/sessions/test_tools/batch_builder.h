@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_SERVER_TEST_TOOLS_BATCH_BUILDER_H_
-#define MOQSTATS_TESTS_SERVER_TEST_TOOLS_BATCH_BUILDER_H_
+#ifndef MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_BATCH_BUILDER_H_
+#define MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_BATCH_BUILDER_H_
 
 // Builders for the Session's wire messages, so that a test reads as the
 // traffic it stands for:
@@ -15,8 +15,8 @@
 
 #include "moq/stats/v1/stats.pb.h"
 
-namespace moqstats {
-namespace testing {
+namespace moq_stats::server {
+namespace test {
 
 // One HandleDelta, field by field.
 class DeltaFor {
@@ -123,7 +123,7 @@ class BatchBuilder {
   ::moq::stats::v1::Batch batch_;
 };
 
-}  // namespace testing
-}  // namespace moqstats
+}  // namespace test
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_TESTS_SERVER_TEST_TOOLS_BATCH_BUILDER_H_
+#endif  // MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_BATCH_BUILDER_H_

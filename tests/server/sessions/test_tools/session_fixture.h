@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_FIXTURE_H_
-#define MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_FIXTURE_H_
+#ifndef MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_FIXTURE_H_
+#define MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_FIXTURE_H_
 
 // One relay session's record over a fresh aggregator, and the check that a
 // batch is refused whole.
@@ -18,8 +18,8 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
-namespace testing {
+namespace moq_stats::server {
+namespace test {
 
 // AllCounts without the levels whose counters are all zero: a refused define
 // may leave an empty level behind, for retention to free; what matters is
@@ -90,7 +90,7 @@ class SessionTest : public ::testing::Test {
   Session session_{"session-1", "relay-a", f_.stats(), SessionLimits{}};
 };
 
-}  // namespace testing
-}  // namespace moqstats
+}  // namespace test
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_FIXTURE_H_
+#endif  // MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_FIXTURE_H_

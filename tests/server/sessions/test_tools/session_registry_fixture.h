@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_REGISTRY_FIXTURE_H_
-#define MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_REGISTRY_FIXTURE_H_
+#ifndef MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_REGISTRY_FIXTURE_H_
+#define MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_REGISTRY_FIXTURE_H_
 
 // A SessionRegistry over a fresh aggregator and simulated time, with the
 // traffic and options its tests share.
@@ -26,8 +26,8 @@
 #include "tests/server/sessions/test_tools/session_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
-namespace moqstats {
-namespace testing {
+namespace moq_stats::server {
+namespace test {
 
 // Lock-order inversions abort the test binary instead of passing unseen.
 class DeadlockDetection : public ::testing::Environment {
@@ -85,7 +85,7 @@ class SessionRegistryTest : public ::testing::Test {
       SessionRegistry::Create(f_.stats(), &f_.time().scheduler(), &f_.time().clock(), DefaultOptions());
 };
 
-}  // namespace testing
-}  // namespace moqstats
+}  // namespace test
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_REGISTRY_FIXTURE_H_
+#endif  // MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_REGISTRY_FIXTURE_H_

@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_TESTING_H_
-#define MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_TESTING_H_
+#ifndef MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_TESTING_H_
+#define MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_TESTING_H_
 
 // What the Session and SessionRegistry tests share: short names for the
 // tiers and roles, and helpers that read every level's counters at once.
@@ -17,7 +17,7 @@
 #include "server/sessions/session.h"
 #include "server/stats/stats.h"
 
-namespace moqstats {
+namespace moq_stats::server {
 
 // Readable failures (found by argument-dependent lookup).
 inline void PrintTo(const Snapshot& s, std::ostream* os) {
@@ -27,7 +27,7 @@ inline void PrintTo(const Snapshot& s, std::ostream* os) {
 }
 inline void PrintTo(RejectReason reason, std::ostream* os) { *os << RejectReasonName(reason); }
 
-namespace testing {
+namespace test {
 
 inline constexpr Tier kExt = Tier::kExternal;
 inline constexpr Tier kInt = Tier::kInternal;
@@ -82,7 +82,7 @@ inline Snapshot Snap(uint64_t broadcasts, uint64_t broadcasts_closed, uint64_t s
   return Snapshot{broadcasts, broadcasts_closed, subscriptions, subscriptions_closed, bytes, frames, groups};
 }
 
-}  // namespace testing
-}  // namespace moqstats
+}  // namespace test
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_TESTS_SERVER_TEST_TOOLS_SESSION_TESTING_H_
+#endif  // MOQ_STATS_TESTS_SERVER_SESSIONS_TEST_TOOLS_SESSION_TESTING_H_

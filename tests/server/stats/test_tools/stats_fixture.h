@@ -1,5 +1,5 @@
-#ifndef MOQSTATS_TESTS_SERVER_TEST_TOOLS_STATS_FIXTURE_H_
-#define MOQSTATS_TESTS_SERVER_TEST_TOOLS_STATS_FIXTURE_H_
+#ifndef MOQ_STATS_TESTS_SERVER_STATS_TEST_TOOLS_STATS_FIXTURE_H_
+#define MOQ_STATS_TESTS_SERVER_STATS_TEST_TOOLS_STATS_FIXTURE_H_
 
 #include <map>
 #include <memory>
@@ -12,8 +12,10 @@
 #include "server/stats/stats.h"
 #include "tests/common/test_tools/simulated_time.h"
 
-namespace moqstats {
-namespace testing {
+namespace moq_stats::server {
+namespace test {
+
+using ::moq_stats::test::SimulatedTime;
 
 // An aggregator over an in-memory origin and simulated time, plus helpers to
 // read what it published.
@@ -72,7 +74,7 @@ class StatsFixture {
   std::unique_ptr<AnnouncementConsumer> announcements_;
 };
 
-}  // namespace testing
-}  // namespace moqstats
+}  // namespace test
+}  // namespace moq_stats::server
 
-#endif  // MOQSTATS_TESTS_SERVER_TEST_TOOLS_STATS_FIXTURE_H_
+#endif  // MOQ_STATS_TESTS_SERVER_STATS_TEST_TOOLS_STATS_FIXTURE_H_
