@@ -16,10 +16,14 @@ std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarning: return "WARNING";
-    case LogLevel::kError: return "ERROR";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarning:
+      return "WARNING";
+    case LogLevel::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -31,10 +35,22 @@ void SetMinLogLevel(LogLevel level) { g_min_level.store(static_cast<int>(level),
 LogLevel MinLogLevel() { return static_cast<LogLevel>(g_min_level.load(std::memory_order_relaxed)); }
 
 bool ParseLogLevel(std::string_view text, LogLevel* out) {
-  if (text == "debug") { *out = LogLevel::kDebug; return true; }
-  if (text == "info") { *out = LogLevel::kInfo; return true; }
-  if (text == "warning" || text == "warn") { *out = LogLevel::kWarning; return true; }
-  if (text == "error") { *out = LogLevel::kError; return true; }
+  if (text == "debug") {
+    *out = LogLevel::kDebug;
+    return true;
+  }
+  if (text == "info") {
+    *out = LogLevel::kInfo;
+    return true;
+  }
+  if (text == "warning" || text == "warn") {
+    *out = LogLevel::kWarning;
+    return true;
+  }
+  if (text == "error") {
+    *out = LogLevel::kError;
+    return true;
+  }
   return false;
 }
 
@@ -44,8 +60,8 @@ LogMessage::LogMessage(LogLevel level, const char* file, int line) : level_(leve
   std::string_view name(file);
   size_t slash = name.rfind('/');
   if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  stream_ << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()) << ' '
-          << LevelName(level_) << ' ' << name << ':' << line << "] ";
+  stream_ << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()) << ' ' << LevelName(level_)
+          << ' ' << name << ':' << line << "] ";
 }
 
 LogMessage::~LogMessage() {

@@ -49,11 +49,10 @@ struct Voidify {
 #define MOQSTATS_LOG_LEVEL_WARNING ::moq_stats::LogLevel::kWarning
 #define MOQSTATS_LOG_LEVEL_ERROR ::moq_stats::LogLevel::kError
 
-#define MOQSTATS_LOG(severity)                                              \
-  (MOQSTATS_LOG_LEVEL_##severity < ::moq_stats::MinLogLevel())              \
-      ? (void)0                                                             \
-      : ::moq_stats::internal::Voidify() &                           \
-            ::moq_stats::internal::LogMessage(MOQSTATS_LOG_LEVEL_##severity, __FILE__, __LINE__) \
-                .stream()
+#define MOQSTATS_LOG(severity)                                 \
+  (MOQSTATS_LOG_LEVEL_##severity < ::moq_stats::MinLogLevel()) \
+      ? (void)0                                                \
+      : ::moq_stats::internal::Voidify() &                     \
+            ::moq_stats::internal::LogMessage(MOQSTATS_LOG_LEVEL_##severity, __FILE__, __LINE__).stream()
 
 #endif  // MOQ_STATS_COMMON_LOGGING_H_

@@ -74,16 +74,16 @@ Path Path::first_segments(size_t n) const {
 
 absl::Status ValidatePath(std::string_view raw) {
   if (raw.size() > kMaxPathBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("path is ", raw.size(), " bytes long, over the limit of ",
-                                                   kMaxPathBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("path is ", raw.size(), " bytes long, over the limit of ", kMaxPathBytes));
   }
   if (!IsValidUtf8(raw)) {
     return absl::InvalidArgumentError("path is not valid UTF-8");
   }
   size_t segments = Path(raw).segment_count();
   if (segments > kMaxPathSegments) {
-    return absl::InvalidArgumentError(absl::StrCat("path has ", segments, " segments, over the limit of ",
-                                                   kMaxPathSegments));
+    return absl::InvalidArgumentError(
+        absl::StrCat("path has ", segments, " segments, over the limit of ", kMaxPathSegments));
   }
   return absl::OkStatus();
 }

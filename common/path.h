@@ -69,7 +69,6 @@ inline constexpr size_t kMaxPathSegments = 32;
 // the broken rule otherwise.
 absl::Status ValidatePath(std::string_view raw);
 
-
 }  // namespace moq_stats
 
 #endif  // MOQ_STATS_COMMON_PATH_H_

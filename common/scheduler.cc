@@ -59,8 +59,7 @@ void Scheduler::Shutdown() {
   // schedule or take other locks when they are destroyed.
 }
 
-SchedulerThread::SchedulerThread(Scheduler* scheduler, const Clock* clock)
-    : scheduler_(scheduler), clock_(clock) {
+SchedulerThread::SchedulerThread(Scheduler* scheduler, const Clock* clock) : scheduler_(scheduler), clock_(clock) {
   scheduler_->SetWakeup([signal = signal_] {
     absl::MutexLock lock(&signal->mu);
     signal->woken = true;

@@ -67,9 +67,7 @@ class Scheduler {
     std::shared_ptr<Task> task;
   };
   struct Later {
-    bool operator()(const Entry& a, const Entry& b) const {
-      return a.when != b.when ? a.when > b.when : a.seq > b.seq;
-    }
+    bool operator()(const Entry& a, const Entry& b) const { return a.when != b.when ? a.when > b.when : a.seq > b.seq; }
   };
 
   mutable absl::Mutex mu_;

@@ -10,9 +10,9 @@
 #define MOQSTATS_CONCAT(a, b) MOQSTATS_CONCAT_INNER(a, b)
 
 // Returns the status of `expr` from the enclosing function when it is not OK.
-#define RETURN_IF_ERROR(expr)                           \
-  do {                                                  \
-    ::absl::Status moqstats_status_ = (expr);           \
+#define RETURN_IF_ERROR(expr)                            \
+  do {                                                   \
+    ::absl::Status moqstats_status_ = (expr);            \
     if (!moqstats_status_.ok()) return moqstats_status_; \
   } while (0)
 

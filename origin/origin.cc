@@ -251,8 +251,7 @@ std::unique_ptr<AnnouncementConsumer> Origin::Announced(const Path& prefix) {
     // Registering under the same lock as the snapshot: every later change is
     // queued after it, none is missed and none repeated.
     auto& list = state_->announcement_consumers;
-    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& weak) { return weak.expired(); }),
-               list.end());
+    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& weak) { return weak.expired(); }), list.end());
     list.push_back(consumer);
   }
   return std::unique_ptr<AnnouncementConsumer>(new AnnouncementConsumer(std::move(consumer)));
@@ -293,8 +292,7 @@ absl::StatusOr<std::unique_ptr<TrackConsumer>> Origin::Subscribe(const Path& pat
       consumer->pending.push_back(*track_state->latest);
     }
     auto& list = track_state->consumers;
-    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& weak) { return weak.expired(); }),
-               list.end());
+    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& weak) { return weak.expired(); }), list.end());
     list.push_back(consumer);
   }
   return std::unique_ptr<TrackConsumer>(new TrackConsumer(std::move(consumer)));
@@ -350,8 +348,8 @@ TrackProducer* BroadcastProducer::track(std::string_view name) const {
 absl::StatusOr<TrackProducer*> BroadcastProducer::CreateTrack(std::string_view name) {
   absl::MutexLock lock(&state_->mu);
   if (state_->tracks.contains(internal::AsAbsl(name))) {
-    return absl::AlreadyExistsError(absl::StrCat("broadcast \"", state_->path.str(), "\" already has a track \"",
-                                                 internal::AsAbsl(name), "\""));
+    return absl::AlreadyExistsError(
+        absl::StrCat("broadcast \"", state_->path.str(), "\" already has a track \"", internal::AsAbsl(name), "\""));
   }
   auto track = std::make_shared<TrackState>(std::string(name));
   auto producer = std::unique_ptr<TrackProducer>(new TrackProducer(track));

@@ -34,7 +34,8 @@ int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   std::vector<std::string> args(argv, argv + argc);  // argv[0] included, as ParseSidecarFlags takes it
-  absl::StatusOr<ParsedSidecarFlags> parsed = ParseSidecarFlags(args, [](const char* name) { return std::getenv(name); });
+  absl::StatusOr<ParsedSidecarFlags> parsed =
+      ParseSidecarFlags(args, [](const char* name) { return std::getenv(name); });
   if (!parsed.ok()) {
     std::fprintf(stderr, "moq-stats-sidecar: %s\n", std::string(parsed.status().message()).c_str());
     return kExitUsage;
@@ -76,10 +77,10 @@ int Main(int argc, char** argv) {
     MOQSTATS_LOG(ERROR) << "cannot start: " << sidecar.status().message();
     return 1;
   }
-  std::string admin = (*sidecar)->admin_port() ? " admin http://" + config.admin_listen.substr(
-                                                     0, config.admin_listen.rfind(':') + 1) +
-                                                     std::to_string((*sidecar)->admin_port())
-                                               : "";
+  std::string admin = (*sidecar)->admin_port()
+                          ? " admin http://" + config.admin_listen.substr(0, config.admin_listen.rfind(':') + 1) +
+                                std::to_string((*sidecar)->admin_port())
+                          : "";
   std::string moq;
   if (std::optional<bridge::BridgeStatus> bridge = (*sidecar)->BridgeStatus()) {
     if (bridge->serve.enabled && !bridge->serve.listen.empty()) moq += " moq ws://" + bridge->serve.listen + "/";

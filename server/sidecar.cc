@@ -16,8 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "origin_bridge/bridge/origin_url.h"
-#include "server/sessions/checkpoint_file.h"
 #include "server/admin/sidecar_metrics.h"
+#include "server/sessions/checkpoint_file.h"
 
 #ifndef MOQSTATS_VERSION
 #define MOQSTATS_VERSION "unknown"
@@ -147,8 +147,7 @@ void Sidecar::RestoreCheckpoint() {
     if (absl::IsNotFound(checkpoint.status())) {
       MOQSTATS_LOG(INFO) << "no checkpoint at " << checkpoint_path_ << "; starting empty";
     } else {
-      MOQSTATS_LOG(ERROR) << "cannot restore the checkpoint: " << checkpoint.status().message()
-                          << "; starting empty";
+      MOQSTATS_LOG(ERROR) << "cannot restore the checkpoint: " << checkpoint.status().message() << "; starting empty";
     }
     return;
   }
@@ -188,8 +187,8 @@ absl::Status Sidecar::StartGrpc() {
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (!server_) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", absl::StrJoin(config_.listen, ", "),
-                                               " (address in use or not allowed?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", absl::StrJoin(config_.listen, ", "), " (address in use or not allowed?)"));
   }
   for (size_t i = 0; i < addresses.size(); ++i) {
     if (ports[i] == nullptr) {
@@ -338,8 +337,9 @@ void Sidecar::Shutdown() {
   scheduler_.Shutdown();
   for (const std::string& path : unix_sockets_) unlink(path.c_str());
   MOQSTATS_LOG(INFO) << "shut down: final tick on " << ticked << " publishers"
-                     << (checkpoint_path_.empty() || !write_checkpoint ? ""
-                                                                      : absl::StrCat(", checkpoint ", checkpoint_path_));
+                     << (checkpoint_path_.empty() || !write_checkpoint
+                             ? ""
+                             : absl::StrCat(", checkpoint ", checkpoint_path_));
   absl::MutexLock lock(&mu_);
   shut_down_ = true;
 }

@@ -16,14 +16,14 @@
 #include "common/clock.h"
 #include "common/scheduler.h"
 #include "moq/stats/v1/stats.pb.h"
-#include "origin_bridge/bridge/origin_bridge.h"
 #include "origin/origin.h"
+#include "origin_bridge/bridge/origin_bridge.h"
 #include "server/admin/admin_http_server.h"
+#include "server/admin/sidecar_metrics.h"
+#include "server/grpc/stats_service.h"
 #include "server/sessions/session_registry.h"
 #include "server/sidecar_config.h"
-#include "server/admin/sidecar_metrics.h"
 #include "server/stats/stats.h"
-#include "server/grpc/stats_service.h"
 
 namespace moq_stats::server {
 

@@ -12,10 +12,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
-#include "common/scheduler.h"
-#include "origin_bridge/bridge/origin_url.h"
-#include "origin/origin.h"
 #include "common/host_port.h"
+#include "common/scheduler.h"
+#include "origin/origin.h"
+#include "origin_bridge/bridge/origin_url.h"
 
 namespace moq_stats::server {
 namespace {
@@ -111,10 +111,14 @@ absl::Status ParseLogLevelValue(const std::string& who, const std::string& text,
 
 const char* LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "?";
 }
@@ -298,7 +302,8 @@ const FlagSpec kFlags[] = {
      [](const SidecarConfig& c) { return c.admin_listen; }},
     {"origin-url", "MOQ_STATS_ORIGIN_URL", FlagKind::kValue, "URL",
      "Relay to publish the stats broadcasts into: ws://HOST[:PORT]/PATH[?jwt=TOKEN] (QMux over WebSocket) or "
-     "tcp://HOST:PORT[/PATH[?jwt=TOKEN]] (plain QMux); reconnects with backoff. No TLS: put a local TLS terminator in front. Empty: "
+     "tcp://HOST:PORT[/PATH[?jwt=TOKEN]] (plain QMux); reconnects with backoff. No TLS: put a local TLS terminator in "
+     "front. Empty: "
      "no dialling. The token is never shown.",
      [](const std::string&, const std::string& v, SidecarConfig* c) {
        c->origin_url = v;

@@ -106,8 +106,8 @@ constexpr uint64_t kBumpBytes = 1200;
 // Shared state, set up by main before any benchmark runs.
 
 struct Globals {
-  moq_stats::Stats library;             // (a)
-  bool library_to_daemon = true;        // false: --library_target=unreachable
+  moq_stats::Stats library;                             // (a)
+  bool library_to_daemon = true;                        // false: --library_target=unreachable
   std::unique_ptr<pb::StatsService::Stub> daemon_stub;  // (d); null without a daemon
   // Bytes bumped through (a) in all, for the exactness check at the end.
   // Atomic because the threads of a 2-thread run add to it concurrently.
@@ -192,7 +192,8 @@ void BM_InProcessBytes(benchmark::State& state) {
     state.SkipWithError("server::Stats::Create failed");
     return;
   }
-  server::BroadcastStats broadcast = stats.tier(server::Tier::kExternal).broadcast(absl::StrCat("t", state.thread_index(), "/b/c"));
+  server::BroadcastStats broadcast =
+      stats.tier(server::Tier::kExternal).broadcast(absl::StrCat("t", state.thread_index(), "/b/c"));
   if (broadcast.levels().size() != 3) {
     state.SkipWithError("the path does not have 3 buckets (root + 2 levels)");
     return;
@@ -288,8 +289,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                 "cpu/thr 1t", "cpu/thr 2t", "cpu 2/1", "cores 2t", "allocs/bump");
     for (const Case& c : cases) {
       const Result one = Get(c.name, 1), two = Get(c.name, 2);
-      std::printf("%-45s %10.2f %10.2f %11.2f %10.2f %10.2f %8.2f %8.2f %11.3g\n", c.label, one.wall_ns,
-                  two.wall_ns, two.wall_ns * 2, one.cpu_ns, two.cpu_ns, two.cpu_ns / one.cpu_ns, two.cores_busy,
+      std::printf("%-45s %10.2f %10.2f %11.2f %10.2f %10.2f %8.2f %8.2f %11.3g\n", c.label, one.wall_ns, two.wall_ns,
+                  two.wall_ns * 2, one.cpu_ns, two.cpu_ns, two.cpu_ns / one.cpu_ns, two.cores_busy,
                   std::max(one.allocs_max, two.allocs_max));
     }
     bool all = true;
@@ -324,12 +325,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     // like in the same run.
     const bool concurrent = a2.cores_busy >= 1.6;
     const bool independent = a2.cpu_ns <= 1.25 * a1.cpu_ns;
-    std::printf("  2 threads on different broadcasts do not slow each other (cpu/thr 2t <= 1.25 x 1t, threads\n"
-                "  ran at once): (a) cpu 2/1 = %.2f, wall/thr 2/1 = %.2f, cores %.2f; for reference (b) cpu 2/1 = "
-                "%.2f, (c) cpu 2/1 = %.2f (cores %.2f)  -> %s\n",
-                a2.cpu_ns / a1.cpu_ns, a2.wall_ns * 2 / a1.wall_ns, a2.cores_busy, b2.cpu_ns / b1.cpu_ns,
-                c2.cpu_ns / c1.cpu_ns, c2.cores_busy,
-                concurrent ? verdict(independent) : (all = false, "INCONCLUSIVE: the threads did not run at once"));
+    std::printf(
+        "  2 threads on different broadcasts do not slow each other (cpu/thr 2t <= 1.25 x 1t, threads\n"
+        "  ran at once): (a) cpu 2/1 = %.2f, wall/thr 2/1 = %.2f, cores %.2f; for reference (b) cpu 2/1 = "
+        "%.2f, (c) cpu 2/1 = %.2f (cores %.2f)  -> %s\n",
+        a2.cpu_ns / a1.cpu_ns, a2.wall_ns * 2 / a1.wall_ns, a2.cores_busy, b2.cpu_ns / b1.cpu_ns, c2.cpu_ns / c1.cpu_ns,
+        c2.cores_busy,
+        concurrent ? verdict(independent) : (all = false, "INCONCLUSIVE: the threads did not run at once"));
     const double a_allocs = std::max(a1.allocs_max, a2.allocs_max);
     std::printf("  zero allocations per bump:    (a) %.3g on the bumping thread  -> %s\n", a_allocs,
                 verdict(a_allocs == 0));
@@ -507,11 +509,12 @@ int Main(int argc, char** argv) {
     const uint64_t expected = warmup_bytes + globals.library_bytes.load();
     const bool read = RootPublisher(globals.daemon_stub.get(), &root, &error);
     exact = flushed && read && root.bytes() == expected;
-    std::printf("\nlibrary -> daemon: %llu bytes bumped, daemon root level has %llu; %llu batches, %llu deltas sent; "
-                "exact: %s\n",
-                static_cast<unsigned long long>(expected), static_cast<unsigned long long>(root.bytes()),
-                static_cast<unsigned long long>(counters.batches_sent),
-                static_cast<unsigned long long>(counters.deltas_sent), exact ? "yes" : "NO");
+    std::printf(
+        "\nlibrary -> daemon: %llu bytes bumped, daemon root level has %llu; %llu batches, %llu deltas sent; "
+        "exact: %s\n",
+        static_cast<unsigned long long>(expected), static_cast<unsigned long long>(root.bytes()),
+        static_cast<unsigned long long>(counters.batches_sent), static_cast<unsigned long long>(counters.deltas_sent),
+        exact ? "yes" : "NO");
   } else {
     std::printf("\nlibrary target unreachable: connected=%s, last error: %s\n", counters.connected ? "yes" : "no",
                 counters.last_error.c_str());
@@ -522,7 +525,7 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace client_bench
+}  // namespace bench
 }  // namespace moq_stats
 
 int main(int argc, char** argv) { return moq_stats::bench::Main(argc, argv); }

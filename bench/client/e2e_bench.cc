@@ -67,7 +67,6 @@ namespace {
 
 namespace pb = ::moq::stats::v1;
 
-
 struct Case {
   int broadcasts;
   double paced_rate;  // bumps per second over all threads; 0 = as fast as possible
@@ -111,8 +110,8 @@ bool ListAllLevels(pb::StatsService::Stub* stub, std::map<std::string, pb::Level
 }
 
 // Compares one level's external publisher counters with what was bumped.
-bool Check(const std::map<std::string, pb::Level>& levels, const std::string& key, uint64_t guards,
-           uint64_t bytes, std::string* mismatch) {
+bool Check(const std::map<std::string, pb::Level>& levels, const std::string& key, uint64_t guards, uint64_t bytes,
+           std::string* mismatch) {
   auto it = levels.find(key);
   if (it == levels.end()) {
     *mismatch = absl::StrCat("level \"", key, "\" missing");
@@ -124,8 +123,8 @@ bool Check(const std::map<std::string, pb::Level>& levels, const std::string& ke
   if (!equal) {
     *mismatch = absl::StrCat("level \"", key, "\": expected ", guards, " guards opened and closed and ", bytes,
                              " bytes; daemon has broadcasts ", s.broadcasts(), "/", s.broadcasts_closed(),
-                             " subscriptions ", s.subscriptions(), "/", s.subscriptions_closed(), " bytes ",
-                             s.bytes(), " frames ", s.frames(), " groups ", s.groups());
+                             " subscriptions ", s.subscriptions(), "/", s.subscriptions_closed(), " bytes ", s.bytes(),
+                             " frames ", s.frames(), " groups ", s.groups());
   }
   return equal;
 }
@@ -178,7 +177,8 @@ Result RunCase(const Case& c, int threads, double seconds) {
   // Thread t bumps the broadcasts i with i % threads == t, in order, by
   // 1000 + t bytes: its q-th bump (from 0) goes to its (q % m)-th broadcast.
   std::vector<std::vector<const moq_stats::PublisherTrack*>> mine(static_cast<size_t>(threads));
-  for (int i = 0; i < c.broadcasts; ++i) mine[static_cast<size_t>(i % threads)].push_back(&tracks[static_cast<size_t>(i)]);
+  for (int i = 0; i < c.broadcasts; ++i)
+    mine[static_cast<size_t>(i % threads)].push_back(&tracks[static_cast<size_t>(i)]);
   std::vector<uint64_t> bumps(static_cast<size_t>(threads), 0);
   // Written once by main, read by the bump threads: only a flag, ordering
   // nothing (the joins order the results), so relaxed.
@@ -287,16 +287,12 @@ int Main(int argc, char** argv) {
   }
 
   const Case cases[] = {
-      {16, 0, 50},
-      {1024, 0, 50},
-      {16, 100'000, 50},
-      {1024, 100'000, 50},
-      {1024, 0, 250},
-      {16384, 0, 50},
+      {16, 0, 50}, {1024, 0, 50}, {16, 100'000, 50}, {1024, 100'000, 50}, {1024, 0, 250}, {16384, 0, 50},
   };
-  std::printf("e2e_bench: %d bump thread(s) in this relay process, %.1f s per case, %u cores; daemon on its "
-              "defaults (levels 1, 1 s ticks, 1 s checkpoints)\n",
-              threads, seconds, std::thread::hardware_concurrency());
+  std::printf(
+      "e2e_bench: %d bump thread(s) in this relay process, %.1f s per case, %u cores; daemon on its "
+      "defaults (levels 1, 1 s ticks, 1 s checkpoints)\n",
+      threads, seconds, std::thread::hardware_concurrency());
   std::printf("%-10s %-7s %-6s %14s %11s %10s %11s %15s %10s %s\n", "broadcasts", "rate", "flush", "bumps/s",
               "deltas/s", "batches/s", "daemon CPU", "daemon us/delta", "< 1/4 core", "exact");
   bool all_exact = true;
@@ -319,7 +315,7 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace e2e_bench
+}  // namespace bench
 }  // namespace moq_stats
 
 int main(int argc, char** argv) { return moq_stats::bench::Main(argc, argv); }

@@ -68,8 +68,8 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/origin_bridge/bridge_bench_server.h"
 #include "bench/origin_bridge/bridge_bench_subscriber.h"
-#include "origin_bridge/bridge/origin_bridge.h"
 #include "origin/origin.h"
+#include "origin_bridge/bridge/origin_bridge.h"
 
 namespace moq_stats::bench {
 namespace {
@@ -96,7 +96,10 @@ class Child {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(in[0], 0);
       dup2(out[1], 1);
-      close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+      close(in[0]);
+      close(in[1]);
+      close(out[0]);
+      close(out[1]);
       std::vector<char*> argv;
       for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
@@ -199,8 +202,8 @@ bool PublishLevels(Publisher* p, uint32_t levels, uint32_t tracks, uint32_t fram
 
 // Writes ticks (a frame on every track) at `rate` groups/s (0: unpaced) for
 // `seconds`. Returns groups written; *cpu_ns the thread's CPU.
-uint64_t WriteTicks(Publisher* p, uint32_t tracks, uint32_t frame_size, double rate, double seconds,
-                    uint64_t* cpu_ns, uint64_t* wall_ns) {
+uint64_t WriteTicks(Publisher* p, uint32_t tracks, uint32_t frame_size, double rate, double seconds, uint64_t* cpu_ns,
+                    uint64_t* wall_ns) {
   uint64_t written = 0;
   std::thread writer([&] {
     const uint64_t c0 = ClockNs(CLOCK_THREAD_CPUTIME_ID);
@@ -217,7 +220,8 @@ uint64_t WriteTicks(Publisher* p, uint32_t tracks, uint32_t frame_size, double r
         break;
       }
       for (size_t i = 0; i < p->tracks.size(); ++i) {
-        p->tracks[i]->WriteFrame(BenchPayload(uint32_t(i / tracks), uint32_t(i % tracks), p->next_seq[i]++, frame_size));
+        p->tracks[i]->WriteFrame(
+            BenchPayload(uint32_t(i / tracks), uint32_t(i % tracks), p->next_seq[i]++, frame_size));
         ++written;
       }
     }
@@ -284,10 +288,15 @@ std::vector<Row> RunConfig(const Options& o, const std::string& config, bool* ok
 
   Child child;
   const uint64_t setup0 = MonotonicNs();
-  std::vector<std::string> child_args = {"bridge_bench", "--subscriber", absl::StrCat("--port=", port), absl::StrCat("--levels=", levels),
-               absl::StrCat("--tracks=", o.tracks), absl::StrCat("--frame_size=", o.frame_size),
-               absl::StrCat("--uni_streams=", uni), absl::StrCat("--max_data=", max_data_mib << 20),
-               absl::StrCat("--connections=", connections)};
+  std::vector<std::string> child_args = {"bridge_bench",
+                                         "--subscriber",
+                                         absl::StrCat("--port=", port),
+                                         absl::StrCat("--levels=", levels),
+                                         absl::StrCat("--tracks=", o.tracks),
+                                         absl::StrCat("--frame_size=", o.frame_size),
+                                         absl::StrCat("--uni_streams=", uni),
+                                         absl::StrCat("--max_data=", max_data_mib << 20),
+                                         absl::StrCat("--connections=", connections)};
   child.Spawn(child_args);
   std::string line;
   if (!child.ReadLine(&line, 150000) || line.rfind("ready", 0) != 0) {
@@ -360,18 +369,18 @@ std::vector<Row> RunConfig(const Options& o, const std::string& config, bool* ok
 }
 
 void PrintTable(const std::vector<Row>& rows) {
-  std::printf("\n%-14s %10s %10s %9s %4s %6s %6s %6s %6s %8s %8s %6s\n", "config", "offered/s", "deliver/s",
-              "skipped", "bad", "proc", "io", "writer", "sub", "io us/g", "proc us/g", "win s");
-  std::printf("%-14s %10s %10s %9s %4s %6s %6s %6s %6s %8s %8s %6s\n", "", "groups", "groups", "", "", "cores",
-              "cores", "cores", "cores", "", "", "");
+  std::printf("\n%-14s %10s %10s %9s %4s %6s %6s %6s %6s %8s %8s %6s\n", "config", "offered/s", "deliver/s", "skipped",
+              "bad", "proc", "io", "writer", "sub", "io us/g", "proc us/g", "win s");
+  std::printf("%-14s %10s %10s %9s %4s %6s %6s %6s %6s %8s %8s %6s\n", "", "groups", "groups", "", "", "cores", "cores",
+              "cores", "cores", "", "", "");
   for (const Row& r : rows) {
     std::printf("%-14s %10.0f %10.0f %9" PRIu64 " %4" PRIu64 " %6.2f %6.2f %6.2f %6.2f %8.2f %8.2f %6.2f\n",
-                r.config.c_str(), r.offered, r.delivered, r.skipped, r.bad, r.proc_cores, r.io_cores,
-                r.writer_cores, r.sub_cores, r.io_us_per_group, r.proc_us_per_group, r.window_s);
+                r.config.c_str(), r.offered, r.delivered, r.skipped, r.bad, r.proc_cores, r.io_cores, r.writer_cores,
+                r.sub_cores, r.io_us_per_group, r.proc_us_per_group, r.window_s);
   }
   std::printf("\nWhere the io thread's time went (session configs; us per delivered group):\n");
-  std::printf("%-14s %10s %8s %8s %8s %8s %8s %10s %10s\n", "config", "offered/s", "Poll", "receive", "take",
-              "send", "other", "polls", "grp/poll");
+  std::printf("%-14s %10s %8s %8s %8s %8s %8s %10s %10s\n", "config", "offered/s", "Poll", "receive", "take", "send",
+              "other", "polls", "grp/poll");
   for (const Row& r : rows) {
     if (!r.timing || r.received == 0) continue;
     const ServerCounters& t = *r.timing;
@@ -379,8 +388,8 @@ void PrintTable(const std::vector<Row>& rows) {
     const double io_us = r.io_us_per_group;
     const double poll = double(t.poll_ns) / 1e3 / g, recv = double(t.receive_ns) / 1e3 / g,
                  take = double(t.take_ns) / 1e3 / g, send = double(t.send_ns) / 1e3 / g;
-    std::printf("%-14s %10.0f %8.2f %8.2f %8.2f %8.2f %8.2f %10" PRIu64 " %10.1f\n", r.config.c_str(), r.offered,
-                poll, recv, take, send, io_us - poll - recv - take - send, t.polls,
+    std::printf("%-14s %10.0f %8.2f %8.2f %8.2f %8.2f %8.2f %10" PRIu64 " %10.1f\n", r.config.c_str(), r.offered, poll,
+                recv, take, send, io_us - poll - recv - take - send, t.polls,
                 t.polls ? double(t.publisher.groups_sent) / double(t.polls) : 0.0);
   }
 }
@@ -414,13 +423,15 @@ bool ParseArgs(int argc, char** argv, Options* o, SubscriberArgs* s, bool* subsc
       o->seconds = std::atof(v);
     } else if (const char* v = value("--rates=")) {
       o->rates.clear();
-      for (absl::string_view r : absl::StrSplit(v, ',')) o->rates.push_back(r == "max" ? 0 : std::atof(std::string(r).c_str()));
+      for (absl::string_view r : absl::StrSplit(v, ','))
+        o->rates.push_back(r == "max" ? 0 : std::atof(std::string(r).c_str()));
     } else if (const char* v = value("--configs=")) {
       o->configs = absl::StrSplit(v, ',');
     } else {
       std::fprintf(stderr,
                    "usage: %s [--levels=N] [--bridge_levels=N] [--tracks=4] [--frame_size=200] [--seconds=S]\n"
-                   "          [--rates=40000,100000,200000,max] [--configs=session:10000,session:100,session:10000:64,bridge:10000]\n",
+                   "          [--rates=40000,100000,200000,max] "
+                   "[--configs=session:10000,session:100,session:10000:64,bridge:10000]\n",
                    argv[0]);
       return false;
     }
@@ -448,10 +459,10 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &options, &sub, &subscriber)) return 2;
   if (subscriber) return RunSubscriberProcess(sub);
 
-  std::printf("bridge_bench: %u levels x %u tracks, %u-byte frames, %.1f s per case, moq-lite-05 / qmux-01 over "
-              "WebSocket on 127.0.0.1, %u CPUs\n",
-              options.levels, options.tracks, options.frame_size, options.seconds,
-              std::thread::hardware_concurrency());
+  std::printf(
+      "bridge_bench: %u levels x %u tracks, %u-byte frames, %.1f s per case, moq-lite-05 / qmux-01 over "
+      "WebSocket on 127.0.0.1, %u CPUs\n",
+      options.levels, options.tracks, options.frame_size, options.seconds, std::thread::hardware_concurrency());
   std::fflush(stdout);
   bool ok = true;
   std::vector<Row> rows;

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "origin_bridge/lite/publisher_session.h"
 #include "origin/origin.h"
+#include "origin_bridge/lite/publisher_session.h"
 
 namespace moq_stats::bench {
 

@@ -47,7 +47,9 @@ struct Totals {
   std::atomic<bool> failed{false};
 };
 
-void Add(std::atomic<uint64_t>& a, uint64_t n) { a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+void Add(std::atomic<uint64_t>& a, uint64_t n) {
+  a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 
 // One connection's moq-lite subscriber: the StreamEvents of its Connection.
 class BenchSubscriber : public StreamEvents {
@@ -59,8 +61,13 @@ class BenchSubscriber : public StreamEvents {
 
   BenchSubscriber(const SubscriberArgs& args, lite::Version version, StreamMux* mux, Totals* totals,
                   std::vector<Track> tracks, bool follow_announces)
-      : args_(args), version_(version), mux_(mux), totals_(totals), tracks_(std::move(tracks)),
-        follow_announces_(follow_announces), subs_(tracks_.size()) {}
+      : args_(args),
+        version_(version),
+        mux_(mux),
+        totals_(totals),
+        tracks_(std::move(tracks)),
+        follow_announces_(follow_announces),
+        subs_(tracks_.size()) {}
 
   // SETUP, ANNOUNCE_REQUEST and as many SUBSCRIBEs as the peer's credit
   // allows (none before its transport parameters arrive); the rest when
@@ -150,17 +157,26 @@ class BenchSubscriber : public StreamEvents {
       size_t consumed = 0;
       if (b.announce && version_ == lite::Version::kLite05 && !b.got_ok) {
         auto r = lite::AnnounceOk::Decode(version_, rest);
-        if (!r.ok()) { if (r.error()) Fail("announce_ok"); break; }
+        if (!r.ok()) {
+          if (r.error()) Fail("announce_ok");
+          break;
+        }
         b.got_ok = true;
         consumed = r.consumed;
       } else if (b.announce) {
         auto r = lite::Announce::Decode(version_, rest);
-        if (!r.ok()) { if (r.error()) Fail("announce"); break; }
+        if (!r.ok()) {
+          if (r.error()) Fail("announce");
+          break;
+        }
         if (r.value.status == lite::AnnounceStatus::kActive) Add(totals_->announced, 1);
         consumed = r.consumed;
       } else {
         auto r = lite::DecodeSubscribeResponse(version_, rest);
-        if (!r.ok()) { if (r.error()) Fail("subscribe response"); break; }
+        if (!r.ok()) {
+          if (r.error()) Fail("subscribe response");
+          break;
+        }
         if (!b.answered) {
           b.answered = true;
           Add(totals_->subscribed, 1);
@@ -223,10 +239,16 @@ class BenchSubscriber : public StreamEvents {
     for (int guard = 0; guard < 64 && !frames.empty(); ++guard) {
       if (version_ == lite::Version::kLite05) {
         uint64_t ts = 0;
-        if (frames.ReadVarint(&ts) != lite::ReadStatus::kOk) { ok = false; break; }
+        if (frames.ReadVarint(&ts) != lite::ReadStatus::kOk) {
+          ok = false;
+          break;
+        }
       }
       std::string_view payload;
-      if (frames.ReadBytes(&payload) != lite::ReadStatus::kOk) { ok = false; break; }
+      if (frames.ReadBytes(&payload) != lite::ReadStatus::kOk) {
+        ok = false;
+        break;
+      }
       expected_.clear();
       absl::StrAppend(&expected_, "{\"l\":", t.level, ",\"t\":", t.track, ",\"s\":", header.value.sequence, ",");
       if (payload.size() != std::max<size_t>(args_.frame_size, expected_.size() + 1) ||

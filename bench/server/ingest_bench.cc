@@ -40,10 +40,9 @@ namespace pb = ::moq::stats::v1;
 
 struct Options {
   int total_batches = 20000;  // over all sessions
-  int batch = 256;           // deltas per batch
-  int window = 32;           // batches in flight per session
+  int batch = 256;            // deltas per batch
+  int window = 32;            // batches in flight per session
 };
-
 
 // One relay session: defines its handles, then sends batches with a window
 // of unacknowledged ones.
@@ -188,8 +187,8 @@ int Main(int argc, char** argv) {
   }
   std::printf("ingest_bench: %d batches of %d handle-deltas in all, window %d batches per session\n",
               options.total_batches, options.batch, options.window);
-  std::printf("%-9s %9s %10s %14s %16s %24s %s\n", "sessions", "handles", "deltas", "deltas/s wall",
-              "daemon CPU s/1M", "deltas per daemon CPU-s", "exact");
+  std::printf("%-9s %9s %10s %14s %16s %24s %s\n", "sessions", "handles", "deltas", "deltas/s wall", "daemon CPU s/1M",
+              "deltas per daemon CPU-s", "exact");
   bool exact = true;
   struct Case {
     int sessions;

@@ -22,8 +22,9 @@ BenchDaemon::BenchDaemon(const std::vector<std::string>& extra_flags) {
   dir_ = dir;
   // argv and envp are built before fork: after it only async-signal-safe
   // calls.
-  std::vector<std::string> args = {MOQSTATS_SIDECAR_BINARY, "--listen=unix:" + dir_ + "/s.sock", "--admin-listen=",
-                                   "--checkpoint-path=" + dir_ + "/checkpoint", "--log-level=warning"};
+  std::vector<std::string> args = {MOQSTATS_SIDECAR_BINARY, "--listen=unix:" + dir_ + "/s.sock",
+                                   "--admin-listen=", "--checkpoint-path=" + dir_ + "/checkpoint",
+                                   "--log-level=warning"};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {

@@ -60,6 +60,6 @@ class LoopProbe {
   const std::chrono::steady_clock::time_point wall_;
 };
 
-}  // namespace moq_stats::client_bench
+}  // namespace moq_stats::bench
 
 #endif  // MOQ_STATS_BENCH_TOOLS_LOOP_PROBE_H_

@@ -2,10 +2,10 @@
 
 #include <limits>
 #include <optional>
-#include "absl/strings/string_view.h"
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace moq_stats {
 namespace cli {
@@ -137,9 +137,9 @@ absl::Status ParseDurationFlag(absl::string_view flag, absl::string_view text, a
     d = absl::Seconds(static_cast<int64_t>(seconds));
   } else if (!absl::ParseDuration(std::string(text), &d) || d == absl::InfiniteDuration() ||
              d == -absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": \"", text,
-        "\" is not a duration (like \"5s\", \"500ms\", \"1m30s\"; a plain number is seconds)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": \"", text,
+                     "\" is not a duration (like \"5s\", \"500ms\", \"1m30s\"; a plain number is seconds)"));
   }
   if (d < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, ": \"", text, "\" is negative"));
@@ -281,12 +281,11 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
       value = std::string(body.substr(eq + 1));
     }
     const bool boolean = name == "json" || name == "help";
-    const bool known = name == "target" || name == "timeout" || boolean ||
-                       (command == Command::kBump && IsBumpFlag(name));
+    const bool known =
+        name == "target" || name == "timeout" || boolean || (command == Command::kBump && IsBumpFlag(name));
     if (!known) {
-      fail(absl::InvalidArgumentError(
-          command ? absl::StrCat("unknown flag --", name, " for ", CommandName(*command))
-                  : absl::StrCat("unknown flag --", name)));
+      fail(absl::InvalidArgumentError(command ? absl::StrCat("unknown flag --", name, " for ", CommandName(*command))
+                                              : absl::StrCat("unknown flag --", name)));
       continue;
     }
     if (!value && !boolean) {

@@ -86,16 +86,18 @@ std::string SnapshotJson(const pb::Snapshot& s) {
 
 std::string LevelJson(const pb::Level& level) {
   JsonObject o;
-  o.AddString("key", level.key()).AddString("advertised_path", level.advertised_path()).AddBool("publishing",
-                                                                                                 level.publishing());
+  o.AddString("key", level.key())
+      .AddString("advertised_path", level.advertised_path())
+      .AddBool("publishing", level.publishing());
   for (const TierRoleSnapshot& t : SnapshotsOf(level)) o.AddRaw(t.name, SnapshotJson(t.snapshot));
   return o.str();
 }
 
 // The seven counters as table cells.
 std::vector<std::string> CounterCells(const pb::Snapshot& s) {
-  return {absl::StrCat(s.broadcasts()), absl::StrCat(s.broadcasts_closed()), absl::StrCat(s.subscriptions()),
-          absl::StrCat(s.subscriptions_closed()), absl::StrCat(s.bytes()), absl::StrCat(s.frames()),
+  return {absl::StrCat(s.broadcasts()),    absl::StrCat(s.broadcasts_closed()),
+          absl::StrCat(s.subscriptions()), absl::StrCat(s.subscriptions_closed()),
+          absl::StrCat(s.bytes()),         absl::StrCat(s.frames()),
           absl::StrCat(s.groups())};
 }
 
@@ -189,8 +191,8 @@ CommandOutcome RunGet(const Invocation& inv, std::ostream& out) {
 // is (`*connected` true), or when connecting failed (`*connected` false: a
 // call then fails at once with the reason); DEADLINE_EXCEEDED when neither
 // happened in time.
-grpc::Status AwaitConnection(const std::shared_ptr<grpc::Channel>& channel, absl::Time deadline,
-                             absl::Duration timeout, bool* connected) {
+grpc::Status AwaitConnection(const std::shared_ptr<grpc::Channel>& channel, absl::Time deadline, absl::Duration timeout,
+                             bool* connected) {
   grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
   while (state != GRPC_CHANNEL_READY && state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN) {
     if (!channel->WaitForStateChange(state, absl::ToChronoTime(deadline))) {
@@ -264,8 +266,8 @@ CommandOutcome RunWatch(const Invocation& inv, std::ostream& out) {
   if (IsUnreachable(status) && (connected || events > 0)) {
     // The sidecar was reached: the stream ended (a shutdown, a broken
     // connection) rather than never started.
-    return Fail(1, absl::StrCat("the watch stream from the sidecar at ", global.target, " ended: ",
-                                StatusCodeName(status.error_code()), ": ", status.error_message()));
+    return Fail(1, absl::StrCat("the watch stream from the sidecar at ", global.target,
+                                " ended: ", StatusCodeName(status.error_code()), ": ", status.error_message()));
   }
   return CallFailed("Watch", global.target, status);
 }
@@ -287,9 +289,9 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
   moq_stats::BroadcastStats broadcast = stats.tier(LibraryTier(bump.tier)).broadcast(bump.path);
   if (broadcast.empty()) {
     stats.Shutdown(std::chrono::milliseconds(0));
-    return Fail(2, absl::StrCat("bump: the library counts nothing on path \"", bump.path,
-                                "\" (under its stats prefix \"", options.prefix,
-                                "\", or not a path the sidecar accepts)"));
+    return Fail(2,
+                absl::StrCat("bump: the library counts nothing on path \"", bump.path, "\" (under its stats prefix \"",
+                             options.prefix, "\", or not a path the sidecar accepts)"));
   }
 
   // Opens the guards, bumps, holds, and closes them (track first) on return.
@@ -430,9 +432,9 @@ std::string BridgeTable(const pb::BridgeInfo& b) {
     std::string state = d.connected() ? absl::StrCat("connected, ", d.version()) : "not connected";
     if (d.connected() && !d.subprotocol().empty()) absl::StrAppend(&state, " (", d.subprotocol(), ")");
     if (d.connected() && d.connected_since_unix_ms() > 0) {
-      absl::StrAppend(&state, " since ",
-                      absl::FormatTime(absl::RFC3339_sec, absl::FromUnixMillis(d.connected_since_unix_ms()),
-                                       absl::UTCTimeZone()));
+      absl::StrAppend(
+          &state, " since ",
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixMillis(d.connected_since_unix_ms()), absl::UTCTimeZone()));
     }
     table.AddRow({"dial state", state});
     table.AddRow({"dial reconnects", absl::StrCat(d.reconnects())});
@@ -448,8 +450,8 @@ std::string BridgeTable(const pb::BridgeInfo& b) {
     table.AddRow({"serve", s.last_error().empty() ? "off" : absl::StrCat("off (", s.last_error(), ")")});
   }
   table.AddRow({"announced broadcasts", absl::StrCat(b.announced_broadcasts())});
-  table.AddRow({"subscriptions", absl::StrCat(b.subscriptions_active(), " active, ", b.subscriptions_served(),
-                                              " served")});
+  table.AddRow(
+      {"subscriptions", absl::StrCat(b.subscriptions_active(), " active, ", b.subscriptions_served(), " served")});
   table.AddRow({"groups sent", absl::StrCat(b.groups_sent(), " (", b.group_bytes_sent(), " payload bytes), ",
                                             b.groups_skipped(), " skipped for newer")});
   table.AddRow({"wire bytes", absl::StrCat(b.wire_bytes_sent(), " sent, ", b.wire_bytes_received(), " received")});
@@ -501,12 +503,18 @@ CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
 
 CommandOutcome RunCommand(const Invocation& invocation, std::ostream& out) {
   switch (invocation.command) {
-    case Command::kLevels: return RunLevels(invocation, out);
-    case Command::kGet: return RunGet(invocation, out);
-    case Command::kWatch: return RunWatch(invocation, out);
-    case Command::kBump: return RunBump(invocation, out);
-    case Command::kHealth: return RunHealth(invocation, out);
-    case Command::kInfo: return RunInfo(invocation, out);
+    case Command::kLevels:
+      return RunLevels(invocation, out);
+    case Command::kGet:
+      return RunGet(invocation, out);
+    case Command::kWatch:
+      return RunWatch(invocation, out);
+    case Command::kBump:
+      return RunBump(invocation, out);
+    case Command::kHealth:
+      return RunHealth(invocation, out);
+    case Command::kInfo:
+      return RunInfo(invocation, out);
   }
   return Fail(2, "unknown command");
 }

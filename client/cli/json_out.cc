@@ -1,11 +1,11 @@
 #include "client/cli/json_out.h"
 
-#include "common/utf8.h"
-
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+
+#include "common/utf8.h"
 
 namespace moq_stats {
 namespace cli {
@@ -50,13 +50,20 @@ class JsonValidator {
   bool Value(int depth) {
     if (depth > kMaxDepth || AtEnd()) return false;
     switch (s_[i_]) {
-      case '{': return Object(depth);
-      case '[': return Array(depth);
-      case '"': return String();
-      case 't': return Literal("true");
-      case 'f': return Literal("false");
-      case 'n': return Literal("null");
-      default: return Number();
+      case '{':
+        return Object(depth);
+      case '[':
+        return Array(depth);
+      case '"':
+        return String();
+      case 't':
+        return Literal("true");
+      case 'f':
+        return Literal("false");
+      case 'n':
+        return Literal("null");
+      default:
+        return Number();
     }
   }
 

@@ -63,10 +63,10 @@ std::shared_ptr<grpc::Channel> NewSidecarChannel(const std::string& target) {
 
 std::string StatusCodeName(grpc::StatusCode code) {
   static const char* const kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND",    "ALREADY_EXISTS",     "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",      "OUT_OF_RANGE",       "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS",    "UNAUTHENTICATED"};
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   const int n = static_cast<int>(code);
   if (n >= 0 && n < static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) return kNames[n];
   return absl::StrCat("code ", n);
@@ -87,11 +87,16 @@ std::string DescribeCallError(absl::string_view what, const std::string& target,
 
 std::string ServingStatusName(int status) {
   switch (status) {
-    case static_cast<int>(ServingStatus::kUnknown): return "UNKNOWN";
-    case static_cast<int>(ServingStatus::kServing): return "SERVING";
-    case static_cast<int>(ServingStatus::kNotServing): return "NOT_SERVING";
-    case static_cast<int>(ServingStatus::kServiceUnknown): return "SERVICE_UNKNOWN";
-    default: return absl::StrCat("status ", status);
+    case static_cast<int>(ServingStatus::kUnknown):
+      return "UNKNOWN";
+    case static_cast<int>(ServingStatus::kServing):
+      return "SERVING";
+    case static_cast<int>(ServingStatus::kNotServing):
+      return "NOT_SERVING";
+    case static_cast<int>(ServingStatus::kServiceUnknown):
+      return "SERVICE_UNKNOWN";
+    default:
+      return absl::StrCat("status ", status);
   }
 }
 

@@ -6,8 +6,6 @@
 // (strerror, the numeric option setters, the role getters) have nothing that
 // could throw. Every handle argument may be NULL.
 
-#include "moq_stats/moq_stats.h"
-
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -16,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "moq_stats/moq_stats.h"
 #include "moq_stats/stats.h"
 
 struct moq_stats_t {
@@ -206,8 +205,7 @@ int moq_stats_options_set_reconnect_max_ms(moq_stats_options_t* options, uint32_
 // ---------------------------------------------------------------------------
 // The library
 
-moq_stats_t* moq_stats_connect(const char* target, size_t target_len, const moq_stats_options_t* options,
-                               int* err) {
+moq_stats_t* moq_stats_connect(const char* target, size_t target_len, const moq_stats_options_t* options, int* err) {
   return MakeHandle<moq_stats_t>(err, [&](int* code) -> moq_stats_t* {
     const moq_stats::Options defaults;
     const moq_stats::Options& o = options != nullptr ? options->options : defaults;
@@ -360,8 +358,8 @@ moq_stats_track_guard_t* moq_stats_broadcast_guard_track(const moq_stats_broadca
   });
 }
 
-moq_stats_track_guard_t* moq_stats_broadcast_track(const moq_stats_broadcast_t* broadcast, int role,
-                                                   const char* name, size_t name_len, int* err) {
+moq_stats_track_guard_t* moq_stats_broadcast_track(const moq_stats_broadcast_t* broadcast, int role, const char* name,
+                                                   size_t name_len, int* err) {
   return MakeHandle<moq_stats_track_guard_t>(err, [&](int* code) -> moq_stats_track_guard_t* {
     if (broadcast == nullptr || !ValidRole(role) || !ValidString(name, name_len)) {
       *code = MOQ_STATS_ERR_INVALID_ARGUMENT;

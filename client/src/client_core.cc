@@ -312,7 +312,8 @@ void ClientCore::OnStreamDone(Stream* stream, const grpc::Status& status) {
     sending_ = false;  // the session is closed
     return;
   }
-  last_error_ = absl::StrCat("stream to ", target_, " ended: ", absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+  last_error_ = absl::StrCat("stream to ", target_,
+                             " ended: ", absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
                              status.error_message().empty() ? "" : ": ", status.error_message());
   // Back off with jitter, doubling up to the maximum.
   std::uniform_real_distribution<double> jitter(0.5, 1.0);

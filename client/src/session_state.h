@@ -75,8 +75,8 @@ class SessionState {
  private:
   struct Tracked {
     std::shared_ptr<Handle> handle;
-    HandleValues sent;   // as of the last batch sent
-    HandleValues acked;  // as of the last batch acknowledged
+    HandleValues sent;          // as of the last batch sent
+    HandleValues acked;         // as of the last batch acknowledged
     bool defined = false;       // a define was sent (since the last resync)
     bool releasing = false;     // the relay let go; release when all is sent
     bool release_sent = false;  // the release is in a batch in flight
@@ -95,7 +95,7 @@ class SessionState {
 
   uint32_t max_batch_entries_;
   const uint32_t max_inflight_;
-  uint32_t next_handle_ = 0;  // where the next Collect starts
+  uint32_t next_handle_ = 0;                              // where the next Collect starts
   std::map<uint32_t, std::shared_ptr<Tracked>> tracked_;  // by handle id, in id order
   std::deque<Inflight> inflight_;
   uint64_t next_sequence_ = 1;

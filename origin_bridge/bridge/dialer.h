@@ -18,10 +18,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "origin/origin.h"
 #include "origin_bridge/bridge/backoff.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/bridge/moq_session.h"
-#include "origin/origin.h"
 #include "origin_bridge/transport/transport.h"
 
 namespace moq_stats::bridge {

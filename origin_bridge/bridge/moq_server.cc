@@ -26,12 +26,12 @@ absl::StatusOr<std::shared_ptr<MoqServer>> MoqServer::Start(boost::asio::io_cont
   // Room for every session plus a few handshakes, so a client over the
   // limit still completes its handshake and is closed, rather than reset.
   listen.max_connections = server->options_.max_sessions + kHandshakeSlack;
-  absl::StatusOr<std::unique_ptr<WebSocketListener>> listener =
-      WebSocketListener::Bind(io, server->options_.host, server->options_.port,
-                              [weak](std::unique_ptr<Transport> transport) {
-                                if (auto self = weak.lock()) self->OnAccepted(std::move(transport));
-                              },
-                              listen);
+  absl::StatusOr<std::unique_ptr<WebSocketListener>> listener = WebSocketListener::Bind(
+      io, server->options_.host, server->options_.port,
+      [weak](std::unique_ptr<Transport> transport) {
+        if (auto self = weak.lock()) self->OnAccepted(std::move(transport));
+      },
+      listen);
   std::string address = FormatHostPort(server->options_.host, server->options_.port);
   if (!listener.ok()) {
     board->EditServe([&](ServeStatus& serve) { serve.last_error = std::string(listener.status().message()); });
@@ -86,10 +86,10 @@ void MoqServer::OnAccepted(std::unique_ptr<Transport> transport) {
   }
   uint64_t id = next_session_id_++;
   std::weak_ptr<MoqServer> weak = weak_from_this();
-  std::shared_ptr<MoqSession> session =
-      MoqSession::Create(io_, std::move(transport), origin_, options_.session, board_, id, [weak, id](const CloseInfo&) {
-        if (auto self = weak.lock()) self->OnSessionEnded(id);
-      });
+  std::shared_ptr<MoqSession> session = MoqSession::Create(io_, std::move(transport), origin_, options_.session, board_,
+                                                           id, [weak, id](const CloseInfo&) {
+                                                             if (auto self = weak.lock()) self->OnSessionEnded(id);
+                                                           });
   sessions_[id] = session;
   board_->EditServe([this](ServeStatus& serve) {
     serve.sessions = sessions_.size();

@@ -17,9 +17,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/status/statusor.h"
+#include "origin/origin.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/bridge/moq_session.h"
-#include "origin/origin.h"
 #include "origin_bridge/transport/transport.h"
 
 namespace moq_stats::bridge {

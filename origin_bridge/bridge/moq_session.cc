@@ -41,8 +41,7 @@ std::optional<lite::Version> VersionFromAlpn(const std::string& alpn) {
 
 // The application protocol both sides agree on over TCP: the server's first
 // entry that the client also offered.
-std::optional<lite::Version> NegotiateTcpVersion(qmux::Perspective perspective,
-                                                 const std::vector<std::string>& peer) {
+std::optional<lite::Version> NegotiateTcpVersion(qmux::Perspective perspective, const std::vector<std::string>& peer) {
   std::vector<std::string> ours = OfferedAlpns();
   bool server = perspective == qmux::Perspective::kServer;
   const std::vector<std::string>& server_list = server ? ours : peer;
@@ -288,8 +287,8 @@ void MoqSession::AfterEvent() {
   if (transport_closed_) return;
   FlushToTransport();
   if (!connection_->closed() && connection_->queued_bytes() > options_.max_unsent_bytes) {
-    MOQSTATS_LOG(WARNING) << "moq session with " << peer_ << ": peer is not reading ("
-                          << connection_->queued_bytes() << " bytes unsent); closing";
+    MOQSTATS_LOG(WARNING) << "moq session with " << peer_ << ": peer is not reading (" << connection_->queued_bytes()
+                          << " bytes unsent); closing";
     connection_->Close(static_cast<uint64_t>(lite::ErrorCode::kLagged), "peer is not reading");
     FlushToTransport();
   }

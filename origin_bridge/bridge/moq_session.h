@@ -35,9 +35,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "origin/origin.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/lite/publisher_session.h"
-#include "origin/origin.h"
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/transport/transport.h"
 

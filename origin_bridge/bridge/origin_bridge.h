@@ -23,10 +23,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "origin/origin.h"
 #include "origin_bridge/bridge/backoff.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/bridge/origin_url.h"
-#include "origin/origin.h"
 
 namespace moq_stats::bridge {
 

@@ -12,9 +12,8 @@ namespace moq_stats::bridge {
 namespace {
 
 absl::Status Invalid(std::string_view value, std::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("\"", absl::CHexEscape(absl::string_view(value.data(), value.size())), "\" ",
-                   absl::string_view(why.data(), why.size())));
+  return absl::InvalidArgumentError(absl::StrCat("\"", absl::CHexEscape(absl::string_view(value.data(), value.size())),
+                                                 "\" ", absl::string_view(why.data(), why.size())));
 }
 
 // RFC 1123 labels, plus '_' (container DNS names carry it).

@@ -67,8 +67,8 @@ enum class DecodeStatus { kOk, kNeedMore, kError };
 template <typename T>
 struct DecodeResult {
   DecodeStatus status = DecodeStatus::kNeedMore;
-  T value{};            // Valid when status == kOk.
-  size_t consumed = 0;  // Bytes of the input the message took (kOk only).
+  T value{};                            // Valid when status == kOk.
+  size_t consumed = 0;                  // Bytes of the input the message took (kOk only).
   ErrorCode code = ErrorCode::kDecode;  // When status == kError.
   std::string reason;                   // When status == kError.
 
@@ -91,9 +91,7 @@ inline constexpr size_t kMaxSetupParameters = 64;
 struct SetupParameter {
   uint64_t id = 0;
   std::string value;
-  bool operator==(const SetupParameter& o) const {
-    return id == o.id && value == o.value;
-  }
+  bool operator==(const SetupParameter& o) const { return id == o.id && value == o.value; }
 };
 
 struct Setup {
@@ -116,11 +114,8 @@ struct AnnounceRequest {
   uint64_t exclude_hop = 0;  // On the wire for lite-04/05 only.
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<AnnounceRequest> Decode(Version version,
-                                              std::string_view bytes);
-  bool operator==(const AnnounceRequest& o) const {
-    return prefix == o.prefix && exclude_hop == o.exclude_hop;
-  }
+  static DecodeResult<AnnounceRequest> Decode(Version version, std::string_view bytes);
+  bool operator==(const AnnounceRequest& o) const { return prefix == o.prefix && exclude_hop == o.exclude_hop; }
 };
 
 // ANNOUNCE_OK (lite-05 only): the publisher's first reply on an Announce
@@ -131,11 +126,8 @@ struct AnnounceOk {
   uint64_t active_count = 0;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<AnnounceOk> Decode(Version version,
-                                         std::string_view bytes);
-  bool operator==(const AnnounceOk& o) const {
-    return hop_id == o.hop_id && active_count == o.active_count;
-  }
+  static DecodeResult<AnnounceOk> Decode(Version version, std::string_view bytes);
+  bool operator==(const AnnounceOk& o) const { return hop_id == o.hop_id && active_count == o.active_count; }
 };
 
 enum class AnnounceStatus : uint8_t { kEnded = 0, kActive = 1 };
@@ -153,9 +145,7 @@ struct Announce {
 
   absl::Status Encode(Version version, std::string* out) const;
   static DecodeResult<Announce> Decode(Version version, std::string_view bytes);
-  bool operator==(const Announce& o) const {
-    return status == o.status && suffix == o.suffix && hops == o.hops;
-  }
+  bool operator==(const Announce& o) const { return status == o.status && suffix == o.suffix && hops == o.hops; }
 };
 
 // TRACK (lite-05 only): first message of a Track stream.
@@ -165,24 +155,21 @@ struct Track {
 
   absl::Status Encode(Version version, std::string* out) const;
   static DecodeResult<Track> Decode(Version version, std::string_view bytes);
-  bool operator==(const Track& o) const {
-    return broadcast == o.broadcast && track == o.track;
-  }
+  bool operator==(const Track& o) const { return broadcast == o.broadcast && track == o.track; }
 };
 
 // TRACK_INFO (lite-05 only): the publisher's answer to TRACK, then FIN.
 struct TrackInfo {
   uint8_t priority = 0;
-  bool ordered = false;           // Raw u8 on the wire; nonzero decodes true.
+  bool ordered = false;  // Raw u8 on the wire; nonzero decodes true.
   uint64_t max_latency_ms = 0;
-  uint64_t timescale = 1000;      // Units per second; never 0.
+  uint64_t timescale = 1000;  // Units per second; never 0.
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<TrackInfo> Decode(Version version,
-                                        std::string_view bytes);
+  static DecodeResult<TrackInfo> Decode(Version version, std::string_view bytes);
   bool operator==(const TrackInfo& o) const {
-    return priority == o.priority && ordered == o.ordered &&
-           max_latency_ms == o.max_latency_ms && timescale == o.timescale;
+    return priority == o.priority && ordered == o.ordered && max_latency_ms == o.max_latency_ms &&
+           timescale == o.timescale;
   }
 };
 
@@ -199,13 +186,11 @@ struct Subscribe {
   std::optional<uint64_t> end_group;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<Subscribe> Decode(Version version,
-                                        std::string_view bytes);
+  static DecodeResult<Subscribe> Decode(Version version, std::string_view bytes);
   bool operator==(const Subscribe& o) const {
-    return id == o.id && broadcast == o.broadcast && track == o.track &&
-           priority == o.priority && ordered == o.ordered &&
-           max_latency_ms == o.max_latency_ms &&
-           start_group == o.start_group && end_group == o.end_group;
+    return id == o.id && broadcast == o.broadcast && track == o.track && priority == o.priority &&
+           ordered == o.ordered && max_latency_ms == o.max_latency_ms && start_group == o.start_group &&
+           end_group == o.end_group;
   }
 };
 
@@ -218,11 +203,9 @@ struct SubscribeOk {
   std::optional<uint64_t> end_group;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<SubscribeOk> Decode(Version version,
-                                          std::string_view bytes);
+  static DecodeResult<SubscribeOk> Decode(Version version, std::string_view bytes);
   bool operator==(const SubscribeOk& o) const {
-    return priority == o.priority && ordered == o.ordered &&
-           max_latency_ms == o.max_latency_ms &&
+    return priority == o.priority && ordered == o.ordered && max_latency_ms == o.max_latency_ms &&
            start_group == o.start_group && end_group == o.end_group;
   }
 };
@@ -232,8 +215,7 @@ struct SubscribeStart {
   uint64_t group = 0;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<SubscribeStart> Decode(Version version,
-                                             std::string_view bytes);
+  static DecodeResult<SubscribeStart> Decode(Version version, std::string_view bytes);
   bool operator==(const SubscribeStart& o) const { return group == o.group; }
 };
 
@@ -242,8 +224,7 @@ struct SubscribeEnd {
   uint64_t group = 0;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<SubscribeEnd> Decode(Version version,
-                                           std::string_view bytes);
+  static DecodeResult<SubscribeEnd> Decode(Version version, std::string_view bytes);
   bool operator==(const SubscribeEnd& o) const { return group == o.group; }
 };
 
@@ -255,18 +236,13 @@ struct SubscribeDrop {
   uint64_t error = 0;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<SubscribeDrop> Decode(Version version,
-                                            std::string_view bytes);
-  bool operator==(const SubscribeDrop& o) const {
-    return start == o.start && end == o.end && error == o.error;
-  }
+  static DecodeResult<SubscribeDrop> Decode(Version version, std::string_view bytes);
+  bool operator==(const SubscribeDrop& o) const { return start == o.start && end == o.end && error == o.error; }
 };
 
 // Any typed response on the Subscribe stream, for the subscriber side.
-using SubscribeResponse =
-    std::variant<SubscribeOk, SubscribeStart, SubscribeEnd, SubscribeDrop>;
-DecodeResult<SubscribeResponse> DecodeSubscribeResponse(Version version,
-                                                        std::string_view bytes);
+using SubscribeResponse = std::variant<SubscribeOk, SubscribeStart, SubscribeEnd, SubscribeDrop>;
+DecodeResult<SubscribeResponse> DecodeSubscribeResponse(Version version, std::string_view bytes);
 
 // SUBSCRIBE_UPDATE: later untyped messages from the subscriber on a Subscribe
 // stream.
@@ -278,11 +254,9 @@ struct SubscribeUpdate {
   std::optional<uint64_t> end_group;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<SubscribeUpdate> Decode(Version version,
-                                              std::string_view bytes);
+  static DecodeResult<SubscribeUpdate> Decode(Version version, std::string_view bytes);
   bool operator==(const SubscribeUpdate& o) const {
-    return priority == o.priority && ordered == o.ordered &&
-           max_latency_ms == o.max_latency_ms &&
+    return priority == o.priority && ordered == o.ordered && max_latency_ms == o.max_latency_ms &&
            start_group == o.start_group && end_group == o.end_group;
   }
 };
@@ -293,11 +267,8 @@ struct GroupHeader {
   uint64_t sequence = 0;
 
   absl::Status Encode(Version version, std::string* out) const;
-  static DecodeResult<GroupHeader> Decode(Version version,
-                                          std::string_view bytes);
-  bool operator==(const GroupHeader& o) const {
-    return subscribe_id == o.subscribe_id && sequence == o.sequence;
-  }
+  static DecodeResult<GroupHeader> Decode(Version version, std::string_view bytes);
+  bool operator==(const GroupHeader& o) const { return subscribe_id == o.subscribe_id && sequence == o.sequence; }
 };
 
 // A frame on a Group (or Fetch) stream; not length-prefixed as a message.
@@ -311,9 +282,7 @@ struct Frame {
 
   absl::Status Encode(Version version, std::string* out) const;
   static DecodeResult<Frame> Decode(Version version, std::string_view bytes);
-  bool operator==(const Frame& o) const {
-    return timestamp_delta == o.timestamp_delta && payload == o.payload;
-  }
+  bool operator==(const Frame& o) const { return timestamp_delta == o.timestamp_delta && payload == o.payload; }
 };
 
 // FETCH: first message of a Fetch stream (the stream exists on lite-05 only;
@@ -327,8 +296,7 @@ struct Fetch {
   absl::Status Encode(Version version, std::string* out) const;
   static DecodeResult<Fetch> Decode(Version version, std::string_view bytes);
   bool operator==(const Fetch& o) const {
-    return broadcast == o.broadcast && track == o.track &&
-           priority == o.priority && group == o.group;
+    return broadcast == o.broadcast && track == o.track && priority == o.priority && group == o.group;
   }
 };
 

@@ -1,5 +1,3 @@
-#include "origin_bridge/lite/messages.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -8,17 +6,18 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "origin_bridge/lite/internal/body.h"
+#include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
 
 namespace moq_stats::lite {
 
-using internal::HasLite05Streams;
-using internal::HasExcludeHop;
-using internal::WrongVersion;
-using internal::EncodeWrongVersion;
 using internal::BodyReader;
 using internal::BodyWriter;
 using internal::DecodeMessage;
+using internal::EncodeWrongVersion;
+using internal::HasExcludeHop;
+using internal::HasLite05Streams;
+using internal::WrongVersion;
 
 // ---- AnnounceRequest
 
@@ -29,13 +28,11 @@ absl::Status AnnounceRequest::Encode(Version version, std::string* out) const {
   return w.Finish(out);
 }
 
-DecodeResult<AnnounceRequest> AnnounceRequest::Decode(Version version,
-                                                      std::string_view bytes) {
-  return DecodeMessage<AnnounceRequest>(
-      bytes, [version](BodyReader& r, AnnounceRequest* m) {
-        if (!r.Path(&m->prefix)) return false;
-        return !HasExcludeHop(version) || r.Varint(&m->exclude_hop);
-      });
+DecodeResult<AnnounceRequest> AnnounceRequest::Decode(Version version, std::string_view bytes) {
+  return DecodeMessage<AnnounceRequest>(bytes, [version](BodyReader& r, AnnounceRequest* m) {
+    if (!r.Path(&m->prefix)) return false;
+    return !HasExcludeHop(version) || r.Varint(&m->exclude_hop);
+  });
 }
 
 // ---- AnnounceOk
@@ -50,14 +47,12 @@ absl::Status AnnounceOk::Encode(Version version, std::string* out) const {
   return w.Finish(out);
 }
 
-DecodeResult<AnnounceOk> AnnounceOk::Decode(Version version,
-                                            std::string_view bytes) {
+DecodeResult<AnnounceOk> AnnounceOk::Decode(Version version, std::string_view bytes) {
   if (!HasLite05Streams(version)) {
     return WrongVersion<AnnounceOk>(version, "ANNOUNCE_OK");
   }
-  return DecodeMessage<AnnounceOk>(bytes, [](BodyReader& r, AnnounceOk* m) {
-    return r.Varint(&m->hop_id) && r.Varint(&m->active_count);
-  });
+  return DecodeMessage<AnnounceOk>(
+      bytes, [](BodyReader& r, AnnounceOk* m) { return r.Varint(&m->hop_id) && r.Varint(&m->active_count); });
 }
 
 // ---- Announce
@@ -76,8 +71,7 @@ absl::Status Announce::Encode(Version version, std::string* out) const {
   return w.Finish(out);
 }
 
-DecodeResult<Announce> Announce::Decode(Version version,
-                                        std::string_view bytes) {
+DecodeResult<Announce> Announce::Decode(Version version, std::string_view bytes) {
   return DecodeMessage<Announce>(bytes, [version](BodyReader& r, Announce* m) {
     uint8_t status = 0;
     if (!r.U8(&status)) return false;

@@ -1,5 +1,3 @@
-#include "origin_bridge/lite/messages.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -7,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "origin_bridge/lite/internal/body.h"
+#include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
 
 namespace moq_stats::lite {
@@ -25,9 +24,8 @@ absl::Status GroupHeader::Encode(Version, std::string* out) const {
 }
 
 DecodeResult<GroupHeader> GroupHeader::Decode(Version, std::string_view bytes) {
-  return DecodeMessage<GroupHeader>(bytes, [](BodyReader& r, GroupHeader* m) {
-    return r.Varint(&m->subscribe_id) && r.Varint(&m->sequence);
-  });
+  return DecodeMessage<GroupHeader>(
+      bytes, [](BodyReader& r, GroupHeader* m) { return r.Varint(&m->subscribe_id) && r.Varint(&m->sequence); });
 }
 
 // ---- Frame

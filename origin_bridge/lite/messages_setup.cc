@@ -1,5 +1,3 @@
-#include "origin_bridge/lite/messages.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -10,16 +8,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "origin_bridge/lite/internal/body.h"
+#include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
 
 namespace moq_stats::lite {
 
-using internal::HasLite05Streams;
-using internal::WrongVersion;
-using internal::EncodeWrongVersion;
 using internal::BodyReader;
 using internal::BodyWriter;
 using internal::DecodeMessage;
+using internal::EncodeWrongVersion;
+using internal::HasLite05Streams;
+using internal::WrongVersion;
 
 std::string_view VersionAlpn(Version version) {
   switch (version) {
@@ -100,8 +99,7 @@ DecodeResult<Setup> Setup::Decode(Version version, std::string_view bytes) {
       if (!r.Varint(&parameter.id) || !r.Bytes(&parameter.value)) return false;
       for (const SetupParameter& seen : m->parameters) {
         if (seen.id == parameter.id) {
-          return r.Fail(
-              absl::StrCat("duplicate SETUP parameter ", parameter.id));
+          return r.Fail(absl::StrCat("duplicate SETUP parameter ", parameter.id));
         }
       }
       m->parameters.push_back(std::move(parameter));

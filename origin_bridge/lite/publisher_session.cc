@@ -40,8 +40,7 @@ struct PeerStream {
 }  // namespace
 
 struct PublisherSession::State {
-  State(PublisherOptions options, StreamMux* mux, Origin* origin,
-        std::function<void()> wake)
+  State(PublisherOptions options, StreamMux* mux, Origin* origin, std::function<void()> wake)
       : announces(&ctx), subscriptions(&ctx) {
     ctx.options = std::move(options);
     ctx.mux = mux;
@@ -99,8 +98,7 @@ struct PublisherSession::State {
   }
 
   // A stream whose bytes break the protocol.
-  void FailStream(uint64_t id, PeerStream& s, ErrorCode code,
-                  std::string reason) {
+  void FailStream(uint64_t id, PeerStream& s, ErrorCode code, std::string reason) {
     if (ctx.options.close_on_stream_error) {
       CloseSession(code, std::move(reason));
       return;
@@ -135,16 +133,13 @@ struct PublisherSession::State {
     setup_pending = false;
     Setup setup;
     if (ctx.options.setup_path.has_value()) {
-      setup.parameters.push_back(
-          SetupParameter{kSetupParameterPath, *ctx.options.setup_path});
+      setup.parameters.push_back(SetupParameter{kSetupParameterPath, *ctx.options.setup_path});
     }
     if (ctx.options.setup_role.has_value()) {
-      setup.parameters.push_back(
-          Setup::VarintParameter(kSetupParameterRole, *ctx.options.setup_role));
+      setup.parameters.push_back(Setup::VarintParameter(kSetupParameterRole, *ctx.options.setup_role));
     }
     if (ctx.options.origin_id != 0) {
-      setup.parameters.push_back(Setup::VarintParameter(
-          kSetupParameterOrigin, ctx.options.origin_id));
+      setup.parameters.push_back(Setup::VarintParameter(kSetupParameterOrigin, ctx.options.origin_id));
     }
     std::string out;
     AppendVarint(static_cast<uint64_t>(DataStreamType::kSetup), &out);
@@ -165,8 +160,7 @@ struct PublisherSession::State {
   // Decodes the next message of `s`; on a codec error or a truncated stream
   // fails the stream and returns nullopt, as it does while more is needed.
   template <typename T>
-  std::optional<T> Read(uint64_t id, PeerStream& s,
-                        DecodeResult<T> (*decode)(Version, std::string_view)) {
+  std::optional<T> Read(uint64_t id, PeerStream& s, DecodeResult<T> (*decode)(Version, std::string_view)) {
     DecodeResult<T> r = s.reader.Next(ctx.options.version, decode);
     if (r.ok()) return std::move(r.value);
     if (r.error()) {
@@ -217,12 +211,16 @@ bool PublisherSession::State::ReadType(uint64_t id, PeerStream& s) {
       s.kind = Kind::kSubscribe;
       break;
     case static_cast<uint64_t>(ControlStreamType::kFetch):
-      if (lite05) s.kind = Kind::kFetch;
-      else Refuse(id, s, ErrorCode::kUnexpectedStream);
+      if (lite05)
+        s.kind = Kind::kFetch;
+      else
+        Refuse(id, s, ErrorCode::kUnexpectedStream);
       break;
     case static_cast<uint64_t>(ControlStreamType::kTrack):
-      if (lite05) s.kind = Kind::kTrack;
-      else Refuse(id, s, ErrorCode::kUnexpectedStream);
+      if (lite05)
+        s.kind = Kind::kTrack;
+      else
+        Refuse(id, s, ErrorCode::kUnexpectedStream);
       break;
     case static_cast<uint64_t>(ControlStreamType::kProbe):
       // We measure nothing to report (and advertise no Probe level).
@@ -275,16 +273,14 @@ void PublisherSession::State::ProcessSetup(uint64_t id, PeerStream& s) {
 
 void PublisherSession::State::ProcessAnnounce(uint64_t id, PeerStream& s) {
   if (!s.request_read) {
-    std::optional<AnnounceRequest> request =
-        Read(id, s, &AnnounceRequest::Decode);
+    std::optional<AnnounceRequest> request = Read(id, s, &AnnounceRequest::Decode);
     if (!request.has_value()) return;
     s.request_read = true;
     announces.Start(id, *request);
     if (ctx.closed) return;
   }
   if (!s.reader.empty()) {
-    FailStream(id, s, ErrorCode::kDecode,
-               "bytes after ANNOUNCE_REQUEST on an announce stream");
+    FailStream(id, s, ErrorCode::kDecode, "bytes after ANNOUNCE_REQUEST on an announce stream");
     return;
   }
   if (s.fin) {
@@ -309,8 +305,7 @@ void PublisherSession::State::ProcessSubscribe(uint64_t id, PeerStream& s) {
   }
   // Bounded by the bytes buffered: each update consumes at least one.
   while (!s.reader.empty()) {
-    std::optional<SubscribeUpdate> update =
-        Read(id, s, &SubscribeUpdate::Decode);
+    std::optional<SubscribeUpdate> update = Read(id, s, &SubscribeUpdate::Decode);
     if (!update.has_value()) return;
     subscriptions.Update(id, *update);
     if (ctx.closed) return;
@@ -356,18 +351,14 @@ void PublisherSession::State::ProcessFetch(uint64_t id, PeerStream& s) {
   }
   std::string out;
   internal::AppendFrame(ctx.options.version, internal::FrameTimestamp(ctx),
-                        group->frame ? std::string_view(*group->frame)
-                                     : std::string_view(),
-                        &out);
+                        group->frame ? std::string_view(*group->frame) : std::string_view(), &out);
   (void)ctx.mux->Write(id, out, true);
   ++ctx.counters.fetches_served;
   Forget(id, s);
 }
 
-PublisherSession::PublisherSession(PublisherOptions options, StreamMux* mux,
-                                   Origin* origin, std::function<void()> wake)
-    : state_(std::make_unique<State>(std::move(options), mux, origin,
-                                     std::move(wake))) {}
+PublisherSession::PublisherSession(PublisherOptions options, StreamMux* mux, Origin* origin, std::function<void()> wake)
+    : state_(std::make_unique<State>(std::move(options), mux, origin, std::move(wake))) {}
 
 PublisherSession::~PublisherSession() {
   // Consumers first: their notify callbacks hold the ready queue only.
@@ -393,30 +384,22 @@ void PublisherSession::Poll() {
   st.subscriptions.Flush();
 }
 
-Version PublisherSession::version() const {
-  return state_->ctx.options.version;
-}
+Version PublisherSession::version() const { return state_->ctx.options.version; }
 
 bool PublisherSession::closed() const { return state_->ctx.closed; }
 
-const std::optional<CloseInfo>& PublisherSession::close_info() const {
-  return state_->close_info;
-}
+const std::optional<CloseInfo>& PublisherSession::close_info() const { return state_->close_info; }
 
-const PublisherCounters& PublisherSession::counters() const {
-  return state_->ctx.counters;
-}
+const PublisherCounters& PublisherSession::counters() const { return state_->ctx.counters; }
 
 void PublisherSession::OnStreamOpened(uint64_t id) {
   State::Scope scope(state_.get());
   State& st = *state_;
   if (st.ctx.closed || st.streams.contains(id)) return;
-  st.streams[id] =
-      std::make_unique<PeerStream>(st.ctx.options.max_message_size);
+  st.streams[id] = std::make_unique<PeerStream>(st.ctx.options.max_message_size);
 }
 
-void PublisherSession::OnStreamData(uint64_t id, std::string_view data,
-                                    bool fin) {
+void PublisherSession::OnStreamData(uint64_t id, std::string_view data, bool fin) {
   State::Scope scope(state_.get());
   State& st = *state_;
   if (st.ctx.closed) return;

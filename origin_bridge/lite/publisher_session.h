@@ -48,8 +48,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "origin_bridge/lite/messages.h"
 #include "origin/origin.h"
+#include "origin_bridge/lite/messages.h"
 #include "origin_bridge/stream_mux.h"
 
 namespace moq_stats {
@@ -99,8 +99,8 @@ struct PublisherCounters {
   uint64_t subscriptions_refused = 0;
   uint64_t fetches_served = 0;
   uint64_t groups_sent = 0;
-  uint64_t group_bytes_sent = 0;      // frame payload bytes
-  uint64_t groups_skipped = 0;        // replaced by a newer one while waiting for credit
+  uint64_t group_bytes_sent = 0;  // frame payload bytes
+  uint64_t groups_skipped = 0;    // replaced by a newer one while waiting for credit
 };
 
 class PublisherSession : public StreamEvents {
@@ -109,8 +109,7 @@ class PublisherSession : public StreamEvents {
   // called, from any thread and without locks held, when the origin has
   // news for this session; the owner must then call Poll() on the session's
   // thread. `wake` must not call into the session.
-  PublisherSession(PublisherOptions options, StreamMux* mux, Origin* origin,
-                   std::function<void()> wake);
+  PublisherSession(PublisherOptions options, StreamMux* mux, Origin* origin, std::function<void()> wake);
   ~PublisherSession() override;
   PublisherSession(const PublisherSession&) = delete;
   PublisherSession& operator=(const PublisherSession&) = delete;

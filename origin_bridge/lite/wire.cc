@@ -7,7 +7,6 @@ void AppendString(std::string_view value, std::string* out) {
   out->append(value.data(), value.size());
 }
 
-
 bool ZigzagEncode(int64_t value, uint64_t* out) {
   constexpr int64_t kRange = int64_t{1} << 61;
   if (value < -kRange || value >= kRange) return false;
@@ -15,9 +14,7 @@ bool ZigzagEncode(int64_t value, uint64_t* out) {
   return true;
 }
 
-int64_t ZigzagDecode(uint64_t value) {
-  return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
-}
+int64_t ZigzagDecode(uint64_t value) { return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1); }
 
 ReadStatus WireReader::ReadVarint(uint64_t* value) {
   qmux::VarintRead read = qmux::ReadVarint(data_.substr(pos_));
@@ -68,8 +65,6 @@ ReadStatus WireReader::ReadString(std::string_view* value) {
   return ReadStatus::kOk;
 }
 
-ReadStatus WireReader::ReadLengthPrefixed(std::string_view* body) {
-  return ReadBytes(body);
-}
+ReadStatus WireReader::ReadLengthPrefixed(std::string_view* body) { return ReadBytes(body); }
 
 }  // namespace moq_stats::lite

@@ -33,10 +33,8 @@ Connection::State::State(ConnectionOptions opts, StreamEvents* ev)
       is_server(options.perspective == Perspective::kServer),
       events(ev),
       receive_data_window(options.local.initial_max_data) {
-  peer_stream_window[0] =
-      internal::ReceiveWindow(options.local.initial_max_streams_bidi, kMaxStreamCount);
-  peer_stream_window[1] =
-      internal::ReceiveWindow(options.local.initial_max_streams_uni, kMaxStreamCount);
+  peer_stream_window[0] = internal::ReceiveWindow(options.local.initial_max_streams_bidi, kMaxStreamCount);
+  peer_stream_window[1] = internal::ReceiveWindow(options.local.initial_max_streams_uni, kMaxStreamCount);
   QueueFrame(ToFrame(options.local));
 }
 
@@ -49,9 +47,7 @@ void Connection::State::Settle(bool frame) {
 void Connection::State::EnterClosed() {
   closed = true;
   out_frames.erase(std::remove_if(out_frames.begin(), out_frames.end(),
-                                  [](const Frame& f) {
-                                    return std::holds_alternative<StreamFrame>(f);
-                                  }),
+                                  [](const Frame& f) { return std::holds_alternative<StreamFrame>(f); }),
                    out_frames.end());
   framed_bytes = 0;
   unframed_bytes = 0;
@@ -68,8 +64,7 @@ void Connection::State::EnterClosed() {
   }
 }
 
-void Connection::State::CloseWithError(uint64_t code, uint64_t frame_type,
-                                       std::string_view reason) {
+void Connection::State::CloseWithError(uint64_t code, uint64_t frame_type, std::string_view reason) {
   if (closed) return;
   EnterClosed();
   QueueFrame(ConnectionCloseFrame{code, frame_type, CutReason(reason)});
@@ -100,8 +95,7 @@ std::vector<std::string> Connection::State::BuildOutgoing() {
   std::vector<std::string> out;
   if (out_frames.empty()) return out;
   if (options.records) {
-    const uint64_t limit =
-        peer_parameters ? peer_parameters->max_record_size : kDefaultMaxRecordSize;
+    const uint64_t limit = peer_parameters ? peer_parameters->max_record_size : kDefaultMaxRecordSize;
     if (absl::Status s = BuildRecords(options.mode, out_frames, limit, &out); !s.ok()) {
       // Our own frames are sized to fit; failing here is a bug of ours.
       MOQSTATS_LOG(ERROR) << "qmux: cannot build records: " << s.ToString();
@@ -191,9 +185,7 @@ bool Connection::has_outgoing() const {
   return !state_->out_frames.empty();
 }
 
-const std::optional<TransportParameters>& Connection::peer_parameters() const {
-  return state_->peer_parameters;
-}
+const std::optional<TransportParameters>& Connection::peer_parameters() const { return state_->peer_parameters; }
 
 bool Connection::closed() const { return state_->closed; }
 
@@ -201,9 +193,7 @@ const std::optional<CloseInfo>& Connection::close_info() const { return state_->
 
 const ConnectionCounters& Connection::counters() const { return state_->counters; }
 
-absl::StatusOr<uint64_t> Connection::OpenStream(bool bidirectional) {
-  return state_->Open(bidirectional);
-}
+absl::StatusOr<uint64_t> Connection::OpenStream(bool bidirectional) { return state_->Open(bidirectional); }
 
 // Writes only queue: stream data is framed once per TakeOutgoing /
 // has_outgoing / received record, so a burst of writes costs one framing
@@ -224,12 +214,8 @@ void Connection::StopSending(uint64_t id, uint64_t code) {
   state_->Settle(/*frame=*/false);
 }
 
-void Connection::Close(uint64_t code, std::string_view reason) {
-  state_->CloseByApplication(code, reason);
-}
+void Connection::Close(uint64_t code, std::string_view reason) { state_->CloseByApplication(code, reason); }
 
-uint64_t Connection::queued_bytes() const {
-  return state_->framed_bytes + state_->unframed_bytes;
-}
+uint64_t Connection::queued_bytes() const { return state_->framed_bytes + state_->unframed_bytes; }
 
 }  // namespace moq_stats::qmux

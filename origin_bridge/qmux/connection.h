@@ -60,11 +60,11 @@ struct ConnectionOptions {
 
 // Totals for status pages.
 struct ConnectionCounters {
-  uint64_t bytes_sent = 0;          // record bytes handed out by TakeOutgoing
-  uint64_t bytes_received = 0;      // bytes given to OnBytesReceived
-  uint64_t streams_opened = 0;      // ours
+  uint64_t bytes_sent = 0;      // record bytes handed out by TakeOutgoing
+  uint64_t bytes_received = 0;  // bytes given to OnBytesReceived
+  uint64_t streams_opened = 0;  // ours
   uint64_t peer_streams_opened = 0;
-  uint64_t blocked_on_credit = 0;   // times a write or open waited for credit
+  uint64_t blocked_on_credit = 0;  // times a write or open waited for credit
   uint64_t pings_answered = 0;
 };
 

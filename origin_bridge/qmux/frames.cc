@@ -33,8 +33,8 @@ struct Encoder {
   void operator()(const PaddingFrame&) { w->Varint(kPaddingFrameType); }
   void operator()(const StreamFrame& f) {
     const bool off = f.has_offset || f.offset != 0;
-    w->Varint(kStreamFrameTypeBase | (off ? kStreamOffBit : 0) |
-              (f.has_length ? kStreamLenBit : 0) | (f.fin ? kStreamFinBit : 0));
+    w->Varint(kStreamFrameTypeBase | (off ? kStreamOffBit : 0) | (f.has_length ? kStreamLenBit : 0) |
+              (f.fin ? kStreamFinBit : 0));
     w->Varint(f.stream_id);
     if (off) w->Varint(f.offset);
     if (f.has_length) w->Varint(f.data.size());
@@ -124,12 +124,8 @@ struct TypeOf {
   }
   uint64_t operator()(const ConnectionCloseFrame&) const { return kConnectionCloseFrameType; }
   uint64_t operator()(const ApplicationCloseFrame&) const { return kApplicationCloseFrameType; }
-  uint64_t operator()(const TransportParametersFrame&) const {
-    return kTransportParametersFrameType;
-  }
-  uint64_t operator()(const PingFrame& f) const {
-    return f.response ? kPingResponseFrameType : kPingRequestFrameType;
-  }
+  uint64_t operator()(const TransportParametersFrame&) const { return kTransportParametersFrameType; }
+  uint64_t operator()(const PingFrame& f) const { return f.response ? kPingResponseFrameType : kPingRequestFrameType; }
 };
 
 // Reads fields from the front of a span; the first shortfall sticks.
@@ -203,8 +199,7 @@ absl::Status AppendFrame(const Frame& frame, std::string* out) {
   Writer w;
   std::visit(Encoder{&w}, frame);
   if (!w.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("frame type ", FrameType(frame), " has a field above 2^62-1"));
+    return absl::InvalidArgumentError(absl::StrCat("frame type ", FrameType(frame), " has a field above 2^62-1"));
   }
   out->append(w.buf());
   return absl::OkStatus();
@@ -333,8 +328,7 @@ ParseResult ParseFrame(std::string_view bytes, Frame* out, size_t* consumed, boo
           break;
         }
         default:
-          return ParseResult::Error(kFrameEncodingError,
-                                    absl::StrCat("unknown frame type 0x", absl::Hex(type)));
+          return ParseResult::Error(kFrameEncodingError, absl::StrCat("unknown frame type 0x", absl::Hex(type)));
       }
     }
   }
@@ -342,8 +336,7 @@ ParseResult ParseFrame(std::string_view bytes, Frame* out, size_t* consumed, boo
     if (end_of_record) {
       return ParseResult::Error(
           kFrameEncodingError,
-          absl::StrCat(r.oversized() ? "length past the end of the record"
-                                     : "frame truncated by the end of the record",
+          absl::StrCat(r.oversized() ? "length past the end of the record" : "frame truncated by the end of the record",
                        " (frame type 0x", absl::Hex(type), ")"));
     }
     return ParseResult::NeedMore();

@@ -75,8 +75,7 @@ struct ResetStreamFrame {
   uint64_t final_size = 0;
 
   friend bool operator==(const ResetStreamFrame& a, const ResetStreamFrame& b) {
-    return std::tie(a.stream_id, a.error_code, a.final_size) ==
-           std::tie(b.stream_id, b.error_code, b.final_size);
+    return std::tie(a.stream_id, a.error_code, a.final_size) == std::tie(b.stream_id, b.error_code, b.final_size);
   }
 };
 
@@ -94,9 +93,7 @@ struct StopSendingFrame {
 struct MaxDataFrame {
   uint64_t maximum_data = 0;
 
-  friend bool operator==(const MaxDataFrame& a, const MaxDataFrame& b) {
-    return a.maximum_data == b.maximum_data;
-  }
+  friend bool operator==(const MaxDataFrame& a, const MaxDataFrame& b) { return a.maximum_data == b.maximum_data; }
 };
 
 // MAX_STREAM_DATA (0x11).
@@ -105,8 +102,7 @@ struct MaxStreamDataFrame {
   uint64_t maximum_stream_data = 0;
 
   friend bool operator==(const MaxStreamDataFrame& a, const MaxStreamDataFrame& b) {
-    return std::tie(a.stream_id, a.maximum_stream_data) ==
-           std::tie(b.stream_id, b.maximum_stream_data);
+    return std::tie(a.stream_id, a.maximum_stream_data) == std::tie(b.stream_id, b.maximum_stream_data);
   }
 };
 
@@ -116,8 +112,7 @@ struct MaxStreamsFrame {
   uint64_t maximum_streams = 0;
 
   friend bool operator==(const MaxStreamsFrame& a, const MaxStreamsFrame& b) {
-    return std::tie(a.unidirectional, a.maximum_streams) ==
-           std::tie(b.unidirectional, b.maximum_streams);
+    return std::tie(a.unidirectional, a.maximum_streams) == std::tie(b.unidirectional, b.maximum_streams);
   }
 };
 
@@ -136,8 +131,7 @@ struct StreamDataBlockedFrame {
   uint64_t maximum_stream_data = 0;
 
   friend bool operator==(const StreamDataBlockedFrame& a, const StreamDataBlockedFrame& b) {
-    return std::tie(a.stream_id, a.maximum_stream_data) ==
-           std::tie(b.stream_id, b.maximum_stream_data);
+    return std::tie(a.stream_id, a.maximum_stream_data) == std::tie(b.stream_id, b.maximum_stream_data);
   }
 };
 
@@ -147,8 +141,7 @@ struct StreamsBlockedFrame {
   uint64_t maximum_streams = 0;
 
   friend bool operator==(const StreamsBlockedFrame& a, const StreamsBlockedFrame& b) {
-    return std::tie(a.unidirectional, a.maximum_streams) ==
-           std::tie(b.unidirectional, b.maximum_streams);
+    return std::tie(a.unidirectional, a.maximum_streams) == std::tie(b.unidirectional, b.maximum_streams);
   }
 };
 
@@ -160,8 +153,7 @@ struct ConnectionCloseFrame {
   std::string reason;
 
   friend bool operator==(const ConnectionCloseFrame& a, const ConnectionCloseFrame& b) {
-    return std::tie(a.error_code, a.frame_type, a.reason) ==
-           std::tie(b.error_code, b.frame_type, b.reason);
+    return std::tie(a.error_code, a.frame_type, a.reason) == std::tie(b.error_code, b.frame_type, b.reason);
   }
 };
 
@@ -208,10 +200,9 @@ struct PingFrame {
 };
 
 using Frame =
-    std::variant<PaddingFrame, StreamFrame, ResetStreamFrame, StopSendingFrame, MaxDataFrame,
-                 MaxStreamDataFrame, MaxStreamsFrame, DataBlockedFrame, StreamDataBlockedFrame,
-                 StreamsBlockedFrame, ConnectionCloseFrame, ApplicationCloseFrame,
-                 TransportParametersFrame, PingFrame>;
+    std::variant<PaddingFrame, StreamFrame, ResetStreamFrame, StopSendingFrame, MaxDataFrame, MaxStreamDataFrame,
+                 MaxStreamsFrame, DataBlockedFrame, StreamDataBlockedFrame, StreamsBlockedFrame, ConnectionCloseFrame,
+                 ApplicationCloseFrame, TransportParametersFrame, PingFrame>;
 
 // The wire type code `frame` is encoded with.
 uint64_t FrameType(const Frame& frame);
@@ -230,9 +221,7 @@ struct ParseResult {
 
   static ParseResult Ok() { return {}; }
   static ParseResult NeedMore() { return {Kind::kNeedMore, 0, {}}; }
-  static ParseResult Error(uint64_t code, std::string reason) {
-    return {Kind::kError, code, std::move(reason)};
-  }
+  static ParseResult Error(uint64_t code, std::string reason) { return {Kind::kError, code, std::move(reason)}; }
   bool ok() const { return kind == Kind::kOk; }
   bool need_more() const { return kind == Kind::kNeedMore; }
   bool error() const { return kind == Kind::kError; }
@@ -248,8 +237,7 @@ struct ParseResult {
 //
 // On kOk, `*out` holds the frame and `*consumed` its size in bytes; on other
 // results both are left unchanged.
-ParseResult ParseFrame(std::string_view bytes, Frame* out, size_t* consumed,
-                       bool end_of_record = false);
+ParseResult ParseFrame(std::string_view bytes, Frame* out, size_t* consumed, bool end_of_record = false);
 
 }  // namespace moq_stats::qmux
 

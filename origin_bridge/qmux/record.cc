@@ -24,8 +24,7 @@ absl::Status SplitStream(StreamFrame frame, uint64_t limit, std::vector<std::str
     return absl::OkStatus();
   }
   if (frame.data.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_record_size ", limit, " too small for a STREAM frame"));
+    return absl::InvalidArgumentError(absl::StrCat("max_record_size ", limit, " too small for a STREAM frame"));
   }
   const std::string data = std::move(frame.data);
   const bool fin = frame.fin;
@@ -37,11 +36,9 @@ absl::Status SplitStream(StreamFrame frame, uint64_t limit, std::vector<std::str
     piece.has_offset = true;
     piece.has_length = true;
     // Header: type, id, offset, and a length no longer than the limit's.
-    const uint64_t header = 1 + VarintLength(piece.stream_id) + VarintLength(piece.offset) +
-                            VarintLength(limit);
+    const uint64_t header = 1 + VarintLength(piece.stream_id) + VarintLength(piece.offset) + VarintLength(limit);
     if (header >= limit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("max_record_size ", limit, " too small for a STREAM frame"));
+      return absl::InvalidArgumentError(absl::StrCat("max_record_size ", limit, " too small for a STREAM frame"));
     }
     const size_t chunk = static_cast<size_t>(std::min<uint64_t>(limit - header, data.size() - sent));
     piece.data = data.substr(sent, chunk);
@@ -56,13 +53,11 @@ absl::Status SplitStream(StreamFrame frame, uint64_t limit, std::vector<std::str
 
 }  // namespace
 
-ParseResult ParseRecord(std::string_view record, uint64_t max_record_size,
-                        RecordVisitor* visitor) {
+ParseResult ParseRecord(std::string_view record, uint64_t max_record_size, RecordVisitor* visitor) {
   if (record.size() > max_record_size) {
-    return Fail(visitor, ParseResult::Error(
-                             kProtocolViolation,
-                             absl::StrCat("record of ", record.size(),
-                                          " bytes exceeds max_record_size ", max_record_size)));
+    return Fail(visitor, ParseResult::Error(kProtocolViolation,
+                                            absl::StrCat("record of ", record.size(), " bytes exceeds max_record_size ",
+                                                         max_record_size)));
   }
   while (!record.empty()) {
     Frame frame;
@@ -76,14 +71,13 @@ ParseResult ParseRecord(std::string_view record, uint64_t max_record_size,
   return ParseResult::Ok();
 }
 
-ParseResult ReadTcpRecord(std::string_view bytes, uint64_t max_record_size,
-                          std::string_view* record, size_t* consumed) {
+ParseResult ReadTcpRecord(std::string_view bytes, uint64_t max_record_size, std::string_view* record,
+                          size_t* consumed) {
   const VarintRead size = ReadVarint(bytes);
   if (!size.complete) return ParseResult::NeedMore();
   if (size.value > max_record_size) {
-    return ParseResult::Error(kProtocolViolation,
-                              absl::StrCat("record of ", size.value,
-                                           " bytes exceeds max_record_size ", max_record_size));
+    return ParseResult::Error(
+        kProtocolViolation, absl::StrCat("record of ", size.value, " bytes exceeds max_record_size ", max_record_size));
   }
   if (bytes.size() - size.length < size.value) return ParseResult::NeedMore();
   *record = bytes.substr(size.length, static_cast<size_t>(size.value));
@@ -91,8 +85,8 @@ ParseResult ReadTcpRecord(std::string_view bytes, uint64_t max_record_size,
   return ParseResult::Ok();
 }
 
-absl::Status BuildRecords(RecordMode mode, const std::vector<Frame>& frames,
-                          uint64_t peer_max_record_size, std::vector<std::string>* out) {
+absl::Status BuildRecords(RecordMode mode, const std::vector<Frame>& frames, uint64_t peer_max_record_size,
+                          std::vector<std::string>* out) {
   std::vector<std::string> pieces;
   for (const Frame& frame : frames) {
     if (const auto* stream = std::get_if<StreamFrame>(&frame)) {
@@ -102,10 +96,8 @@ absl::Status BuildRecords(RecordMode mode, const std::vector<Frame>& frames,
     std::string bytes;
     if (absl::Status s = AppendFrame(frame, &bytes); !s.ok()) return s;
     if (bytes.size() > peer_max_record_size) {
-      return absl::InvalidArgumentError(absl::StrCat("frame type 0x", absl::Hex(FrameType(frame)),
-                                                     " of ", bytes.size(),
-                                                     " bytes exceeds max_record_size ",
-                                                     peer_max_record_size));
+      return absl::InvalidArgumentError(absl::StrCat("frame type 0x", absl::Hex(FrameType(frame)), " of ", bytes.size(),
+                                                     " bytes exceeds max_record_size ", peer_max_record_size));
     }
     pieces.push_back(std::move(bytes));
   }
@@ -133,8 +125,7 @@ absl::Status BuildRecords(RecordMode mode, const std::vector<Frame>& frames,
 }
 
 TransportParameters LocalTransportParameters(RecordMode mode, std::vector<std::string> alpns) {
-  return DefaultTransportParameters(mode == RecordMode::kTcp ? std::move(alpns)
-                                                             : std::vector<std::string>{});
+  return DefaultTransportParameters(mode == RecordMode::kTcp ? std::move(alpns) : std::vector<std::string>{});
 }
 
 }  // namespace moq_stats::qmux

@@ -39,15 +39,13 @@ class RecordVisitor {
 // returned. PADDING frames are skipped. Records larger than
 // `max_record_size` (what we advertised) are refused with
 // PROTOCOL_VIOLATION before any frame is parsed.
-ParseResult ParseRecord(std::string_view record, uint64_t max_record_size,
-                        RecordVisitor* visitor);
+ParseResult ParseRecord(std::string_view record, uint64_t max_record_size, RecordVisitor* visitor);
 
 // TCP mode: takes the first record off the front of `bytes` (the stream read
 // so far). On kOk, `*record` points into `bytes` and `*consumed` counts the
 // size prefix and the record. kNeedMore until the whole record is there; a
 // declared size above `max_record_size` is PROTOCOL_VIOLATION at once.
-ParseResult ReadTcpRecord(std::string_view bytes, uint64_t max_record_size,
-                          std::string_view* record, size_t* consumed);
+ParseResult ReadTcpRecord(std::string_view bytes, uint64_t max_record_size, std::string_view* record, size_t* consumed);
 
 // Packs `frames` into as few records as fit within `peer_max_record_size`,
 // in order, appending one entry per record to `out`: the message to send
@@ -56,14 +54,13 @@ ParseResult ReadTcpRecord(std::string_view bytes, uint64_t max_record_size,
 // advanced, FIN on the last) when one would not fit. Any other frame larger
 // than the limit fails with InvalidArgument; so does a field above 2^62-1.
 // On failure `out` is unchanged.
-absl::Status BuildRecords(RecordMode mode, const std::vector<Frame>& frames,
-                          uint64_t peer_max_record_size, std::vector<std::string>* out);
+absl::Status BuildRecords(RecordMode mode, const std::vector<Frame>& frames, uint64_t peer_max_record_size,
+                          std::vector<std::string>* out);
 
 // The transport parameters this endpoint opens with: the defaults of
 // DefaultTransportParameters, plus `alpns` as application_protocols in TCP
 // mode only (over WebSocket the subprotocol carries the ALPN).
-TransportParameters LocalTransportParameters(RecordMode mode,
-                                             std::vector<std::string> alpns = {});
+TransportParameters LocalTransportParameters(RecordMode mode, std::vector<std::string> alpns = {});
 
 }  // namespace moq_stats::qmux
 

@@ -24,9 +24,7 @@ bool ReadWholeVarint(const std::string& value, uint64_t* out) {
   return true;
 }
 
-bool IsForbiddenQuicParam(uint64_t id) {
-  return id == 0x00 || id == 0x02 || id == 0x03 || (id >= 0x0a && id <= 0x10);
-}
+bool IsForbiddenQuicParam(uint64_t id) { return id == 0x00 || id == 0x02 || id == 0x03 || (id >= 0x0a && id <= 0x10); }
 
 ParseResult ParamError(uint64_t id, const char* what) {
   return ParseResult::Error(kTransportParameterError,
@@ -39,10 +37,8 @@ TransportParametersFrame ToFrame(const TransportParameters& params) {
   TransportParametersFrame frame;
   AddInteger(kMaxIdleTimeoutParam, params.max_idle_timeout_ms, &frame);
   AddInteger(kInitialMaxDataParam, params.initial_max_data, &frame);
-  AddInteger(kInitialMaxStreamDataBidiLocalParam, params.initial_max_stream_data_bidi_local,
-             &frame);
-  AddInteger(kInitialMaxStreamDataBidiRemoteParam, params.initial_max_stream_data_bidi_remote,
-             &frame);
+  AddInteger(kInitialMaxStreamDataBidiLocalParam, params.initial_max_stream_data_bidi_local, &frame);
+  AddInteger(kInitialMaxStreamDataBidiRemoteParam, params.initial_max_stream_data_bidi_remote, &frame);
   AddInteger(kInitialMaxStreamDataUniParam, params.initial_max_stream_data_uni, &frame);
   AddInteger(kInitialMaxStreamsBidiParam, params.initial_max_streams_bidi, &frame);
   AddInteger(kInitialMaxStreamsUniParam, params.initial_max_streams_uni, &frame);
@@ -67,20 +63,35 @@ ParseResult FromFrame(const TransportParametersFrame& frame, TransportParameters
   for (const TransportParameter& p : frame.parameters) {
     uint64_t* field = nullptr;
     switch (p.id) {
-      case kMaxIdleTimeoutParam: field = &params.max_idle_timeout_ms; break;
-      case kInitialMaxDataParam: field = &params.initial_max_data; break;
+      case kMaxIdleTimeoutParam:
+        field = &params.max_idle_timeout_ms;
+        break;
+      case kInitialMaxDataParam:
+        field = &params.initial_max_data;
+        break;
       case kInitialMaxStreamDataBidiLocalParam:
         field = &params.initial_max_stream_data_bidi_local;
         break;
       case kInitialMaxStreamDataBidiRemoteParam:
         field = &params.initial_max_stream_data_bidi_remote;
         break;
-      case kInitialMaxStreamDataUniParam: field = &params.initial_max_stream_data_uni; break;
-      case kInitialMaxStreamsBidiParam: field = &params.initial_max_streams_bidi; break;
-      case kInitialMaxStreamsUniParam: field = &params.initial_max_streams_uni; break;
-      case kMaxDatagramFrameSizeParam: field = &params.max_datagram_frame_size; break;
-      case kMaxRecordSizeParam: field = &params.max_record_size; break;
-      case kApplicationProtocolsParam: break;
+      case kInitialMaxStreamDataUniParam:
+        field = &params.initial_max_stream_data_uni;
+        break;
+      case kInitialMaxStreamsBidiParam:
+        field = &params.initial_max_streams_bidi;
+        break;
+      case kInitialMaxStreamsUniParam:
+        field = &params.initial_max_streams_uni;
+        break;
+      case kMaxDatagramFrameSizeParam:
+        field = &params.max_datagram_frame_size;
+        break;
+      case kMaxRecordSizeParam:
+        field = &params.max_record_size;
+        break;
+      case kApplicationProtocolsParam:
+        break;
       default:
         if (IsForbiddenQuicParam(p.id)) return ParamError(p.id, "not allowed in QMux");
         params.unknown.push_back(p);

@@ -13,11 +13,20 @@ size_t VarintLength(uint64_t value) {
 bool AppendVarintWithLength(uint64_t value, size_t length, std::string* out) {
   uint8_t prefix = 0;
   switch (length) {
-    case 1: prefix = 0x00; break;
-    case 2: prefix = 0x40; break;
-    case 4: prefix = 0x80; break;
-    case 8: prefix = 0xc0; break;
-    default: return false;
+    case 1:
+      prefix = 0x00;
+      break;
+    case 2:
+      prefix = 0x40;
+      break;
+    case 4:
+      prefix = 0x80;
+      break;
+    case 8:
+      prefix = 0xc0;
+      break;
+    default:
+      return false;
   }
   if (VarintLength(value) == 0 || VarintLength(value) > length) return false;
   char buf[8];

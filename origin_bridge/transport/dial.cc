@@ -32,14 +32,12 @@ using boost::system::error_code;
 
 class DialOperation : public std::enable_shared_from_this<DialOperation> {
  public:
-  DialOperation(asio::io_context& io, const DialTarget& target, uint64_t timeout_ms,
-                DialHandler handler)
+  DialOperation(asio::io_context& io, const DialTarget& target, uint64_t timeout_ms, DialHandler handler)
       : target_(target),
         timeout_ms_(timeout_ms),
         handler_(std::move(handler)),
         address_(HostPort(target.host, target.port)),
-        what_(absl::StrCat(target.scheme == DialTarget::Scheme::kWebSocket ? "ws://" : "tcp://",
-                           address_)),
+        what_(absl::StrCat(target.scheme == DialTarget::Scheme::kWebSocket ? "ws://" : "tcp://", address_)),
         resolver_(io),
         timer_(io),
         ws_(io) {}
@@ -52,8 +50,7 @@ class DialOperation : public std::enable_shared_from_this<DialOperation> {
           absl::StrCat("dial ", self->what_, ": timed out after ", self->timeout_ms_, " ms")));
     });
     resolver_.async_resolve(target_.host, std::to_string(target_.port),
-                            [self = shared_from_this()](error_code ec,
-                                                        tcp::resolver::results_type results) {
+                            [self = shared_from_this()](error_code ec, tcp::resolver::results_type results) {
                               self->OnResolve(ec, std::move(results));
                             });
   }
@@ -62,14 +59,11 @@ class DialOperation : public std::enable_shared_from_this<DialOperation> {
   void OnResolve(error_code ec, tcp::resolver::results_type results) {
     if (done_) return;
     if (ec) {
-      Finish(absl::UnavailableError(
-          absl::StrCat("dial ", what_, ": cannot resolve host: ", ec.message())));
+      Finish(absl::UnavailableError(absl::StrCat("dial ", what_, ": cannot resolve host: ", ec.message())));
       return;
     }
     asio::async_connect(socket(), results,
-                        [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
-                          self->OnConnect(ec);
-                        });
+                        [self = shared_from_this()](error_code ec, const tcp::endpoint&) { self->OnConnect(ec); });
   }
 
   void OnConnect(error_code ec) {
@@ -101,10 +95,10 @@ class DialOperation : public std::enable_shared_from_this<DialOperation> {
     std::string chosen(response_[http::field::sec_websocket_protocol]);
     std::optional<Negotiated> negotiated = ParseSubprotocol(chosen);
     if (!negotiated.has_value()) {
-      Finish(absl::FailedPreconditionError(absl::StrCat(
-          "dial ", what_, ": server agreed ",
-          chosen.empty() ? std::string("no subprotocol") : absl::StrCat("subprotocol \"", chosen, "\""),
-          ", not one we offered (", JoinSubprotocols(OfferedSubprotocols()), ")")));
+      Finish(absl::FailedPreconditionError(
+          absl::StrCat("dial ", what_, ": server agreed ",
+                       chosen.empty() ? std::string("no subprotocol") : absl::StrCat("subprotocol \"", chosen, "\""),
+                       ", not one we offered (", JoinSubprotocols(OfferedSubprotocols()), ")")));
       return;
     }
     Finish(MakeWebSocketTransport(std::move(ws_), std::move(*negotiated), peer_));
@@ -113,18 +107,16 @@ class DialOperation : public std::enable_shared_from_this<DialOperation> {
   absl::Status HandshakeError(error_code ec) const {
     unsigned status = response_.result_int();
     if (ec == websocket::error::upgrade_declined && status != 0) {
-      std::string text = absl::StrCat("dial ", what_, ": server refused the upgrade with HTTP ",
-                                      status, " ", std::string(response_.reason()));
+      std::string text = absl::StrCat("dial ", what_, ": server refused the upgrade with HTTP ", status, " ",
+                                      std::string(response_.reason()));
       if (status == 400) {
         return absl::FailedPreconditionError(
-            absl::StrCat(text, " (no subprotocol in common with ",
-                         JoinSubprotocols(OfferedSubprotocols()), "?)"));
+            absl::StrCat(text, " (no subprotocol in common with ", JoinSubprotocols(OfferedSubprotocols()), "?)"));
       }
       if (status == 401 || status == 403) return absl::PermissionDeniedError(text);
       return absl::UnavailableError(text);
     }
-    return absl::UnavailableError(
-        absl::StrCat("dial ", what_, ": websocket handshake: ", ec.message()));
+    return absl::UnavailableError(absl::StrCat("dial ", what_, ": websocket handshake: ", ec.message()));
   }
 
   tcp::socket& socket() { return ws_.next_layer(); }
@@ -157,8 +149,7 @@ class DialOperation : public std::enable_shared_from_this<DialOperation> {
 
 }  // namespace
 
-void AsyncDial(asio::io_context& io, const DialTarget& target, uint64_t timeout_ms,
-               DialHandler handler) {
+void AsyncDial(asio::io_context& io, const DialTarget& target, uint64_t timeout_ms, DialHandler handler) {
   if (target.host.empty() || target.port == 0) {
     std::string what = HostPort(target.host, target.port);
     asio::post(io, [handler = std::move(handler), what]() {

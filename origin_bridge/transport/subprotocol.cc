@@ -12,8 +12,7 @@ constexpr std::string_view kQmux00Prefix = "qmux-00.";
 
 std::string Name(std::string_view prefix, lite::Version version) {
   std::string_view alpn = lite::VersionAlpn(version);
-  return absl::StrCat(absl::string_view(prefix.data(), prefix.size()),
-                      absl::string_view(alpn.data(), alpn.size()));
+  return absl::StrCat(absl::string_view(prefix.data(), prefix.size()), absl::string_view(alpn.data(), alpn.size()));
 }
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }

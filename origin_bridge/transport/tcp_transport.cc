@@ -45,11 +45,10 @@ class TcpConnection : public internal::QueuedConnection<TcpConnection> {
 
   void Read() {
     reading_ = true;
-    socket_.async_read_some(asio::buffer(read_buffer_),
-                            [self = shared_from_this()](error_code ec, size_t n) {
-                              self->reading_ = false;
-                              self->OnRead(ec, n);
-                            });
+    socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this()](error_code ec, size_t n) {
+      self->reading_ = false;
+      self->OnRead(ec, n);
+    });
   }
 
   void OnRead(error_code ec, size_t n) {
@@ -98,8 +97,7 @@ class TcpConnection : public internal::QueuedConnection<TcpConnection> {
 
 }  // namespace
 
-std::unique_ptr<Transport> MakeTcpTransport(tcp::socket socket, std::string peer,
-                                            const TcpOptions& options) {
+std::unique_ptr<Transport> MakeTcpTransport(tcp::socket socket, std::string peer, const TcpOptions& options) {
   return std::make_unique<internal::QueuedConnectionTransport<TcpConnection>>(
       std::make_shared<TcpConnection>(std::move(socket), std::move(peer), options));
 }

@@ -73,7 +73,7 @@ class Transport {
 struct DialTarget {
   enum class Scheme { kWebSocket, kTcp };
   Scheme scheme = Scheme::kWebSocket;
-  std::string host;    // name or address; IPv6 without brackets
+  std::string host;  // name or address; IPv6 without brackets
   uint16_t port = 0;
   // Request target, path and query: the WebSocket request's; over TCP the
   // session sends it in the lite-05 SETUP.
@@ -90,8 +90,7 @@ using DialHandler = std::function<void(absl::StatusOr<std::unique_ptr<Transport>
 // and calls `handler` once on the io_context with the connected transport
 // or why it failed (UNAVAILABLE for network errors, FAILED_PRECONDITION when
 // the peer agreed no subprotocol we offered). Gives up after `timeout_ms`.
-void AsyncDial(boost::asio::io_context& io, const DialTarget& target, uint64_t timeout_ms,
-               DialHandler handler);
+void AsyncDial(boost::asio::io_context& io, const DialTarget& target, uint64_t timeout_ms, DialHandler handler);
 
 // Accepts WebSocket sessions from MoQ clients on a TCP port. The subprotocol
 // chosen is the first of ours (OfferedVersions() order, qmux-01 before
@@ -120,14 +119,10 @@ class WebSocketListener {
 
   // Binds `host:port` (port 0 picks a free one) and starts accepting.
   // `on_session` runs for each completed handshake.
-  static absl::StatusOr<std::unique_ptr<WebSocketListener>> Bind(boost::asio::io_context& io,
-                                                                 const std::string& host,
-                                                                 uint16_t port,
-                                                                 AcceptHandler on_session);
-  static absl::StatusOr<std::unique_ptr<WebSocketListener>> Bind(boost::asio::io_context& io,
-                                                                 const std::string& host,
-                                                                 uint16_t port,
-                                                                 AcceptHandler on_session,
+  static absl::StatusOr<std::unique_ptr<WebSocketListener>> Bind(boost::asio::io_context& io, const std::string& host,
+                                                                 uint16_t port, AcceptHandler on_session);
+  static absl::StatusOr<std::unique_ptr<WebSocketListener>> Bind(boost::asio::io_context& io, const std::string& host,
+                                                                 uint16_t port, AcceptHandler on_session,
                                                                  const Options& options);
   virtual ~WebSocketListener() = default;
   // The bound port.

@@ -58,8 +58,8 @@ class ListenerState;
 // One accepted socket until its upgrade completes or fails.
 class Handshake : public std::enable_shared_from_this<Handshake> {
  public:
-  Handshake(tcp::socket socket, std::weak_ptr<ListenerState> listener, uint64_t id,
-            std::shared_ptr<void> slot, const WebSocketListener::Options& options)
+  Handshake(tcp::socket socket, std::weak_ptr<ListenerState> listener, uint64_t id, std::shared_ptr<void> slot,
+            const WebSocketListener::Options& options)
       : ws_(std::move(socket)),
         listener_(std::move(listener)),
         id_(id),
@@ -94,21 +94,16 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
 class ListenerState : public std::enable_shared_from_this<ListenerState> {
  public:
-  ListenerState(asio::io_context& io, tcp::acceptor acceptor,
-                WebSocketListener::AcceptHandler on_session,
+  ListenerState(asio::io_context& io, tcp::acceptor acceptor, WebSocketListener::AcceptHandler on_session,
                 const WebSocketListener::Options& options)
-      : acceptor_(std::move(acceptor)),
-        retry_timer_(io),
-        on_session_(std::move(on_session)),
-        options_(options) {}
+      : acceptor_(std::move(acceptor)), retry_timer_(io), on_session_(std::move(on_session)), options_(options) {}
 
   uint16_t port() const { return port_; }
   void set_port(uint16_t port) { port_ = port; }
 
   void Accept() {
-    acceptor_.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
-      self->OnAccept(ec, std::move(socket));
-    });
+    acceptor_.async_accept(
+        [self = shared_from_this()](error_code ec, tcp::socket socket) { self->OnAccept(ec, std::move(socket)); });
   }
 
   void Stop() {
@@ -146,16 +141,14 @@ class ListenerState : public std::enable_shared_from_this<ListenerState> {
       return;
     }
     if (*open_ >= options_.max_connections) {
-      MOQSTATS_LOG(WARNING) << "websocket listener :" << port_ << ": refusing "
-                            << RemoteAddress(socket) << ", " << *open_
-                            << " connections open (max " << options_.max_connections << ")";
+      MOQSTATS_LOG(WARNING) << "websocket listener :" << port_ << ": refusing " << RemoteAddress(socket) << ", "
+                            << *open_ << " connections open (max " << options_.max_connections << ")";
       error_code ignored;
       socket.close(ignored);
     } else {
       uint64_t id = next_id_++;
       auto handshake = std::make_shared<Handshake>(std::move(socket), weak_from_this(), id,
-                                                   std::make_shared<ConnectionSlot>(open_),
-                                                   options_);
+                                                   std::make_shared<ConnectionSlot>(open_), options_);
       handshakes_.emplace(id, handshake);
       handshake->Start();
     }
@@ -234,8 +227,7 @@ void Handshake::OnAccepted(error_code ec) {
   WebSocketOptions options;
   options.max_message_size = options_.max_message_size;
   options.idle_timeout_ms = options_.idle_timeout_ms;
-  listener->Deliver(
-      MakeWebSocketTransport(std::move(ws_), std::move(*chosen_), peer_, options, std::move(slot_)));
+  listener->Deliver(MakeWebSocketTransport(std::move(ws_), std::move(*chosen_), peer_, options, std::move(slot_)));
 }
 
 void Handshake::Refuse(std::string reason) {
@@ -283,31 +275,31 @@ class WebSocketListenerImpl : public WebSocketListener {
   std::shared_ptr<ListenerState> state_;
 };
 
-absl::StatusOr<tcp::endpoint> ResolveBindAddress(asio::io_context& io, const std::string& host,
-                                                 uint16_t port) {
+absl::StatusOr<tcp::endpoint> ResolveBindAddress(asio::io_context& io, const std::string& host, uint16_t port) {
   error_code ec;
   asio::ip::address address = asio::ip::make_address(host, ec);
   if (!ec) return tcp::endpoint(address, port);
   tcp::resolver resolver(io);
-  tcp::resolver::results_type results =
-      resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+  tcp::resolver::results_type results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
   if (ec || results.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("websocket listener ", HostPort(host, port),
-                                                   ": cannot resolve: ", ec.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("websocket listener ", HostPort(host, port), ": cannot resolve: ", ec.message()));
   }
   return results.begin()->endpoint();
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<WebSocketListener>> WebSocketListener::Bind(
-    asio::io_context& io, const std::string& host, uint16_t port, AcceptHandler on_session) {
+absl::StatusOr<std::unique_ptr<WebSocketListener>> WebSocketListener::Bind(asio::io_context& io,
+                                                                           const std::string& host, uint16_t port,
+                                                                           AcceptHandler on_session) {
   return Bind(io, host, port, std::move(on_session), Options());
 }
 
-absl::StatusOr<std::unique_ptr<WebSocketListener>> WebSocketListener::Bind(
-    asio::io_context& io, const std::string& host, uint16_t port, AcceptHandler on_session,
-    const Options& options) {
+absl::StatusOr<std::unique_ptr<WebSocketListener>> WebSocketListener::Bind(asio::io_context& io,
+                                                                           const std::string& host, uint16_t port,
+                                                                           AcceptHandler on_session,
+                                                                           const Options& options) {
   absl::StatusOr<tcp::endpoint> endpoint = ResolveBindAddress(io, host, port);
   if (!endpoint.ok()) return endpoint.status();
   tcp::acceptor acceptor(io);
@@ -317,12 +309,11 @@ absl::StatusOr<std::unique_ptr<WebSocketListener>> WebSocketListener::Bind(
   if (!ec) acceptor.bind(*endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("websocket listener ", HostPort(host, port),
-                                               ": cannot listen: ", ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat("websocket listener ", HostPort(host, port), ": cannot listen: ", ec.message()));
   }
   uint16_t bound_port = acceptor.local_endpoint(ec).port();
-  auto state = std::make_shared<ListenerState>(io, std::move(acceptor), std::move(on_session),
-                                               options);
+  auto state = std::make_shared<ListenerState>(io, std::move(acceptor), std::move(on_session), options);
   state->set_port(bound_port);
   state->Accept();
   return std::unique_ptr<WebSocketListener>(new WebSocketListenerImpl(std::move(state)));

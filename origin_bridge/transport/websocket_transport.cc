@@ -49,9 +49,8 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
     ws_.read_message_max(options_.max_message_size);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = std::chrono::milliseconds(options_.close_timeout_ms);
-    timeout.idle_timeout = options_.idle_timeout_ms == 0
-                               ? websocket::stream_base::none()
-                               : std::chrono::milliseconds(options_.idle_timeout_ms);
+    timeout.idle_timeout = options_.idle_timeout_ms == 0 ? websocket::stream_base::none()
+                                                         : std::chrono::milliseconds(options_.idle_timeout_ms);
     timeout.keep_alive_pings = true;
     ws_.set_option(timeout);
   }
@@ -65,9 +64,7 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
   static constexpr bool kSkipEmptyChunks = false;
 
   void Read() {
-    ws_.async_read(read_buffer_, [self = shared_from_this()](error_code ec, size_t) {
-      self->OnRead(ec);
-    });
+    ws_.async_read(read_buffer_, [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(error_code ec) {
@@ -77,9 +74,9 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
       return;
     }
     if (!ws_.got_binary()) {
-      FailWithClose(absl::InvalidArgumentError(
-                        absl::StrCat("websocket ", peer(), ": text message (QMux needs binary)")),
-                    websocket::close_code::unknown_data);
+      FailWithClose(
+          absl::InvalidArgumentError(absl::StrCat("websocket ", peer(), ": text message (QMux needs binary)")),
+          websocket::close_code::unknown_data);
       return;
     }
     auto data = read_buffer_.data();
@@ -93,12 +90,10 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
       // The close handshake completed: the peer's, or the answer to ours.
       websocket::close_reason reason = ws_.reason();
       if (closing() || reason.code == websocket::close_code::normal ||
-          reason.code == websocket::close_code::going_away ||
-          reason.code == websocket::close_code::none) {
+          reason.code == websocket::close_code::going_away || reason.code == websocket::close_code::none) {
         Finish(absl::OkStatus());
       } else {
-        Finish(absl::UnavailableError(absl::StrCat("websocket ", peer(),
-                                                   ": peer closed with code ", reason.code, " ",
+        Finish(absl::UnavailableError(absl::StrCat("websocket ", peer(), ": peer closed with code ", reason.code, " ",
                                                    std::string(reason.reason.c_str()))));
       }
       DropSocket();
@@ -107,17 +102,16 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
     if (ec == websocket::error::message_too_big) {
       // Beast has already sent close code 1009.
       DropSocket();
-      Finish(absl::ResourceExhaustedError(absl::StrCat("websocket ", peer(),
-                                                       ": message above ",
-                                                       options_.max_message_size, " bytes")));
+      Finish(absl::ResourceExhaustedError(
+          absl::StrCat("websocket ", peer(), ": message above ", options_.max_message_size, " bytes")));
       return;
     }
     DropSocket();
     if (closing()) {
       Finish(absl::OkStatus());
     } else if (ec == beast::error::timeout) {
-      Finish(absl::DeadlineExceededError(absl::StrCat("websocket ", peer(), ": idle for ",
-                                                      options_.idle_timeout_ms, " ms")));
+      Finish(absl::DeadlineExceededError(
+          absl::StrCat("websocket ", peer(), ": idle for ", options_.idle_timeout_ms, " ms")));
     } else {
       Finish(absl::UnavailableError(absl::StrCat("websocket ", peer(), ": ", ec.message())));
     }
@@ -179,13 +173,11 @@ class WebSocketConnection : public internal::QueuedConnection<WebSocketConnectio
 
 }  // namespace
 
-std::unique_ptr<Transport> MakeWebSocketTransport(WebSocketStream&& stream, Negotiated negotiated,
-                                                  std::string peer,
+std::unique_ptr<Transport> MakeWebSocketTransport(WebSocketStream&& stream, Negotiated negotiated, std::string peer,
                                                   const WebSocketOptions& options,
                                                   std::shared_ptr<void> connection_slot) {
   return std::make_unique<internal::QueuedConnectionTransport<WebSocketConnection>>(
-      std::make_shared<WebSocketConnection>(std::move(stream), std::move(negotiated),
-                                            std::move(peer), options,
+      std::make_shared<WebSocketConnection>(std::move(stream), std::move(negotiated), std::move(peer), options,
                                             std::move(connection_slot)));
 }
 

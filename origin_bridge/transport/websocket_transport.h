@@ -44,8 +44,7 @@ struct WebSocketOptions {
 // Wraps `stream`, whose opening handshake has completed. `peer` names the
 // other end in errors. `connection_slot` is released when the connection
 // ends (the listener counts open connections with it); may be null.
-std::unique_ptr<Transport> MakeWebSocketTransport(WebSocketStream&& stream, Negotiated negotiated,
-                                                  std::string peer,
+std::unique_ptr<Transport> MakeWebSocketTransport(WebSocketStream&& stream, Negotiated negotiated, std::string peer,
                                                   const WebSocketOptions& options = {},
                                                   std::shared_ptr<void> connection_slot = nullptr);
 

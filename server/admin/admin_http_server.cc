@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -22,8 +22,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
 #include "common/host_port.h"
+#include "common/logging.h"
 #include "server/admin/prometheus_text.h"
 
 namespace moq_stats::server {
@@ -355,8 +355,7 @@ class AdminHttpServerImpl : public AdminHttpServer {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(const std::string& listen,
-                                                                       Handlers handlers) {
+absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(const std::string& listen, Handlers handlers) {
   absl::StatusOr<tcp::endpoint> endpoint = ParseListenAddress(listen);
   if (!endpoint.ok()) return endpoint.status();
   auto server = std::make_unique<AdminHttpServerImpl>(std::move(handlers));

@@ -10,11 +10,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
-#include "server/sessions/session_registry.h"
 #include "server/grpc/stream_set.h"
+#include "server/sessions/session_registry.h"
 
 namespace moq_stats::server {
-
 
 // The transport of one relay's Session RPC: reads requests, hands them to the
 // SessionRegistry, and writes the welcome and acks back. Acks are coalesced:
@@ -25,8 +24,8 @@ namespace moq_stats::server {
 // starts); a bad request ends the stream with the registry's status, and the
 // session survives for a resume. Created by the service per call; frees
 // itself in OnDone.
-class SessionStream final : public grpc::ServerBidiReactor<moq::stats::v1::SessionRequest,
-                                                           moq::stats::v1::SessionResponse> {
+class SessionStream final
+    : public grpc::ServerBidiReactor<moq::stats::v1::SessionRequest, moq::stats::v1::SessionResponse> {
  public:
   // `registry` and `streams` must outlive the stream (the service keeps both).
   SessionStream(std::shared_ptr<SessionRegistry> registry, StreamSet* streams);
@@ -62,7 +61,7 @@ class SessionStream final : public grpc::ServerBidiReactor<moq::stats::v1::Sessi
   uint64_t ack_wanted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t ack_sent_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;                       // a write failed
   moq::stats::v1::SessionResponse response_ ABSL_GUARDED_BY(mu_);  // the write in flight
   bool finish_wanted_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);

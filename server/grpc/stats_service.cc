@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/sessions/proto_convert.h"
 #include "server/grpc/session_stream.h"
 #include "server/grpc/watch_stream.h"
+#include "server/sessions/proto_convert.h"
 
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
@@ -27,8 +27,7 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc:
 StatsService::StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info)
     : stats_(std::move(stats)), registry_(std::move(registry)), origin_(origin), info_(std::move(info)) {}
 
-grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionResponse>* StatsService::Session(
-    grpc::CallbackServerContext*) {
+grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionResponse>* StatsService::Session(grpc::CallbackServerContext*) {
   return new SessionStream(registry_, &sessions_);
 }
 

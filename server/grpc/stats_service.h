@@ -8,9 +8,9 @@
 
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "origin/origin.h"
+#include "server/grpc/stream_set.h"
 #include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
-#include "server/grpc/stream_set.h"
 
 namespace moq_stats::server {
 
@@ -37,8 +37,7 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
                                        moq::stats::v1::ListLevelsResponse* response) override;
   grpc::ServerWriteReactor<moq::stats::v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
                                                               const moq::stats::v1::WatchRequest* request) override;
-  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
-                                    const moq::stats::v1::GetInfoRequest* request,
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context, const moq::stats::v1::GetInfoRequest* request,
                                     moq::stats::v1::GetInfoResponse* response) override;
 
   // Ends every Session and Watch stream with `status`, and every later one

@@ -16,7 +16,6 @@
 
 namespace moq_stats::server {
 
-
 // The transport of one Watch RPC: follows the origin's announcements under a
 // prefix, subscribes to the four tracks of every stats broadcast, and writes
 // an Announce event per change and a Frame event per group, in order: a

@@ -83,9 +83,7 @@ uint64_t ReadLittleEndian(const char* data, int bytes) {
 }
 
 // "<what>: <strerror(error_number)>", with the canonical code of the errno.
-absl::Status ErrnoError(int error_number, const std::string& what) {
-  return absl::ErrnoToStatus(error_number, what);
-}
+absl::Status ErrnoError(int error_number, const std::string& what) { return absl::ErrnoToStatus(error_number, what); }
 
 // The directory holding `path`: "." for a bare name, "/" for "/name".
 std::string DirectoryOf(const std::string& path) {
@@ -175,9 +173,8 @@ std::atomic<uint64_t> temp_file_counter{0};
 absl::Status SerializePayload(const std::string& path, const moq::stats::v1::Checkpoint& checkpoint,
                               std::string* payload) {
   if (checkpoint.format() != 0 && checkpoint.format() != kCheckpointFormat) {
-    return absl::InvalidArgumentError(absl::StrCat("writing checkpoint ", path, ": format ",
-                                                   checkpoint.format(), " is not the supported ",
-                                                   kCheckpointFormat));
+    return absl::InvalidArgumentError(absl::StrCat("writing checkpoint ", path, ": format ", checkpoint.format(),
+                                                   " is not the supported ", kCheckpointFormat));
   }
   if (checkpoint.format() == 0) {
     // An unset format is stamped with the current one, without copying the
@@ -189,8 +186,7 @@ absl::Status SerializePayload(const std::string& path, const moq::stats::v1::Che
   google::protobuf::io::CodedOutputStream coded_stream(&string_stream);
   coded_stream.SetSerializationDeterministic(true);
   if (!checkpoint.SerializeToCodedStream(&coded_stream) || coded_stream.HadError()) {
-    return absl::InvalidArgumentError(absl::StrCat("writing checkpoint ", path,
-                                                   ": cannot serialize the checkpoint (",
+    return absl::InvalidArgumentError(absl::StrCat("writing checkpoint ", path, ": cannot serialize the checkpoint (",
                                                    checkpoint.ByteSizeLong(), " bytes)"));
   }
   return absl::OkStatus();
@@ -203,14 +199,14 @@ absl::Status CreateTempFile(const std::string& path, std::string* temp_path, int
   constexpr int kAttempts = 100;
   int error_number = EEXIST;
   for (int attempt = 0; attempt < kAttempts && error_number == EEXIST; ++attempt) {
-    *temp_path = absl::StrCat(path, ".tmp-", ::getpid(), "-",
-                              temp_file_counter.fetch_add(1, std::memory_order_relaxed));
+    *temp_path =
+        absl::StrCat(path, ".tmp-", ::getpid(), "-", temp_file_counter.fetch_add(1, std::memory_order_relaxed));
     *fd = ::open(temp_path->c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
     if (*fd >= 0) return absl::OkStatus();
     error_number = errno;
   }
-  return ErrnoError(error_number, absl::StrCat("writing checkpoint ", path,
-                                               ": cannot create temporary file ", *temp_path));
+  return ErrnoError(error_number,
+                    absl::StrCat("writing checkpoint ", path, ": cannot create temporary file ", *temp_path));
 }
 
 // Writes header and payload to the open temporary file, syncs and closes it.
@@ -237,8 +233,7 @@ absl::Status FillTempFile(const std::string& path, const std::string& temp_path,
 
 // Makes the rename into `directory` durable.
 absl::Status SyncDirectory(const std::string& path, const std::string& directory) {
-  const std::string context =
-      absl::StrCat("writing checkpoint ", path, ": renamed into place, but ");
+  const std::string context = absl::StrCat("writing checkpoint ", path, ": renamed into place, but ");
   ScopedFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {
     return ErrnoError(errno, absl::StrCat(context, "cannot open directory ", directory));
@@ -255,8 +250,7 @@ absl::Status SyncDirectory(const std::string& path, const std::string& directory
 // then `checkpoint` holds it.
 std::string ParseFile(const std::string& data, moq::stats::v1::Checkpoint* checkpoint) {
   if (data.size() < kHeaderSize) {
-    return absl::StrCat("file is ", data.size(), " bytes, shorter than the ", kHeaderSize,
-                        "-byte header");
+    return absl::StrCat("file is ", data.size(), " bytes, shorter than the ", kHeaderSize, "-byte header");
   }
   if (std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0) {
     return "bad magic, not a checkpoint file";
@@ -264,30 +258,27 @@ std::string ParseFile(const std::string& data, moq::stats::v1::Checkpoint* check
   const uint64_t length = ReadLittleEndian(data.data() + 8, 8);
   const uint64_t actual_length = data.size() - kHeaderSize;
   if (length != actual_length) {
-    return absl::StrCat("header gives a ", length, "-byte payload but ", actual_length,
-                        " bytes follow it");
+    return absl::StrCat("header gives a ", length, "-byte payload but ", actual_length, " bytes follow it");
   }
   const uint32_t expected_crc = static_cast<uint32_t>(ReadLittleEndian(data.data() + 16, 4));
   const uint32_t actual_crc = ExtendCrc32(0, data.data() + kHeaderSize, actual_length);
   if (expected_crc != actual_crc) {
-    return absl::StrCat("payload checksum is 0x", absl::Hex(actual_crc, absl::kZeroPad8),
-                        ", header says 0x", absl::Hex(expected_crc, absl::kZeroPad8));
+    return absl::StrCat("payload checksum is 0x", absl::Hex(actual_crc, absl::kZeroPad8), ", header says 0x",
+                        absl::Hex(expected_crc, absl::kZeroPad8));
   }
   if (actual_length > static_cast<uint64_t>(INT32_MAX) ||
       !checkpoint->ParseFromArray(data.data() + kHeaderSize, static_cast<int>(actual_length))) {
     return "payload does not parse as moq.stats.v1.Checkpoint";
   }
   if (checkpoint->format() != kCheckpointFormat) {
-    return absl::StrCat("checkpoint format ", checkpoint->format(), " is not the supported ",
-                        kCheckpointFormat);
+    return absl::StrCat("checkpoint format ", checkpoint->format(), " is not the supported ", kCheckpointFormat);
   }
   return "";
 }
 
 }  // namespace
 
-absl::Status WriteCheckpointFile(const std::string& path,
-                                 const moq::stats::v1::Checkpoint& checkpoint) {
+absl::Status WriteCheckpointFile(const std::string& path, const moq::stats::v1::Checkpoint& checkpoint) {
   std::string payload;
   absl::Status status = SerializePayload(path, checkpoint, &payload);
   if (!status.ok()) return status;
@@ -300,8 +291,7 @@ absl::Status WriteCheckpointFile(const std::string& path,
 
   status = FillTempFile(path, temp_path, fd, payload);
   if (status.ok() && ::rename(temp_path.c_str(), path.c_str()) != 0) {
-    status = ErrnoError(errno, absl::StrCat("writing checkpoint ", path, ": cannot rename ",
-                                            temp_path, " over it"));
+    status = ErrnoError(errno, absl::StrCat("writing checkpoint ", path, ": cannot rename ", temp_path, " over it"));
   }
   if (!status.ok()) {
     // Close before removing, so nothing is left open on a file that is gone.
@@ -312,8 +302,7 @@ absl::Status WriteCheckpointFile(const std::string& path,
   return SyncDirectory(path, DirectoryOf(path));
 }
 
-absl::StatusOr<moq::stats::v1::Checkpoint> ReadCheckpointFile(const std::string& path,
-                                                              int64_t now_unix_ms) {
+absl::StatusOr<moq::stats::v1::Checkpoint> ReadCheckpointFile(const std::string& path, int64_t now_unix_ms) {
   std::string data;
   {
     ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -339,11 +328,9 @@ absl::StatusOr<moq::stats::v1::Checkpoint> ReadCheckpointFile(const std::string&
   if (::rename(path.c_str(), corrupt_path.c_str()) == 0) {
     moved = absl::StrCat("moved it aside to ", corrupt_path);
   } else {
-    moved = std::string(
-        ErrnoError(errno, absl::StrCat("could not move it aside to ", corrupt_path)).message());
+    moved = std::string(ErrnoError(errno, absl::StrCat("could not move it aside to ", corrupt_path)).message());
   }
-  return absl::DataLossError(
-      absl::StrCat("checkpoint file ", path, " is corrupt (", reason, "); ", moved));
+  return absl::DataLossError(absl::StrCat("checkpoint file ", path, " is corrupt (", reason, "); ", moved));
 }
 
 uint32_t Crc32(const std::string& data) { return ExtendCrc32(0, data.data(), data.size()); }

@@ -14,8 +14,9 @@ void SnapshotToProto(const Snapshot& s, pb::Snapshot* out) {
 }
 
 Snapshot SnapshotFromProto(const pb::Snapshot& s) {
-  return Snapshot{s.broadcasts(), s.broadcasts_closed(), s.subscriptions(), s.subscriptions_closed(),
-                  s.bytes(),      s.frames(),            s.groups()};
+  return Snapshot{
+      s.broadcasts(), s.broadcasts_closed(), s.subscriptions(), s.subscriptions_closed(), s.bytes(), s.frames(),
+      s.groups()};
 }
 
 void LevelToProto(const Level& level, pb::Level* out) {

@@ -16,17 +16,23 @@ namespace {
 
 std::optional<Tier> TierFromProto(int tier) {
   switch (tier) {
-    case pb::TIER_EXTERNAL: return Tier::kExternal;
-    case pb::TIER_INTERNAL: return Tier::kInternal;
-    default: return std::nullopt;
+    case pb::TIER_EXTERNAL:
+      return Tier::kExternal;
+    case pb::TIER_INTERNAL:
+      return Tier::kInternal;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<Role> RoleFromProto(int role) {
   switch (role) {
-    case pb::ROLE_PUBLISHER: return Role::kPublisher;
-    case pb::ROLE_SUBSCRIBER: return Role::kSubscriber;
-    default: return std::nullopt;
+    case pb::ROLE_PUBLISHER:
+      return Role::kPublisher;
+    case pb::ROLE_SUBSCRIBER:
+      return Role::kSubscriber;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -48,20 +54,34 @@ absl::Status Reject(RejectReason* out, RejectReason reason, absl::Status status)
 
 std::string_view RejectReasonName(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kNone: return "none";
-    case RejectReason::kSequence: return "sequence";
-    case RejectReason::kBatchSize: return "batch_size";
-    case RejectReason::kHandleLimit: return "handle_limit";
-    case RejectReason::kLevelLimit: return "level_limit";
-    case RejectReason::kUnknownHandle: return "unknown_handle";
-    case RejectReason::kInvalidPath: return "invalid_path";
-    case RejectReason::kInvalidEnum: return "invalid_enum";
-    case RejectReason::kRedefined: return "redefined";
-    case RejectReason::kOverClose: return "over_close";
-    case RejectReason::kReleaseOpen: return "release_open";
-    case RejectReason::kDuplicate: return "duplicate";
-    case RejectReason::kDraining: return "draining";
-    case RejectReason::kTakenOver: return "taken_over";
+    case RejectReason::kNone:
+      return "none";
+    case RejectReason::kSequence:
+      return "sequence";
+    case RejectReason::kBatchSize:
+      return "batch_size";
+    case RejectReason::kHandleLimit:
+      return "handle_limit";
+    case RejectReason::kLevelLimit:
+      return "level_limit";
+    case RejectReason::kUnknownHandle:
+      return "unknown_handle";
+    case RejectReason::kInvalidPath:
+      return "invalid_path";
+    case RejectReason::kInvalidEnum:
+      return "invalid_enum";
+    case RejectReason::kRedefined:
+      return "redefined";
+    case RejectReason::kOverClose:
+      return "over_close";
+    case RejectReason::kReleaseOpen:
+      return "release_open";
+    case RejectReason::kDuplicate:
+      return "duplicate";
+    case RejectReason::kDraining:
+      return "draining";
+    case RejectReason::kTakenOver:
+      return "taken_over";
   }
   return "unknown";
 }
@@ -101,16 +121,15 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
   if (batch.sequence() <= applied_sequence_) {
     return Reject(reason, RejectReason::kSequence,
                   absl::OutOfRangeError(absl::StrCat("batch sequence ", batch.sequence(),
-                                                     " is not above the last applied sequence ",
-                                                     applied_sequence_)));
+                                                     " is not above the last applied sequence ", applied_sequence_)));
   }
-  const uint64_t entries = uint64_t(batch.defines_size()) + batch.deltas_size() + batch.releases_size() +
-                           batch.open_size();
+  const uint64_t entries =
+      uint64_t(batch.defines_size()) + batch.deltas_size() + batch.releases_size() + batch.open_size();
   // A resync states every live handle at once, so it may be as large as the
   // session's handles need: a define, two open entries and two deltas each.
-  const uint64_t max_entries =
-      batch.resync() ? std::max<uint64_t>(limits_.max_batch_entries, uint64_t{limits_.max_handles} * 5)
-                     : limits_.max_batch_entries;
+  const uint64_t max_entries = batch.resync()
+                                   ? std::max<uint64_t>(limits_.max_batch_entries, uint64_t{limits_.max_handles} * 5)
+                                   : limits_.max_batch_entries;
   if (entries > max_entries) {
     return Reject(reason, RejectReason::kBatchSize,
                   absl::ResourceExhaustedError(absl::StrCat(
@@ -134,32 +153,32 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
     const pb::Define& define = batch.defines(i);
     std::optional<Tier> tier = TierFromProto(define.tier());
     if (!tier) {
-      return Reject(reason, RejectReason::kInvalidEnum,
-                    absl::InvalidArgumentError(absl::StrCat("defines[", i, "] (handle ", define.handle(),
-                                                            "): tier is unspecified or unknown (",
-                                                            define.tier(), ")")));
+      return Reject(
+          reason, RejectReason::kInvalidEnum,
+          absl::InvalidArgumentError(absl::StrCat("defines[", i, "] (handle ", define.handle(),
+                                                  "): tier is unspecified or unknown (", define.tier(), ")")));
     }
     if (absl::Status s = ValidatePath(define.path()); !s.ok()) {
-      return Reject(reason, RejectReason::kInvalidPath,
-                    absl::InvalidArgumentError(
-                        absl::StrCat("defines[", i, "] (handle ", define.handle(), "): ", s.message())));
+      return Reject(
+          reason, RejectReason::kInvalidPath,
+          absl::InvalidArgumentError(absl::StrCat("defines[", i, "] (handle ", define.handle(), "): ", s.message())));
     }
     Path path(define.path());
     if (Handle* existing = find(define.handle())) {
       if (existing->path != path || existing->tier != *tier) {
-        return Reject(reason, RejectReason::kRedefined,
-                      absl::FailedPreconditionError(absl::StrCat(
-                          "defines[", i, "]: handle ", define.handle(), " is already defined as ",
-                          Describe(existing->path, existing->tier), "; it cannot be redefined as ",
-                          Describe(path, *tier))));
+        return Reject(
+            reason, RejectReason::kRedefined,
+            absl::FailedPreconditionError(absl::StrCat(
+                "defines[", i, "]: handle ", define.handle(), " is already defined as ",
+                Describe(existing->path, existing->tier), "; it cannot be redefined as ", Describe(path, *tier))));
       }
       continue;
     }
     if (handles_.size() + plan->defined.size() + 1 > limits_.max_handles) {
       return Reject(reason, RejectReason::kHandleLimit,
-                    absl::ResourceExhaustedError(absl::StrCat(
-                        "defines[", i, "] (handle ", define.handle(), "): the session would hold more than ",
-                        limits_.max_handles, " handles (max_handles)")));
+                    absl::ResourceExhaustedError(absl::StrCat("defines[", i, "] (handle ", define.handle(),
+                                                              "): the session would hold more than ",
+                                                              limits_.max_handles, " handles (max_handles)")));
     }
     plan->defined.emplace(define.handle(), Handle{std::move(path), *tier, BroadcastStats(), {}});
   }
@@ -178,9 +197,8 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
         absl::StatusOr<Stats::LevelReservation> fits = stats_.ReserveLevels(so_far);
         if (fits.ok()) continue;
         return Reject(reason, RejectReason::kLevelLimit,
-                      absl::ResourceExhaustedError(absl::StrCat("defines[", i, "] (handle ",
-                                                                batch.defines(i).handle(), "): ",
-                                                                fits.status().message())));
+                      absl::ResourceExhaustedError(absl::StrCat("defines[", i, "] (handle ", batch.defines(i).handle(),
+                                                                "): ", fits.status().message())));
       }
       return Reject(reason, RejectReason::kLevelLimit, room.status());
     }
@@ -215,8 +233,7 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
     if (!role) {
       return Reject(reason, RejectReason::kInvalidEnum,
                     absl::InvalidArgumentError(absl::StrCat("open[", i, "] (handle ", open.handle(),
-                                                            "): role is unspecified or unknown (", open.role(),
-                                                            ")")));
+                                                            "): role is unspecified or unknown (", open.role(), ")")));
     }
     if (!usable(open.handle()) || !find(open.handle())) {
       return Reject(reason, RejectReason::kUnknownHandle,
@@ -242,12 +259,11 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
     if (!role) {
       return Reject(reason, RejectReason::kInvalidEnum,
                     absl::InvalidArgumentError(absl::StrCat("deltas[", i, "] (handle ", delta.handle(),
-                                                            "): role is unspecified or unknown (", delta.role(),
-                                                            ")")));
+                                                            "): role is unspecified or unknown (", delta.role(), ")")));
     }
     auto existing = usable(delta.handle()) ? handles_.find(delta.handle()) : handles_.end();
-    Handle* h = existing != handles_.end() ? &existing->second
-                                           : (usable(delta.handle()) ? find(delta.handle()) : nullptr);
+    Handle* h =
+        existing != handles_.end() ? &existing->second : (usable(delta.handle()) ? find(delta.handle()) : nullptr);
     if (!h) {
       return Reject(reason, RejectReason::kUnknownHandle,
                     absl::InvalidArgumentError(absl::StrCat("deltas[", i, "]: unknown handle ", delta.handle())));
@@ -276,9 +292,9 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
       uint64_t available = *c.open + c.opened;
       if (c.closed > available) {
         return Reject(reason, RejectReason::kOverClose,
-                      absl::InvalidArgumentError(absl::StrCat(
-                          "deltas[", i, "] (handle ", delta.handle(), ", ", std::string(RoleName(*role)),
-                          "): closes ", c.closed, " ", c.what, " guards but only ", available, " are open")));
+                      absl::InvalidArgumentError(absl::StrCat("deltas[", i, "] (handle ", delta.handle(), ", ",
+                                                              std::string(RoleName(*role)), "): closes ", c.closed, " ",
+                                                              c.what, " guards but only ", available, " are open")));
       }
       *c.open = available - c.closed;
     }
@@ -294,9 +310,9 @@ absl::Status Session::Validate(const pb::Batch& batch, Plan* plan, RejectReason*
                     absl::InvalidArgumentError(absl::StrCat("releases[", i, "]: unknown handle ", handle)));
     }
     if (!released.try_emplace(handle, true).second) {
-      return Reject(reason, RejectReason::kDuplicate,
-                    absl::InvalidArgumentError(absl::StrCat("releases[", i, "]: handle ", handle,
-                                                            " is released twice")));
+      return Reject(
+          reason, RejectReason::kDuplicate,
+          absl::InvalidArgumentError(absl::StrCat("releases[", i, "]: handle ", handle, " is released twice")));
     }
     for (Role role : kRoles) {
       const OpenGuards& open = open_now(handle, role, *h);
@@ -410,8 +426,8 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Restore(const pb::CheckpointSe
     handle.open[static_cast<size_t>(Role::kPublisher)] = {h.publisher_broadcasts(), h.publisher_subscriptions()};
     handle.open[static_cast<size_t>(Role::kSubscriber)] = {h.subscriber_broadcasts(), h.subscriber_subscriptions()};
     if (!session->handles_.emplace(h.handle(), std::move(handle)).second) {
-      return absl::DataLossError(absl::StrCat("checkpoint session \"", saved.session_id(), "\" lists handle ",
-                                              h.handle(), " twice"));
+      return absl::DataLossError(
+          absl::StrCat("checkpoint session \"", saved.session_id(), "\" lists handle ", h.handle(), " twice"));
     }
   }
   return session;

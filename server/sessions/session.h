@@ -19,19 +19,19 @@ namespace moq_stats::server {
 // Why a batch was refused; the label of the rejected-batches metric.
 enum class RejectReason {
   kNone = 0,
-  kSequence,      // sequence not above the last applied one
-  kBatchSize,     // more entries than max_batch_entries
-  kHandleLimit,   // more handles than max_handles
-  kLevelLimit,    // the aggregator's max_levels reached
-  kUnknownHandle, // a handle never defined (or released)
-  kInvalidPath,   // not UTF-8, too long, too many segments
-  kInvalidEnum,   // tier or role unspecified or unknown
-  kRedefined,     // a handle defined again with another path or tier
-  kOverClose,     // more guards closed than were open
-  kReleaseOpen,   // a handle released with guards still open
-  kDuplicate,     // an entry repeated where it must be unique
-  kDraining,      // the sidecar is shutting down
-  kTakenOver,     // a newer stream carries the session
+  kSequence,       // sequence not above the last applied one
+  kBatchSize,      // more entries than max_batch_entries
+  kHandleLimit,    // more handles than max_handles
+  kLevelLimit,     // the aggregator's max_levels reached
+  kUnknownHandle,  // a handle never defined (or released)
+  kInvalidPath,    // not UTF-8, too long, too many segments
+  kInvalidEnum,    // tier or role unspecified or unknown
+  kRedefined,      // a handle defined again with another path or tier
+  kOverClose,      // more guards closed than were open
+  kReleaseOpen,    // a handle released with guards still open
+  kDuplicate,      // an entry repeated where it must be unique
+  kDraining,       // the sidecar is shutting down
+  kTakenOver,      // a newer stream carries the session
 };
 inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kTakenOver) + 1;
 

@@ -22,8 +22,7 @@ std::shared_ptr<SessionRegistry> SessionRegistry::Create(Stats stats, Scheduler*
   return std::shared_ptr<SessionRegistry>(new SessionRegistry(std::move(stats), scheduler, clock, options));
 }
 
-SessionRegistry::SessionRegistry(Stats stats, Scheduler* scheduler, const Clock* clock,
-                                 SessionRegistryOptions options)
+SessionRegistry::SessionRegistry(Stats stats, Scheduler* scheduler, const Clock* clock, SessionRegistryOptions options)
     : stats_(std::move(stats)), scheduler_(scheduler), clock_(clock), options_(options) {}
 
 absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_view id, std::string_view relay,
@@ -42,8 +41,7 @@ absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_vi
     if (it == sessions_.end()) {
       if (sessions_.size() >= options_.max_sessions) {
         return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", sessions_.size(),
-                                                         " sessions, the limit max_sessions=",
-                                                         options_.max_sessions));
+                                                         " sessions, the limit max_sessions=", options_.max_sessions));
       }
       auto session = std::make_unique<Session>(std::string(id), std::string(relay), stats_, options_.limits);
       it = sessions_.emplace(std::string(id), std::make_shared<Entry>(std::string(id), std::move(session))).first;
@@ -187,8 +185,7 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
 
 absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
   if (checkpoint.format() != kCheckpointFormat) {
-    return absl::DataLossError(absl::StrCat("checkpoint format ", checkpoint.format(), " is not ",
-                                            kCheckpointFormat));
+    return absl::DataLossError(absl::StrCat("checkpoint format ", checkpoint.format(), " is not ", kCheckpointFormat));
   }
   absl::MutexLock apply_lock(&apply_mu_);
   absl::Status first_error;
@@ -197,9 +194,10 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
       if (first_error.ok()) first_error = absl::DataLossError(absl::StrCat("checkpoint level: ", s.message()));
       continue;
     }
-    stats_.RestoreLevel(Path(level.key()),
-                        {SnapshotFromProto(level.external_publisher()), SnapshotFromProto(level.external_subscriber()),
-                         SnapshotFromProto(level.internal_publisher()), SnapshotFromProto(level.internal_subscriber())});
+    stats_.RestoreLevel(
+        Path(level.key()),
+        {SnapshotFromProto(level.external_publisher()), SnapshotFromProto(level.external_subscriber()),
+         SnapshotFromProto(level.internal_publisher()), SnapshotFromProto(level.internal_subscriber())});
   }
   absl::MutexLock lock(&mu_);
   for (const pb::CheckpointSession& saved : checkpoint.sessions()) {

@@ -116,8 +116,8 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
     uint64_t created = 0;
     uint64_t resumed = 0;
     uint64_t taken_over = 0;
-    uint64_t expired = 0;   // grace period ran out
-    uint64_t closed = 0;    // by Close
+    uint64_t expired = 0;  // grace period ran out
+    uint64_t closed = 0;   // by Close
     uint64_t batches_applied = 0;
     uint64_t deltas_applied = 0;
     std::array<uint64_t, kRejectReasonCount> rejected{};

@@ -8,17 +8,13 @@
 
 namespace moq_stats::server {
 
-std::shared_ptr<LevelTree> LevelTree::Create(Path prefix, Path node, absl::Duration retention,
-                                             Scheduler* scheduler, const Clock* clock) {
+std::shared_ptr<LevelTree> LevelTree::Create(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler,
+                                             const Clock* clock) {
   return std::shared_ptr<LevelTree>(new LevelTree(std::move(prefix), std::move(node), retention, scheduler, clock));
 }
 
 LevelTree::LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler, const Clock* clock)
-    : prefix_(std::move(prefix)),
-      node_(std::move(node)),
-      retention_(retention),
-      scheduler_(scheduler),
-      clock_(clock) {}
+    : prefix_(std::move(prefix)), node_(std::move(node)), retention_(retention), scheduler_(scheduler), clock_(clock) {}
 
 std::vector<std::shared_ptr<Level>> LevelTree::Acquire(const std::vector<Path>& keys) {
   absl::MutexLock lock(&mu_);
@@ -26,7 +22,7 @@ std::vector<std::shared_ptr<Level>> LevelTree::Acquire(const std::vector<Path>& 
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<Level>>> LevelTree::TryAcquire(const std::vector<Path>& keys,
-                                                                         uint64_t max_levels) {
+                                                                          uint64_t max_levels) {
   absl::MutexLock lock(&mu_);
   if (absl::StatusOr<uint64_t> room = RoomLocked(keys, max_levels); !room.ok()) return room.status();
   return AcquireLocked(keys);
@@ -48,9 +44,9 @@ absl::StatusOr<uint64_t> LevelTree::RoomLocked(const std::vector<Path>& keys, ui
   uint64_t missing = 0;
   for (const Path& key : keys) missing += levels_.count(key) == 0 ? 1 : 0;
   if (max_levels != 0 && missing != 0 && levels_.size() + reserved_ + missing > max_levels) {
-    return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", levels_.size(), " levels (",
-                                                     reserved_, " more promised); the limit max_levels=",
-                                                     max_levels, " leaves no room for ", missing, " more"));
+    return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", levels_.size(), " levels (", reserved_,
+                                                     " more promised); the limit max_levels=", max_levels,
+                                                     " leaves no room for ", missing, " more"));
   }
   return missing;
 }

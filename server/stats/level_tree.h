@@ -95,8 +95,7 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   // them would go over `max_levels` counting the reserved room.
   absl::StatusOr<uint64_t> RoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  std::vector<std::shared_ptr<Level>> AcquireLocked(const std::vector<Path>& keys)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<std::shared_ptr<Level>> AcquireLocked(const std::vector<Path>& keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkIdleLocked(const std::shared_ptr<Level>& level) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleSweepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Sweep();

@@ -106,9 +106,7 @@ const Path& Stats::prefix() const {
 
 StatsHandle Stats::tier(Tier tier) const { return StatsHandle(*this, tier); }
 
-std::shared_ptr<const Level> Stats::level(const Path& key) const {
-  return core_ ? core_->tree->Find(key) : nullptr;
-}
+std::shared_ptr<const Level> Stats::level(const Path& key) const { return core_ ? core_->tree->Find(key) : nullptr; }
 
 std::vector<std::shared_ptr<const Level>> Stats::ListLevels(const Path& prefix, const std::optional<Path>& after,
                                                             size_t limit) const {
@@ -140,9 +138,7 @@ absl::Duration Stats::tick_time() const {
                : absl::ZeroDuration();
 }
 
-uint64_t Stats::rejected_paths() const {
-  return core_ ? core_->rejected_paths.load(std::memory_order_relaxed) : 0;
-}
+uint64_t Stats::rejected_paths() const { return core_ ? core_->rejected_paths.load(std::memory_order_relaxed) : 0; }
 
 size_t Stats::TickAll() const {
   if (!core_) return 0;

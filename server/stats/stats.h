@@ -153,8 +153,7 @@ class Stats::LevelReservation {
 
  private:
   friend class Stats;
-  LevelReservation(std::shared_ptr<internal::StatsCore> core, uint64_t count)
-      : core_(std::move(core)), count_(count) {}
+  LevelReservation(std::shared_ptr<internal::StatsCore> core, uint64_t count) : core_(std::move(core)), count_(count) {}
   std::shared_ptr<internal::StatsCore> core_;
   uint64_t count_ = 0;
 };
@@ -307,11 +306,17 @@ class [[nodiscard]] TrackGuard {
   ~TrackGuard() { Close(); }
 
   // frames += 1
-  void frame() const { Bump([](Counters& c) { c.AddFrames(1); }); }
+  void frame() const {
+    Bump([](Counters& c) { c.AddFrames(1); });
+  }
   // bytes += n
-  void bytes(uint64_t n) const { Bump([n](Counters& c) { c.AddBytes(n); }); }
+  void bytes(uint64_t n) const {
+    Bump([n](Counters& c) { c.AddBytes(n); });
+  }
   // groups += 1
-  void group() const { Bump([](Counters& c) { c.AddGroups(1); }); }
+  void group() const {
+    Bump([](Counters& c) { c.AddGroups(1); });
+  }
 
  private:
   friend class BroadcastStats;

@@ -11,41 +11,41 @@
 
 #define _POSIX_C_SOURCE 200809L
 
-#include "moq_stats/moq_stats.h"
-
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "moq_stats/moq_stats.h"
+
 static int failures = 0;
 
-#define CHECK(cond)                                                             \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                               \
-    }                                                                           \
+      ++failures;                                                              \
+    }                                                                          \
   } while (0)
 
 /* `code` is `want`, else prints both with their text. */
-#define CHECK_CODE(code, want)                                                                       \
-  do {                                                                                               \
-    int got_ = (code);                                                                               \
-    if (got_ != (want)) {                                                                            \
-      fprintf(stderr, "%s:%d: %s is %d (%s), want %s (%s)\n", __FILE__, __LINE__, #code, got_,     \
-              moq_stats_strerror(got_), #want, moq_stats_strerror(want));                            \
-      ++failures;                                                                                    \
-    }                                                                                                \
+#define CHECK_CODE(code, want)                                                                 \
+  do {                                                                                         \
+    int got_ = (code);                                                                         \
+    if (got_ != (want)) {                                                                      \
+      fprintf(stderr, "%s:%d: %s is %d (%s), want %s (%s)\n", __FILE__, __LINE__, #code, got_, \
+              moq_stats_strerror(got_), #want, moq_stats_strerror(want));                      \
+      ++failures;                                                                              \
+    }                                                                                          \
   } while (0)
 
 /* Stops here: what follows needs `cond`. */
-#define REQUIRE(cond)                                                                       \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
-      fprintf(stderr, "%s:%d: required check failed: %s\n", __FILE__, __LINE__, #cond);   \
-      return 1;                                                                             \
-    }                                                                                       \
+#define REQUIRE(cond)                                                                   \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
+      fprintf(stderr, "%s:%d: required check failed: %s\n", __FILE__, __LINE__, #cond); \
+      return 1;                                                                         \
+    }                                                                                   \
   } while (0)
 
 /* A string literal as pointer and length. */

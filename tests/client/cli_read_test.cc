@@ -134,8 +134,8 @@ TEST_F(CliTest, InfoShowsTheVersionConfigAndCountersOfTheSidecar) {
 
 TEST_F(CliTest, WatchPrintsTheFramesOfALevelWhileABumpHoldsItsGuards) {
   // The bump holds its guards (so the level publishes) until told to stop.
-  CliProcess bump({"--target=" + daemon_.target(), "bump", "--path=live/x", "--frames=7", "--bytes=4321",
-                   "--hold=60s"});
+  CliProcess bump(
+      {"--target=" + daemon_.target(), "bump", "--path=live/x", "--frames=7", "--bytes=4321", "--hold=60s"});
   // Watchers connect once the level publishes: a stats broadcast started
   // after Watch was called is announced but its frames never come (the
   // daemon bug exposed in tests/integration/watch_integration_test.cc).
@@ -151,8 +151,9 @@ TEST_F(CliTest, WatchPrintsTheFramesOfALevelWhileABumpHoldsItsGuards) {
 
   CliProcess text({"--target=" + daemon_.target(), "watch", advertised});
   CliProcess json({"--target=" + daemon_.target(), "--json", "watch", ".stats"});
-  const std::string counts = "\"broadcasts\":1,\"broadcasts_closed\":0,\"subscriptions\":1,"
-                             "\"subscriptions_closed\":0,\"bytes\":4321,\"frames\":7,\"groups\":0";
+  const std::string counts =
+      "\"broadcasts\":1,\"broadcasts_closed\":0,\"subscriptions\":1,"
+      "\"subscriptions_closed\":0,\"bytes\":4321,\"frames\":7,\"groups\":0";
   const std::string frame_line = "\"level\":\"live\",\"tier\":\"external\",\"role\":\"publisher\",";
   auto has_frame = [&](const std::string& out) {
     for (const std::string& line : Lines(out)) {

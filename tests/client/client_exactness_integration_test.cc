@@ -116,8 +116,9 @@ TEST(ClientIntegrationTest, PathsUnderThePrefixAndADisabledStatsCountNothing) {
         external.broadcast(".stats/prefix/counted/sjc"),
         external.broadcast("//.stats//x/"),
         stats.tier(moq_stats::Tier::kInternal).broadcast(".stats/y"),
-        external.broadcast(std::string(1025, 'a')),                   // over 1024 bytes
-        external.broadcast("bad\xff" "utf8"),
+        external.broadcast(std::string(1025, 'a')),  // over 1024 bytes
+        external.broadcast("bad\xff"
+                           "utf8"),
         disabled.tier(moq_stats::Tier::kExternal).broadcast("counted/x"),
         default_constructed.tier(moq_stats::Tier::kInternal).broadcast("counted/x"),
     };

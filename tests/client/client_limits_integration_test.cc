@@ -49,8 +49,8 @@ TEST(ClientIntegrationTest, TheSidecarsBatchLimitFromTheWelcomeIsHonoured) {
   pb::Level level;
   grpc::Status status = GetLevel(*stub, "limit", &level);
   ASSERT_GRPC_OK(status);
-  EXPECT_TRUE(SnapshotEq(SnapshotOf(level, pb::TIER_EXTERNAL, pb::ROLE_PUBLISHER),
-                         MakeSnapshot(0, 0, 30, 30, 300, 0, 0)));
+  EXPECT_TRUE(
+      SnapshotEq(SnapshotOf(level, pb::TIER_EXTERNAL, pb::ROLE_PUBLISHER), MakeSnapshot(0, 0, 30, 30, 300, 0, 0)));
 }
 
 // Regression: handles used to be never released
@@ -77,8 +77,8 @@ TEST(ClientIntegrationTest, HandlesLetGoOfAreReleasedToTheSidecar) {
     track.bytes(100);
     const uint64_t acked = stats.counters().batches_acked;
     if (!WaitUntil([&] { return stats.counters().batches_acked > acked; }, absl::Seconds(2))) {
-      ADD_FAILURE() << "broadcast " << i << " (holding 1 of " << i + 1 << " paths used) was never acknowledged: "
-                    << ShowCounters(stats.counters());
+      ADD_FAILURE() << "broadcast " << i << " (holding 1 of " << i + 1
+                    << " paths used) was never acknowledged: " << ShowCounters(stats.counters());
       break;
     }
   }
@@ -89,8 +89,8 @@ TEST(ClientIntegrationTest, HandlesLetGoOfAreReleasedToTheSidecar) {
   auto stub = daemon.NewStub();
   pb::Level level;
   ASSERT_GRPC_OK(GetLevel(*stub, "churn", &level));
-  EXPECT_TRUE(SnapshotEq(SnapshotOf(level, pb::TIER_EXTERNAL, pb::ROLE_PUBLISHER),
-                         MakeSnapshot(10, 10, 10, 10, 1000, 0, 0)));
+  EXPECT_TRUE(
+      SnapshotEq(SnapshotOf(level, pb::TIER_EXTERNAL, pb::ROLE_PUBLISHER), MakeSnapshot(10, 10, 10, 10, 1000, 0, 0)));
 }
 
 }  // namespace

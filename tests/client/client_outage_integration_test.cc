@@ -191,8 +191,8 @@ TEST(ClientIntegrationTest, MemoryStaysBoundedByLiveHandlesWhileTheSidecarIsDown
   auto stub = daemon.NewStub();
   pb::Level level;
   ASSERT_GRPC_OK(GetLevel(*stub, "mem", &level));
-  EXPECT_TRUE(SnapshotEq(SnapshotOf(level, pb::TIER_EXTERNAL, pb::ROLE_PUBLISHER),
-                         MakeSnapshot(0, 0, 20, 20, bytes, 0, 0)));
+  EXPECT_TRUE(
+      SnapshotEq(SnapshotOf(level, pb::TIER_EXTERNAL, pb::ROLE_PUBLISHER), MakeSnapshot(0, 0, 20, 20, bytes, 0, 0)));
 }
 
 }  // namespace

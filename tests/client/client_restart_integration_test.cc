@@ -78,10 +78,12 @@ TEST(ClientIntegrationTest, DaemonRestartedMidRunKeepsCountsExactAfterSigtermAnd
   absl::SleepFor(absl::Milliseconds(1000));
   std::optional<double> written = CheckpointsWritten(daemon.admin_port());
   ASSERT_TRUE(written.has_value()) << "no moq_stats_checkpoints_written_total in /metrics";
-  ASSERT_TRUE(WaitUntil([&] {
-    std::optional<double> now = CheckpointsWritten(daemon.admin_port());
-    return now && *now > *written;
-  }, absl::Seconds(5)));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::optional<double> now = CheckpointsWritten(daemon.admin_port());
+        return now && *now > *written;
+      },
+      absl::Seconds(5)));
   absl::SleepFor(absl::Milliseconds(25));
   const uint64_t acked_before_kill = stats.counters().batches_acked;
   daemon.Kill();

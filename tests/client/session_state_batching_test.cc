@@ -4,8 +4,6 @@
 // (tests/client/test_tools/session_state_tools.h) to show the sidecar
 // accepts them.
 
-#include "client/src/session_state.h"
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/src/handle.h"
+#include "client/src/session_state.h"
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.pb.h"
 #include "tests/client/test_tools/session_state_tools.h"

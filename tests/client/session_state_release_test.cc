@@ -4,12 +4,11 @@
 // (tests/client/test_tools/session_state_tools.h) to show the sidecar
 // accepts them.
 
-#include "client/src/session_state.h"
-
 #include <memory>
 #include <vector>
 
 #include "client/src/handle.h"
+#include "client/src/session_state.h"
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.pb.h"
 #include "tests/client/test_tools/session_state_tools.h"

@@ -1,8 +1,6 @@
 // SessionState on a welcome that resumes the session: the batches in
 // flight after what the sidecar applied are resent, exactly.
 
-#include "client/src/session_state.h"
-
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -10,6 +8,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "client/src/handle.h"
+#include "client/src/session_state.h"
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.pb.h"
 #include "tests/client/test_tools/session_state_tools.h"

@@ -2,8 +2,6 @@
 // resumed, or applied below what was acknowledged): one resync batch, with
 // the guards open and the sums never acknowledged.
 
-#include "client/src/session_state.h"
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "client/src/handle.h"
+#include "client/src/session_state.h"
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.pb.h"
 #include "tests/client/test_tools/session_state_tools.h"
@@ -99,8 +98,8 @@ void ExpectResyncOf(const pb::Batch& resync, const std::vector<std::shared_ptr<H
       // Sums: what was sent and never acknowledged; no opens or closes.
       RoleValues want = now[r] - acked.at(h->id)[r];
       want.broadcasts = want.broadcasts_closed = want.subscriptions = want.subscriptions_closed = 0;
-      EXPECT_EQ((sums[{h->id, r}]), want) << "handle " << h->id << " role " << r << ": "
-                                         << Show(sums[{h->id, r}]) << " vs " << Show(want);
+      EXPECT_EQ((sums[{h->id, r}]), want)
+          << "handle " << h->id << " role " << r << ": " << Show(sums[{h->id, r}]) << " vs " << Show(want);
     }
   }
 }

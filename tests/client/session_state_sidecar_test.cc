@@ -3,8 +3,6 @@
 // runs, resumes and expiries, and within the crash bound after a simulated
 // crash and restore from an older checkpoint.
 
-#include "client/src/session_state.h"
-
 #include <array>
 #include <cstdint>
 #include <iterator>
@@ -16,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/src/handle.h"
+#include "client/src/session_state.h"
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.pb.h"
 #include "tests/client/test_tools/session_state_tools.h"
@@ -32,7 +31,8 @@ namespace {
 // and released, over a few paths in both tiers.
 class Workload {
  public:
-  explicit Workload(SessionState* state, Record* record, uint32_t seed = 1) : state_(state), record_(record), rng_(seed) {}
+  explicit Workload(SessionState* state, Record* record, uint32_t seed = 1)
+      : state_(state), record_(record), rng_(seed) {}
 
   void Step() {
     std::uniform_int_distribution<int> pick(0, 99);
@@ -233,8 +233,7 @@ TEST(SessionStateSidecarTest, AnExpiredSessionIsResyncedWithExactSumsAndTheGuard
         EXPECT_EQ(got.frames, want.frames) << key;
         EXPECT_EQ(got.groups, want.groups) << key;
         EXPECT_EQ(got.broadcasts - got.broadcasts_closed, want.broadcasts - want.broadcasts_closed) << key;
-        EXPECT_EQ(got.subscriptions - got.subscriptions_closed, want.subscriptions - want.subscriptions_closed)
-            << key;
+        EXPECT_EQ(got.subscriptions - got.subscriptions_closed, want.subscriptions - want.subscriptions_closed) << key;
       }
     }
   }

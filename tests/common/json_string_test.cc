@@ -21,10 +21,12 @@ TEST(JsonStringTest, EscapesAsSerdeJson) {
 }
 
 TEST(JsonStringTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
-  EXPECT_EQ(Escaped("a\xff" "b"), R"("a\ufffdb")");
-  EXPECT_EQ(Escaped("\xc3"), R"("\ufffd")");                   // cut off
+  EXPECT_EQ(Escaped("a\xff"
+                    "b"),
+            R"("a\ufffdb")");
+  EXPECT_EQ(Escaped("\xc3"), R"("\ufffd")");                      // cut off
   EXPECT_EQ(Escaped("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // a surrogate
-  EXPECT_EQ(Escaped("\xc0\x80"), R"("\ufffd\ufffd")");          // overlong
+  EXPECT_EQ(Escaped("\xc0\x80"), R"("\ufffd\ufffd")");            // overlong
 }
 
 }  // namespace

@@ -36,8 +36,8 @@ TEST(ParseLogLevelTest, AcceptsWarnAsWarning) {
 
 TEST(ParseLogLevelTest, RefusesUnknownNames) {
   LogLevel level = LogLevel::kInfo;
-  for (const char* text : {"", "fatal", "trace", "verbose", "err", "deb", "information", "warnings",
-                           " info", "info ", "info\n"}) {
+  for (const char* text :
+       {"", "fatal", "trace", "verbose", "err", "deb", "information", "warnings", " info", "info ", "info\n"}) {
     EXPECT_FALSE(ParseLogLevel(text, &level)) << '"' << text << '"';
   }
 }
@@ -91,7 +91,8 @@ TEST_F(LoggingTest, MessageAtMinLevelIsWritten) {
   SetMinLogLevel(LogLevel::kWarning);
 
   testing::internal::CaptureStderr();
-  MOQSTATS_LOG(WARNING) << "origin refused " << "room/1" << ' ' << 42;
+  MOQSTATS_LOG(WARNING) << "origin refused "
+                        << "room/1" << ' ' << 42;
   std::string output = testing::internal::GetCapturedStderr();
 
   EXPECT_THAT(output, HasSubstr("WARNING"));
@@ -150,8 +151,7 @@ TEST_F(LoggingTest, LineHasTimestampLevelBasenameLineAndMessage) {
   EXPECT_THAT(output, Not(HasSubstr("tests/common/")));
   EXPECT_THAT(output, EndsWith("] snapshot sent\n"));
   // A UTC timestamp comes first, then the level.
-  EXPECT_THAT(output,
-              MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z INFO .*\n"));
+  EXPECT_THAT(output, MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z INFO .*\n"));
 }
 
 TEST_F(LoggingTest, RaisingTheLevelSilencesLowerMessages) {

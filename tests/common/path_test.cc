@@ -117,9 +117,7 @@ TEST(PathTest, LongerPrefixDoesNotMatch) {
   EXPECT_FALSE(Path("").has_prefix(Path("foo")));
 }
 
-TEST(PathTest, HasPrefixComparesNormalisedForms) {
-  EXPECT_TRUE(Path("//foo//bar/").has_prefix(Path("/foo/")));
-}
+TEST(PathTest, HasPrefixComparesNormalisedForms) { EXPECT_TRUE(Path("//foo//bar/").has_prefix(Path("/foo/"))); }
 
 // --- suffix_after ------------------------------------------------------------
 

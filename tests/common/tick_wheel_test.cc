@@ -10,9 +10,9 @@
 namespace moq_stats {
 namespace {
 
+using test::SimulatedTime;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using test::SimulatedTime;
 
 struct Fired {
   absl::Time slot;
@@ -21,8 +21,8 @@ struct Fired {
 
 class TickWheelTest : public ::testing::Test {
  protected:
-  std::shared_ptr<TickWheel<int>> wheel_ = TickWheel<int>::Create(
-      &time_.scheduler(), absl::Milliseconds(1), [this](std::vector<int>& due, absl::Time slot) {
+  std::shared_ptr<TickWheel<int>> wheel_ =
+      TickWheel<int>::Create(&time_.scheduler(), absl::Milliseconds(1), [this](std::vector<int>& due, absl::Time slot) {
         fired_.push_back({slot, due});
       });
 

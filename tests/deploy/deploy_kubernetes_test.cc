@@ -69,7 +69,8 @@ TEST(KubernetesManifestTest, GrpcProbesMatchAListenerThePodIpReaches) {
   for (absl::string_view line : absl::StrSplit(*proto, '\n')) {
     line = absl::StripAsciiWhitespace(line);
     if (absl::ConsumePrefix(&line, "package ")) package = std::string(absl::StripSuffix(line, ";"));
-    if (absl::ConsumePrefix(&line, "service ") && service.empty()) service = std::string(line.substr(0, line.find(' ')));
+    if (absl::ConsumePrefix(&line, "service ") && service.empty())
+      service = std::string(line.substr(0, line.find(' ')));
   }
   ASSERT_FALSE(package.empty() || service.empty()) << "no package or service in " << kServiceProto;
   const std::string service_name = absl::StrCat(package, ".", service);

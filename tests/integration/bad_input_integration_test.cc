@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <ostream>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,8 +31,8 @@ constexpr char kSession[] = "bad-input-relay";
 
 // Small limits, so that each can be crossed; a grace period long enough that
 // the session, detached by each refusal, is never expired between cases.
-const std::vector<std::string> kFlags = {"--stats-levels=2",  "--max-batch-entries=8", "--max-handles=4",
-                                         "--max-levels=6",    "--max-sessions=2",      "--grace=60s"};
+const std::vector<std::string> kFlags = {"--stats-levels=2", "--max-batch-entries=8", "--max-handles=4",
+                                         "--max-levels=6",   "--max-sessions=2",      "--grace=60s"};
 
 // Applied first: handles 1 and 2 with open guards; 4 levels ("", ok, ok/a,
 // ok/b) and 2 handles, so 2 more levels and 2 more handles fit.

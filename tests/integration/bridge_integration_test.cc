@@ -127,13 +127,14 @@ class MoqClient {
     target.port = static_cast<uint16_t>(port);
     std::unique_ptr<bridge::Transport> transport;
     bool done = false;
-    bridge::AsyncDial(client->io_, target, 5000,
-                      [&](absl::StatusOr<std::unique_ptr<bridge::Transport>> t) {
-                        done = true;
-                        EXPECT_TRUE(t.ok()) << t.status();
-                        if (t.ok()) transport = *std::move(t);
-                      });
-    EXPECT_TRUE(RunUntil(client->io_, [&] { return done; }, kPumpLimit)) << "the dial never finished";
+    bridge::AsyncDial(client->io_, target, 5000, [&](absl::StatusOr<std::unique_ptr<bridge::Transport>> t) {
+      done = true;
+      EXPECT_TRUE(t.ok()) << t.status();
+      if (t.ok()) transport = *std::move(t);
+    });
+    EXPECT_TRUE(RunUntil(
+        client->io_, [&] { return done; }, kPumpLimit))
+        << "the dial never finished";
     if (!transport) return nullptr;
     client->peer_ = std::make_unique<MoqPeer>(std::move(transport), qmux::Perspective::kClient);
     client->peer_->Start();
@@ -207,8 +208,8 @@ void ExpectFirstBatchFrame(const std::string& payload) {
     std::optional<double> sample = Sample(m, name);
     if (!sample) return ::testing::AssertionFailure() << name << " is missing from /metrics";
     if (*sample != value) {
-      return ::testing::AssertionFailure() << name << " is " << *sample << " in /metrics, " << value
-                                           << " in GetInfo (" << b.ShortDebugString() << ")";
+      return ::testing::AssertionFailure() << name << " is " << *sample << " in /metrics, " << value << " in GetInfo ("
+                                           << b.ShortDebugString() << ")";
     }
   }
   return ::testing::AssertionSuccess();
@@ -270,8 +271,7 @@ TEST(BridgeIntegrationTest, ServeModeDeliversLevelFramesAndReportsTheSession) {
            Sample(metrics, "moq_stats_bridge_groups_sent_total").value_or(0) >= 1;
   };
   // Pumping the client's io between scrapes keeps its session read.
-  ASSERT_TRUE(client->Pump(serving)) << "last scrape: " << scrape_error << "\n"
-                                     << MetricsText(daemon.admin_port());
+  ASSERT_TRUE(client->Pump(serving)) << "last scrape: " << scrape_error << "\n" << MetricsText(daemon.admin_port());
   EXPECT_EQ(Sample(metrics, "moq_stats_bridge_serve_sessions_total"), 1.0);
   EXPECT_EQ(Sample(metrics, "moq_stats_bridge_serve_sessions_refused_total"), 0.0);
   EXPECT_GE(Sample(metrics, "moq_stats_bridge_subscriptions_served_total").value_or(0), 1);
@@ -290,7 +290,9 @@ TEST(BridgeIntegrationTest, ServeModeDeliversLevelFramesAndReportsTheSession) {
     info = Info(*stub);
     std::optional<Metrics> m = ScrapeMetrics(daemon.admin_port());
     return m && SameStatus(info.bridge(), *m);
-  })) << info.bridge().ShortDebugString() << "\n" << MetricsText(daemon.admin_port());
+  })) << info.bridge().ShortDebugString()
+      << "\n"
+      << MetricsText(daemon.admin_port());
   EXPECT_EQ(info.bridge().serve().sessions(), 1u);
   EXPECT_EQ(info.bridge().serve().listen(), absl::StrCat("127.0.0.1:", port));
   EXPECT_GE(info.bridge().subscriptions_active(), 1u);
@@ -321,7 +323,8 @@ TEST(BridgeIntegrationTest, ServeModeDeliversLevelFramesAndReportsTheSession) {
     std::optional<Metrics> m = ScrapeMetrics(daemon.admin_port());
     if (m) metrics = *m;
     return m && Sample(metrics, "moq_stats_bridge_serve_sessions") == 0.0;
-  })) << "the session never ended\n" << MetricsText(daemon.admin_port());
+  })) << "the session never ended\n"
+      << MetricsText(daemon.admin_port());
   EXPECT_EQ(Sample(metrics, "moq_stats_bridge_subscriptions_active"), 0.0);
   EXPECT_EQ(Sample(metrics, "moq_stats_bridge_announced_broadcasts"), 0.0);
   EXPECT_EQ(Sample(metrics, "moq_stats_bridge_serve_sessions_total"), 1.0);
@@ -348,12 +351,14 @@ TEST(BridgeIntegrationTest, ServeModeSessionEndsWhenTheClientDropsItsConnection)
   std::unique_ptr<MoqClient> client = MoqClient::Connect(port);
   ASSERT_NE(client, nullptr);
   pb::GetInfoResponse info;
-  ASSERT_TRUE(WaitInfo(*stub, [](const pb::GetInfoResponse& i) { return i.bridge().serve().sessions() == 1; }, &info))
+  ASSERT_TRUE(WaitInfo(
+      *stub, [](const pb::GetInfoResponse& i) { return i.bridge().serve().sessions() == 1; }, &info))
       << info.ShortDebugString();
 
   client->peer().CloseTransport();
   ASSERT_TRUE(client->Pump([&] { return client->peer().transport_closed(); }));
-  ASSERT_TRUE(WaitInfo(*stub, [](const pb::GetInfoResponse& i) { return i.bridge().serve().sessions() == 0; }, &info))
+  ASSERT_TRUE(WaitInfo(
+      *stub, [](const pb::GetInfoResponse& i) { return i.bridge().serve().sessions() == 0; }, &info))
       << info.ShortDebugString();
   EXPECT_EQ(info.bridge().serve().sessions_total(), 1u);
   std::optional<Metrics> metrics = ScrapeMetrics(daemon.admin_port());
@@ -374,7 +379,8 @@ TEST(BridgeIntegrationTest, DialModeReportsReconnectsAndNeverShowsTheToken) {
 
   // The backoff starts at 250 ms (full jitter): a few redials come quickly.
   pb::GetInfoResponse info;
-  ASSERT_TRUE(WaitInfo(*stub, [](const pb::GetInfoResponse& i) { return i.bridge().dial().reconnects() >= 2; }, &info))
+  ASSERT_TRUE(WaitInfo(
+      *stub, [](const pb::GetInfoResponse& i) { return i.bridge().dial().reconnects() >= 2; }, &info))
       << info.ShortDebugString();
   const uint64_t reconnects = info.bridge().dial().reconnects();
   ASSERT_TRUE(WaitInfo(

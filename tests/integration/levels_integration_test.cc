@@ -120,8 +120,8 @@ TEST_F(LevelsIntegrationTest, BumpsReachEveryLevelOfThePathInTheirTierAndRoleOnl
   EXPECT_EQ(deeper.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(deeper);
 
   // Every level, every (tier, role), against the model.
-  const std::vector<std::string> keys = {"", "live", "live/cam1", "live/cam2", "livestream", "livestream/a", "vod",
-                                         "vod/x"};
+  const std::vector<std::string> keys = {"",           "live",         "live/cam1", "live/cam2",
+                                         "livestream", "livestream/a", "vod",       "vod/x"};
   EXPECT_EQ(std::vector<std::string>(model.keys().begin(), model.keys().end()), keys);
   for (const std::string& key : keys) {
     pb::Level level;
@@ -191,8 +191,8 @@ std::vector<std::string> KeysOf(const std::vector<pb::Level>& levels) {
   return keys;
 }
 
-const std::vector<std::string> kAllKeys = {"", "live", "live/cam1", "live/cam2", "livestream", "livestream/a", "vod",
-                                           "vod/x"};
+const std::vector<std::string> kAllKeys = {"",           "live",         "live/cam1", "live/cam2",
+                                           "livestream", "livestream/a", "vod",       "vod/x"};
 
 TEST_F(LevelsIntegrationTest, ListLevelsPagesInKeyOrder) {
   RelayStream relay(daemon_.channel());

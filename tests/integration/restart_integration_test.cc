@@ -59,10 +59,11 @@ std::map<std::string, pb::Level> AllLevels(pb::StatsService::Stub& stub) {
     if (it == levels.end()) return ::testing::AssertionFailure() << "no level \"" << key << "\"";
     for (pb::Tier tier : kAllTiers) {
       for (pb::Role role : kAllRoles) {
-        ::testing::AssertionResult same = SnapshotEq(SnapshotOf(it->second, tier, role), model.Expected(key, tier, role));
+        ::testing::AssertionResult same =
+            SnapshotEq(SnapshotOf(it->second, tier, role), model.Expected(key, tier, role));
         if (!same) {
-          return ::testing::AssertionFailure() << "level \"" << key << "\" " << TierRoleName(tier, role) << ": "
-                                               << same.message();
+          return ::testing::AssertionFailure()
+                 << "level \"" << key << "\" " << TierRoleName(tier, role) << ": " << same.message();
         }
       }
     }
@@ -246,8 +247,8 @@ TEST(RestartIntegrationTest, SigkillThenRestartRespectsTheCrashBoundAndResyncSet
     for (pb::Tier tier : kAllTiers) {
       for (pb::Role role : kAllRoles) {
         const pb::Snapshot& s = SnapshotOf(restored[key], tier, role);
-        EXPECT_TRUE(SnapshotWithin(s, models[kCheckpointed].Expected(key, tier, role),
-                                   models[kSent].Expected(key, tier, role)))
+        EXPECT_TRUE(
+            SnapshotWithin(s, models[kCheckpointed].Expected(key, tier, role), models[kSent].Expected(key, tier, role)))
             << key << " " << TierRoleName(tier, role);
         EXPECT_TRUE(OpenAtLeastClosed(s)) << key << " " << TierRoleName(tier, role);
       }

@@ -150,20 +150,34 @@ TEST_F(ServicesIntegrationTest, MetricsShowTheTrafficAndTheRefusals) {
     absl::SleepFor(absl::Milliseconds(10));
   }
 
-  for (const char* name :
-       {"moq_stats_uptime_seconds", "moq_stats_sessions_open", "moq_stats_sessions_known", "moq_stats_sessions_total",
-        "moq_stats_sessions_resumed_total", "moq_stats_sessions_taken_over_total", "moq_stats_sessions_expired_total",
-        "moq_stats_sessions_closed_total", "moq_stats_session_streams", "moq_stats_watch_streams",
-        "moq_stats_batches_applied_total", "moq_stats_deltas_applied_total", "moq_stats_levels",
-        "moq_stats_levels_freed_total", "moq_stats_publishers_running", "moq_stats_publishers_started_total",
-        "moq_stats_frames_written_total", "moq_stats_level_ticks_total", "moq_stats_tick_seconds_total",
-        "moq_stats_rejected_paths_total", "moq_stats_checkpoint_age_seconds", "moq_stats_checkpoints_written_total",
-        "moq_stats_checkpoint_failures_total"}) {
+  for (const char* name : {"moq_stats_uptime_seconds",
+                           "moq_stats_sessions_open",
+                           "moq_stats_sessions_known",
+                           "moq_stats_sessions_total",
+                           "moq_stats_sessions_resumed_total",
+                           "moq_stats_sessions_taken_over_total",
+                           "moq_stats_sessions_expired_total",
+                           "moq_stats_sessions_closed_total",
+                           "moq_stats_session_streams",
+                           "moq_stats_watch_streams",
+                           "moq_stats_batches_applied_total",
+                           "moq_stats_deltas_applied_total",
+                           "moq_stats_levels",
+                           "moq_stats_levels_freed_total",
+                           "moq_stats_publishers_running",
+                           "moq_stats_publishers_started_total",
+                           "moq_stats_frames_written_total",
+                           "moq_stats_level_ticks_total",
+                           "moq_stats_tick_seconds_total",
+                           "moq_stats_rejected_paths_total",
+                           "moq_stats_checkpoint_age_seconds",
+                           "moq_stats_checkpoints_written_total",
+                           "moq_stats_checkpoint_failures_total"}) {
     EXPECT_TRUE(m.count(name)) << "no " << name << " in /metrics";
   }
-  for (const char* reason : {"sequence", "batch_size", "handle_limit", "level_limit", "unknown_handle", "invalid_path",
-                             "invalid_enum", "redefined", "over_close", "release_open", "duplicate", "draining",
-                             "taken_over"}) {
+  for (const char* reason :
+       {"sequence", "batch_size", "handle_limit", "level_limit", "unknown_handle", "invalid_path", "invalid_enum",
+        "redefined", "over_close", "release_open", "duplicate", "draining", "taken_over"}) {
     std::string series = std::string("moq_stats_batches_rejected_total{reason=\"") + reason + "\"}";
     ASSERT_TRUE(m.count(series)) << "no " << series << " in /metrics";
     double expected = std::string(reason) == "unknown_handle" || std::string(reason) == "sequence" ? 1 : 0;

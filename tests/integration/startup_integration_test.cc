@@ -68,9 +68,7 @@ TEST(StartupIntegrationTest, SocketFileHasMode0660AndIsRemovedAtShutdown) {
 TEST(StartupIntegrationTest, FileThatIsNotASocketIsLeftAloneAndStartFails) {
   TempDir dir;
   const std::string path = dir.path() + "/s.sock";
-  {
-    std::ofstream(path) << "precious";
-  }
+  { std::ofstream(path) << "precious"; }
   CommandResult result = RunSidecarCommand(
       {"--listen", "unix:" + path, "--admin-listen=", "--checkpoint-path=", "--log-level=info"}, dir.path());
   EXPECT_EQ(result.exit_code, 1) << result.err;

@@ -79,11 +79,12 @@ ParsedFrame Parse(const std::string& payload) {
   out.snapshot = MakeSnapshot(number("broadcasts"), number("broadcasts_closed"), number("subscriptions"),
                               number("subscriptions_closed"), number("bytes"), number("frames"), number("groups"));
   const pb::Snapshot& s = out.snapshot;
-  std::string expected = absl::StrCat(
-      "{\"v\":1,\"level\":\"", out.level, "\",\"tier\":\"", out.tier, "\",\"role\":\"", out.role, "\",\"node\":\"",
-      out.node, "\",\"ts_ms\":", out.ts_ms, ",\"broadcasts\":", s.broadcasts(), ",\"broadcasts_closed\":",
-      s.broadcasts_closed(), ",\"subscriptions\":", s.subscriptions(), ",\"subscriptions_closed\":",
-      s.subscriptions_closed(), ",\"bytes\":", s.bytes(), ",\"frames\":", s.frames(), ",\"groups\":", s.groups(), "}");
+  std::string expected =
+      absl::StrCat("{\"v\":1,\"level\":\"", out.level, "\",\"tier\":\"", out.tier, "\",\"role\":\"", out.role,
+                   "\",\"node\":\"", out.node, "\",\"ts_ms\":", out.ts_ms, ",\"broadcasts\":", s.broadcasts(),
+                   ",\"broadcasts_closed\":", s.broadcasts_closed(), ",\"subscriptions\":", s.subscriptions(),
+                   ",\"subscriptions_closed\":", s.subscriptions_closed(), ",\"bytes\":", s.bytes(),
+                   ",\"frames\":", s.frames(), ",\"groups\":", s.groups(), "}");
   out.exact = payload == expected && f.size() == 13 && f.count("v") && f.at("v").number_value() == 1;
   if (!out.exact) out.error = "expected " + expected;
   return out;
@@ -207,8 +208,8 @@ TEST(WatchIntegrationTest, FramesArriveAsPublishedJsonInOrderAndLatestFirstForAL
   EXPECT_TRUE(late_events[0].announce().active());
   std::map<std::string, pb::Frame> first_late;
   for (const pb::WatchEvent& event : late_events) {
-    EXPECT_TRUE(absl::StartsWith(event.has_frame() ? event.frame().path() : event.announce().path(),
-                                 ".stats/prefix/w/"))
+    EXPECT_TRUE(
+        absl::StartsWith(event.has_frame() ? event.frame().path() : event.announce().path(), ".stats/prefix/w/"))
         << event.ShortDebugString();
     if (event.has_frame()) first_late.emplace(event.frame().track(), event.frame());
   }
@@ -241,8 +242,8 @@ TEST(WatchIntegrationTest, WatcherConnectedBeforeABroadcastStartsGetsItsFrames) 
   ASSERT_GRPC_OK(GetLevel(*stub, "w", &level));
   ASSERT_TRUE(early.WaitFor([](const WatchClient::Events& e) { return HistoryOf(e, kLevelPath).announced; }, kWait))
       << "no announcement of " << kLevelPath << "; " << Summarize(early.events());
-  EXPECT_TRUE(early.WaitFor([&](const WatchClient::Events& e) { return ShowsLevel(e, kLevelPath, level); },
-                            absl::Seconds(5)))
+  EXPECT_TRUE(
+      early.WaitFor([&](const WatchClient::Events& e) { return ShowsLevel(e, kLevelPath, level); }, absl::Seconds(5)))
       << "the broadcast was announced but none of its frames came; " << Summarize(early.events());
   EXPECT_GRPC_OK(relay.Close());
 }

@@ -1,8 +1,6 @@
 // Origin tests: notify callbacks, and concurrent writers, readers and
 // SetNotify calls (run under ThreadSanitizer to find races).
 
-#include "origin/origin.h"
-
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -18,17 +16,18 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "origin/origin.h"
 #include "tests/origin/test_tools/origin_tools.h"
 
 namespace moq_stats {
 namespace {
 
-using ::testing::ElementsAre;
 using test::DrainAnnouncements;
 using test::DrainGroups;
 using test::MustCreateTrack;
 using test::MustPublish;
 using test::MustSubscribe;
+using ::testing::ElementsAre;
 
 // --- Notify ---
 

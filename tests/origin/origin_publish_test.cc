@@ -1,7 +1,5 @@
 // Origin tests: publishing broadcasts and tracks, and following announcements.
 
-#include "origin/origin.h"
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,17 +8,18 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "origin/origin.h"
 #include "tests/origin/test_tools/origin_tools.h"
 
 namespace moq_stats {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using test::DrainAnnouncements;
 using test::MustCreateTrack;
 using test::MustPublish;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 // --- Publishing ---
 

@@ -1,8 +1,6 @@
 // Origin tests: subscribing to tracks, delivery and drops, and the lifetimes
 // of consumers, producers and the origin.
 
-#include "origin/origin.h"
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -13,18 +11,19 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "origin/origin.h"
 #include "tests/origin/test_tools/origin_tools.h"
 
 namespace moq_stats {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using test::DrainAnnouncements;
 using test::DrainGroups;
 using test::MustCreateTrack;
 using test::MustPublish;
 using test::MustSubscribe;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // --- Subscribing ---
 

@@ -50,10 +50,10 @@ std::string ParseError(std::vector<std::string> args, const Env& env = {}) {
 }
 
 const std::vector<std::string> kSettingFlags = {
-    "stats-prefix",     "stats-levels",        "stats-node",   "stats-interval", "stats-retention",
-    "listen",           "admin-listen",        "origin-url",   "moq-listen",     "grace",
-    "checkpoint-path",  "checkpoint-interval", "max-sessions", "max-handles",    "max-batch-entries",
-    "max-levels",       "shutdown-timeout",    "log-level",    "check-config"};
+    "stats-prefix",    "stats-levels",        "stats-node",   "stats-interval", "stats-retention",
+    "listen",          "admin-listen",        "origin-url",   "moq-listen",     "grace",
+    "checkpoint-path", "checkpoint-interval", "max-sessions", "max-handles",    "max-batch-entries",
+    "max-levels",      "shutdown-timeout",    "log-level",    "check-config"};
 
 const std::map<std::string, std::string> kEnvOf = {
     {"stats-prefix", "MOQ_STATS_PREFIX"},

@@ -229,20 +229,28 @@ void BM_Tick(benchmark::State& state, bool changed) {
 // first tick takes a while), and the whole binary stays well under a minute.
 BENCHMARK_CAPTURE(BM_Tick, changed, true)
     ->ArgName("n")
-    ->Arg(10'000)->Iterations(100)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Arg(10'000)
+    ->Iterations(100)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Tick, changed, true)
     ->ArgName("n")
-    ->Arg(100'000)->Iterations(20)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Arg(100'000)
+    ->Iterations(20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Tick, idle, false)
     ->ArgName("n")
-    ->Arg(10'000)->Iterations(100)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Arg(10'000)
+    ->Iterations(100)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Tick, idle, false)
     ->ArgName("n")
-    ->Arg(100'000)->Iterations(20)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Arg(100'000)
+    ->Iterations(20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace moq_stats::server

@@ -81,16 +81,10 @@ const char* moq_stats_strerror(int code);
  * error code, not undefined behaviour. */
 
 /* Traffic class: customer-facing (external) or cluster-peer (internal). */
-enum {
-  MOQ_STATS_TIER_EXTERNAL = 0,
-  MOQ_STATS_TIER_INTERNAL = 1
-};
+enum { MOQ_STATS_TIER_EXTERNAL = 0, MOQ_STATS_TIER_INTERNAL = 1 };
 
 /* Direction: the publisher role is egress, the subscriber role ingress. */
-enum {
-  MOQ_STATS_ROLE_PUBLISHER = 0,
-  MOQ_STATS_ROLE_SUBSCRIBER = 1
-};
+enum { MOQ_STATS_ROLE_PUBLISHER = 0, MOQ_STATS_ROLE_SUBSCRIBER = 1 };
 
 /* ------------------------------------------------------------------------ */
 /* Opaque handles */
@@ -154,8 +148,7 @@ int moq_stats_options_set_reconnect_max_ms(moq_stats_options_t* options, uint32_
  * error: MOQ_STATS_ERR_INVALID_ARGUMENT for an empty or NULL target or an
  * option out of range, MOQ_STATS_ERR_INTERNAL when the flusher thread could
  * not start. Free with moq_stats_destroy. */
-moq_stats_t* moq_stats_connect(const char* target, size_t target_len, const moq_stats_options_t* options,
-                               int* err);
+moq_stats_t* moq_stats_connect(const char* target, size_t target_len, const moq_stats_options_t* options, int* err);
 
 /* A no-op library: every broadcast handle from it is empty and nothing is
  * sent; every call on it succeeds. NULL only when out of memory. Free with
@@ -185,8 +178,8 @@ void moq_stats_destroy(moq_stats_t* stats);
 
 /* The library's own counters, for a relay's logs and metrics. */
 typedef struct moq_stats_counters_t {
-  int connected;            /* 1 when a stream is open and welcomed */
-  uint64_t batches_sent;    /* including resends */
+  int connected;         /* 1 when a stream is open and welcomed */
+  uint64_t batches_sent; /* including resends */
   uint64_t batches_acked;
   uint64_t deltas_sent;     /* handle-deltas in the batches sent */
   uint64_t reconnects;      /* streams opened after the first */
@@ -246,8 +239,7 @@ void moq_stats_broadcast_destroy(moq_stats_broadcast_t* broadcast);
  * empty handle). NULL on error: MOQ_STATS_ERR_INVALID_ARGUMENT for NULL
  * `broadcast` or a role out of range, MOQ_STATS_ERR_OUT_OF_MEMORY. Close
  * with moq_stats_broadcast_guard_close. */
-moq_stats_broadcast_guard_t* moq_stats_broadcast_guard_open(const moq_stats_broadcast_t* broadcast, int role,
-                                                            int* err);
+moq_stats_broadcast_guard_t* moq_stats_broadcast_guard_open(const moq_stats_broadcast_t* broadcast, int role, int* err);
 
 /* The role of `guard`, or -1 when NULL. */
 int moq_stats_broadcast_guard_role(const moq_stats_broadcast_guard_t* guard);
@@ -273,8 +265,8 @@ moq_stats_track_guard_t* moq_stats_broadcast_guard_track(const moq_stats_broadca
 /* Opens a track guard of `role` straight from a broadcast handle, without a
  * broadcast guard (the broadcast's lifetime is counted elsewhere). Errors
  * as above, and MOQ_STATS_ERR_INVALID_ARGUMENT for a role out of range. */
-moq_stats_track_guard_t* moq_stats_broadcast_track(const moq_stats_broadcast_t* broadcast, int role,
-                                                   const char* name, size_t name_len, int* err);
+moq_stats_track_guard_t* moq_stats_broadcast_track(const moq_stats_broadcast_t* broadcast, int role, const char* name,
+                                                   size_t name_len, int* err);
 
 /* The role of `track`, or -1 when NULL. */
 int moq_stats_track_guard_role(const moq_stats_track_guard_t* track);
@@ -286,12 +278,12 @@ void moq_stats_track_guard_close(moq_stats_track_guard_t* track);
 /* The hot path: one relaxed atomic add each, in the guard's role. No lock,
  * no allocation, no system call, never blocks, never fails. A NULL track or
  * a guard from an empty handle is a no-op. */
-void moq_stats_track_frame(const moq_stats_track_guard_t* track);               /* frames += 1 */
-void moq_stats_track_bytes(const moq_stats_track_guard_t* track, uint64_t n);   /* bytes += n */
-void moq_stats_track_group(const moq_stats_track_guard_t* track);               /* groups += 1 */
+void moq_stats_track_frame(const moq_stats_track_guard_t* track);             /* frames += 1 */
+void moq_stats_track_bytes(const moq_stats_track_guard_t* track, uint64_t n); /* bytes += n */
+void moq_stats_track_group(const moq_stats_track_guard_t* track);             /* groups += 1 */
 
 #ifdef __cplusplus
-}  /* extern "C" */
+} /* extern "C" */
 #endif
 
-#endif  /* MOQ_STATS_MOQ_STATS_H_ */
+#endif /* MOQ_STATS_MOQ_STATS_H_ */

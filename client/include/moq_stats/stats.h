@@ -64,8 +64,8 @@ struct Options {
 
 // The library's own counters, for a relay's logs and metrics.
 struct ClientCounters {
-  bool connected = false;        // a stream is open and welcomed
-  uint64_t batches_sent = 0;     // including resends
+  bool connected = false;     // a stream is open and welcomed
+  uint64_t batches_sent = 0;  // including resends
   uint64_t batches_acked = 0;
   uint64_t deltas_sent = 0;      // handle-deltas in the batches sent
   uint64_t reconnects = 0;       // streams opened after the first
@@ -213,9 +213,7 @@ class [[nodiscard]] BroadcastGuard {
   ~BroadcastGuard() { Close(); }
 
   // A track guard under this broadcast.
-  [[nodiscard]] TrackGuard<R> track(std::string_view /*name*/) const {
-    return TrackGuard<R>(BroadcastStats(handle_));
-  }
+  [[nodiscard]] TrackGuard<R> track(std::string_view /*name*/) const { return TrackGuard<R>(BroadcastStats(handle_)); }
 
  private:
   friend class BroadcastStats;

@@ -48,8 +48,7 @@ void AnnounceServer::Start(uint64_t stream, const AnnounceRequest& request) {
   ok.hop_id = ctx_->options.origin_id;
   ok.active_count = count;
   if (!ok.Encode(ctx_->options.version, &out).ok()) {
-    MOQSTATS_LOG(ERROR) << "cannot encode ANNOUNCE_OK for origin id "
-                        << ctx_->options.origin_id;
+    MOQSTATS_LOG(ERROR) << "cannot encode ANNOUNCE_OK for origin id " << ctx_->options.origin_id;
   }
   out += announces;
   (void)ctx_->mux->Write(stream, out, false);
@@ -67,8 +66,7 @@ bool AnnounceServer::Drain(uint64_t stream) {
   return true;
 }
 
-bool AnnounceServer::Append(Entry& entry, const Announcement& announcement,
-                            std::string* out) {
+bool AnnounceServer::Append(Entry& entry, const Announcement& announcement, std::string* out) {
   const std::string& path = announcement.path.str();
   if (!announcement.path.has_prefix(entry.prefix)) return false;
   if (announcement.active) {
@@ -77,8 +75,7 @@ bool AnnounceServer::Append(Entry& entry, const Announcement& announcement,
     return false;
   }
   Announce msg;
-  msg.status =
-      announcement.active ? AnnounceStatus::kActive : AnnounceStatus::kEnded;
+  msg.status = announcement.active ? AnnounceStatus::kActive : AnnounceStatus::kEnded;
   msg.suffix = std::string(announcement.path.suffix_after(entry.prefix));
   if (announcement.active && ctx_->options.version != Version::kLite05) {
     msg.hops.push_back(ctx_->options.origin_id);

@@ -23,9 +23,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "common/path.h"
+#include "origin/origin.h"
 #include "origin_bridge/lite/internal/session_context.h"
 #include "origin_bridge/lite/messages.h"
-#include "origin/origin.h"
 
 namespace moq_stats::lite::internal {
 

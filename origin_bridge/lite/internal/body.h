@@ -35,8 +35,7 @@ DecodeResult<T> DecodeError(ErrorCode code, std::string reason) {
 template <typename T>
 DecodeResult<T> WrongVersion(Version version, std::string_view what) {
   return DecodeError<T>(ErrorCode::kDecode,
-                        absl::StrCat(std::string(what), " does not exist in ",
-                                     std::string(VersionAlpn(version))));
+                        absl::StrCat(std::string(what), " does not exist in ", std::string(VersionAlpn(version))));
 }
 
 absl::Status EncodeWrongVersion(Version version, std::string_view what);
@@ -171,8 +170,7 @@ class BodyWriter {
 // Decodes [length][body] starting at `offset` of `bytes`, the body through
 // `fields(BodyReader&, T*)`, which must consume the body exactly.
 template <typename T, typename Fields>
-DecodeResult<T> DecodeBody(std::string_view bytes, size_t offset,
-                           Fields fields) {
+DecodeResult<T> DecodeBody(std::string_view bytes, size_t offset, Fields fields) {
   WireReader reader(bytes.substr(offset));
   std::string_view body;
   DecodeResult<T> result;
@@ -189,8 +187,7 @@ DecodeResult<T> DecodeBody(std::string_view bytes, size_t offset,
     return DecodeError<T>(body_reader.code(), body_reader.reason());
   }
   if (!body_reader.empty()) {
-    return DecodeError<T>(ErrorCode::kDecode,
-                          "message body is longer than its fields");
+    return DecodeError<T>(ErrorCode::kDecode, "message body is longer than its fields");
   }
   result.status = DecodeStatus::kOk;
   result.consumed = offset + reader.consumed();
@@ -204,16 +201,13 @@ DecodeResult<T> DecodeMessage(std::string_view bytes, Fields fields) {
 
 // Decodes [type][length][body] where the type must be `expected_type`.
 template <typename T, typename Fields>
-DecodeResult<T> DecodeTyped(std::string_view bytes, uint64_t expected_type,
-                            std::string_view what, Fields fields) {
+DecodeResult<T> DecodeTyped(std::string_view bytes, uint64_t expected_type, std::string_view what, Fields fields) {
   WireReader reader(bytes);
   uint64_t type = 0;
   if (reader.ReadVarint(&type) != ReadStatus::kOk) return {};
   if (type != expected_type) {
-    return DecodeError<T>(
-        ErrorCode::kDecode,
-        absl::StrCat("expected ", std::string(what), " (type ", expected_type,
-                     "), got type ", type));
+    return DecodeError<T>(ErrorCode::kDecode,
+                          absl::StrCat("expected ", std::string(what), " (type ", expected_type, "), got type ", type));
   }
   return DecodeBody<T>(bytes, reader.consumed(), fields);
 }

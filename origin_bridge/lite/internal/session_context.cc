@@ -11,13 +11,11 @@ ErrorCode RefusalCode(const Origin& origin, std::string_view broadcast) {
 
 uint64_t FrameTimestamp(const SessionContext& ctx) {
   if (ctx.options.clock == nullptr) return 0;
-  const int64_t ms =
-      absl::ToInt64Milliseconds(ctx.options.clock->Now() - ctx.start_time);
+  const int64_t ms = absl::ToInt64Milliseconds(ctx.options.clock->Now() - ctx.start_time);
   return ms > 0 ? static_cast<uint64_t>(ms) : 0;
 }
 
-void AppendFrame(Version version, uint64_t timestamp_delta,
-                 std::string_view payload, std::string* out) {
+void AppendFrame(Version version, uint64_t timestamp_delta, std::string_view payload, std::string* out) {
   if (version == Version::kLite05) {
     uint64_t zigzag = 0;
     // Timestamps are milliseconds since construction: far below 2^61.
@@ -30,8 +28,7 @@ void AppendFrame(Version version, uint64_t timestamp_delta,
   out->append(payload.data(), payload.size());
 }
 
-std::string EncodeGroupStream(Version version, uint64_t subscribe_id,
-                              uint64_t sequence, std::string_view payload,
+std::string EncodeGroupStream(Version version, uint64_t subscribe_id, uint64_t sequence, std::string_view payload,
                               uint64_t timestamp) {
   std::string out;
   out.reserve(payload.size() + 24);

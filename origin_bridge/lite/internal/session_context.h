@@ -13,21 +13,21 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "origin/origin.h"
 #include "origin_bridge/lite/internal/ready_queue.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/publisher_session.h"
-#include "origin/origin.h"
 #include "origin_bridge/stream_mux.h"
 
 namespace moq_stats::lite::internal {
 
 struct SessionContext {
   PublisherOptions options;
-  StreamMux* mux = nullptr;    // Borrowed from the session's owner.
-  Origin* origin = nullptr;    // Borrowed from the session's owner.
+  StreamMux* mux = nullptr;  // Borrowed from the session's owner.
+  Origin* origin = nullptr;  // Borrowed from the session's owner.
   PublisherCounters counters;
   std::shared_ptr<ReadyQueue> ready;
-  absl::Time start_time;       // timestamp_epoch, else the clock at construction.
+  absl::Time start_time;  // timestamp_epoch, else the clock at construction.
   bool closed = false;
   // The last OpenStream(uni) failed for lack of stream credit.
   bool credit_exhausted = false;
@@ -47,14 +47,12 @@ uint64_t FrameTimestamp(const SessionContext& ctx);
 
 // Appends one frame: lite-05 [zigzag timestamp delta][size][payload],
 // lite-03/04 [size][payload].
-void AppendFrame(Version version, uint64_t timestamp_delta,
-                 std::string_view payload, std::string* out);
+void AppendFrame(Version version, uint64_t timestamp_delta, std::string_view payload, std::string* out);
 
 // The whole of a Group stream: type 0, GROUP{subscribe_id, sequence}, the
 // one frame (its delta is the absolute timestamp: the first frame of a
 // stream deltas against 0).
-std::string EncodeGroupStream(Version version, uint64_t subscribe_id,
-                              uint64_t sequence, std::string_view payload,
+std::string EncodeGroupStream(Version version, uint64_t subscribe_id, uint64_t sequence, std::string_view payload,
                               uint64_t timestamp);
 
 }  // namespace moq_stats::lite::internal

@@ -22,8 +22,7 @@ namespace moq_stats::lite::internal {
 
 class StreamReader {
  public:
-  explicit StreamReader(size_t max_message_size)
-      : max_message_size_(max_message_size) {}
+  explicit StreamReader(size_t max_message_size) : max_message_size_(max_message_size) {}
 
   void Append(std::string_view data) {
     if (pos_ > 0 && pos_ == buffer_.size()) {
@@ -37,9 +36,7 @@ class StreamReader {
   }
 
   // Bytes received and not yet taken.
-  std::string_view pending() const {
-    return std::string_view(buffer_).substr(pos_);
-  }
+  std::string_view pending() const { return std::string_view(buffer_).substr(pos_); }
   bool empty() const { return pos_ == buffer_.size(); }
 
   // Reads one varint (a stream type, a frame field).
@@ -56,9 +53,7 @@ class StreamReader {
   // Decodes the next message with `decode`. `typed` says the message starts
   // with a type varint before its length (the subscribe responses).
   template <typename T>
-  DecodeResult<T> Next(Version version,
-                       DecodeResult<T> (*decode)(Version, std::string_view),
-                       bool typed = false) {
+  DecodeResult<T> Next(Version version, DecodeResult<T> (*decode)(Version, std::string_view), bool typed = false) {
     const std::string_view bytes = pending();
     WireReader peek(bytes);
     uint64_t value = 0;
@@ -68,9 +63,7 @@ class StreamReader {
       DecodeResult<T> result;
       result.status = DecodeStatus::kError;
       result.code = ErrorCode::kBoundsExceeded;
-      result.reason = absl::StrCat("message of ", value,
-                                   " bytes exceeds the limit of ",
-                                   max_message_size_);
+      result.reason = absl::StrCat("message of ", value, " bytes exceeds the limit of ", max_message_size_);
       return result;
     }
     DecodeResult<T> result = decode(version, bytes);

@@ -9,15 +9,12 @@
 
 namespace moq_stats::lite::internal {
 
-std::optional<ErrorCode> SubscriptionServer::Start(uint64_t stream,
-                                                   const Subscribe& msg) {
-  if (entries_.size() >= ctx_->options.max_subscriptions ||
-      entries_.contains(stream)) {
+std::optional<ErrorCode> SubscriptionServer::Start(uint64_t stream, const Subscribe& msg) {
+  if (entries_.size() >= ctx_->options.max_subscriptions || entries_.contains(stream)) {
     ++ctx_->counters.subscriptions_refused;
     return ErrorCode::kBoundsExceeded;
   }
-  absl::StatusOr<std::unique_ptr<TrackConsumer>> consumer =
-      ctx_->origin->Subscribe(Path(msg.broadcast), msg.track);
+  absl::StatusOr<std::unique_ptr<TrackConsumer>> consumer = ctx_->origin->Subscribe(Path(msg.broadcast), msg.track);
   if (!consumer.ok()) {
     ++ctx_->counters.subscriptions_refused;
     return RefusalCode(*ctx_->origin, msg.broadcast);
@@ -134,8 +131,7 @@ void SubscriptionServer::Hold(Entry& e, Group group) {
 }
 
 bool SubscriptionServer::CanSendNow() const {
-  return !ctx_->credit_exhausted && waiting_.empty() &&
-         ctx_->mux->queued_bytes() <= ctx_->options.max_queued_bytes;
+  return !ctx_->credit_exhausted && waiting_.empty() && ctx_->mux->queued_bytes() <= ctx_->options.max_queued_bytes;
 }
 
 bool SubscriptionServer::Send(Entry& e, const Group& group) {
@@ -150,8 +146,7 @@ bool SubscriptionServer::Send(Entry& e, const Group& group) {
   const std::string empty;
   const std::string& payload = group.frame ? *group.frame : empty;
   const std::string bytes =
-      EncodeGroupStream(ctx_->options.version, e.id, group.sequence, payload,
-                        FrameTimestamp(*ctx_));
+      EncodeGroupStream(ctx_->options.version, e.id, group.sequence, payload, FrameTimestamp(*ctx_));
   if (ctx_->mux->Write(*id, bytes, true).ok()) {
     ++ctx_->counters.groups_sent;
     ctx_->counters.group_bytes_sent += payload.size();
@@ -216,8 +211,6 @@ void SubscriptionServer::Clear() {
   waiting_.clear();
 }
 
-void SubscriptionServer::UpdateGauge() {
-  ctx_->counters.subscriptions_active = entries_.size();
-}
+void SubscriptionServer::UpdateGauge() { ctx_->counters.subscriptions_active = entries_.size(); }
 
 }  // namespace moq_stats::lite::internal

@@ -33,10 +33,10 @@
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
+#include "origin/origin.h"
 #include "origin_bridge/lite/internal/session_context.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
-#include "origin/origin.h"
 
 namespace moq_stats::lite::internal {
 
@@ -87,8 +87,8 @@ class SubscriptionServer {
     // they travel after the last group's bytes (in a later record).
     bool finish_next_poll = false;
     std::optional<uint64_t> highest;  // Highest sequence read.
-    std::optional<Group> held;      // Newest group waiting to go out.
-    bool waiting = false;           // In waiting_.
+    std::optional<Group> held;        // Newest group waiting to go out.
+    bool waiting = false;             // In waiting_.
     std::map<uint64_t, Group> parked;
   };
 

@@ -27,9 +27,7 @@ class Connection::State::Visitor : public RecordVisitor {
  public:
   explicit Visitor(State* state) : state_(state) {}
   void OnFrame(Frame frame) override { state_->HandleFrame(std::move(frame)); }
-  void OnParsingError(uint64_t code, std::string_view reason) override {
-    state_->CloseWithError(code, 0, reason);
-  }
+  void OnParsingError(uint64_t code, std::string_view reason) override { state_->CloseWithError(code, 0, reason); }
 
  private:
   State* state_;
@@ -55,8 +53,8 @@ void Connection::State::Receive(std::string_view bytes) {
     if (closed) break;
     std::string_view record;
     size_t consumed = 0;
-    ParseResult r = ReadTcpRecord(std::string_view(tcp_buffer).substr(pos),
-                                  options.local.max_record_size, &record, &consumed);
+    ParseResult r =
+        ReadTcpRecord(std::string_view(tcp_buffer).substr(pos), options.local.max_record_size, &record, &consumed);
     if (r.need_more()) {
       if (reentrant_input.empty()) break;
     } else if (r.error()) {
@@ -102,8 +100,7 @@ void Connection::State::HandleFrame(Frame frame) {
     } else if (const auto* f = std::get_if<ApplicationCloseFrame>(&frame)) {
       ClosedByPeer(/*application=*/true, f->error_code, f->reason);
     } else {
-      CloseWithError(kProtocolViolation, FrameType(frame),
-                     "first frame is not QX_TRANSPORT_PARAMETERS");
+      CloseWithError(kProtocolViolation, FrameType(frame), "first frame is not QX_TRANSPORT_PARAMETERS");
     }
     return;
   }
@@ -128,8 +125,7 @@ void Connection::State::HandleFrame(Frame frame) {
   } else if (const auto* f = std::get_if<ApplicationCloseFrame>(&frame)) {
     ClosedByPeer(/*application=*/true, f->error_code, f->reason);
   } else if (std::holds_alternative<TransportParametersFrame>(frame)) {
-    CloseWithError(kProtocolViolation, kTransportParametersFrameType,
-                   "second QX_TRANSPORT_PARAMETERS");
+    CloseWithError(kProtocolViolation, kTransportParametersFrameType, "second QX_TRANSPORT_PARAMETERS");
   } else if (const auto* f = std::get_if<PingFrame>(&frame)) {
     if (!f->response) {
       QueueFrame(PingFrame{/*response=*/true, f->sequence});
@@ -147,14 +143,11 @@ void Connection::State::HandleTransportParameters(const TransportParametersFrame
   }
   if (options.records && params.max_record_size < kDefaultMaxRecordSize) {
     CloseWithError(kTransportParameterError, kTransportParametersFrameType,
-                   absl::StrCat("max_record_size ", params.max_record_size, " below ",
-                                kDefaultMaxRecordSize));
+                   absl::StrCat("max_record_size ", params.max_record_size, " below ", kDefaultMaxRecordSize));
     return;
   }
-  if (params.initial_max_streams_bidi > kMaxStreamCount ||
-      params.initial_max_streams_uni > kMaxStreamCount) {
-    CloseWithError(kTransportParameterError, kTransportParametersFrameType,
-                   "initial_max_streams above 2^60");
+  if (params.initial_max_streams_bidi > kMaxStreamCount || params.initial_max_streams_uni > kMaxStreamCount) {
+    CloseWithError(kTransportParameterError, kTransportParametersFrameType, "initial_max_streams above 2^60");
     return;
   }
   send_data_max = params.initial_max_data;
@@ -171,27 +164,23 @@ void Connection::State::HandleTransportParameters(const TransportParametersFrame
   if (credit) EmitCreditAvailable();
 }
 
-internal::StreamState* Connection::State::StreamForPeerFrame(uint64_t id, uint64_t frame_type,
-                                                             Need need) {
+internal::StreamState* Connection::State::StreamForPeerFrame(uint64_t id, uint64_t frame_type, Need need) {
   const int dir = Dir(id);
   const uint64_t index = id >> 2;
   if (IsLocal(id)) {
     if (need == Need::kReceive && dir == 1) {
-      CloseWithError(kStreamStateError, frame_type,
-                     absl::StrCat("stream ", id, " is our unidirectional stream"));
+      CloseWithError(kStreamStateError, frame_type, absl::StrCat("stream ", id, " is our unidirectional stream"));
       return nullptr;
     }
     if (index >= local_next[dir]) {
-      CloseWithError(kStreamStateError, frame_type,
-                     absl::StrCat("stream ", id, " is not open"));
+      CloseWithError(kStreamStateError, frame_type, absl::StrCat("stream ", id, " is not open"));
       return nullptr;
     }
     auto it = streams.find(id);
     return it == streams.end() ? nullptr : &it->second;
   }
   if (need == Need::kSend && dir == 1) {
-    CloseWithError(kStreamStateError, frame_type,
-                   absl::StrCat("stream ", id, " is the peer's unidirectional stream"));
+    CloseWithError(kStreamStateError, frame_type, absl::StrCat("stream ", id, " is the peer's unidirectional stream"));
     return nullptr;
   }
   if (index < peer_next[dir]) {
@@ -200,8 +189,7 @@ internal::StreamState* Connection::State::StreamForPeerFrame(uint64_t id, uint64
   }
   if (!peer_stream_window[dir].ReceiveUpTo(index + 1)) {
     CloseWithError(kStreamLimitError, frame_type,
-                   absl::StrCat("stream ", id, " beyond the stream limit ",
-                                peer_stream_window[dir].max()));
+                   absl::StrCat("stream ", id, " beyond the stream limit ", peer_stream_window[dir].max()));
     return nullptr;
   }
   // Opening index N opens every lower index of the same type (RFC 9000 3.2).
@@ -213,8 +201,8 @@ internal::StreamState* Connection::State::StreamForPeerFrame(uint64_t id, uint64
     s.id = (i << 2) | (id & 0x3);
     s.can_receive = true;
     s.receive_done = false;
-    s.receive_window = internal::ReceiveWindow(
-        dir == 1 ? local.initial_max_stream_data_uni : local.initial_max_stream_data_bidi_remote);
+    s.receive_window = internal::ReceiveWindow(dir == 1 ? local.initial_max_stream_data_uni
+                                                        : local.initial_max_stream_data_bidi_remote);
     if (dir == 0) {
       s.can_send = true;
       s.send_done = false;
@@ -280,8 +268,7 @@ void Connection::State::HandleStream(StreamFrame& frame) {
 }
 
 void Connection::State::HandleResetStream(const ResetStreamFrame& frame) {
-  internal::StreamState* s =
-      StreamForPeerFrame(frame.stream_id, kResetStreamFrameType, Need::kReceive);
+  internal::StreamState* s = StreamForPeerFrame(frame.stream_id, kResetStreamFrameType, Need::kReceive);
   if (s == nullptr || s->receive_done) return;
   const uint64_t final_size = std::max(frame.final_size, s->receive_offset);
   const uint64_t gap = final_size - s->receive_offset;
@@ -299,8 +286,7 @@ void Connection::State::HandleResetStream(const ResetStreamFrame& frame) {
 }
 
 void Connection::State::HandleStopSending(const StopSendingFrame& frame) {
-  internal::StreamState* s =
-      StreamForPeerFrame(frame.stream_id, kStopSendingFrameType, Need::kSend);
+  internal::StreamState* s = StreamForPeerFrame(frame.stream_id, kStopSendingFrameType, Need::kSend);
   if (s == nullptr || s->send_done) return;
   const uint64_t id = s->id;
   Reset(id, frame.error_code, /*by_peer_stop=*/true);
@@ -308,8 +294,7 @@ void Connection::State::HandleStopSending(const StopSendingFrame& frame) {
 }
 
 void Connection::State::HandleMaxStreamData(const MaxStreamDataFrame& frame) {
-  internal::StreamState* s =
-      StreamForPeerFrame(frame.stream_id, kMaxStreamDataFrameType, Need::kSend);
+  internal::StreamState* s = StreamForPeerFrame(frame.stream_id, kMaxStreamDataFrameType, Need::kSend);
   if (s == nullptr || frame.maximum_stream_data <= s->send_max) return;
   s->send_max = frame.maximum_stream_data;
   MarkSendable(*s);

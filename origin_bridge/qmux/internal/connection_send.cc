@@ -26,8 +26,7 @@ absl::StatusOr<uint64_t> Connection::State::Open(bool bidirectional) {
       QueueFrame(StreamsBlockedFrame{/*unidirectional=*/dir == 1, local_max[dir]});
     }
     return absl::ResourceExhaustedError(
-        absl::StrCat("peer allows ", local_max[dir],
-                     bidirectional ? " bidirectional" : " unidirectional", " streams"));
+        absl::StrCat("peer allows ", local_max[dir], bidirectional ? " bidirectional" : " unidirectional", " streams"));
   }
   const uint64_t id = (local_next[dir]++ << 2) | (bidirectional ? 0 : 2) | (is_server ? 1 : 0);
   internal::StreamState s;
@@ -147,8 +146,7 @@ void Connection::State::FrameStreamData() {
         }
         return;
       }
-      const uint64_t n = std::min<uint64_t>(
-          {pending, stream_credit, data_credit, uint64_t{kMaxStreamFramePayload}});
+      const uint64_t n = std::min<uint64_t>({pending, stream_credit, data_credit, uint64_t{kMaxStreamFramePayload}});
       const bool fin = s.fin_queued && n == pending;
       if (n == 0 && !fin) {
         // Blocked: tell the peer once per limit (optional in QUIC, useful

@@ -94,8 +94,7 @@ struct Connection::State {
   uint64_t local_next[2] = {0, 0};
   uint64_t local_max[2] = {0, 0};
   bool local_blocked[2] = {false, false};
-  uint64_t streams_blocked_announced_at[2] = {internal::kNoLimitAnnounced,
-                                              internal::kNoLimitAnnounced};
+  uint64_t streams_blocked_announced_at[2] = {internal::kNoLimitAnnounced, internal::kNoLimitAnnounced};
   // The peer's streams: how many indices it has opened (each one below is
   // live or retired), and the stream-count credit we grant.
   uint64_t peer_next[2] = {0, 0};

@@ -55,9 +55,7 @@ struct StreamState {
   ReceiveWindow receive_window;
 
   size_t unframed_bytes() const { return send_buffer.size() - send_buffer_pos; }
-  bool has_pending_send() const {
-    return !send_done && (unframed_bytes() > 0 || fin_queued);
-  }
+  bool has_pending_send() const { return !send_done && (unframed_bytes() > 0 || fin_queued); }
 };
 
 }  // namespace moq_stats::qmux::internal

@@ -105,8 +105,7 @@ class QueuedConnection : public std::enable_shared_from_this<Derived> {
  protected:
   // `executor` runs the close timer: the socket's. Close() gives up after
   // `close_timeout_ms`.
-  QueuedConnection(const boost::asio::any_io_executor& executor, std::string peer,
-                   uint32_t close_timeout_ms)
+  QueuedConnection(const boost::asio::any_io_executor& executor, std::string peer, uint32_t close_timeout_ms)
       : peer_(std::move(peer)), close_timeout_ms_(close_timeout_ms), close_timer_(executor) {}
   ~QueuedConnection() = default;
 
@@ -149,9 +148,7 @@ class QueuedConnection : public std::enable_shared_from_this<Derived> {
     }
     writing_ = true;
     derived().AsyncWrite(boost::asio::buffer(queue_.front()),
-                         [self = Self()](boost::system::error_code ec, size_t) {
-                           self->OnWrite(ec);
-                         });
+                         [self = Self()](boost::system::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(boost::system::error_code ec) {
@@ -159,9 +156,9 @@ class QueuedConnection : public std::enable_shared_from_this<Derived> {
     if (ec) {
       writing_ = false;
       derived().DropSocket();
-      Finish(closing_ ? absl::OkStatus()
-                      : absl::UnavailableError(absl::StrCat(Derived::kName, " ", peer_,
-                                                            ": write failed: ", ec.message())));
+      Finish(closing_
+                 ? absl::OkStatus()
+                 : absl::UnavailableError(absl::StrCat(Derived::kName, " ", peer_, ": write failed: ", ec.message())));
       return;
     }
     queued_bytes_ -= queue_.front().size();
@@ -188,8 +185,7 @@ class QueuedConnection : public std::enable_shared_from_this<Derived> {
 template <typename Connection>
 class QueuedConnectionTransport final : public Transport {
  public:
-  explicit QueuedConnectionTransport(std::shared_ptr<Connection> connection)
-      : connection_(std::move(connection)) {}
+  explicit QueuedConnectionTransport(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
   ~QueuedConnectionTransport() override { connection_->Abandon(); }
   QueuedConnectionTransport(const QueuedConnectionTransport&) = delete;
   QueuedConnectionTransport& operator=(const QueuedConnectionTransport&) = delete;

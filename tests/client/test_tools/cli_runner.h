@@ -239,13 +239,9 @@ inline std::optional<google::protobuf::Value> ParseJson(const std::string& text)
   return value;
 }
 
-inline std::vector<std::string> Lines(const std::string& text) {
-  return absl::StrSplit(text, '\n', absl::SkipEmpty());
-}
+inline std::vector<std::string> Lines(const std::string& text) { return absl::StrSplit(text, '\n', absl::SkipEmpty()); }
 
-inline std::vector<std::string> Words(const std::string& line) {
-  return absl::StrSplit(line, ' ', absl::SkipEmpty());
-}
+inline std::vector<std::string> Words(const std::string& line) { return absl::StrSplit(line, ' ', absl::SkipEmpty()); }
 
 // The seven counters, in the CLI's column order (broadcasts,
 // broadcasts_closed, subscriptions, subscriptions_closed, bytes, frames,
@@ -253,15 +249,15 @@ inline std::vector<std::string> Words(const std::string& line) {
 inline const std::vector<uint64_t> kZeros(7, 0);
 
 inline std::vector<uint64_t> CountsOf(const pb::Snapshot& s) {
-  return {s.broadcasts(), s.broadcasts_closed(), s.subscriptions(), s.subscriptions_closed(),
-          s.bytes(),      s.frames(),            s.groups()};
+  return {s.broadcasts(), s.broadcasts_closed(), s.subscriptions(), s.subscriptions_closed(), s.bytes(), s.frames(),
+          s.groups()};
 }
 
 // The counters of a JSON snapshot object, as integers; empty when a member
 // is missing or not a whole number.
 inline std::vector<uint64_t> CountsOf(const google::protobuf::Value& snapshot) {
-  static const char* const kNames[] = {"broadcasts", "broadcasts_closed", "subscriptions", "subscriptions_closed",
-                                       "bytes",      "frames",            "groups"};
+  static const char* const kNames[] = {
+      "broadcasts", "broadcasts_closed", "subscriptions", "subscriptions_closed", "bytes", "frames", "groups"};
   std::vector<uint64_t> out;
   if (!snapshot.has_struct_value()) return {};
   const auto& fields = snapshot.struct_value().fields();
@@ -282,7 +278,7 @@ inline std::vector<uint64_t> NumbersAfter(const std::vector<std::string>& words,
 
 // `get`'s text: the counters on the row of (tier, role).
 inline std::optional<std::vector<uint64_t>> GetRow(const std::string& out, const std::string& tier,
-                                                  const std::string& role) {
+                                                   const std::string& role) {
   for (const std::string& line : Lines(out)) {
     std::vector<std::string> w = Words(line);
     if (w.size() == 9 && w[0] == tier && w[1] == role) return NumbersAfter(w, 2);

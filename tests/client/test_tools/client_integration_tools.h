@@ -95,9 +95,12 @@ struct Tally {
 
 // `a - b` field by field (b <= a).
 inline Tally Minus(const Tally& a, const Tally& b) {
-  return Tally{a.broadcasts - b.broadcasts,       a.broadcasts_closed - b.broadcasts_closed,
-               a.subscriptions - b.subscriptions, a.subscriptions_closed - b.subscriptions_closed,
-               a.bytes - b.bytes,                 a.frames - b.frames,
+  return Tally{a.broadcasts - b.broadcasts,
+               a.broadcasts_closed - b.broadcasts_closed,
+               a.subscriptions - b.subscriptions,
+               a.subscriptions_closed - b.subscriptions_closed,
+               a.bytes - b.bytes,
+               a.frames - b.frames,
                a.groups - b.groups};
 }
 
@@ -157,8 +160,9 @@ class Worker {
   // (bounded: false if it did not stop within 5 s).
   bool Pause() {
     pause_.store(true, std::memory_order_release);
-    return WaitUntil([this] { return paused_.load(std::memory_order_acquire) || done_.load(std::memory_order_acquire); },
-                     absl::Seconds(5));
+    return WaitUntil(
+        [this] { return paused_.load(std::memory_order_acquire) || done_.load(std::memory_order_acquire); },
+        absl::Seconds(5));
   }
   void Resume() { pause_.store(false, std::memory_order_release); }
 
@@ -296,8 +300,8 @@ inline ::testing::AssertionResult LevelEquals(pb::StatsService::Stub& stub, cons
     auto role = static_cast<pb::Role>(tr.second);
     ::testing::AssertionResult same = SnapshotEq(SnapshotOf(level, tier, role), tally.ToProto());
     if (!same) {
-      return ::testing::AssertionFailure() << "level \"" << key << "\" " << TierRoleName(tier, role) << ": "
-                                           << same.message();
+      return ::testing::AssertionFailure()
+             << "level \"" << key << "\" " << TierRoleName(tier, role) << ": " << same.message();
     }
   }
   return ::testing::AssertionSuccess();

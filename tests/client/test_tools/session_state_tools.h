@@ -136,20 +136,20 @@ inline ::testing::AssertionResult DefinedBeforeUse(const std::vector<pb::Batch>&
     for (const pb::Define& d : b.defines()) known.insert(d.handle());
     for (const pb::HandleDelta& d : b.deltas()) {
       if (!known.count(d.handle())) {
-        return ::testing::AssertionFailure() << "batch " << b.sequence() << " has a delta of handle " << d.handle()
-                                             << " before its define";
+        return ::testing::AssertionFailure()
+               << "batch " << b.sequence() << " has a delta of handle " << d.handle() << " before its define";
       }
     }
     for (const pb::OpenGuards& o : b.open()) {
       if (!known.count(o.handle())) {
-        return ::testing::AssertionFailure() << "batch " << b.sequence() << " has open guards of handle "
-                                             << o.handle() << " before its define";
+        return ::testing::AssertionFailure()
+               << "batch " << b.sequence() << " has open guards of handle " << o.handle() << " before its define";
       }
     }
     for (uint32_t r : b.releases()) {
       if (!known.count(r)) {
-        return ::testing::AssertionFailure() << "batch " << b.sequence() << " releases handle " << r
-                                             << " before its define";
+        return ::testing::AssertionFailure()
+               << "batch " << b.sequence() << " releases handle " << r << " before its define";
       }
     }
   }
@@ -182,7 +182,8 @@ inline RoleValues FromSnapshot(const moq_stats::server::Snapshot& s) {
 // What a checkpoint holds: every level's counters and the session's record,
 // taken at one moment.
 struct Checkpoint {
-  std::vector<std::pair<std::string, std::array<moq_stats::server::Snapshot, moq_stats::server::kTierRoleCount>>> levels;
+  std::vector<std::pair<std::string, std::array<moq_stats::server::Snapshot, moq_stats::server::kTierRoleCount>>>
+      levels;
   pb::CheckpointSession session;
 };
 

@@ -37,9 +37,7 @@
 #error "MOQSTATS_SOURCE_DIR must name the source tree"
 #endif
 
-
 namespace moq_stats::deploy::test {
-
 
 using Env = std::vector<std::pair<std::string, std::string>>;
 // What --check-config printed: setting name (flag without dashes) -> value.
@@ -165,9 +163,8 @@ inline void ExpectVariablesTakeEffect(const Launch& launch) {
     ASSERT_NE(it, known->end()) << launch.where << ": " << name
                                 << " is not a variable moq-stats-sidecar reads (see --help); it would be "
                                    "silently ignored";
-    EXPECT_EQ(given.count(it->second), 0u)
-        << launch.where << ": " << name << " is set, but --" << it->second
-        << " is given as a flag too, and the flag wins: the variable has no effect";
+    EXPECT_EQ(given.count(it->second), 0u) << launch.where << ": " << name << " is set, but --" << it->second
+                                           << " is given as a flag too, and the flag wins: the variable has no effect";
     if (it->second == "listen") {  // the variable holds a comma-separated list
       for (absl::string_view address : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
         as_flags.push_back(absl::StrCat("--listen=", absl::StripAsciiWhitespace(address)));
@@ -363,7 +360,8 @@ inline absl::Status LoadManifest(Manifest* m) {
       m->workload = std::move(doc);
     }
   }
-  if (workloads != 1) return absl::NotFoundError(absl::StrCat("expected one workload in the manifest, found ", workloads));
+  if (workloads != 1)
+    return absl::NotFoundError(absl::StrCat("expected one workload in the manifest, found ", workloads));
   bool is_pod = m->workload.Get("kind")->scalar == "Pod";
   m->pod_spec = m->workload.At(is_pod ? "spec" : "spec.template.spec");
   m->pod_metadata = m->workload.At(is_pod ? "metadata" : "spec.template.metadata");
@@ -402,7 +400,8 @@ inline absl::Status LoadManifest(Manifest* m) {
   }
   for (const YamlNode& e : env->seq) {
     const YamlNode* name = e.Get("name");
-    if (name == nullptr || !name->IsScalar()) return absl::InvalidArgumentError(absl::StrCat("env item on line ", e.line, " has no name"));
+    if (name == nullptr || !name->IsScalar())
+      return absl::InvalidArgumentError(absl::StrCat("env item on line ", e.line, " has no name"));
     if (const YamlNode* value = e.Get("value"); value != nullptr) {
       m->launch.env.emplace_back(name->scalar, value->scalar);
       continue;

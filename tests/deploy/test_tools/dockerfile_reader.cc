@@ -37,14 +37,30 @@ absl::StatusOr<std::string> ParseJsonString(absl::string_view text, size_t* i) {
     if (*i >= text.size()) break;
     char e = text[(*i)++];
     switch (e) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         if (*i + 4 > text.size()) return absl::InvalidArgumentError("truncated \\u escape");
         uint32_t code = 0;
@@ -68,7 +84,8 @@ absl::StatusOr<std::string> ParseJsonString(absl::string_view text, size_t* i) {
         }
         break;
       }
-      default: return absl::InvalidArgumentError(absl::StrCat("unknown JSON escape \\", std::string(1, e)));
+      default:
+        return absl::InvalidArgumentError(absl::StrCat("unknown JSON escape \\", std::string(1, e)));
     }
   }
   return absl::InvalidArgumentError("unterminated JSON string");

@@ -39,12 +39,24 @@ absl::Status DecodeEscape(absl::string_view value, size_t* i, std::string* out) 
   char e = value[*i + 1];
   *i += 2;
   switch (e) {
-    case 'n': out->push_back('\n'); return absl::OkStatus();
-    case 't': out->push_back('\t'); return absl::OkStatus();
-    case 's': out->push_back(' '); return absl::OkStatus();
-    case '\\': out->push_back('\\'); return absl::OkStatus();
-    case '"': out->push_back('"'); return absl::OkStatus();
-    case '\'': out->push_back('\''); return absl::OkStatus();
+    case 'n':
+      out->push_back('\n');
+      return absl::OkStatus();
+    case 't':
+      out->push_back('\t');
+      return absl::OkStatus();
+    case 's':
+      out->push_back(' ');
+      return absl::OkStatus();
+    case '\\':
+      out->push_back('\\');
+      return absl::OkStatus();
+    case '"':
+      out->push_back('"');
+      return absl::OkStatus();
+    case '\'':
+      out->push_back('\'');
+      return absl::OkStatus();
     case 'x': {
       int hi = *i < value.size() ? HexValue(value[*i]) : -1;
       int lo = *i + 1 < value.size() ? HexValue(value[*i + 1]) : -1;
@@ -156,7 +168,8 @@ absl::StatusOr<std::vector<std::string>> SplitExecStart(absl::string_view value)
         while (i < value.size() && value[i] != c) {
           if (absl::Status s = take(&word); !s.ok()) return s;
         }
-        if (i >= value.size()) return absl::InvalidArgumentError(absl::StrCat("ExecStart has an unclosed quote: ", value));
+        if (i >= value.size())
+          return absl::InvalidArgumentError(absl::StrCat("ExecStart has an unclosed quote: ", value));
         ++i;
         continue;
       }
@@ -182,12 +195,12 @@ absl::StatusOr<absl::Duration> ParseSystemdTimespan(absl::string_view text) {
     absl::Duration length;
   };
   static const Unit kUnits[] = {
-      {"us", absl::Microseconds(1)}, {"usec", absl::Microseconds(1)}, {"ms", absl::Milliseconds(1)},
-      {"msec", absl::Milliseconds(1)}, {"s", absl::Seconds(1)}, {"sec", absl::Seconds(1)},
-      {"second", absl::Seconds(1)}, {"seconds", absl::Seconds(1)}, {"m", absl::Minutes(1)},
-      {"min", absl::Minutes(1)}, {"minute", absl::Minutes(1)}, {"minutes", absl::Minutes(1)},
-      {"h", absl::Hours(1)}, {"hr", absl::Hours(1)}, {"hour", absl::Hours(1)},
-      {"hours", absl::Hours(1)}, {"d", absl::Hours(24)}, {"day", absl::Hours(24)},
+      {"us", absl::Microseconds(1)},   {"usec", absl::Microseconds(1)}, {"ms", absl::Milliseconds(1)},
+      {"msec", absl::Milliseconds(1)}, {"s", absl::Seconds(1)},         {"sec", absl::Seconds(1)},
+      {"second", absl::Seconds(1)},    {"seconds", absl::Seconds(1)},   {"m", absl::Minutes(1)},
+      {"min", absl::Minutes(1)},       {"minute", absl::Minutes(1)},    {"minutes", absl::Minutes(1)},
+      {"h", absl::Hours(1)},           {"hr", absl::Hours(1)},          {"hour", absl::Hours(1)},
+      {"hours", absl::Hours(1)},       {"d", absl::Hours(24)},          {"day", absl::Hours(24)},
       {"days", absl::Hours(24)},
   };
   auto error = [&text] { return absl::InvalidArgumentError(absl::StrCat("not a systemd time span: \"", text, "\"")); };

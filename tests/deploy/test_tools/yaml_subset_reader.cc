@@ -63,9 +63,8 @@ std::string StripComment(absl::string_view text) {
 // The ':' ending a mapping key: outside quotes and followed by a blank or the
 // end of the line. npos when the line is no "key: ..." line.
 size_t FindKeyColon(absl::string_view text) {
-  return ScanOutsideQuotes(text, [&](size_t i) {
-    return text[i] == ':' && (i + 1 == text.size() || text[i + 1] == ' ');
-  });
+  return ScanOutsideQuotes(text,
+                           [&](size_t i) { return text[i] == ':' && (i + 1 == text.size() || text[i + 1] == ' '); });
 }
 
 bool IsSeqItem(absl::string_view text) { return text == "-" || absl::StartsWith(text, "- "); }
@@ -80,12 +79,23 @@ absl::StatusOr<std::string> ParseDoubleQuoted(absl::string_view text, int line) 
     }
     if (++i >= text.size()) break;
     switch (text[i]) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      default: return ErrorAt(line, absl::StrCat("unsupported escape \\", std::string(1, text[i])));
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      default:
+        return ErrorAt(line, absl::StrCat("unsupported escape \\", std::string(1, text[i])));
     }
   }
   if (i >= text.size()) return ErrorAt(line, "unclosed double quote (multi-line scalars are not supported)");
@@ -171,8 +181,8 @@ class Parser {
   // have to continue a scalar ended on line `number`.
   absl::Status NoDeeperLine(int indent, int number) {
     if (pos_ < lines_.size() && lines_[pos_].indent > indent) {
-      return ErrorAt(lines_[pos_].number,
-                     absl::StrCat("deeper than the scalar on line ", number, " (multi-line scalars are not supported)"));
+      return ErrorAt(lines_[pos_].number, absl::StrCat("deeper than the scalar on line ", number,
+                                                       " (multi-line scalars are not supported)"));
     }
     return absl::OkStatus();
   }

@@ -19,8 +19,7 @@ struct HttpResponse {
 // GET http://127.0.0.1:<port><target> over a fresh connection
 // ("Connection: close"), every socket operation bounded by `timeout`.
 // UNAVAILABLE when it cannot connect or the answer is not HTTP/1.x.
-absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& target,
-                                     absl::Duration timeout = absl::Seconds(5));
+absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& target, absl::Duration timeout = absl::Seconds(5));
 
 // The samples of a Prometheus text scrape by series, as written:
 // "moq_stats_levels", "moq_stats_batches_rejected_total{reason=\"sequence\"}".

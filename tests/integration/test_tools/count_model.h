@@ -29,8 +29,7 @@ struct Bumps {
 moq::stats::v1::HandleDelta MakeDelta(uint32_t handle, moq::stats::v1::Role role, const Bumps& bumps);
 
 moq::stats::v1::Snapshot MakeSnapshot(uint64_t broadcasts, uint64_t broadcasts_closed, uint64_t subscriptions,
-                                      uint64_t subscriptions_closed, uint64_t bytes, uint64_t frames,
-                                      uint64_t groups);
+                                      uint64_t subscriptions_closed, uint64_t bytes, uint64_t frames, uint64_t groups);
 
 // "//a//b/" -> "a/b", as the daemon normalises paths.
 std::string NormalizePath(const std::string& raw);
@@ -53,8 +52,7 @@ class CountModel {
   void CloseAll();
 
   // The expected counters (all zero for a (tier, role) never touched).
-  moq::stats::v1::Snapshot Expected(const std::string& key, moq::stats::v1::Tier tier,
-                                    moq::stats::v1::Role role) const;
+  moq::stats::v1::Snapshot Expected(const std::string& key, moq::stats::v1::Tier tier, moq::stats::v1::Role role) const;
   // Every level key a define reached.
   const std::set<std::string>& keys() const { return keys_; }
 

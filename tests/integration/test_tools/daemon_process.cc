@@ -136,8 +136,7 @@ int PickFreeLoopbackPort() {
   return port;
 }
 
-CommandResult RunSidecarCommand(const std::vector<std::string>& args, const std::string& dir,
-                                absl::Duration timeout) {
+CommandResult RunSidecarCommand(const std::vector<std::string>& args, const std::string& dir, absl::Duration timeout) {
   CommandResult result;
   const std::string out_path = dir + "/command.out";
   const std::string err_path = dir + "/command.err";
@@ -177,32 +176,27 @@ std::shared_ptr<grpc::Channel> NewTestChannel(const std::string& target) {
 
 std::string Describe(const grpc::Status& status) {
   static const char* const kNames[] = {
-      "OK",           "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND",    "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",      "OUT_OF_RANGE",      "UNIMPLEMENTED",    "INTERNAL",         "UNAVAILABLE",
-      "DATA_LOSS",    "UNAUTHENTICATED"};
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   int code = static_cast<int>(status.error_code());
   std::string name = code >= 0 && code < 17 ? kNames[code] : absl::StrCat("code ", code);
   return absl::StrCat(name, ": \"", status.error_message(), "\"");
 }
 
 DaemonProcess::DaemonProcess(std::vector<std::string> extra_args)
-    : socket_path_(dir_.path() + "/s.sock"), log_path_(dir_.path() + "/daemon.log"),
+    : socket_path_(dir_.path() + "/s.sock"),
+      log_path_(dir_.path() + "/daemon.log"),
       admin_port_(PickFreeLoopbackPort()) {
-  args_ = {"--listen",
-           "unix:" + socket_path_,
-           "--admin-listen",
-           absl::StrCat("127.0.0.1:", admin_port_),
-           "--grace=300ms",
-           "--stats-interval=100ms",
-           "--checkpoint-interval=100ms",
+  args_ = {"--listen", "unix:" + socket_path_, "--admin-listen", absl::StrCat("127.0.0.1:", admin_port_),
+           "--grace=300ms", "--stats-interval=100ms", "--checkpoint-interval=100ms",
            // An idle client connection holds a graceful shutdown for the
            // whole timeout (gRPC waits for connections to close).
            "--shutdown-timeout=1s",
            // Daemons of tests running side by side would all want the
            // default MoQ port; a test passes its own --moq-listen to serve.
-           "--moq-listen=off",
-           "--log-level=debug"};
+           "--moq-listen=off", "--log-level=debug"};
   args_.insert(args_.end(), extra_args.begin(), extra_args.end());
 }
 
@@ -219,7 +213,8 @@ DaemonProcess::~DaemonProcess() {
   int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return ::testing::AssertionFailure() << "cannot open " << log_path_ << ": " << std::strerror(errno);
   ++starts_;
-  std::string banner = absl::StrCat("==== start ", starts_, ": ", SidecarBinary(), " ", absl::StrJoin(args_, " "), "\n");
+  std::string banner =
+      absl::StrCat("==== start ", starts_, ": ", SidecarBinary(), " ", absl::StrJoin(args_, " "), "\n");
   if (write(log_fd, banner.data(), banner.size()) < 0) {
     // The banner only helps reading the log.
   }
@@ -257,8 +252,8 @@ DaemonProcess::~DaemonProcess() {
       last_state = Describe(last);
     }
     if (absl::Now() >= deadline) {
-      return ::testing::AssertionFailure() << "the daemon was not SERVING within " << timeout
-                                           << "; last health answer: " << last_state;
+      return ::testing::AssertionFailure()
+             << "the daemon was not SERVING within " << timeout << "; last health answer: " << last_state;
     }
   }
 }

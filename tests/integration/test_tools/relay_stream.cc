@@ -96,9 +96,9 @@ grpc::Status RelayStream::WaitAck(uint64_t sequence, absl::Duration timeout) {
     acked = acked_;
     if (acked >= sequence) return grpc::Status::OK;
     if (!ended_) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          absl::StrCat("no ack of ", sequence, " within ", absl::FormatDuration(timeout),
-                                       "; highest ack ", acked));
+      return grpc::Status(
+          grpc::StatusCode::DEADLINE_EXCEEDED,
+          absl::StrCat("no ack of ", sequence, " within ", absl::FormatDuration(timeout), "; highest ack ", acked));
     }
   }
   grpc::Status status = Finish(absl::ZeroDuration());
@@ -152,9 +152,9 @@ grpc::Status RelayStream::Finish(absl::Duration timeout) {
   grpc::Status status = stream_->Finish();
   status_ = status;
   if (!ended) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                        absl::StrCat("the stream did not end within ", absl::FormatDuration(timeout),
-                                     "; cancelled it"));
+    return grpc::Status(
+        grpc::StatusCode::DEADLINE_EXCEEDED,
+        absl::StrCat("the stream did not end within ", absl::FormatDuration(timeout), "; cancelled it"));
   }
   return status;
 }

@@ -32,8 +32,7 @@ std::string Show(const pb::Snapshot& s) {
 
 }  // namespace
 
-grpc::Status GetLevel(pb::StatsService::Stub& stub, const std::string& key, pb::Level* level,
-                      absl::Duration timeout) {
+grpc::Status GetLevel(pb::StatsService::Stub& stub, const std::string& key, pb::Level* level, absl::Duration timeout) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   pb::GetLevelRequest request;
@@ -108,9 +107,9 @@ std::string TierRoleName(pb::Tier tier, pb::Role role) {
 ::testing::AssertionResult SnapshotEq(const pb::Snapshot& actual, const pb::Snapshot& expected) {
   for (const Field& f : kFields) {
     if ((actual.*f.get)() != (expected.*f.get)()) {
-      return ::testing::AssertionFailure() << f.name << " is " << (actual.*f.get)() << ", expected "
-                                           << (expected.*f.get)() << "\n  actual   " << Show(actual)
-                                           << "\n  expected " << Show(expected);
+      return ::testing::AssertionFailure()
+             << f.name << " is " << (actual.*f.get)() << ", expected " << (expected.*f.get)() << "\n  actual   "
+             << Show(actual) << "\n  expected " << Show(expected);
     }
   }
   return ::testing::AssertionSuccess();
@@ -120,9 +119,9 @@ std::string TierRoleName(pb::Tier tier, pb::Role role) {
   for (const Field& f : kFields) {
     uint64_t v = (actual.*f.get)();
     if (v < (lo.*f.get)() || v > (hi.*f.get)()) {
-      return ::testing::AssertionFailure() << f.name << " is " << v << ", outside [" << (lo.*f.get)() << ", "
-                                           << (hi.*f.get)() << "]\n  actual " << Show(actual) << "\n  low    "
-                                           << Show(lo) << "\n  high   " << Show(hi);
+      return ::testing::AssertionFailure()
+             << f.name << " is " << v << ", outside [" << (lo.*f.get)() << ", " << (hi.*f.get)() << "]\n  actual "
+             << Show(actual) << "\n  low    " << Show(lo) << "\n  high   " << Show(hi);
     }
   }
   return ::testing::AssertionSuccess();
@@ -147,8 +146,8 @@ std::string TierRoleName(pb::Tier tier, pb::Role role) {
     for (pb::Role role : kAllRoles) {
       ::testing::AssertionResult same = SnapshotEq(SnapshotOf(actual, tier, role), SnapshotOf(expected, tier, role));
       if (!same) {
-        return ::testing::AssertionFailure() << "level \"" << actual.key() << "\" " << TierRoleName(tier, role)
-                                             << ": " << same.message();
+        return ::testing::AssertionFailure()
+               << "level \"" << actual.key() << "\" " << TierRoleName(tier, role) << ": " << same.message();
       }
     }
   }

@@ -17,8 +17,8 @@ namespace integration {
 // short deadline.
 
 // GetLevel of `key` into `*level`.
-grpc::Status GetLevel(moq::stats::v1::StatsService::Stub& stub, const std::string& key,
-                      moq::stats::v1::Level* level, absl::Duration timeout = absl::Seconds(5));
+grpc::Status GetLevel(moq::stats::v1::StatsService::Stub& stub, const std::string& key, moq::stats::v1::Level* level,
+                      absl::Duration timeout = absl::Seconds(5));
 
 // Every level at or under `prefix`, following next_page_token with
 // `page_size`; `*pages` counts the pages read.
@@ -38,15 +38,13 @@ const moq::stats::v1::Snapshot& SnapshotOf(const moq::stats::v1::Level& level, m
                                            moq::stats::v1::Role role);
 
 inline constexpr moq::stats::v1::Tier kAllTiers[] = {moq::stats::v1::TIER_EXTERNAL, moq::stats::v1::TIER_INTERNAL};
-inline constexpr moq::stats::v1::Role kAllRoles[] = {moq::stats::v1::ROLE_PUBLISHER,
-                                                     moq::stats::v1::ROLE_SUBSCRIBER};
+inline constexpr moq::stats::v1::Role kAllRoles[] = {moq::stats::v1::ROLE_PUBLISHER, moq::stats::v1::ROLE_SUBSCRIBER};
 
 // "external/publisher"
 std::string TierRoleName(moq::stats::v1::Tier tier, moq::stats::v1::Role role);
 
 // Field-by-field comparisons with readable failures.
-::testing::AssertionResult SnapshotEq(const moq::stats::v1::Snapshot& actual,
-                                      const moq::stats::v1::Snapshot& expected);
+::testing::AssertionResult SnapshotEq(const moq::stats::v1::Snapshot& actual, const moq::stats::v1::Snapshot& expected);
 // lo <= actual <= hi, field by field.
 ::testing::AssertionResult SnapshotWithin(const moq::stats::v1::Snapshot& actual, const moq::stats::v1::Snapshot& lo,
                                           const moq::stats::v1::Snapshot& hi);

@@ -29,10 +29,9 @@ using test::StopWhileRunning;
 class DialModeTest : public test::BridgeFixture {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<WebSocketListener>> listener =
-        WebSocketListener::Bind(io_, "127.0.0.1", 0, [this](std::unique_ptr<Transport> transport) {
-          accepted_.push_back(std::move(transport));
-        });
+    absl::StatusOr<std::unique_ptr<WebSocketListener>> listener = WebSocketListener::Bind(
+        io_, "127.0.0.1", 0,
+        [this](std::unique_ptr<Transport> transport) { accepted_.push_back(std::move(transport)); });
     ASSERT_TRUE(listener.ok()) << listener.status();
     listener_ = *std::move(listener);
   }
@@ -132,9 +131,8 @@ TEST_F(DialModeTest, ReconnectsAfterTheRelayDropsAndAnnouncesWhatIsLiveNow) {
   again->Flush();
   // Whenever the new session started, it ends up announcing exactly what
   // is live.
-  ASSERT_TRUE(RunUntil(io_, [&] {
-    return again->subscriber().announces(second)->active == std::set<std::string>{"stats/b"};
-  }));
+  ASSERT_TRUE(
+      RunUntil(io_, [&] { return again->subscriber().announces(second)->active == std::set<std::string>{"stats/b"}; }));
   ASSERT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.dial.connected; }));
   BridgeStatus status = bridge_->status();
   EXPECT_EQ(status.dial.reconnects, 1u);

@@ -51,8 +51,8 @@ class ServeModeTest : public test::BridgeFixture {
     });
     EXPECT_TRUE(RunUntil(io_, [&] { return done; }));
     if (!transport) return nullptr;
-    auto peer = std::make_unique<MoqPeer>(std::move(transport), qmux::Perspective::kClient,
-                                          lite::Version::kLite05, adjust);
+    auto peer =
+        std::make_unique<MoqPeer>(std::move(transport), qmux::Perspective::kClient, lite::Version::kLite05, adjust);
     peer->Start();
     // Streams can be opened once the bridge's stream credit is known.
     if (wait_parameters) {
@@ -106,9 +106,8 @@ TEST_F(ServeModeTest, ClientHearsAnnouncementsAndReceivesGroups) {
   producer->reset();
   ASSERT_TRUE(RunUntil(io_, [&] { return sub.announces(announces)->active.empty(); }));
   ASSERT_TRUE(RunUntil(io_, [&] { return sub.subscription(id)->finished; }));
-  ASSERT_TRUE(WaitStatus([](const BridgeStatus& s) {
-    return s.totals.announced_broadcasts == 0 && s.totals.subscriptions_active == 0;
-  }));
+  ASSERT_TRUE(WaitStatus(
+      [](const BridgeStatus& s) { return s.totals.announced_broadcasts == 0 && s.totals.subscriptions_active == 0; }));
   EXPECT_FALSE(sub.closed());
 }
 

@@ -29,8 +29,7 @@ void DecodeAndReencode(Version version, std::string_view bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  for (Version version :
-       {Version::kLite03, Version::kLite04, Version::kLite05}) {
+  for (Version version : {Version::kLite03, Version::kLite04, Version::kLite05}) {
     DecodeAndReencode<Setup>(version, bytes);
     DecodeAndReencode<AnnounceRequest>(version, bytes);
     DecodeAndReencode<AnnounceOk>(version, bytes);

@@ -13,8 +13,7 @@ namespace {
 // gtest's Test::Setup hides the message name inside TEST bodies.
 using SetupMessage = ::moq_stats::lite::Setup;
 
-constexpr Version kAllVersions[] = {Version::kLite03, Version::kLite04,
-                                    Version::kLite05};
+constexpr Version kAllVersions[] = {Version::kLite03, Version::kLite04, Version::kLite05};
 
 // "0c 01 09" -> bytes.
 std::string H(const std::string& hex) {
@@ -23,9 +22,8 @@ std::string H(const std::string& hex) {
   int byte = 0;
   for (char c : hex) {
     if (std::isspace(static_cast<unsigned char>(c))) continue;
-    const int v = std::isdigit(static_cast<unsigned char>(c))
-                      ? c - '0'
-                      : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+    const int v =
+        std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
     byte = byte * 16 + v;
     if (++nibbles == 2) {
       out.push_back(static_cast<char>(byte));
@@ -52,8 +50,7 @@ std::string Hex(const std::string& bytes) {
 // its own bytes; every shorter prefix, and the image fed one and two bytes at
 // a time, is NEED_MORE until complete.
 template <typename T>
-void ExpectWireImage(Version version, const T& message,
-                     const std::string& wire) {
+void ExpectWireImage(Version version, const T& message, const std::string& wire) {
   SCOPED_TRACE(std::string(VersionAlpn(version)) + ": " + Hex(wire));
   std::string encoded;
   ASSERT_TRUE(message.Encode(version, &encoded).ok());
@@ -71,9 +68,7 @@ void ExpectWireImage(Version version, const T& message,
       buffer.append(wire.substr(pos, step));
       DecodeResult<T> partial = T::Decode(version, buffer);
       if (buffer.size() < wire.size()) {
-        EXPECT_TRUE(partial.need_more())
-            << "step " << step << " at " << buffer.size() << ": "
-            << partial.reason;
+        EXPECT_TRUE(partial.need_more()) << "step " << step << " at " << buffer.size() << ": " << partial.reason;
       } else {
         ASSERT_TRUE(partial.ok()) << partial.reason;
         EXPECT_TRUE(partial.value == message);
@@ -83,8 +78,7 @@ void ExpectWireImage(Version version, const T& message,
 }
 
 template <typename T>
-void ExpectDecodeError(Version version, const std::string& wire,
-                       ErrorCode code = ErrorCode::kDecode) {
+void ExpectDecodeError(Version version, const std::string& wire, ErrorCode code = ErrorCode::kDecode) {
   SCOPED_TRACE(std::string(VersionAlpn(version)) + ": " + Hex(wire));
   DecodeResult<T> decoded = T::Decode(version, wire);
   ASSERT_TRUE(decoded.error());
@@ -117,10 +111,8 @@ TEST(LiteVersionTest, CodesAndAlpn) {
 
 TEST(LiteSetupTest, CapturedOrigin) {
   SetupMessage setup;
-  setup.parameters.push_back(
-      SetupMessage::VarintParameter(kSetupParameterOrigin, 0x000e832a2b1799c8));
-  ExpectWireImage(Version::kLite05, setup,
-                  H("0b 01 05 08 c0 0e 83 2a 2b 17 99 c8"));
+  setup.parameters.push_back(SetupMessage::VarintParameter(kSetupParameterOrigin, 0x000e832a2b1799c8));
+  ExpectWireImage(Version::kLite05, setup, H("0b 01 05 08 c0 0e 83 2a 2b 17 99 c8"));
   EXPECT_EQ(setup.VarintValue(kSetupParameterOrigin), 0x000e832a2b1799c8u);
   EXPECT_FALSE(setup.VarintValue(kSetupParameterRole).has_value());
 }
@@ -128,11 +120,9 @@ TEST(LiteSetupTest, CapturedOrigin) {
 TEST(LiteSetupTest, EmptyAndSeveral) {
   ExpectWireImage(Version::kLite05, SetupMessage{}, H("01 00"));
   SetupMessage setup;
-  setup.parameters.push_back(
-      SetupMessage::VarintParameter(kSetupParameterRole, kSetupRolePublisher));
+  setup.parameters.push_back(SetupMessage::VarintParameter(kSetupParameterRole, kSetupRolePublisher));
   setup.parameters.push_back({kSetupParameterPath, "/room"});
-  ExpectWireImage(Version::kLite05, setup,
-                  H("0b 02 03 01 01 02 05") + "/room");
+  ExpectWireImage(Version::kLite05, setup, H("0b 02 03 01 01 02 05") + "/room");
 }
 
 TEST(LiteSetupTest, Errors) {
@@ -163,8 +153,7 @@ TEST(LiteAnnounceRequestTest, Captured) {
 }
 
 TEST(LiteAnnounceRequestTest, Lite03HasNoExcludeHop) {
-  ExpectWireImage(Version::kLite03, AnnounceRequest{"sensors", 0},
-                  H("08 07") + "sensors");
+  ExpectWireImage(Version::kLite03, AnnounceRequest{"sensors", 0}, H("08 07") + "sensors");
   // A lite-05 image is one body too long for lite-03.
   ExpectDecodeError<AnnounceRequest>(Version::kLite03, H("02 00 07"));
   // And a lite-03 image is too short for lite-05.
@@ -172,8 +161,7 @@ TEST(LiteAnnounceRequestTest, Lite03HasNoExcludeHop) {
 }
 
 TEST(LiteAnnounceRequestTest, NonMinimalVarints) {
-  DecodeResult<AnnounceRequest> decoded =
-      AnnounceRequest::Decode(Version::kLite05, H("40 04 40 00 40 07"));
+  DecodeResult<AnnounceRequest> decoded = AnnounceRequest::Decode(Version::kLite05, H("40 04 40 00 40 07"));
   ASSERT_TRUE(decoded.ok()) << decoded.reason;
   EXPECT_EQ(decoded.consumed, 6u);
   EXPECT_TRUE(decoded.value == (AnnounceRequest{"", 7}));
@@ -182,8 +170,7 @@ TEST(LiteAnnounceRequestTest, NonMinimalVarints) {
 // ---- ANNOUNCE_OK
 
 TEST(LiteAnnounceOkTest, Captured) {
-  ExpectWireImage(Version::kLite05, AnnounceOk{0x000e832a2b1799c8, 1},
-                  H("09 c0 0e 83 2a 2b 17 99 c8 01"));
+  ExpectWireImage(Version::kLite05, AnnounceOk{0x000e832a2b1799c8, 1}, H("09 c0 0e 83 2a 2b 17 99 c8 01"));
   ExpectWireImage(Version::kLite05, AnnounceOk{7, 0}, H("02 07 00"));
   ExpectNotInVersion(Version::kLite03, AnnounceOk{});
   ExpectNotInVersion(Version::kLite04, AnnounceOk{});
@@ -194,24 +181,19 @@ TEST(LiteAnnounceOkTest, Captured) {
 // ---- ANNOUNCE
 
 TEST(LiteAnnounceTest, CapturedLeafLite05) {
-  ExpectWireImage(Version::kLite05,
-                  Announce{AnnounceStatus::kActive, kBroadcast, {}},
+  ExpectWireImage(Version::kLite05, Announce{AnnounceStatus::kActive, kBroadcast, {}},
                   H("0c 01 09") + kBroadcast + H("00"));
-  ExpectWireImage(Version::kLite05,
-                  Announce{AnnounceStatus::kEnded, kBroadcast, {}},
+  ExpectWireImage(Version::kLite05, Announce{AnnounceStatus::kEnded, kBroadcast, {}},
                   H("0c 00 09") + kBroadcast + H("00"));
 }
 
 TEST(LiteAnnounceTest, HopsPerVersion) {
-  ExpectWireImage(Version::kLite04,
-                  Announce{AnnounceStatus::kActive, kBroadcast, {7, 0x40}},
+  ExpectWireImage(Version::kLite04, Announce{AnnounceStatus::kActive, kBroadcast, {7, 0x40}},
                   H("0f 01 09") + kBroadcast + H("02 07 40 40"));
-  ExpectWireImage(Version::kLite05,
-                  Announce{AnnounceStatus::kActive, kBroadcast, {7}},
+  ExpectWireImage(Version::kLite05, Announce{AnnounceStatus::kActive, kBroadcast, {7}},
                   H("0d 01 09") + kBroadcast + H("01 07"));
   // lite-03 carries the count only.
-  ExpectWireImage(Version::kLite03,
-                  Announce{AnnounceStatus::kActive, kBroadcast, {0, 0}},
+  ExpectWireImage(Version::kLite03, Announce{AnnounceStatus::kActive, kBroadcast, {0, 0}},
                   H("0c 01 09") + kBroadcast + H("02"));
 }
 
@@ -222,8 +204,7 @@ TEST(LiteAnnounceTest, RestartStatus) {
   EXPECT_EQ(decoded.value.status, AnnounceStatus::kActive);
   ExpectDecodeError<Announce>(Version::kLite04, restart);
   ExpectDecodeError<Announce>(Version::kLite03, restart);
-  ExpectDecodeError<Announce>(Version::kLite05,
-                              H("0c 03 09") + kBroadcast + H("00"));
+  ExpectDecodeError<Announce>(Version::kLite05, H("0c 03 09") + kBroadcast + H("00"));
 }
 
 TEST(LiteAnnounceTest, Errors) {
@@ -248,8 +229,7 @@ TEST(LiteAnnounceTest, Errors) {
 // ---- TRACK / TRACK_INFO
 
 TEST(LiteTrackTest, Captured) {
-  ExpectWireImage(Version::kLite05, Track{kBroadcast, kTrack},
-                  H("0f 09") + kBroadcast + H("04") + kTrack);
+  ExpectWireImage(Version::kLite05, Track{kBroadcast, kTrack}, H("0f 09") + kBroadcast + H("04") + kTrack);
   ExpectNotInVersion(Version::kLite03, Track{});
   ExpectNotInVersion(Version::kLite04, Track{});
   // Track name length past the body.
@@ -259,8 +239,7 @@ TEST(LiteTrackTest, Captured) {
 TEST(LiteTrackInfoTest, CapturedDefault) {
   const TrackInfo info{0, false, 5000, 1000};
   ExpectWireImage(Version::kLite05, info, H("06 00 00 53 88 43 e8"));
-  ExpectWireImage(Version::kLite05, TrackInfo{2, true, 0, 1},
-                  H("04 02 01 00 01"));
+  ExpectWireImage(Version::kLite05, TrackInfo{2, true, 0, 1}, H("04 02 01 00 01"));
   ExpectNotInVersion(Version::kLite04, info);
 }
 
@@ -273,8 +252,7 @@ TEST(LiteTrackInfoTest, Errors) {
   std::string out;
   EXPECT_FALSE((TrackInfo{0, false, 0, 0}).Encode(Version::kLite05, &out).ok());
   // Non-minimal length prefix and fields decode to the same struct.
-  DecodeResult<TrackInfo> decoded =
-      TrackInfo::Decode(Version::kLite05, H("40 08 00 00 80 00 13 88 43 e8"));
+  DecodeResult<TrackInfo> decoded = TrackInfo::Decode(Version::kLite05, H("40 08 00 00 80 00 13 88 43 e8"));
   ASSERT_TRUE(decoded.ok()) << decoded.reason;
   EXPECT_TRUE(decoded.value == (TrackInfo{0, false, 5000, 1000}));
   // A nonzero `ordered` byte is true.
@@ -287,8 +265,7 @@ TEST(LiteTrackInfoTest, Errors) {
 
 TEST(LiteSubscribeTest, CapturedEveryVersion) {
   const Subscribe subscribe{0, kBroadcast, kTrack, 3, false, 0, {}, {}};
-  const std::string wire =
-      H("15 00 09") + kBroadcast + H("04") + kTrack + H("03 00 00 00 00");
+  const std::string wire = H("15 00 09") + kBroadcast + H("04") + kTrack + H("03 00 00 00 00");
   for (Version version : kAllVersions) {
     ExpectWireImage(version, subscribe, wire);
   }
@@ -297,8 +274,7 @@ TEST(LiteSubscribeTest, CapturedEveryVersion) {
 TEST(LiteSubscribeTest, GroupsAndLatency) {
   const Subscribe subscribe{9, kBroadcast, kTrack, 0x80, true, 100, 0, 0x3f};
   ExpectWireImage(Version::kLite05, subscribe,
-                  H("17 09 09") + kBroadcast + H("04") + kTrack +
-                      H("80 01 40 64 01 40 40"));
+                  H("17 09 09") + kBroadcast + H("04") + kTrack + H("80 01 40 64 01 40 40"));
   std::string out;
   Subscribe too_large = subscribe;
   too_large.start_group = kMaxVarint;
@@ -310,15 +286,12 @@ TEST(LiteSubscribeTest, GroupsAndLatency) {
 }
 
 TEST(LiteSubscribeTest, NonMinimalAndBadLengths) {
-  const std::string body_nonminimal =
-      H("40 00 09") + kBroadcast + H("04") + kTrack + H("03 00 00 00 00");
-  DecodeResult<Subscribe> decoded = Subscribe::Decode(
-      Version::kLite05, H("16") + body_nonminimal);
+  const std::string body_nonminimal = H("40 00 09") + kBroadcast + H("04") + kTrack + H("03 00 00 00 00");
+  DecodeResult<Subscribe> decoded = Subscribe::Decode(Version::kLite05, H("16") + body_nonminimal);
   ASSERT_TRUE(decoded.ok()) << decoded.reason;
   EXPECT_EQ(decoded.consumed, 23u);
   EXPECT_EQ(decoded.value.broadcast, kBroadcast);
-  const std::string body =
-      H("00 09") + kBroadcast + H("04") + kTrack + H("03 00 00 00 00");
+  const std::string body = H("00 09") + kBroadcast + H("04") + kTrack + H("03 00 00 00 00");
   ExpectDecodeError<Subscribe>(Version::kLite05, H("16") + body + H("00"));
   ExpectDecodeError<Subscribe>(Version::kLite05, H("14") + body);
   // Broadcast length running past the message.
@@ -329,20 +302,16 @@ TEST(LiteSubscribeTest, NonMinimalAndBadLengths) {
 
 TEST(LiteSubscribeResponseTest, CapturedStart) {
   ExpectWireImage(Version::kLite05, SubscribeStart{0}, H("00 01 00"));
-  ExpectWireImage(Version::kLite05, SubscribeStart{0x4000},
-                  H("00 04 80 00 40 00"));
+  ExpectWireImage(Version::kLite05, SubscribeStart{0x4000}, H("00 04 80 00 40 00"));
   ExpectNotInVersion(Version::kLite04, SubscribeStart{});
 }
 
 TEST(LiteSubscribeResponseTest, EndDropOk) {
   ExpectWireImage(Version::kLite05, SubscribeEnd{7}, H("01 01 07"));
   ExpectNotInVersion(Version::kLite03, SubscribeEnd{});
-  ExpectWireImage(Version::kLite05, SubscribeDrop{1, 2, 13},
-                  H("02 03 01 02 0d"));
-  ExpectWireImage(Version::kLite04, SubscribeDrop{1, 2, 13},
-                  H("01 03 01 02 0d"));
-  ExpectWireImage(Version::kLite03, SubscribeDrop{1, 2, 13},
-                  H("01 03 01 02 0d"));
+  ExpectWireImage(Version::kLite05, SubscribeDrop{1, 2, 13}, H("02 03 01 02 0d"));
+  ExpectWireImage(Version::kLite04, SubscribeDrop{1, 2, 13}, H("01 03 01 02 0d"));
+  ExpectWireImage(Version::kLite03, SubscribeDrop{1, 2, 13}, H("01 03 01 02 0d"));
   const SubscribeOk ok{3, true, 100, {}, 4};
   ExpectWireImage(Version::kLite04, ok, H("00 06 03 01 40 64 00 05"));
   ExpectWireImage(Version::kLite03, ok, H("00 06 03 01 40 64 00 05"));
@@ -363,8 +332,7 @@ TEST(LiteSubscribeResponseTest, WrongTypeAndLengths) {
 }
 
 TEST(LiteSubscribeResponseTest, DecodeAny) {
-  DecodeResult<SubscribeResponse> r =
-      DecodeSubscribeResponse(Version::kLite05, H("00 01 00"));
+  DecodeResult<SubscribeResponse> r = DecodeSubscribeResponse(Version::kLite05, H("00 01 00"));
   ASSERT_TRUE(r.ok()) << r.reason;
   EXPECT_EQ(r.consumed, 3u);
   EXPECT_TRUE(std::get<SubscribeStart>(r.value) == SubscribeStart{0});
@@ -376,8 +344,7 @@ TEST(LiteSubscribeResponseTest, DecodeAny) {
   EXPECT_TRUE(std::get<SubscribeDrop>(r.value) == (SubscribeDrop{1, 2, 13}));
   r = DecodeSubscribeResponse(Version::kLite04, H("00 06 03 01 40 64 00 05"));
   ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(std::get<SubscribeOk>(r.value) ==
-              (SubscribeOk{3, true, 100, {}, 4}));
+  EXPECT_TRUE(std::get<SubscribeOk>(r.value) == (SubscribeOk{3, true, 100, {}, 4}));
   r = DecodeSubscribeResponse(Version::kLite03, H("01 03 01 02 0d"));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(std::holds_alternative<SubscribeDrop>(r.value));
@@ -395,8 +362,7 @@ TEST(LiteSubscribeUpdateTest, EveryVersion) {
     ExpectWireImage(version, update, H("05 03 01 00 01 00"));
   }
   ExpectDecodeError<SubscribeUpdate>(Version::kLite05, H("04 03 01 00 01 00"));
-  ExpectDecodeError<SubscribeUpdate>(Version::kLite05,
-                                     H("06 03 01 00 01 00 00"));
+  ExpectDecodeError<SubscribeUpdate>(Version::kLite05, H("06 03 01 00 01 00 00"));
 }
 
 // ---- GROUP and frames
@@ -411,11 +377,9 @@ TEST(LiteGroupTest, Captured) {
 }
 
 TEST(LiteFrameTest, CapturedLite05) {
-  ExpectWireImage(Version::kLite05, Frame{423, "{\"v\":0}"},
-                  H("43 4e 07") + "{\"v\":0}");
+  ExpectWireImage(Version::kLite05, Frame{423, "{\"v\":0}"}, H("43 4e 07") + "{\"v\":0}");
   ExpectWireImage(Version::kLite05, Frame{-1, ""}, H("01 00"));
-  ExpectWireImage(Version::kLite05, Frame{0, std::string(64, 'x')},
-                  H("00 40 40") + std::string(64, 'x'));
+  ExpectWireImage(Version::kLite05, Frame{0, std::string(64, 'x')}, H("00 40 40") + std::string(64, 'x'));
 }
 
 TEST(LiteFrameTest, Lite03And04HaveNoTimestamp) {
@@ -423,12 +387,9 @@ TEST(LiteFrameTest, Lite03And04HaveNoTimestamp) {
     ExpectWireImage(version, Frame{0, "{\"v\":0}"}, H("07") + "{\"v\":0}");
   }
   // Oversized payload length: need more, never an allocation of that size.
-  EXPECT_TRUE(Frame::Decode(Version::kLite04,
-                            H("ff ff ff ff ff ff ff ff 00"))
-                  .need_more());
+  EXPECT_TRUE(Frame::Decode(Version::kLite04, H("ff ff ff ff ff ff ff ff 00")).need_more());
   std::string out;
-  EXPECT_FALSE(
-      (Frame{int64_t{1} << 61, ""}).Encode(Version::kLite05, &out).ok());
+  EXPECT_FALSE((Frame{int64_t{1} << 61, ""}).Encode(Version::kLite05, &out).ok());
 }
 
 // ---- FETCH
@@ -436,12 +397,9 @@ TEST(LiteFrameTest, Lite03And04HaveNoTimestamp) {
 TEST(LiteFetchTest, EveryVersion) {
   const Fetch fetch{kBroadcast, kTrack, 0, 5};
   for (Version version : kAllVersions) {
-    ExpectWireImage(version, fetch,
-                    H("11 09") + kBroadcast + H("04") + kTrack + H("00 05"));
+    ExpectWireImage(version, fetch, H("11 09") + kBroadcast + H("04") + kTrack + H("00 05"));
   }
-  ExpectDecodeError<Fetch>(Version::kLite05,
-                           H("10 09") + kBroadcast + H("04") + kTrack +
-                               H("00 05"));
+  ExpectDecodeError<Fetch>(Version::kLite05, H("10 09") + kBroadcast + H("04") + kTrack + H("00 05"));
 }
 
 // ---- Paths
@@ -450,8 +408,7 @@ TEST(LitePathTest, NormalizedBothWays) {
   std::string out;
   ASSERT_TRUE((Track{"/sensors//a/", kTrack}).Encode(Version::kLite05, &out).ok());
   EXPECT_EQ(Hex(out), Hex(H("0f 09") + kBroadcast + H("04") + kTrack));
-  DecodeResult<Track> decoded =
-      Track::Decode(Version::kLite05, H("11 0b") + "/sensors/a/" + H("04") + kTrack);
+  DecodeResult<Track> decoded = Track::Decode(Version::kLite05, H("11 0b") + "/sensors/a/" + H("04") + kTrack);
   ASSERT_TRUE(decoded.ok()) << decoded.reason;
   EXPECT_EQ(decoded.value.broadcast, kBroadcast);
 }
@@ -462,8 +419,7 @@ TEST(LitePathTest, AtMost32Segments) {
   const std::string path33 = path32 + "/a";
   std::string out;
   EXPECT_TRUE((AnnounceRequest{path32, 0}).Encode(Version::kLite03, &out).ok());
-  DecodeResult<AnnounceRequest> decoded =
-      AnnounceRequest::Decode(Version::kLite03, out);
+  DecodeResult<AnnounceRequest> decoded = AnnounceRequest::Decode(Version::kLite03, out);
   ASSERT_TRUE(decoded.ok()) << decoded.reason;
   EXPECT_EQ(decoded.value.prefix, path32);
   out.clear();

@@ -63,8 +63,7 @@ TEST(PublisherAnnounceTest, SuffixIsRelativeToPrefixAndOthersAreFiltered) {
   h.Publish("sensorsX", {"t"});
   h.Publish("other/b", {"t"});
   const uint64_t id = h.Open(Request(Version::kLite05, "/sensors/"));
-  EXPECT_EQ(h.Written(id),
-            Hex(Unhex("09 c0 0e 83 2a 2b 17 99 c8 01 04 01 01 \"a\" 00")));
+  EXPECT_EQ(h.Written(id), Hex(Unhex("09 c0 0e 83 2a 2b 17 99 c8 01 04 01 01 \"a\" 00")));
 }
 
 TEST(PublisherAnnounceTest, LiveAnnounceAndUnannounceThroughPoll) {
@@ -75,13 +74,11 @@ TEST(PublisherAnnounceTest, LiveAnnounceAndUnannounceThroughPoll) {
   EXPECT_GT(h.wakes.load(), 0);
   EXPECT_EQ(h.mux.written(id), first);  // Nothing until Poll.
   h.session->Poll();
-  EXPECT_EQ(Hex(h.mux.written(id).substr(first.size())),
-            Hex(Unhex("04 01 01 \"b\" 00")));
+  EXPECT_EQ(Hex(h.mux.written(id).substr(first.size())), Hex(Unhex("04 01 01 \"b\" 00")));
   EXPECT_EQ(h.session->counters().announced_broadcasts, 1u);
   h.Unpublish(b);
   h.session->Poll();
-  EXPECT_EQ(Hex(h.mux.written(id).substr(first.size())),
-            Hex(Unhex("04 01 01 \"b\" 00 04 00 01 \"b\" 00")));
+  EXPECT_EQ(Hex(h.mux.written(id).substr(first.size())), Hex(Unhex("04 01 01 \"b\" 00 04 00 01 \"b\" 00")));
   EXPECT_EQ(h.session->counters().announcements_sent, 2u);
   EXPECT_EQ(h.session->counters().announced_broadcasts, 0u);
 }
@@ -106,8 +103,7 @@ TEST(PublisherAnnounceTest, SeveralAnnounceStreamsCoexist) {
   h.session->Poll();
   EXPECT_EQ(h.Written(all), Hex(Unhex("09 c0 0e 83 2a 2b 17 99 c8 01"
                                       "06 01 03 \"a/1\" 00 06 01 03 \"b/1\" 00")));
-  EXPECT_EQ(h.Written(only_a),
-            Hex(Unhex("09 c0 0e 83 2a 2b 17 99 c8 01 04 01 01 \"1\" 00")));
+  EXPECT_EQ(h.Written(only_a), Hex(Unhex("09 c0 0e 83 2a 2b 17 99 c8 01 04 01 01 \"1\" 00")));
   EXPECT_EQ(h.session->counters().announced_broadcasts, 2u);
 }
 

@@ -55,8 +55,7 @@ TEST(PublisherErrorsTest, MalformedSubscribeUpdateClosesWithDecode) {
   lite::Subscribe s;
   s.broadcast = "b";
   s.track = "t";
-  const uint64_t id =
-      h.Open(ControlStream(lite::ControlStreamType::kSubscribe, Encode(s, Version::kLite04)));
+  const uint64_t id = h.Open(ControlStream(lite::ControlStreamType::kSubscribe, Encode(s, Version::kLite04)));
   h.mux.PeerSend(id, Unhex("01 00"));  // Update body too short.
   ASSERT_TRUE(h.session->closed());
   EXPECT_EQ(h.mux.close_info()->code, Code(ErrorCode::kDecode));

@@ -25,8 +25,7 @@ std::vector<std::string> SentGroups(const PublisherHarness& h) {
   std::vector<std::string> out;
   for (uint64_t id : h.GroupStreams()) {
     const std::string bytes = h.mux.written(id);
-    out.push_back(std::to_string(static_cast<int>(bytes[2])) + ":" +
-                  std::to_string(static_cast<int>(bytes[3])));
+    out.push_back(std::to_string(static_cast<int>(bytes[2])) + ":" + std::to_string(static_cast<int>(bytes[3])));
   }
   return out;
 }

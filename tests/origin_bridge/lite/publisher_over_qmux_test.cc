@@ -16,9 +16,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "origin/origin.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/wire.h"
-#include "origin/origin.h"
 #include "tests/origin_bridge/lite/test_tools/qmux_session_pair.h"
 #include "tests/origin_bridge/qmux/test_tools/connection_test_peer.h"
 
@@ -29,9 +29,7 @@ using lite::Version;
 using qmux::ConnectionTestPeer;
 using Strings = std::vector<std::string>;
 
-std::string Entry(uint64_t sequence, const std::string& payload) {
-  return absl::StrCat(sequence, ":", payload);
-}
+std::string Entry(uint64_t sequence, const std::string& payload) { return absl::StrCat(sequence, ":", payload); }
 
 // How the two connections carry QMux.
 enum class Carrier { kWebSocket, kTcp, kWebSocketDraft00 };
@@ -41,8 +39,7 @@ using Param = std::tuple<Version, bool, Carrier>;
 
 std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
   const Version v = std::get<0>(info.param);
-  const char* version =
-      v == Version::kLite05 ? "Lite05" : (v == Version::kLite04 ? "Lite04" : "Lite03");
+  const char* version = v == Version::kLite05 ? "Lite05" : (v == Version::kLite04 ? "Lite04" : "Lite03");
   const Carrier c = std::get<2>(info.param);
   const char* carrier = c == Carrier::kWebSocket ? "Ws" : c == Carrier::kTcp ? "Tcp" : "WsQmux00";
   return absl::StrCat(version, std::get<1>(info.param) ? "Serve" : "Dial", carrier);
@@ -271,8 +268,8 @@ TEST_P(PublisherOverQmuxTest, FrameLargerThanStreamCreditArrivesWhole) {
   track->WriteFrame(TestPayload("big", 0, 10 * 1024));
   track->WriteFrame(TestPayload("big", 1, 64 * 1024));
   ASSERT_TRUE(pair_->Pump());
-  EXPECT_EQ(sub().Received(s), (Strings{Entry(0, TestPayload("big", 0, 10 * 1024)),
-                                         Entry(1, TestPayload("big", 1, 64 * 1024))}));
+  EXPECT_EQ(sub().Received(s),
+            (Strings{Entry(0, TestPayload("big", 0, 10 * 1024)), Entry(1, TestPayload("big", 1, 64 * 1024))}));
   EXPECT_GT(pair_->publisher_connection().counters().blocked_on_credit, 0u);
   ExpectOpen();
 }
@@ -298,10 +295,8 @@ TEST_P(PublisherOverQmuxTest, TinyCreditWindowsStillDeliverEverything) {
     (*producer)->track("t1")->WriteFrame(TestPayload("b", g));
     ASSERT_TRUE(pair_->Pump());
   }
-  EXPECT_EQ(sub().Received(s0), (Strings{Entry(0, TestPayload("a", 0)),
-                                                          Entry(1, TestPayload("a", 1))}));
-  EXPECT_EQ(sub().Received(s1), (Strings{Entry(0, TestPayload("b", 0)),
-                                                          Entry(1, TestPayload("b", 1))}));
+  EXPECT_EQ(sub().Received(s0), (Strings{Entry(0, TestPayload("a", 0)), Entry(1, TestPayload("a", 1))}));
+  EXPECT_EQ(sub().Received(s1), (Strings{Entry(0, TestPayload("b", 0)), Entry(1, TestPayload("b", 1))}));
   ExpectOpen();
 }
 
@@ -382,8 +377,8 @@ TEST_P(PublisherOverQmuxTest, MalformedRequestsCloseWithTheCodecsCode) {
   std::string oversized;  // SUBSCRIBE declaring far more than max_message_size.
   lite::AppendVarint(static_cast<uint64_t>(lite::ControlStreamType::kSubscribe), &oversized);
   lite::AppendVarint(uint64_t{1} << 40, &oversized);
-  for (const auto& [bytes, code] : {std::pair(garbage, lite::ErrorCode::kDecode),
-                                    std::pair(oversized, lite::ErrorCode::kBoundsExceeded)}) {
+  for (const auto& [bytes, code] :
+       {std::pair(garbage, lite::ErrorCode::kDecode), std::pair(oversized, lite::ErrorCode::kBoundsExceeded)}) {
     Open(Options());
     qmux::Connection& conn = pair_->subscriber_connection();
     ASSERT_TRUE(conn.Write(*conn.OpenStream(true), bytes, false).ok());
@@ -505,13 +500,11 @@ TEST_P(PublisherOverQmuxTest, GroupsHeldForQueuedBytesGoOutOnceTheBytesDrain) {
   ExpectOpen();
 }
 
-INSTANTIATE_TEST_SUITE_P(AllVersionsBothPerspectives, PublisherOverQmuxTest,
-                         ::testing::Combine(::testing::Values(Version::kLite03, Version::kLite04,
-                                                              Version::kLite05),
-                                            ::testing::Bool(),
-                                            ::testing::Values(Carrier::kWebSocket, Carrier::kTcp,
-                                                              Carrier::kWebSocketDraft00)),
-                         ParamName);
+INSTANTIATE_TEST_SUITE_P(
+    AllVersionsBothPerspectives, PublisherOverQmuxTest,
+    ::testing::Combine(::testing::Values(Version::kLite03, Version::kLite04, Version::kLite05), ::testing::Bool(),
+                       ::testing::Values(Carrier::kWebSocket, Carrier::kTcp, Carrier::kWebSocketDraft00)),
+    ParamName);
 
 class PublisherOverQmuxSoakTest : public PublisherOverQmuxTest {};
 
@@ -585,10 +578,8 @@ TEST_P(PublisherOverQmuxSoakTest, TenThousandBroadcastsOfFourTracks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVersionsBothPerspectives, PublisherOverQmuxSoakTest,
-                         ::testing::Combine(::testing::Values(Version::kLite03, Version::kLite04,
-                                                              Version::kLite05),
-                                            ::testing::Bool(),
-                                            ::testing::Values(Carrier::kWebSocket, Carrier::kTcp)),
+                         ::testing::Combine(::testing::Values(Version::kLite03, Version::kLite04, Version::kLite05),
+                                            ::testing::Bool(), ::testing::Values(Carrier::kWebSocket, Carrier::kTcp)),
                          ParamName);
 
 }  // namespace

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "origin_bridge/lite/publisher_session.h"
 #include "origin/origin.h"
+#include "origin_bridge/lite/publisher_session.h"
 #include "tests/origin_bridge/lite/test_tools/fake_stream_mux.h"
 
 namespace {
@@ -107,8 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           }
           break;
         case 10:
-          mux.set_queued_bytes(arg % 2 == 0 ? std::optional<uint64_t>()
-                                            : std::optional<uint64_t>(uint64_t{1} << 40));
+          mux.set_queued_bytes(arg % 2 == 0 ? std::optional<uint64_t>() : std::optional<uint64_t>(uint64_t{1} << 40));
           break;
         case 11:
           if (arg == 0xff) mux.PeerClose(arg, "fuzz");

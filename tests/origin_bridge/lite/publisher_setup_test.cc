@@ -31,8 +31,7 @@ TEST(PublisherSetupTest, Lite05SetupCarriesPathAndRoleWhenAsked) {
   PublisherHarness h(Version::kLite05, options);
   const std::vector<uint64_t> uni = h.mux.OpenedStreams(false);
   ASSERT_EQ(uni.size(), 1u);
-  EXPECT_EQ(h.Written(uni[0]),
-            Hex(Unhex("01 14 03 02 0b \"relay?jwt=x\" 03 01 01 05 01 05")));
+  EXPECT_EQ(h.Written(uni[0]), Hex(Unhex("01 14 03 02 0b \"relay?jwt=x\" 03 01 01 05 01 05")));
 }
 
 TEST(PublisherSetupTest, Lite03And04SendNoSetup) {
@@ -57,8 +56,7 @@ TEST(PublisherSetupTest, SetupWaitsForStreamCreditAndGoesFirst) {
   lite::Subscribe sub;
   sub.broadcast = "a";
   sub.track = "t";
-  mux.PeerOpenAndSend(true, ControlStream(lite::ControlStreamType::kSubscribe,
-                                          Encode(sub, Version::kLite05)));
+  mux.PeerOpenAndSend(true, ControlStream(lite::ControlStreamType::kSubscribe, Encode(sub, Version::kLite05)));
   EXPECT_TRUE(mux.OpenedStreams(false).empty());
   mux.GrantUni(2);
   const std::vector<uint64_t> uni = mux.OpenedStreams(false);
@@ -70,8 +68,7 @@ TEST(PublisherSetupTest, SetupWaitsForStreamCreditAndGoesFirst) {
 
 TEST(PublisherSetupTest, PeerSetupIsReadAndSessionGoesOn) {
   PublisherHarness h(Version::kLite05);
-  const uint64_t id = h.mux.PeerOpenAndSend(
-      false, Unhex("01 0b 01 05 08 c0 05 17 1b d9 d8 7e 0b"), true);
+  const uint64_t id = h.mux.PeerOpenAndSend(false, Unhex("01 0b 01 05 08 c0 05 17 1b d9 d8 7e 0b"), true);
   EXPECT_FALSE(h.session->closed());
   EXPECT_FALSE(h.mux.stream(id)->stop_sending_code.has_value());
 }
@@ -90,8 +87,7 @@ TEST(PublisherSetupTest, SetupStreamBefore05IsStoppedNotFatal) {
   PublisherHarness h(Version::kLite04);
   const uint64_t id = h.mux.PeerOpenAndSend(false, Unhex("01 01 00"), true);
   EXPECT_FALSE(h.session->closed());
-  EXPECT_EQ(h.mux.stream(id)->stop_sending_code,
-            static_cast<uint64_t>(ErrorCode::kUnexpectedStream));
+  EXPECT_EQ(h.mux.stream(id)->stop_sending_code, static_cast<uint64_t>(ErrorCode::kUnexpectedStream));
 }
 
 TEST(PublisherSetupTest, PeerGroupStreamIsStoppedWithCancel) {

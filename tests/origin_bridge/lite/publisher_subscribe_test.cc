@@ -15,10 +15,8 @@ using lite::ControlStreamType;
 using lite::ErrorCode;
 using lite::Version;
 
-std::string SubscribeStream(Version v, uint64_t id, std::string broadcast,
-                            std::string track, uint8_t priority = 0,
-                            std::optional<uint64_t> start = {},
-                            std::optional<uint64_t> end = {}) {
+std::string SubscribeStream(Version v, uint64_t id, std::string broadcast, std::string track, uint8_t priority = 0,
+                            std::optional<uint64_t> start = {}, std::optional<uint64_t> end = {}) {
   lite::Subscribe s;
   s.id = id;
   s.broadcast = std::move(broadcast);
@@ -202,8 +200,7 @@ TEST(PublisherSubscribeTest, TooManySubscriptionsAreRefusedWithBoundsExceeded) {
   h.Publish("b", {"t"});
   h.Open(SubscribeStream(Version::kLite05, 0, "b", "t"));
   const uint64_t second = h.Open(SubscribeStream(Version::kLite05, 1, "b", "t"));
-  EXPECT_EQ(h.mux.stream(second)->reset_code,
-            static_cast<uint64_t>(ErrorCode::kBoundsExceeded));
+  EXPECT_EQ(h.mux.stream(second)->reset_code, static_cast<uint64_t>(ErrorCode::kBoundsExceeded));
 }
 
 TEST(PublisherSubscribeTest, PeerResetDropsTheSubscription) {

@@ -22,8 +22,7 @@ class PairTest : public ::testing::TestWithParam<Version> {
     lite::PublisherOptions options;
     options.version = GetParam();
     options.origin_id = 5;
-    session_ = std::make_unique<lite::PublisherSession>(options, &publisher_mux_,
-                                                        &origin_, [] {});
+    session_ = std::make_unique<lite::PublisherSession>(options, &publisher_mux_, &origin_, [] {});
     publisher_mux_.set_events(session_.get());
     subscriber_mux_.set_events(&subscriber_);
     session_->Start();
@@ -98,13 +97,10 @@ TEST_P(PairTest, UnsubscribeStopsGroups) {
 TEST_P(PairTest, RefusalIsSeenAsResetUnroutable) {
   const uint64_t sub = *subscriber_.Subscribe("missing", "t");
   Run();
-  EXPECT_EQ(subscriber_.subscription(sub)->reset_code,
-            static_cast<uint64_t>(lite::ErrorCode::kUnroutable));
+  EXPECT_EQ(subscriber_.subscription(sub)->reset_code, static_cast<uint64_t>(lite::ErrorCode::kUnroutable));
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, PairTest,
-                         ::testing::Values(Version::kLite03, Version::kLite04,
-                                           Version::kLite05));
+INSTANTIATE_TEST_SUITE_P(Versions, PairTest, ::testing::Values(Version::kLite03, Version::kLite04, Version::kLite05));
 
 TEST(PairLite05Test, TrackInfoAndFetch) {
   Origin origin;

@@ -9,9 +9,7 @@
 namespace moq_stats::lite {
 namespace {
 
-std::string Bytes(std::vector<uint8_t> bytes) {
-  return std::string(bytes.begin(), bytes.end());
-}
+std::string Bytes(std::vector<uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
 
 struct VarintCase {
   uint64_t value;
@@ -31,8 +29,7 @@ const VarintCase kVarintCases[] = {
     {37, {0x25}},
     {15293, {0x7b, 0xbd}},
     {494878333, {0x9d, 0x7f, 0x3e, 0x7d}},
-    {151288809941952652,
-     {0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c}},
+    {151288809941952652, {0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c}},
 };
 
 TEST(WireVarintTest, EncodesMinimally) {
@@ -61,8 +58,7 @@ TEST(WireVarintTest, TruncatedNeedsMore) {
     for (size_t n = 0; n < wire.size(); ++n) {
       WireReader reader(std::string_view(wire).substr(0, n));
       uint64_t value = 0;
-      EXPECT_EQ(reader.ReadVarint(&value), ReadStatus::kNeedMore)
-          << c.value << " cut at " << n;
+      EXPECT_EQ(reader.ReadVarint(&value), ReadStatus::kNeedMore) << c.value << " cut at " << n;
       EXPECT_EQ(reader.consumed(), 0u);
     }
   }
@@ -130,8 +126,7 @@ TEST(WireStringTest, NonMinimalLength) {
 TEST(WireStringTest, OversizedLengthNeedsMoreAndRewinds) {
   // Length 5 with 4 bytes present, and a length of 2^62-1.
   for (const std::string& wire :
-       {Bytes({0x05, 'd', 'a', 't', 'a'}),
-        Bytes({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'a'})}) {
+       {Bytes({0x05, 'd', 'a', 't', 'a'}), Bytes({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'a'})}) {
     WireReader reader(wire);
     std::string_view value;
     EXPECT_EQ(reader.ReadString(&value), ReadStatus::kNeedMore);
@@ -140,10 +135,9 @@ TEST(WireStringTest, OversizedLengthNeedsMoreAndRewinds) {
 }
 
 TEST(WireStringTest, InvalidUtf8IsError) {
-  for (const std::string& wire :
-       {Bytes({0x01, 0xff}), Bytes({0x02, 0xc0, 0x80}),  // overlong
-        Bytes({0x03, 0xed, 0xa0, 0x80}),                 // surrogate
-        Bytes({0x01, 0xc3})}) {                          // cut sequence
+  for (const std::string& wire : {Bytes({0x01, 0xff}), Bytes({0x02, 0xc0, 0x80}),  // overlong
+                                  Bytes({0x03, 0xed, 0xa0, 0x80}),                 // surrogate
+                                  Bytes({0x01, 0xc3})}) {                          // cut sequence
     WireReader reader(wire);
     std::string_view value;
     EXPECT_EQ(reader.ReadString(&value), ReadStatus::kError);
@@ -162,8 +156,7 @@ TEST(WireStringTest, ValidUtf8) {
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
 }
 
-TEST(WirePathTest, Normalizes) {
-}
+TEST(WirePathTest, Normalizes) {}
 
 TEST(WireLengthPrefixedTest, BodyAndNeedMore) {
   std::string wire = Bytes({0x02, 0x00, 0x00, 0x07});
@@ -178,8 +171,7 @@ TEST(WireLengthPrefixedTest, BodyAndNeedMore) {
 }
 
 TEST(WireZigzagTest, MapsAndRoundTrips) {
-  const std::pair<int64_t, uint64_t> cases[] = {
-      {0, 0}, {-1, 1}, {1, 2}, {-2, 3}, {2, 4}, {423, 846}};
+  const std::pair<int64_t, uint64_t> cases[] = {{0, 0}, {-1, 1}, {1, 2}, {-2, 3}, {2, 4}, {423, 846}};
   for (const auto& [signed_value, unsigned_value] : cases) {
     uint64_t out = 0;
     ASSERT_TRUE(ZigzagEncode(signed_value, &out));

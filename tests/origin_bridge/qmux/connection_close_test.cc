@@ -15,7 +15,6 @@
 namespace moq_stats::qmux::test {
 namespace {
 
-
 TEST(ConnectionCloseTest, ApplicationCloseReachesThePeer) {
   RecordingStreamEvents client_events, server_events;
   ConnectionPair pair(&client_events, &server_events);
@@ -31,10 +30,9 @@ TEST(ConnectionCloseTest, ApplicationCloseReachesThePeer) {
   EXPECT_EQ(pair.client().close_info()->reason, "bye");
   EXPECT_EQ(pair.client().queued_bytes(), 0u);
   // Only the close goes out: 0x1d, code, reason length, reason.
-  EXPECT_THAT(pair.client().TakeOutgoing(),
-              testing::ElementsAre(std::string("\x1d\x10\x03"
-                                               "bye",
-                                               6)));
+  EXPECT_THAT(pair.client().TakeOutgoing(), testing::ElementsAre(std::string("\x1d\x10\x03"
+                                                                             "bye",
+                                                                             6)));
   pair.client().Close(1, "again");  // No second close.
   EXPECT_FALSE(pair.client().has_outgoing());
   EXPECT_EQ(client_events.closed_calls, 1);

@@ -14,7 +14,6 @@
 namespace moq_stats::qmux::test {
 namespace {
 
-
 uint64_t StreamBytes(const std::vector<Frame>& frames, uint64_t id) {
   uint64_t total = 0;
   for (const StreamFrame& f : FramesOf<StreamFrame>(frames)) {
@@ -27,8 +26,7 @@ TEST(ConnectionFlowControlTest, SendingStopsAtThePeersConnectionCredit) {
   RecordingStreamEvents client_events, server_events;
   ConnectionOptions server = ConnectionPair::Options(Perspective::kServer);
   server.local.initial_max_data = 1000;
-  ConnectionPair pair(ConnectionPair::Options(Perspective::kClient), &client_events, server,
-                      &server_events);
+  ConnectionPair pair(ConnectionPair::Options(Perspective::kClient), &client_events, server, &server_events);
   ASSERT_TRUE(pair.Pump());
   auto id = pair.client().OpenStream(/*bidirectional=*/false);
   ASSERT_TRUE(id.ok());
@@ -54,8 +52,7 @@ TEST(ConnectionFlowControlTest, StreamCreditFollowsQuicRoles) {
   server.local.initial_max_stream_data_bidi_local = 300;
   server.local.initial_max_stream_data_bidi_remote = 200;
   server.local.initial_max_stream_data_uni = 100;
-  ConnectionPair pair(ConnectionPair::Options(Perspective::kClient), &client_events, server,
-                      &server_events);
+  ConnectionPair pair(ConnectionPair::Options(Perspective::kClient), &client_events, server, &server_events);
   ASSERT_TRUE(pair.Pump());
   const std::string big(1000, 'b');
   auto ours_bidi = pair.client().OpenStream(true);
@@ -87,8 +84,7 @@ TEST(ConnectionFlowControlTest, CreditIsReturnedAfterHalfTheWindow) {
   server.OnBytesReceived(EncodeRecord(Frame{Stream(2, 200, std::string(200, 'x'))}));
   std::vector<Frame> sent = DecodeRecords(server.TakeOutgoing());
   EXPECT_THAT(FramesOf<MaxDataFrame>(sent), testing::ElementsAre(MaxDataFrame{1400}));
-  EXPECT_THAT(FramesOf<MaxStreamDataFrame>(sent),
-              testing::ElementsAre(MaxStreamDataFrame{2, 1400}));
+  EXPECT_THAT(FramesOf<MaxStreamDataFrame>(sent), testing::ElementsAre(MaxStreamDataFrame{2, 1400}));
 }
 
 TEST(ConnectionFlowControlTest, StreamDataBeyondCreditIsFlowControlError) {

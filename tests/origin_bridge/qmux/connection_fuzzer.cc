@@ -38,13 +38,20 @@ class EchoEvents : public StreamEvents {
     if (!IsUnidirectionalStream(id)) (void)connection->Write(id, data, fin);
     if (!data.empty()) {
       switch (static_cast<unsigned char>(data[0]) % 16) {
-        case 0: connection->ResetStream(id, 1); break;
-        case 1: connection->StopSending(id, 2); break;
-        case 2: (void)connection->OpenStream(static_cast<unsigned char>(data[0]) & 0x10); break;
+        case 0:
+          connection->ResetStream(id, 1);
+          break;
+        case 1:
+          connection->StopSending(id, 2);
+          break;
+        case 2:
+          (void)connection->OpenStream(static_cast<unsigned char>(data[0]) & 0x10);
+          break;
         case 3:
           if (data.size() > 1 && data[1] == 'C') connection->Close(5, "fuzz");
           break;
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -87,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     peer.initial_max_streams_uni = 4;
     std::vector<std::string> records;
     if (moq_stats::qmux::BuildRecords(options.mode, {moq_stats::qmux::ToFrame(peer)},
-                                     moq_stats::qmux::kDefaultMaxRecordSize, &records)
+                                      moq_stats::qmux::kDefaultMaxRecordSize, &records)
             .ok()) {
       for (const std::string& record : records) connection.OnBytesReceived(record);
     }

@@ -14,7 +14,6 @@
 namespace moq_stats::qmux::test {
 namespace {
 
-
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
   for (int b : bytes) out.push_back(static_cast<char>(b));
@@ -28,11 +27,10 @@ ConnectionOptions Minimal(Perspective perspective, RecordMode mode) {
 }
 
 // QX_TRANSPORT_PARAMETERS carrying only max_record_size = 16382.
-const std::string kMinimalParameters =
-    Bytes({0xff, 0x51, 0x53, 0x30, 0x0d, 0x0a, 0x0d, 0x0a,   // type
-           0x0b,                                            // length
-           0xc5, 0x71, 0xc5, 0x94, 0x29, 0xcd, 0x08, 0x45,  // max_record_size id
-           0x02, 0x7f, 0xfe});                              // 16382
+const std::string kMinimalParameters = Bytes({0xff, 0x51, 0x53, 0x30, 0x0d, 0x0a, 0x0d, 0x0a,  // type
+                                              0x0b,                                            // length
+                                              0xc5, 0x71, 0xc5, 0x94, 0x29, 0xcd, 0x08, 0x45,  // max_record_size id
+                                              0x02, 0x7f, 0xfe});                              // 16382
 
 TEST(ConnectionHandshakeTest, FirstRecordIsOurTransportParameters) {
   RecordingStreamEvents events;
@@ -54,15 +52,13 @@ TEST(ConnectionHandshakeTest, PairLearnsEachOthersParameters) {
   ConnectionOptions server = ConnectionPair::Options(Perspective::kServer);
   server.local.initial_max_data = 12345;
   server.local.max_record_size = 20000;
-  ConnectionPair pair(ConnectionPair::Options(Perspective::kClient), &client_events, server,
-                      &server_events);
+  ConnectionPair pair(ConnectionPair::Options(Perspective::kClient), &client_events, server, &server_events);
   EXPECT_FALSE(pair.client().peer_parameters().has_value());
   ASSERT_TRUE(pair.Pump());
   ASSERT_TRUE(pair.client().peer_parameters().has_value());
   EXPECT_EQ(pair.client().peer_parameters()->initial_max_data, 12345u);
   EXPECT_EQ(pair.client().peer_parameters()->max_record_size, 20000u);
-  EXPECT_EQ(pair.server().peer_parameters()->initial_max_data,
-            DefaultTransportParameters().initial_max_data);
+  EXPECT_EQ(pair.server().peer_parameters()->initial_max_data, DefaultTransportParameters().initial_max_data);
   EXPECT_FALSE(pair.client().closed());
   EXPECT_FALSE(pair.server().closed());
 }

@@ -15,7 +15,6 @@
 namespace moq_stats::qmux::test {
 namespace {
 
-
 // A server connection past the handshake, played by hand as the client.
 class HandPlayedServer : public testing::Test {
  protected:
@@ -228,8 +227,8 @@ TEST(ConnectionStreamsTest, CallbacksMayWriteResetAndOpen) {
 
 TEST_F(HandPlayedServer, CloseInsideACallbackStopsTheRecord) {
   events_.on_data = [&](uint64_t, std::string_view, bool) { server_.Close(9, "enough"); };
-  server_.OnBytesReceived(EncodeRecord(
-      {Frame{Stream(0, 0, "one")}, Frame{Stream(4, 0, "two")}, Frame{Stream(8, 0, "three")}}));
+  server_.OnBytesReceived(
+      EncodeRecord({Frame{Stream(0, 0, "one")}, Frame{Stream(4, 0, "two")}, Frame{Stream(8, 0, "three")}}));
   EXPECT_EQ(events_.closed_calls, 1);
   EXPECT_EQ(events_.data_calls, 1);
   EXPECT_TRUE(events_.close->application);

@@ -49,9 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (true) {
     std::string_view record;
     size_t consumed = 0;
-    if (!moq_stats::qmux::ReadTcpRecord(stream, moq_stats::qmux::kDefaultMaxRecordSize, &record,
-                                       &consumed)
-             .ok()) {
+    if (!moq_stats::qmux::ReadTcpRecord(stream, moq_stats::qmux::kDefaultMaxRecordSize, &record, &consumed).ok()) {
       break;
     }
     moq_stats::qmux::ParseRecord(record, moq_stats::qmux::kDefaultMaxRecordSize, &visitor);

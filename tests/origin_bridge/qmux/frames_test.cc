@@ -10,9 +10,7 @@
 namespace moq_stats::qmux {
 namespace {
 
-std::string Bytes(std::initializer_list<uint8_t> bytes) {
-  return std::string(bytes.begin(), bytes.end());
-}
+std::string Bytes(std::initializer_list<uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
 
 struct WireImage {
   const char* name;
@@ -20,8 +18,7 @@ struct WireImage {
   Frame frame;
 };
 
-StreamFrame Stream(uint64_t id, uint64_t offset, std::string data, bool fin, bool has_offset,
-                   bool has_length) {
+StreamFrame Stream(uint64_t id, uint64_t offset, std::string data, bool fin, bool has_offset, bool has_length) {
   StreamFrame f;
   f.stream_id = id;
   f.offset = offset;
@@ -47,40 +44,31 @@ TransportParametersFrame ImageParams() {
 std::vector<WireImage> Images() {
   return {
       {"padding", Bytes({0x00}), PaddingFrame{}},
-      {"stream_len", Bytes({0x0a, 0x04, 0x03, 'a', 'b', 'c'}),
-       Stream(4, 0, "abc", false, false, true)},
+      {"stream_len", Bytes({0x0a, 0x04, 0x03, 'a', 'b', 'c'}), Stream(4, 0, "abc", false, false, true)},
       {"stream_len_fin", Bytes({0x0b, 0x06, 0x00}), Stream(6, 0, "", true, false, true)},
-      {"stream_off_len_fin", Bytes({0x0f, 0x02, 0x40, 0x40, 0x02, 'h', 'i'}),
-       Stream(2, 0x40, "hi", true, true, true)},
-      {"stream_off_len_zero", Bytes({0x0e, 0x7f, 0xff, 0x00, 0x00}),
-       Stream(0x3fff, 0, "", false, true, true)},
+      {"stream_off_len_fin", Bytes({0x0f, 0x02, 0x40, 0x40, 0x02, 'h', 'i'}), Stream(2, 0x40, "hi", true, true, true)},
+      {"stream_off_len_zero", Bytes({0x0e, 0x7f, 0xff, 0x00, 0x00}), Stream(0x3fff, 0, "", false, true, true)},
       {"reset_stream", Bytes({0x04, 0x02, 0x0d, 0x40, 0x40}), ResetStreamFrame{2, 13, 0x40}},
       {"stop_sending", Bytes({0x05, 0x03, 0x0d}), StopSendingFrame{3, 13}},
       {"max_data", Bytes({0x10, 0x80, 0x10, 0x00, 0x00}), MaxDataFrame{1 << 20}},
-      {"max_stream_data", Bytes({0x11, 0x06, 0x80, 0x04, 0x00, 0x00}),
-       MaxStreamDataFrame{6, 256 << 10}},
+      {"max_stream_data", Bytes({0x11, 0x06, 0x80, 0x04, 0x00, 0x00}), MaxStreamDataFrame{6, 256 << 10}},
       {"max_streams_bidi", Bytes({0x12, 0x40, 0x64}), MaxStreamsFrame{false, 100}},
       {"max_streams_uni", Bytes({0x13, 0x40, 0x64}), MaxStreamsFrame{true, 100}},
       {"data_blocked", Bytes({0x14, 0x80, 0x00, 0x40, 0x00}), DataBlockedFrame{0x4000}},
       {"stream_data_blocked", Bytes({0x15, 0x02, 0x7f, 0xff}), StreamDataBlockedFrame{2, 0x3fff}},
       {"streams_blocked_bidi", Bytes({0x16, 0x3f}), StreamsBlockedFrame{false, 0x3f}},
       {"streams_blocked_uni", Bytes({0x17, 0x40, 0x40}), StreamsBlockedFrame{true, 0x40}},
-      {"connection_close", Bytes({0x1c, 0x0a, 0x08, 0x03, 'b', 'a', 'd'}),
-       ConnectionCloseFrame{0x0a, 0x08, "bad"}},
-      {"application_close", Bytes({0x1d, 0x19, 0x04, 'd', 'o', 'n', 'e'}),
-       ApplicationCloseFrame{25, "done"}},
-      {"transport_parameters",
-       Bytes({0xff, 0x51, 0x53, 0x30, 0x0d, 0x0a, 0x0d, 0x0a,  // type "\xffQMX\r\n\r\n"
-              0x15,                                            // length 21
-              0x04, 0x04, 0x80, 0x10, 0x00, 0x00,              // initial_max_data
-              0x09, 0x02, 0x40, 0x64,                          // initial_max_streams_uni
-              0xc5, 0x71, 0xc5, 0x94, 0x29, 0xcd, 0x08, 0x45,  // max_record_size id
-              0x02, 0x7f, 0xfe}),                              // 16382
+      {"connection_close", Bytes({0x1c, 0x0a, 0x08, 0x03, 'b', 'a', 'd'}), ConnectionCloseFrame{0x0a, 0x08, "bad"}},
+      {"application_close", Bytes({0x1d, 0x19, 0x04, 'd', 'o', 'n', 'e'}), ApplicationCloseFrame{25, "done"}},
+      {"transport_parameters", Bytes({0xff, 0x51, 0x53, 0x30, 0x0d, 0x0a, 0x0d, 0x0a,  // type "\xffQMX\r\n\r\n"
+                                      0x15,                                            // length 21
+                                      0x04, 0x04, 0x80, 0x10, 0x00, 0x00,              // initial_max_data
+                                      0x09, 0x02, 0x40, 0x64,                          // initial_max_streams_uni
+                                      0xc5, 0x71, 0xc5, 0x94, 0x29, 0xcd, 0x08, 0x45,  // max_record_size id
+                                      0x02, 0x7f, 0xfe}),                              // 16382
        ImageParams()},
-      {"ping_request", Bytes({0xf4, 0x8c, 0x67, 0x52, 0x9e, 0xf8, 0xc7, 0xbd, 0x07}),
-       PingFrame{false, 7}},
-      {"ping_response", Bytes({0xf4, 0x8c, 0x67, 0x52, 0x9e, 0xf8, 0xc7, 0xbe, 0x07}),
-       PingFrame{true, 7}},
+      {"ping_request", Bytes({0xf4, 0x8c, 0x67, 0x52, 0x9e, 0xf8, 0xc7, 0xbd, 0x07}), PingFrame{false, 7}},
+      {"ping_response", Bytes({0xf4, 0x8c, 0x67, 0x52, 0x9e, 0xf8, 0xc7, 0xbe, 0x07}), PingFrame{true, 7}},
   };
 }
 
@@ -114,8 +102,7 @@ TEST(QmuxFramesTest, FedOneAndTwoBytesAtATime) {
         have = std::min(have + step, image.wire.size());
         Frame frame;
         size_t consumed = 0;
-        ParseResult result =
-            ParseFrame(std::string_view(image.wire).substr(0, have), &frame, &consumed);
+        ParseResult result = ParseFrame(std::string_view(image.wire).substr(0, have), &frame, &consumed);
         if (have < image.wire.size()) {
           EXPECT_TRUE(result.need_more()) << image.name << " at " << have;
           continue;
@@ -133,8 +120,7 @@ TEST(QmuxFramesTest, TruncatedAtEndOfRecordIsFrameEncodingError) {
     for (size_t n = 1; n < image.wire.size(); ++n) {
       Frame frame;
       size_t consumed = 0;
-      ParseResult result =
-          ParseFrame(std::string_view(image.wire).substr(0, n), &frame, &consumed, true);
+      ParseResult result = ParseFrame(std::string_view(image.wire).substr(0, n), &frame, &consumed, true);
       ASSERT_TRUE(result.error()) << image.name << " cut at " << n;
       EXPECT_EQ(result.error_code, kFrameEncodingError) << image.name;
     }
@@ -175,8 +161,8 @@ TEST(QmuxFramesTest, NonMinimalVarintsAreAccepted) {
   };
   const Case cases[] = {
       // RESET_STREAM, id 2 in two bytes, code 13 in four.
-      {Bytes({0x04, 0x40, 0x02, 0x80, 0x00, 0x00, 0x0d, 0x40, 0x40}),
-       ResetStreamFrame{2, 13, 0x40}, Bytes({0x04, 0x02, 0x0d, 0x40, 0x40})},
+      {Bytes({0x04, 0x40, 0x02, 0x80, 0x00, 0x00, 0x0d, 0x40, 0x40}), ResetStreamFrame{2, 13, 0x40},
+       Bytes({0x04, 0x02, 0x0d, 0x40, 0x40})},
       // MAX_DATA with its type in two bytes.
       {Bytes({0x40, 0x10, 0x3f}), MaxDataFrame{0x3f}, Bytes({0x10, 0x3f})},
       // STREAM with the length in eight bytes.
@@ -215,8 +201,7 @@ TEST(QmuxFramesTest, OversizedLengths) {
     EXPECT_EQ(result.error_code, kFrameEncodingError) << result.reason;
   }
   // A parameter inside a complete transport parameters frame runs past it.
-  const std::string inner = Bytes({0xff, 0x51, 0x53, 0x30, 0x0d, 0x0a, 0x0d, 0x0a, 0x03, 0x04,
-                                   0x05, 0x00});
+  const std::string inner = Bytes({0xff, 0x51, 0x53, 0x30, 0x0d, 0x0a, 0x0d, 0x0a, 0x03, 0x04, 0x05, 0x00});
   Frame frame;
   size_t consumed = 0;
   ParseResult result = ParseFrame(inner, &frame, &consumed);
@@ -227,9 +212,9 @@ TEST(QmuxFramesTest, OversizedLengths) {
 TEST(QmuxFramesTest, UnknownFrameTypesAreFrameEncodingErrors) {
   // CRYPTO (0x06), NEW_TOKEN (0x07), HANDSHAKE_DONE (0x1e), QUIC PING (0x01),
   // DATAGRAM (0x30), and a large unassigned type.
-  const std::string cases[] = {Bytes({0x06, 0x00, 0x00}), Bytes({0x07}), Bytes({0x1e}),
-                               Bytes({0x01}), Bytes({0x30}),
-                               Bytes({0xbf, 0xff, 0xff, 0xff})};
+  const std::string cases[] = {
+      Bytes({0x06, 0x00, 0x00}),      Bytes({0x07}), Bytes({0x1e}), Bytes({0x01}), Bytes({0x30}),
+      Bytes({0xbf, 0xff, 0xff, 0xff})};
   for (const std::string& wire : cases) {
     Frame frame;
     size_t consumed = 0;
@@ -241,12 +226,10 @@ TEST(QmuxFramesTest, UnknownFrameTypesAreFrameEncodingErrors) {
 }
 
 TEST(QmuxFramesTest, BoundaryValuesRoundTrip) {
-  const uint64_t values[] = {0,          0x3f,       0x40,     0x3fff, 0x4000,
-                             0x3fffffff, 0x40000000, kMaxVarint};
+  const uint64_t values[] = {0, 0x3f, 0x40, 0x3fff, 0x4000, 0x3fffffff, 0x40000000, kMaxVarint};
   for (uint64_t v : values) {
-    const Frame frames[] = {MaxDataFrame{v}, ResetStreamFrame{v, v, v},
-                            ConnectionCloseFrame{v, v, "r"}, PingFrame{true, v},
-                            MaxStreamDataFrame{v, v}};
+    const Frame frames[] = {MaxDataFrame{v}, ResetStreamFrame{v, v, v}, ConnectionCloseFrame{v, v, "r"},
+                            PingFrame{true, v}, MaxStreamDataFrame{v, v}};
     for (const Frame& f : frames) {
       std::string wire;
       ASSERT_TRUE(AppendFrame(f, &wire).ok());

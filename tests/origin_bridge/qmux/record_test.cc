@@ -9,9 +9,7 @@
 namespace moq_stats::qmux {
 namespace {
 
-std::string Bytes(std::initializer_list<uint8_t> bytes) {
-  return std::string(bytes.begin(), bytes.end());
-}
+std::string Bytes(std::initializer_list<uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
 
 class CollectingVisitor : public RecordVisitor {
  public:
@@ -41,9 +39,9 @@ StreamFrame Stream(uint64_t id, std::string data, bool fin) {
 const std::string kWsRecord = Bytes({
     0xff, 0x51, 0x53, 0x30, 0x0d, 0x0a, 0x0d, 0x0a, 0x0b,  // QX_TRANSPORT_PARAMETERS, 11 bytes
     0xc5, 0x71, 0xc5, 0x94, 0x29, 0xcd, 0x08, 0x45, 0x02, 0x7f, 0xfe,
-    0x00,                           // PADDING
-    0x10, 0x80, 0x10, 0x00, 0x00,   // MAX_DATA
-    0x09, 0x02, 0x30, 0x31,         // STREAM FIN, no LEN
+    0x00,                          // PADDING
+    0x10, 0x80, 0x10, 0x00, 0x00,  // MAX_DATA
+    0x09, 0x02, 0x30, 0x31,        // STREAM FIN, no LEN
 });
 
 TEST(QmuxRecordTest, WebSocketRecordWithSeveralFrames) {
@@ -132,8 +130,7 @@ TEST(QmuxRecordTest, TcpSizeAboveLimitIsRefusedBeforeTheBody) {
   ParseResult result = ReadTcpRecord(Bytes({0x7f, 0xff}), kDefaultMaxRecordSize, &record, &consumed);
   ASSERT_TRUE(result.error());
   EXPECT_EQ(result.error_code, kProtocolViolation);
-  EXPECT_TRUE(ReadTcpRecord(Bytes({0x7f, 0xfe}), kDefaultMaxRecordSize, &record, &consumed)
-                  .need_more());
+  EXPECT_TRUE(ReadTcpRecord(Bytes({0x7f, 0xfe}), kDefaultMaxRecordSize, &record, &consumed).need_more());
   // Non-minimal size prefix: 2 in eight bytes.
   const std::string framed = Bytes({0xc0, 0, 0, 0, 0, 0, 0, 0x02, 0x14, 0x00});
   ASSERT_TRUE(ReadTcpRecord(framed, kDefaultMaxRecordSize, &record, &consumed).ok());
@@ -142,12 +139,10 @@ TEST(QmuxRecordTest, TcpSizeAboveLimitIsRefusedBeforeTheBody) {
 }
 
 TEST(QmuxRecordTest, BuildPacksSmallFramesIntoOneRecord) {
-  const std::vector<Frame> frames = {MaxDataFrame{1 << 20}, StopSendingFrame{3, 13},
-                                     Stream(2, "hi", true)};
+  const std::vector<Frame> frames = {MaxDataFrame{1 << 20}, StopSendingFrame{3, 13}, Stream(2, "hi", true)};
   std::vector<std::string> ws;
   ASSERT_TRUE(BuildRecords(RecordMode::kWebSocket, frames, kDefaultMaxRecordSize, &ws).ok());
-  const std::string expected =
-      Bytes({0x10, 0x80, 0x10, 0x00, 0x00, 0x05, 0x03, 0x0d, 0x0b, 0x02, 0x02, 'h', 'i'});
+  const std::string expected = Bytes({0x10, 0x80, 0x10, 0x00, 0x00, 0x05, 0x03, 0x0d, 0x0b, 0x02, 0x02, 'h', 'i'});
   ASSERT_EQ(ws.size(), 1u);
   EXPECT_EQ(ws[0], expected);
 

@@ -9,9 +9,7 @@
 namespace moq_stats::qmux {
 namespace {
 
-std::string Bytes(std::initializer_list<uint8_t> bytes) {
-  return std::string(bytes.begin(), bytes.end());
-}
+std::string Bytes(std::initializer_list<uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
 
 // initial_max_data 1 MiB, initial_max_streams_uni 100, max_record_size 16382,
 // as in frames_test.cc's transport parameters wire image.
@@ -41,8 +39,7 @@ TEST(QmuxTransportParametersTest, RoundTripWithAlpnAndUnknown) {
   std::string wire;
   ASSERT_TRUE(AppendFrame(frame, &wire).ok());
   // application_protocols id on the wire, as the notes give it.
-  EXPECT_NE(wire.find(Bytes({0xfd, 0x4f, 0x9c, 0x2a, 0x8b, 0x1e, 0x60, 0x75})),
-            std::string::npos);
+  EXPECT_NE(wire.find(Bytes({0xfd, 0x4f, 0x9c, 0x2a, 0x8b, 0x1e, 0x60, 0x75})), std::string::npos);
   Frame parsed;
   size_t consumed = 0;
   ASSERT_TRUE(ParseFrame(wire, &parsed, &consumed).ok());
@@ -71,13 +68,13 @@ TEST(QmuxTransportParametersTest, DefaultsWhenAbsent) {
 TEST(QmuxTransportParametersTest, BadParametersAreTransportParameterErrors) {
   const std::vector<TransportParameter> cases[] = {
       {{kInitialMaxDataParam, Bytes({0x01})}, {kInitialMaxDataParam, Bytes({0x02})}},  // dup
-      {{kInitialMaxDataParam, Bytes({0x01, 0x02})}},        // value longer than its varint
-      {{kInitialMaxDataParam, Bytes({0x40})}},              // value truncated
-      {{kInitialMaxDataParam, ""}},                         // empty value
-      {{0x00, ""}},                                         // original_destination_connection_id
-      {{0x10, ""}},                                         // retry_source_connection_id
-      {{kApplicationProtocolsParam, ""}},                   // empty protocol list
-      {{kApplicationProtocolsParam, Bytes({0x05, 'a'})}},   // name runs past the value
+      {{kInitialMaxDataParam, Bytes({0x01, 0x02})}},                                   // value longer than its varint
+      {{kInitialMaxDataParam, Bytes({0x40})}},                                         // value truncated
+      {{kInitialMaxDataParam, ""}},                                                    // empty value
+      {{0x00, ""}},                                        // original_destination_connection_id
+      {{0x10, ""}},                                        // retry_source_connection_id
+      {{kApplicationProtocolsParam, ""}},                  // empty protocol list
+      {{kApplicationProtocolsParam, Bytes({0x05, 'a'})}},  // name runs past the value
   };
   for (const auto& parameters : cases) {
     TransportParameters params;

@@ -19,11 +19,11 @@ namespace moq_stats::bridge {
 namespace {
 
 using boost::asio::ip::tcp;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using test::RawWebSocketServer;
 using test::RunReady;
 using test::RunUntil;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 constexpr char kWireOffer[] =
     "qmux-01.moq-lite-05, qmux-00.moq-lite-05, qmux-01.moq-lite-04, qmux-00.moq-lite-04, "
@@ -32,8 +32,7 @@ constexpr char kWireOffer[] =
 class DialTest : public ::testing::Test {
  protected:
   // Dials and pumps until the handler ran; counts its calls.
-  absl::StatusOr<std::unique_ptr<Transport>> Dial(const DialTarget& target,
-                                                  uint64_t timeout_ms = 5000) {
+  absl::StatusOr<std::unique_ptr<Transport>> Dial(const DialTarget& target, uint64_t timeout_ms = 5000) {
     absl::StatusOr<std::unique_ptr<Transport>> out = absl::UnknownError("not called");
     AsyncDial(io_, target, timeout_ms, [&](absl::StatusOr<std::unique_ptr<Transport>> result) {
       ++calls_;
@@ -72,8 +71,7 @@ TEST_F(DialTest, OffersEveryVersionOnTheWireAndReadsTheAnswer) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_THAT(server.offered_headers(), ElementsAre(kWireOffer));
   EXPECT_EQ(server.request().target(), "/anon/room?jwt=abc");
-  EXPECT_EQ(server.request()[boost::beast::http::field::host],
-            "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(server.request()[boost::beast::http::field::host], "127.0.0.1:" + std::to_string(server.port()));
   auto negotiated = (*result)->negotiated();
   ASSERT_TRUE(negotiated.has_value());
   EXPECT_EQ(negotiated->subprotocol, "qmux-00.moq-lite-03");
@@ -124,8 +122,7 @@ TEST_F(DialTest, RefusedUpgradeIsReportedByStatus) {
     absl::StatusCode code;
   };
   std::vector<std::unique_ptr<RawWebSocketServer>> servers;
-  for (Case c : {Case{400, absl::StatusCode::kFailedPrecondition},
-                 Case{403, absl::StatusCode::kPermissionDenied},
+  for (Case c : {Case{400, absl::StatusCode::kFailedPrecondition}, Case{403, absl::StatusCode::kPermissionDenied},
                  Case{503, absl::StatusCode::kUnavailable}}) {
     servers.push_back(std::make_unique<RawWebSocketServer>(io_, std::nullopt, c.http_status));
     servers.back()->Start();

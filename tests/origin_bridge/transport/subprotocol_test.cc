@@ -13,11 +13,9 @@ namespace {
 using ::testing::ElementsAre;
 
 TEST(SubprotocolTest, OffersEveryVersionWithQmux01ThenQmux00) {
-  EXPECT_THAT(OfferedVersions(),
-              ElementsAre(lite::Version::kLite05, lite::Version::kLite04, lite::Version::kLite03));
-  EXPECT_THAT(OfferedSubprotocols(),
-              ElementsAre("qmux-01.moq-lite-05", "qmux-00.moq-lite-05", "qmux-01.moq-lite-04",
-                          "qmux-00.moq-lite-04", "qmux-01.moq-lite-03", "qmux-00.moq-lite-03"));
+  EXPECT_THAT(OfferedVersions(), ElementsAre(lite::Version::kLite05, lite::Version::kLite04, lite::Version::kLite03));
+  EXPECT_THAT(OfferedSubprotocols(), ElementsAre("qmux-01.moq-lite-05", "qmux-00.moq-lite-05", "qmux-01.moq-lite-04",
+                                                 "qmux-00.moq-lite-04", "qmux-01.moq-lite-03", "qmux-00.moq-lite-03"));
 }
 
 TEST(SubprotocolTest, JoinsWithCommaSpace) {
@@ -52,10 +50,9 @@ TEST(SubprotocolTest, ParsesOurNames) {
 }
 
 TEST(SubprotocolTest, RefusesNamesWeDoNotSpeak) {
-  for (std::string_view name :
-       {"", "qmux-01", "qmux-00", "webtransport", "qmux-02.moq-lite-05", "QMUX-01.moq-lite-05",
-        "qmux-01.moq-lite-06-wip", "qmux-01.moql", "qmux-01.", "qmux-01.moq-lite-05 ",
-        "webtransport.moq-lite-05", "moq-lite-05", "qmux-01.moqt-17"}) {
+  for (std::string_view name : {"", "qmux-01", "qmux-00", "webtransport", "qmux-02.moq-lite-05", "QMUX-01.moq-lite-05",
+                                "qmux-01.moq-lite-06-wip", "qmux-01.moql", "qmux-01.", "qmux-01.moq-lite-05 ",
+                                "webtransport.moq-lite-05", "moq-lite-05", "qmux-01.moqt-17"}) {
     EXPECT_FALSE(ParseSubprotocol(name).has_value()) << name;
   }
 }
@@ -74,11 +71,19 @@ TEST(SubprotocolTest, SelectionFollowsOurPreferenceNotTheClientsOrder) {
 
 TEST(SubprotocolTest, SelectsFromWhatMoqNativeAndMoqJsOffer) {
   // qmux::ws::Client with every draft, then the bare names.
-  std::vector<std::string_view> offered = {
-      "qmux-02.moq-lite-05", "qmux-01.moq-lite-05", "qmux-00.moq-lite-05", "qmux-02.moq-lite-04",
-      "qmux-01.moq-lite-04", "qmux-00.moq-lite-04", "qmux-02.moql",        "qmux-01.moql",
-      "qmux-00.moql",        "qmux-02",             "qmux-01",             "qmux-00",
-      "webtransport"};
+  std::vector<std::string_view> offered = {"qmux-02.moq-lite-05",
+                                           "qmux-01.moq-lite-05",
+                                           "qmux-00.moq-lite-05",
+                                           "qmux-02.moq-lite-04",
+                                           "qmux-01.moq-lite-04",
+                                           "qmux-00.moq-lite-04",
+                                           "qmux-02.moql",
+                                           "qmux-01.moql",
+                                           "qmux-00.moql",
+                                           "qmux-02",
+                                           "qmux-01",
+                                           "qmux-00",
+                                           "webtransport"};
   auto n = SelectSubprotocol(offered);
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->subprotocol, "qmux-01.moq-lite-05");

@@ -19,12 +19,12 @@ namespace moq_stats::bridge {
 namespace {
 
 using boost::asio::ip::tcp;
-using ::testing::HasSubstr;
 using test::DialLoopback;
 using test::ExpectDrainedOnceTheQueueIsWritten;
 using test::RunReady;
 using test::RunUntil;
 using test::TransportPeer;
+using ::testing::HasSubstr;
 
 // A client transport from AsyncDial (tcp://) connected to a server transport
 // made from an accepted socket, both over loopback.

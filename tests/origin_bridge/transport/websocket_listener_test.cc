@@ -23,11 +23,11 @@ namespace {
 
 namespace websocket = boost::beast::websocket;
 using boost::asio::ip::tcp;
-using ::testing::HasSubstr;
 using test::RawWebSocketClient;
 using test::RunReady;
 using test::RunUntil;
 using test::TransportPeer;
+using ::testing::HasSubstr;
 
 class WebSocketListenerTest : public ::testing::Test {
  protected:
@@ -82,8 +82,7 @@ TEST_F(WebSocketListenerTest, AgreesOurPreferenceAmongWhatTheClientOffered) {
   Listen();
   EXPECT_NE(listener_->port(), 0);
   EXPECT_EQ(Agreed({"qmux-01.moq-lite-05"}), "qmux-01.moq-lite-05");
-  EXPECT_EQ(Agreed({"qmux-00.moq-lite-03, qmux-01.moq-lite-03, qmux-01.moq-lite-05"}),
-            "qmux-01.moq-lite-05");
+  EXPECT_EQ(Agreed({"qmux-00.moq-lite-03, qmux-01.moq-lite-03, qmux-01.moq-lite-05"}), "qmux-01.moq-lite-05");
   EXPECT_EQ(Agreed({"qmux-01.moq-lite-03, qmux-00.moq-lite-04"}), "qmux-00.moq-lite-04");
   // What moq-native's WebSocket client sends.
   EXPECT_EQ(Agreed({"qmux-02.moq-lite-05, qmux-01.moq-lite-05, qmux-00.moq-lite-05, "
@@ -142,8 +141,7 @@ TEST_F(WebSocketListenerTest, SessionCarriesMessagesAndRefusesText) {
   client.ws().binary(true);
   std::string payload("\x01\x02\x00\x03", 4);
   bool written = false;
-  client.ws().async_write(boost::asio::buffer(payload),
-                          [&](boost::system::error_code ec, size_t) { written = !ec; });
+  client.ws().async_write(boost::asio::buffer(payload), [&](boost::system::error_code ec, size_t) { written = !ec; });
   ASSERT_TRUE(RunUntil(io_, [&] { return written && session.messages.size() == 1; }));
   EXPECT_EQ(session.messages[0], payload);
 
@@ -156,8 +154,7 @@ TEST_F(WebSocketListenerTest, SessionCarriesMessagesAndRefusesText) {
   EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()), "reply");
 
   client.ws().text(true);
-  client.ws().async_write(boost::asio::buffer(std::string("text")),
-                          [](boost::system::error_code, size_t) {});
+  client.ws().async_write(boost::asio::buffer(std::string("text")), [](boost::system::error_code, size_t) {});
   buffer.clear();
   boost::system::error_code read_error;
   bool ended = false;
@@ -180,8 +177,7 @@ TEST_F(WebSocketListenerTest, SilentSessionEndsAfterTheIdleTimeout) {
   // The raw client never reads, so it never answers the keep-alive ping.
   EXPECT_EQ(Agreed({"qmux-01.moq-lite-05"}), "qmux-01.moq-lite-05");
   ASSERT_TRUE(RunUntil(io_, [&] { return sessions_[0]->closed > 0; }));
-  EXPECT_EQ(sessions_[0]->status.code(), absl::StatusCode::kDeadlineExceeded)
-      << sessions_[0]->status;
+  EXPECT_EQ(sessions_[0]->status.code(), absl::StatusCode::kDeadlineExceeded) << sessions_[0]->status;
   EXPECT_THAT(sessions_[0]->status.message(), HasSubstr("idle"));
 }
 
@@ -194,8 +190,7 @@ TEST_F(WebSocketListenerTest, RefusesPlainHttp) {
   boost::beast::flat_buffer buffer;
   boost::beast::http::response<boost::beast::http::string_body> response;
   bool done = false;
-  boost::beast::http::async_read(socket, buffer, response,
-                                 [&](boost::system::error_code, size_t) { done = true; });
+  boost::beast::http::async_read(socket, buffer, response, [&](boost::system::error_code, size_t) { done = true; });
   ASSERT_TRUE(RunUntil(io_, [&] { return done; }));
   EXPECT_EQ(response.result_int(), 400u);
   EXPECT_EQ(response.body(), "not a websocket upgrade");
@@ -250,8 +245,7 @@ TEST_F(WebSocketListenerTest, StopRefusesNewConnectionsAndDropsHandshakes) {
   listener_->Stop();
   char byte;
   bool ended = false;
-  pending.async_read_some(boost::asio::buffer(&byte, 1),
-                          [&](boost::system::error_code, size_t) { ended = true; });
+  pending.async_read_some(boost::asio::buffer(&byte, 1), [&](boost::system::error_code, size_t) { ended = true; });
   ASSERT_TRUE(RunUntil(io_, [&] { return ended; }));
   tcp::socket late(io_);
   boost::system::error_code ec;
@@ -262,12 +256,10 @@ TEST_F(WebSocketListenerTest, StopRefusesNewConnectionsAndDropsHandshakes) {
 
 TEST_F(WebSocketListenerTest, BindFailureNamesTheAddress) {
   Listen();
-  auto again = WebSocketListener::Bind(io_, "127.0.0.1", listener_->port(),
-                                       [](std::unique_ptr<Transport>) {});
+  auto again = WebSocketListener::Bind(io_, "127.0.0.1", listener_->port(), [](std::unique_ptr<Transport>) {});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(again.status().message(),
-              HasSubstr("127.0.0.1:" + std::to_string(listener_->port())));
+  EXPECT_THAT(again.status().message(), HasSubstr("127.0.0.1:" + std::to_string(listener_->port())));
 }
 
 }  // namespace

@@ -16,21 +16,20 @@
 namespace moq_stats::bridge {
 namespace {
 
-using ::testing::HasSubstr;
 using test::DialLoopback;
 using test::ExpectDrainedOnceTheQueueIsWritten;
 using test::RunReady;
 using test::RunUntil;
 using test::TransportPeer;
+using ::testing::HasSubstr;
 
 // A client transport from AsyncDial connected to a server transport from
 // WebSocketListener, both over loopback.
 class WebSocketTransportTest : public ::testing::Test {
  protected:
   void Connect() {
-    auto bound = WebSocketListener::Bind(io_, "127.0.0.1", 0, [this](std::unique_ptr<Transport> t) {
-      server_.Start(std::move(t));
-    });
+    auto bound = WebSocketListener::Bind(io_, "127.0.0.1", 0,
+                                         [this](std::unique_ptr<Transport> t) { server_.Start(std::move(t)); });
     ASSERT_TRUE(bound.ok()) << bound.status();
     listener_ = std::move(*bound);
     DialTarget target;

@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 
@@ -343,7 +343,8 @@ TEST_F(AdminHttpServerTest, HeadHasHeadersButNoBody) {
 TEST_F(AdminHttpServerTest, OversizedHeaderIs400AndClosed) {
   TestClient client(server_->port());
   ASSERT_FALSE(client.connect_error()) << client.connect_error().message();
-  ASSERT_FALSE(client.Send("GET /metrics HTTP/1.1\r\nHost: test\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n"));
+  ASSERT_FALSE(
+      client.Send("GET /metrics HTTP/1.1\r\nHost: test\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n"));
   HttpResponse res;
   ASSERT_FALSE(client.Read(&res));
   EXPECT_EQ(res.status, 400);
@@ -356,8 +357,7 @@ TEST_F(AdminHttpServerTest, OversizedHeaderIs400AndClosed) {
 TEST_F(AdminHttpServerTest, HeaderJustUnderTheLimitIsServed) {
   TestClient client(server_->port());
   ASSERT_FALSE(client.connect_error()) << client.connect_error().message();
-  EXPECT_EQ(client.RoundTrip("GET", "/healthz", "X-Big: " + std::string(7 * 1024, 'a') + "\r\n").status,
-            200);
+  EXPECT_EQ(client.RoundTrip("GET", "/healthz", "X-Big: " + std::string(7 * 1024, 'a') + "\r\n").status, 200);
 }
 
 TEST_F(AdminHttpServerTest, OversizedBodyIs400AndClosed) {
@@ -446,10 +446,28 @@ TEST_F(AdminHttpServerTest, DestructionWithClientsConnectedIsPrompt) {
 }
 
 TEST(AdminHttpServerStartTest, MalformedAddressIsInvalidArgument) {
-  for (const char* listen : {"", "127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:65536", "127.0.0.1:99999",
-                             "127.0.0.1:-1", "127.0.0.1:+80", "127.0.0.1:http", "127.0.0.1: 80", "127.0.0.1:8080x",
-                             "::1:8080", "[::1", "[::1]", "[::1]8080", "[]:8080", "[127.0.0.1]:8080",
-                             "256.0.0.1:8080", "1.2.3:8080", "example.com:8080", " 127.0.0.1:8080", "127.0.0.1:000080"}) {
+  for (const char* listen : {"",
+                             "127.0.0.1",
+                             "127.0.0.1:",
+                             ":8080",
+                             "127.0.0.1:65536",
+                             "127.0.0.1:99999",
+                             "127.0.0.1:-1",
+                             "127.0.0.1:+80",
+                             "127.0.0.1:http",
+                             "127.0.0.1: 80",
+                             "127.0.0.1:8080x",
+                             "::1:8080",
+                             "[::1",
+                             "[::1]",
+                             "[::1]8080",
+                             "[]:8080",
+                             "[127.0.0.1]:8080",
+                             "256.0.0.1:8080",
+                             "1.2.3:8080",
+                             "example.com:8080",
+                             " 127.0.0.1:8080",
+                             "127.0.0.1:000080"}) {
     auto server = AdminHttpServer::Start(listen, {});
     ASSERT_FALSE(server.ok()) << '"' << listen << '"';
     EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << '"' << listen << '"' << server.status();

@@ -89,9 +89,9 @@ TEST(PrometheusTextTest, NonIntegersRoundTrip) {
   EXPECT_EQ(GaugeValue(0.5), "0.5");
   EXPECT_EQ(GaugeValue(-2.25), "-2.25");
   EXPECT_EQ(GaugeValue(0.1), "0.1");
-  for (double value : {0.1, 1.0 / 3, 2.0 / 3 * 1e-300, 1e300, 123456.789, 9007199254740993.0 * 4,
-                       std::numeric_limits<double>::min(), std::numeric_limits<double>::max(),
-                       std::numeric_limits<double>::denorm_min()}) {
+  for (double value :
+       {0.1, 1.0 / 3, 2.0 / 3 * 1e-300, 1e300, 123456.789, 9007199254740993.0 * 4, std::numeric_limits<double>::min(),
+        std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min()}) {
     const std::string written = GaugeValue(value);
     EXPECT_EQ(std::strtod(written.c_str(), nullptr), value) << written;
     EXPECT_EQ(written.find(' '), std::string::npos) << written;

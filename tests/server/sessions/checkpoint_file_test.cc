@@ -58,9 +58,7 @@ std::string FileImage(const std::string& payload, uint64_t length, uint32_t crc,
 }
 
 // A well-formed file image around `payload`.
-std::string FileImage(const std::string& payload) {
-  return FileImage(payload, payload.size(), Crc32(payload));
-}
+std::string FileImage(const std::string& payload) { return FileImage(payload, payload.size(), Crc32(payload)); }
 
 Checkpoint SampleCheckpoint() {
   Checkpoint checkpoint;
@@ -113,8 +111,7 @@ class CheckpointFileTest : public ::testing::Test {
   void TearDown() override {
     std::error_code error;
     // A test may have taken permissions away.
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, error);
+    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, error);
     std::filesystem::remove_all(dir_, error);
   }
 
@@ -208,11 +205,12 @@ TEST_F(CheckpointFileTest, HeaderBytesForAKnownPayload) {
   checkpoint.set_format(1);
   ASSERT_TRUE(WriteCheckpointFile(path_, checkpoint).ok());
 
-  const std::string expected("MQSCKPT1"
-                             "\x02\x00\x00\x00\x00\x00\x00\x00"  // length 2
-                             "\x61\xa8\x07\xfe"                  // CRC-32 of 08 01
-                             "\x08\x01",
-                             22);
+  const std::string expected(
+      "MQSCKPT1"
+      "\x02\x00\x00\x00\x00\x00\x00\x00"  // length 2
+      "\x61\xa8\x07\xfe"                  // CRC-32 of 08 01
+      "\x08\x01",
+      22);
   EXPECT_EQ(Crc32(std::string("\x08\x01", 2)), 0xFE07A861u);
   EXPECT_EQ(ReadBytes(path_), expected);
 }

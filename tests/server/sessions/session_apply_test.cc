@@ -2,8 +2,6 @@
 // the right levels, tier and role with exact counts, and CloseAll closes
 // exactly what is open.
 
-#include "server/sessions/session.h"
-
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -13,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/sessions/session.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_fixture.h"

@@ -1,8 +1,6 @@
 // The session's checkpoint record: SaveTo and Restore keep the counts exact
 // and count nothing again.
 
-#include "server/sessions/session.h"
-
 #include <cstdint>
 #include <map>
 #include <string>
@@ -10,6 +8,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/sessions/session.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_fixture.h"
@@ -28,7 +27,6 @@ using test::DeltaFor;
 using test::ExpectAllClosed;
 using test::ExpectSessionRefused;
 using test::Flat;
-using ::testing::HasSubstr;
 using test::kExt;
 using test::kExtTier;
 using test::kInt;
@@ -40,6 +38,7 @@ using test::kSubRole;
 using test::LevelCounts;
 using test::SessionTest;
 using test::Snap;
+using ::testing::HasSubstr;
 
 // ---------------------------------------------------------------------------
 // Checkpoint record

@@ -1,14 +1,13 @@
 // Batches have the effect of the guards they stand for: the same traffic,
 // through guards and through a session, gives the same snapshots.
 
-#include "server/sessions/session.h"
-
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/sessions/session.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_fixture.h"

@@ -1,14 +1,13 @@
 // The session's limits (max_batch_entries, max_handles) and the aggregator's
 // max_levels, as a session meets them.
 
-#include "server/sessions/session.h"
-
 #include <string>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "origin/origin.h"
+#include "server/sessions/session.h"
 #include "server/stats/stats.h"
 #include "tests/common/test_tools/simulated_time.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
@@ -19,6 +18,7 @@
 namespace moq_stats::server {
 namespace {
 
+using ::moq_stats::test::SimulatedTime;
 using test::ApplyTo;
 using test::BatchBuilder;
 using test::DeltaFor;
@@ -27,7 +27,6 @@ using test::kExt;
 using test::kInterval;
 using test::kPub;
 using test::kPubRole;
-using ::moq_stats::test::SimulatedTime;
 using test::Snap;
 using test::StatsFixture;
 

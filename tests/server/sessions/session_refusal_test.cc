@@ -1,8 +1,6 @@
 // Every bad batch is refused whole, with the status, message and reason
 // stats.proto promises.
 
-#include "server/sessions/session.h"
-
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/sessions/session.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_fixture.h"

@@ -1,8 +1,6 @@
 // Attaching to the SessionRegistry: a new session, a resume within the grace
 // period, a take-over by a second stream, and Close.
 
-#include "server/sessions/session_registry.h"
-
 #include <array>
 #include <cstdint>
 #include <string>
@@ -11,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/sessions/session.h"
+#include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_registry_fixture.h"

@@ -1,8 +1,6 @@
 // The SessionRegistry's checkpoint: Capture and Restore, including a capture
 // taken while batches are being applied.
 
-#include "server/sessions/session_registry.h"
-
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -15,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/sessions/session.h"
+#include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_registry_fixture.h"
@@ -32,7 +31,6 @@ using test::DefaultOptions;
 using test::DeltaFor;
 using test::ExpectAllClosed;
 using test::Flat;
-using ::testing::HasSubstr;
 using test::kExt;
 using test::kGrace;
 using test::kInt;
@@ -47,6 +45,7 @@ using test::OpenTraffic;
 using test::SessionRegistryTest;
 using test::Snap;
 using test::StatsFixture;
+using ::testing::HasSubstr;
 
 // Guards opened minus guards closed, summed over every level, tier and role.
 uint64_t OpenOnLevels(const Stats& stats) {

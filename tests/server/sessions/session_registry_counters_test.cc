@@ -1,8 +1,6 @@
 // The SessionRegistry's self-counters: batches, deltas, refusals by reason,
 // and the sessions' lifecycle.
 
-#include "server/sessions/session_registry.h"
-
 #include <cstdint>
 #include <map>
 
@@ -10,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/sessions/session.h"
+#include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_registry_fixture.h"

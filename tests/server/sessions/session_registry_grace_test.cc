@@ -1,7 +1,5 @@
 // The grace period of a detached session, and what its expiry closes.
 
-#include "server/sessions/session_registry.h"
-
 #include <array>
 #include <cstdint>
 
@@ -9,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/sessions/session.h"
+#include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_registry_fixture.h"

@@ -1,8 +1,6 @@
 // The SessionRegistry's limits and validation: max_sessions, session ids,
 // Drain, and the level limit over concurrent sessions.
 
-#include "server/sessions/session_registry.h"
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -16,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "origin/origin.h"
 #include "server/sessions/session.h"
+#include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_registry_fixture.h"
@@ -31,7 +30,6 @@ using test::Attachment;
 using test::BatchBuilder;
 using test::DefaultOptions;
 using test::DeltaFor;
-using ::testing::HasSubstr;
 using test::kExt;
 using test::kGrace;
 using test::kPub;
@@ -40,6 +38,7 @@ using test::LevelCounts;
 using test::OpenTraffic;
 using test::Rejected;
 using test::SessionRegistryTest;
+using ::testing::HasSubstr;
 
 // ---------------------------------------------------------------------------
 // Limits and validation

@@ -1,14 +1,13 @@
 // Resync: a batch that states what is open replaces the session's record
 // of its open guards, counting the difference as opens and closes.
 
-#include "server/sessions/session.h"
-
 #include <array>
 #include <cstdint>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/sessions/session.h"
 #include "server/stats/stats.h"
 #include "tests/server/sessions/test_tools/batch_builder.h"
 #include "tests/server/sessions/test_tools/session_fixture.h"
@@ -142,17 +141,17 @@ TEST(SessionReleaseUnlistedTest, ClosesAndReleasesWhatTheResyncDoesNotDefine) {
                          &why, &deltas)
                   .ok());
   // Handle 2 named by a resync that releases what it does not define: unknown.
-  absl::Status refused = session.Apply(
-      BatchBuilder(2).Resync().ReleaseUnlisted().Define(1, "a/kept").Add(DeltaFor(2, kPubRole).bytes(1)), &why,
-      &deltas);
+  absl::Status refused =
+      session.Apply(BatchBuilder(2).Resync().ReleaseUnlisted().Define(1, "a/kept").Add(DeltaFor(2, kPubRole).bytes(1)),
+                    &why, &deltas);
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(why, RejectReason::kUnknownHandle);
   EXPECT_EQ(session.handle_count(), 2u) << "a refused batch changes nothing";
 
-  ASSERT_TRUE(session
-                  .Apply(BatchBuilder(3).Resync().ReleaseUnlisted().Define(1, "a/kept").Open(1, kPubRole, 0, 1),
-                         &why, &deltas)
-                  .ok());
+  ASSERT_TRUE(
+      session
+          .Apply(BatchBuilder(3).Resync().ReleaseUnlisted().Define(1, "a/kept").Open(1, kPubRole, 0, 1), &why, &deltas)
+          .ok());
   EXPECT_EQ(session.handle_count(), 1u);
   Snapshot gone = f.Read("a/gone", Tier::kExternal, Role::kPublisher);
   EXPECT_EQ(gone.subscriptions, 2u);

@@ -67,9 +67,7 @@ TEST(LevelKeyTest, OddSlashesAreNormalisedFirst) {
   EXPECT_THAT(Keys("/a/", 5), ElementsAre("", "a"));
 }
 
-TEST(LevelKeyTest, HugeLevelsIsCappedByThePath) {
-  EXPECT_THAT(Keys("x/y", 0xFFFFFFFFu), ElementsAre("", "x", "x/y"));
-}
+TEST(LevelKeyTest, HugeLevelsIsCappedByThePath) { EXPECT_THAT(Keys("x/y", 0xFFFFFFFFu), ElementsAre("", "x", "x/y")); }
 
 TEST(LevelKeyTest, NodeWithSeveralSegments) {
   EXPECT_EQ(Advertised(".stats", "demo", "us-west/sjc-1"), ".stats/prefix/demo/us-west/sjc-1");

@@ -16,11 +16,11 @@
 namespace moq_stats::server {
 namespace {
 
+using test::StatsFixture;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-using test::StatsFixture;
 
 constexpr Tier kExt = Tier::kExternal;
 constexpr Tier kInt = Tier::kInternal;
@@ -232,8 +232,8 @@ TEST(LevelPublisherTest, DeltaOpeningSubscriptionsStartsPublishers) {
   bs.Apply(kSub, track);
   EXPECT_EQ(f.stats().running_publishers(), 3);
   f.time().RunDue();
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/a/sjc",
-                                                          "+.stats/prefix/a/b/sjc"));
+  EXPECT_THAT(f.TakeAnnouncements(),
+              UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/a/sjc", "+.stats/prefix/a/b/sjc"));
   Delta close;
   close.subscriptions_closed = 2;
   close.broadcasts_closed = 1;

@@ -12,9 +12,9 @@
 namespace moq_stats::server {
 namespace {
 
+using ::moq_stats::test::SimulatedTime;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ::moq_stats::test::SimulatedTime;
 
 class LevelTreeTest : public ::testing::Test {
  protected:

@@ -13,9 +13,9 @@
 namespace moq_stats::server {
 namespace {
 
+using test::StatsFixture;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
-using test::StatsFixture;
 
 constexpr Tier kExt = Tier::kExternal;
 constexpr Tier kInt = Tier::kInternal;
@@ -159,8 +159,8 @@ TEST(StatsSeedTest, task_spawns_with_node_suffix) {
   PublisherTrack track = p.track("video");
 
   f.Advance(absl::Milliseconds(1));
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/foo/sjc",
-                                                          "+.stats/prefix/foo/bar/sjc"));
+  EXPECT_THAT(f.TakeAnnouncements(),
+              UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/foo/sjc", "+.stats/prefix/foo/bar/sjc"));
 }
 
 TEST(StatsSeedTest, task_spawns_without_node_suffix) {

@@ -14,10 +14,10 @@
 namespace moq_stats::server {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::moq_stats::test::SimulatedTime;
 using test::StatsFixture;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 constexpr Tier kExt = Tier::kExternal;
 constexpr Tier kInt = Tier::kInternal;
@@ -67,9 +67,7 @@ TEST(StatsConfigTest, BadIntervalRetentionAndNode) {
 
 TEST(StatsTest, OddPathsAreNormalised) {
   StatsFixture f(2);
-  {
-    PublisherStats p = f.stats().tier(kExt).broadcast("//a//b/").publisher();
-  }
+  { PublisherStats p = f.stats().tier(kExt).broadcast("//a//b/").publisher(); }
   EXPECT_EQ(f.Read("a/b", kExt, kPub).broadcasts, 1u);
   EXPECT_EQ(f.Read("a", kExt, kPub).broadcasts, 1u);
   EXPECT_EQ(f.Read("", kExt, kPub).broadcasts, 1u);

@@ -42,8 +42,7 @@ class BridgeFixture : public ::testing::Test {
  protected:
   // Starts `bridge_` over `origin_` with `options`.
   void StartBridgeWith(BridgeOptions options) {
-    absl::StatusOr<std::unique_ptr<OriginBridge>> bridge =
-        OriginBridge::Start(&origin_, std::move(options));
+    absl::StatusOr<std::unique_ptr<OriginBridge>> bridge = OriginBridge::Start(&origin_, std::move(options));
     ASSERT_TRUE(bridge.ok()) << bridge.status();
     bridge_ = *std::move(bridge);
   }

@@ -26,8 +26,7 @@ absl::StatusOr<uint64_t> FakeStreamMux::OpenStream(bool bidirectional) {
   return id;
 }
 
-absl::Status FakeStreamMux::Write(uint64_t id, std::string_view data,
-                                  bool fin) {
+absl::Status FakeStreamMux::Write(uint64_t id, std::string_view data, bool fin) {
   if (closed_) return absl::FailedPreconditionError("connection closed");
   auto it = streams_.find(id);
   if (it == streams_.end()) return absl::FailedPreconditionError("unknown stream");
@@ -125,20 +124,15 @@ void FakeStreamMux::PeerSend(uint64_t id, std::string_view data, bool fin) {
   Deliver(Action{Action::kData, id, std::string(data), fin, 0});
 }
 
-uint64_t FakeStreamMux::PeerOpenAndSend(bool bidirectional,
-                                        std::string_view data, bool fin) {
+uint64_t FakeStreamMux::PeerOpenAndSend(bool bidirectional, std::string_view data, bool fin) {
   const uint64_t id = PeerOpen(bidirectional);
   PeerSend(id, data, fin);
   return id;
 }
 
-void FakeStreamMux::PeerReset(uint64_t id, uint64_t code) {
-  Deliver(Action{Action::kReset, id, {}, false, code});
-}
+void FakeStreamMux::PeerReset(uint64_t id, uint64_t code) { Deliver(Action{Action::kReset, id, {}, false, code}); }
 
-void FakeStreamMux::PeerStopSending(uint64_t id, uint64_t code) {
-  Deliver(Action{Action::kStop, id, {}, false, code});
-}
+void FakeStreamMux::PeerStopSending(uint64_t id, uint64_t code) { Deliver(Action{Action::kStop, id, {}, false, code}); }
 
 void FakeStreamMux::PeerClose(uint64_t code, std::string_view reason) {
   Deliver(Action{Action::kClose, 0, std::string(reason), false, code});

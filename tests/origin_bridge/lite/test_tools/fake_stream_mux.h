@@ -34,15 +34,15 @@ namespace moq_stats::lite::test {
 class FakeStreamMux : public StreamMux {
  public:
   struct StreamRecord {
-    bool ours = false;             // Opened by our side.
+    bool ours = false;  // Opened by our side.
     bool bidi = false;
-    std::string written;           // Everything our side wrote.
-    bool fin = false;              // Our side finished.
+    std::string written;                        // Everything our side wrote.
+    bool fin = false;                           // Our side finished.
     std::optional<uint64_t> reset_code;         // We reset our side.
     std::optional<uint64_t> stop_sending_code;  // We asked the peer to stop.
-    bool peer_stopped = false;     // The peer sent STOP_SENDING.
+    bool peer_stopped = false;                  // The peer sent STOP_SENDING.
     std::optional<uint64_t> peer_stop_code;
-    std::string received;          // Everything the peer sent.
+    std::string received;  // Everything the peer sent.
     bool peer_fin = false;
     std::optional<uint64_t> peer_reset_code;
   };
@@ -82,8 +82,7 @@ class FakeStreamMux : public StreamMux {
   uint64_t PeerOpen(bool bidirectional);
   void PeerSend(uint64_t id, std::string_view data, bool fin = false);
   // PeerOpen + PeerSend.
-  uint64_t PeerOpenAndSend(bool bidirectional, std::string_view data,
-                           bool fin = false);
+  uint64_t PeerOpenAndSend(bool bidirectional, std::string_view data, bool fin = false);
   void PeerReset(uint64_t id, uint64_t code);
   void PeerStopSending(uint64_t id, uint64_t code);
   void PeerClose(uint64_t code, std::string_view reason);

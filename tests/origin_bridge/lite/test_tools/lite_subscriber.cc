@@ -21,8 +21,7 @@ struct LiteSubscriber::StreamState {
   size_t group_index = 0;  // kGroup: index in groups_.
 };
 
-LiteSubscriber::LiteSubscriber(Options options, StreamMux* mux)
-    : options_(options), mux_(mux) {}
+LiteSubscriber::LiteSubscriber(Options options, StreamMux* mux) : options_(options), mux_(mux) {}
 
 LiteSubscriber::~LiteSubscriber() = default;
 
@@ -32,8 +31,7 @@ absl::Status LiteSubscriber::Start() {
   if (!id.ok()) return id.status();
   lite::Setup setup;
   if (options_.origin_id != 0) {
-    setup.parameters.push_back(lite::Setup::VarintParameter(
-        lite::kSetupParameterOrigin, options_.origin_id));
+    setup.parameters.push_back(lite::Setup::VarintParameter(lite::kSetupParameterOrigin, options_.origin_id));
   }
   std::string out;
   lite::AppendVarint(static_cast<uint64_t>(lite::DataStreamType::kSetup), &out);
@@ -41,8 +39,7 @@ absl::Status LiteSubscriber::Start() {
   return mux_->Write(*id, out, true);
 }
 
-absl::StatusOr<uint64_t> LiteSubscriber::OpenRequest(
-    lite::ControlStreamType type, const std::string& message) {
+absl::StatusOr<uint64_t> LiteSubscriber::OpenRequest(lite::ControlStreamType type, const std::string& message) {
   absl::StatusOr<uint64_t> id = mux_->OpenStream(true);
   if (!id.ok()) return id.status();
   std::string out;
@@ -51,24 +48,29 @@ absl::StatusOr<uint64_t> LiteSubscriber::OpenRequest(
   if (absl::Status s = mux_->Write(*id, out, false); !s.ok()) return s;
   StreamState::Kind kind = StreamState::Kind::kAnnounce;
   switch (type) {
-    case lite::ControlStreamType::kSubscribe: kind = StreamState::Kind::kSubscribe; break;
-    case lite::ControlStreamType::kTrack: kind = StreamState::Kind::kTrack; break;
-    case lite::ControlStreamType::kFetch: kind = StreamState::Kind::kFetch; break;
-    default: break;
+    case lite::ControlStreamType::kSubscribe:
+      kind = StreamState::Kind::kSubscribe;
+      break;
+    case lite::ControlStreamType::kTrack:
+      kind = StreamState::Kind::kTrack;
+      break;
+    case lite::ControlStreamType::kFetch:
+      kind = StreamState::Kind::kFetch;
+      break;
+    default:
+      break;
   }
   streams_[*id] = std::make_unique<StreamState>(kind, options_.max_message_size);
   return *id;
 }
 
-absl::StatusOr<uint64_t> LiteSubscriber::RequestAnnounces(
-    std::string_view prefix, uint64_t exclude_hop) {
+absl::StatusOr<uint64_t> LiteSubscriber::RequestAnnounces(std::string_view prefix, uint64_t exclude_hop) {
   lite::AnnounceRequest request;
   request.prefix = std::string(prefix);
   request.exclude_hop = exclude_hop;
   std::string message;
   if (absl::Status s = request.Encode(options_.version, &message); !s.ok()) return s;
-  absl::StatusOr<uint64_t> id =
-      OpenRequest(lite::ControlStreamType::kAnnounce, message);
+  absl::StatusOr<uint64_t> id = OpenRequest(lite::ControlStreamType::kAnnounce, message);
   if (!id.ok()) return id;
   AnnounceStream& a = announces_[*id];
   a.stream = *id;
@@ -76,8 +78,7 @@ absl::StatusOr<uint64_t> LiteSubscriber::RequestAnnounces(
   return id;
 }
 
-absl::StatusOr<uint64_t> LiteSubscriber::Subscribe(std::string_view broadcast,
-                                                   std::string_view track,
+absl::StatusOr<uint64_t> LiteSubscriber::Subscribe(std::string_view broadcast, std::string_view track,
                                                    const SubscribeParams& params) {
   lite::Subscribe msg;
   msg.id = next_subscribe_id_;
@@ -88,8 +89,7 @@ absl::StatusOr<uint64_t> LiteSubscriber::Subscribe(std::string_view broadcast,
   msg.end_group = params.end_group;
   std::string message;
   if (absl::Status s = msg.Encode(options_.version, &message); !s.ok()) return s;
-  absl::StatusOr<uint64_t> stream =
-      OpenRequest(lite::ControlStreamType::kSubscribe, message);
+  absl::StatusOr<uint64_t> stream = OpenRequest(lite::ControlStreamType::kSubscribe, message);
   if (!stream.ok()) return stream.status();
   const uint64_t id = next_subscribe_id_++;
   Subscription& sub = subscriptions_[id];
@@ -101,8 +101,7 @@ absl::StatusOr<uint64_t> LiteSubscriber::Subscribe(std::string_view broadcast,
   return id;
 }
 
-absl::Status LiteSubscriber::UpdateSubscription(
-    uint64_t subscribe_id, const lite::SubscribeUpdate& update) {
+absl::Status LiteSubscriber::UpdateSubscription(uint64_t subscribe_id, const lite::SubscribeUpdate& update) {
   auto it = subscriptions_.find(subscribe_id);
   if (it == subscriptions_.end()) return absl::NotFoundError("no such subscription");
   std::string out;
@@ -116,12 +115,9 @@ absl::Status LiteSubscriber::Unsubscribe(uint64_t subscribe_id) {
   return mux_->Write(it->second.stream, {}, true);
 }
 
-absl::Status LiteSubscriber::StopAnnounces(uint64_t stream) {
-  return mux_->Write(stream, {}, true);
-}
+absl::Status LiteSubscriber::StopAnnounces(uint64_t stream) { return mux_->Write(stream, {}, true); }
 
-absl::StatusOr<uint64_t> LiteSubscriber::RequestTrackInfo(
-    std::string_view broadcast, std::string_view track) {
+absl::StatusOr<uint64_t> LiteSubscriber::RequestTrackInfo(std::string_view broadcast, std::string_view track) {
   lite::Track msg;
   msg.broadcast = std::string(broadcast);
   msg.track = std::string(track);
@@ -132,9 +128,8 @@ absl::StatusOr<uint64_t> LiteSubscriber::RequestTrackInfo(
   return id;
 }
 
-absl::StatusOr<uint64_t> LiteSubscriber::Fetch(std::string_view broadcast,
-                                               std::string_view track,
-                                               uint64_t group, uint8_t priority) {
+absl::StatusOr<uint64_t> LiteSubscriber::Fetch(std::string_view broadcast, std::string_view track, uint64_t group,
+                                               uint8_t priority) {
   lite::Fetch msg;
   msg.broadcast = std::string(broadcast);
   msg.track = std::string(track);
@@ -202,8 +197,7 @@ void LiteSubscriber::OnStreamOpened(uint64_t id) {
     mux_->StopSending(id, static_cast<uint64_t>(ErrorCode::kUnexpectedStream));
     return;
   }
-  streams_[id] = std::make_unique<StreamState>(StreamState::Kind::kIncoming,
-                                               options_.max_message_size);
+  streams_[id] = std::make_unique<StreamState>(StreamState::Kind::kIncoming, options_.max_message_size);
 }
 
 void LiteSubscriber::OnStreamData(uint64_t id, std::string_view data, bool fin) {
@@ -226,8 +220,7 @@ bool LiteSubscriber::ReadFrames(StreamState& s, std::vector<lite::Frame>* frames
     lite::WireReader r(s.reader.pending());
     uint64_t zigzag = 0;
     uint64_t size = 0;
-    if ((lite05 && r.ReadVarint(&zigzag) != ReadStatus::kOk) ||
-        r.ReadVarint(&size) != ReadStatus::kOk) {
+    if ((lite05 && r.ReadVarint(&zigzag) != ReadStatus::kOk) || r.ReadVarint(&size) != ReadStatus::kOk) {
       break;
     }
     if (size > options_.max_frame_size) {
@@ -255,8 +248,7 @@ void LiteSubscriber::ProcessIncoming(uint64_t id, StreamState& s) {
     if (s.reader.ReadVarint(&type) != ReadStatus::kOk) return;
     if (type == static_cast<uint64_t>(lite::DataStreamType::kGroup)) {
       s.kind = Kind::kGroup;
-    } else if (type == static_cast<uint64_t>(lite::DataStreamType::kSetup) &&
-               options_.version == Version::kLite05) {
+    } else if (type == static_cast<uint64_t>(lite::DataStreamType::kSetup) && options_.version == Version::kLite05) {
       s.kind = Kind::kSetup;
     } else {
       mux_->StopSending(id, static_cast<uint64_t>(ErrorCode::kUnexpectedStream));
@@ -340,11 +332,20 @@ void LiteSubscriber::ProcessResponse(uint64_t id, StreamState& s) {
   if (!s.fin) return;
   if (!s.reader.empty()) return Fail(ErrorCode::kDecode, "stream ended inside a message");
   switch (s.kind) {
-    case Kind::kAnnounce: announces_[id].finished = true; break;
-    case Kind::kSubscribe: subscriptions_[subscription_streams_[id]].finished = true; break;
-    case Kind::kTrack: tracks_[id].finished = true; break;
-    case Kind::kFetch: fetches_[id].finished = true; break;
-    default: break;
+    case Kind::kAnnounce:
+      announces_[id].finished = true;
+      break;
+    case Kind::kSubscribe:
+      subscriptions_[subscription_streams_[id]].finished = true;
+      break;
+    case Kind::kTrack:
+      tracks_[id].finished = true;
+      break;
+    case Kind::kFetch:
+      fetches_[id].finished = true;
+      break;
+    default:
+      break;
   }
 }
 
@@ -357,8 +358,7 @@ void LiteSubscriber::OnStreamReset(uint64_t id, uint64_t code) {
   if (auto it = tracks_.find(id); it != tracks_.end()) it->second.reset_code = code;
   if (auto it = fetches_.find(id); it != fetches_.end()) it->second.reset_code = code;
   auto it = streams_.find(id);
-  if (it != streams_.end() && it->second->kind == StreamState::Kind::kGroup &&
-      it->second->group_index > 0) {
+  if (it != streams_.end() && it->second->kind == StreamState::Kind::kGroup && it->second->group_index > 0) {
     groups_[it->second->group_index - 1].reset_code = code;
   }
   if (it != streams_.end()) it->second->fin = true;  // Nothing more comes.

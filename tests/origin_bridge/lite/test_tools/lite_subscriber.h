@@ -40,7 +40,7 @@ class LiteSubscriber : public StreamEvents {
  public:
   struct Options {
     lite::Version version = lite::Version::kLite05;
-    uint64_t origin_id = 0;            // SETUP Origin parameter when non-zero.
+    uint64_t origin_id = 0;             // SETUP Origin parameter when non-zero.
     size_t max_message_size = 1 << 20;  // Control messages from the peer.
     size_t max_frame_size = 16 << 20;   // Frame payloads from the peer.
   };
@@ -49,11 +49,11 @@ class LiteSubscriber : public StreamEvents {
   struct AnnounceStream {
     uint64_t stream = 0;
     std::string prefix;
-    std::optional<lite::AnnounceOk> ok;        // lite-05.
-    std::vector<lite::Announce> messages;      // In arrival order.
-    std::set<std::string> active;              // Suffixes active now.
-    bool finished = false;                     // Peer FIN.
-    std::optional<uint64_t> reset_code;        // Peer RESET_STREAM.
+    std::optional<lite::AnnounceOk> ok;    // lite-05.
+    std::vector<lite::Announce> messages;  // In arrival order.
+    std::set<std::string> active;          // Suffixes active now.
+    bool finished = false;                 // Peer FIN.
+    std::optional<uint64_t> reset_code;    // Peer RESET_STREAM.
   };
 
   // One SUBSCRIBE.
@@ -63,7 +63,7 @@ class LiteSubscriber : public StreamEvents {
     std::string broadcast;
     std::string track;
     std::vector<lite::SubscribeResponse> responses;
-    bool finished = false;                     // Peer FIN on the stream.
+    bool finished = false;  // Peer FIN on the stream.
     std::optional<uint64_t> reset_code;
   };
 
@@ -73,7 +73,7 @@ class LiteSubscriber : public StreamEvents {
     uint64_t subscribe_id = 0;
     uint64_t sequence = 0;
     std::vector<lite::Frame> frames;
-    bool complete = false;                     // FIN seen.
+    bool complete = false;  // FIN seen.
     std::optional<uint64_t> reset_code;
   };
 
@@ -109,28 +109,21 @@ class LiteSubscriber : public StreamEvents {
   absl::Status Start();
 
   // Returns the stream id, the key of announces().
-  absl::StatusOr<uint64_t> RequestAnnounces(std::string_view prefix,
-                                            uint64_t exclude_hop = 0);
+  absl::StatusOr<uint64_t> RequestAnnounces(std::string_view prefix, uint64_t exclude_hop = 0);
   // Returns the subscribe id (0, 1, 2, ...), the key of subscription().
-  absl::StatusOr<uint64_t> Subscribe(std::string_view broadcast,
-                                     std::string_view track,
-                                     const SubscribeParams& params);
-  absl::StatusOr<uint64_t> Subscribe(std::string_view broadcast,
-                                     std::string_view track) {
+  absl::StatusOr<uint64_t> Subscribe(std::string_view broadcast, std::string_view track, const SubscribeParams& params);
+  absl::StatusOr<uint64_t> Subscribe(std::string_view broadcast, std::string_view track) {
     return Subscribe(broadcast, track, SubscribeParams());
   }
-  absl::Status UpdateSubscription(uint64_t subscribe_id,
-                                  const lite::SubscribeUpdate& update);
+  absl::Status UpdateSubscription(uint64_t subscribe_id, const lite::SubscribeUpdate& update);
   // FIN on the subscribe stream.
   absl::Status Unsubscribe(uint64_t subscribe_id);
   // FIN on an announce stream.
   absl::Status StopAnnounces(uint64_t stream);
   // Returns the stream id, the key of track_request().
-  absl::StatusOr<uint64_t> RequestTrackInfo(std::string_view broadcast,
-                                            std::string_view track);
+  absl::StatusOr<uint64_t> RequestTrackInfo(std::string_view broadcast, std::string_view track);
   // Returns the stream id, the key of fetch().
-  absl::StatusOr<uint64_t> Fetch(std::string_view broadcast,
-                                 std::string_view track, uint64_t group,
+  absl::StatusOr<uint64_t> Fetch(std::string_view broadcast, std::string_view track, uint64_t group,
                                  uint8_t priority = 0);
 
   const std::optional<lite::Setup>& peer_setup() const { return peer_setup_; }
@@ -160,8 +153,7 @@ class LiteSubscriber : public StreamEvents {
  private:
   struct StreamState;
 
-  absl::StatusOr<uint64_t> OpenRequest(lite::ControlStreamType type,
-                                       const std::string& message);
+  absl::StatusOr<uint64_t> OpenRequest(lite::ControlStreamType type, const std::string& message);
   void Fail(lite::ErrorCode code, std::string reason);
   void ProcessIncoming(uint64_t id, StreamState& s);
   void ProcessResponse(uint64_t id, StreamState& s);
@@ -172,7 +164,7 @@ class LiteSubscriber : public StreamEvents {
   StreamMux* mux_;
   std::map<uint64_t, std::unique_ptr<StreamState>> streams_;
   std::map<uint64_t, AnnounceStream> announces_;
-  std::map<uint64_t, Subscription> subscriptions_;    // By subscribe id.
+  std::map<uint64_t, Subscription> subscriptions_;     // By subscribe id.
   std::map<uint64_t, uint64_t> subscription_streams_;  // Stream -> id.
   std::map<uint64_t, TrackRequest> tracks_;
   std::map<uint64_t, FetchRequest> fetches_;

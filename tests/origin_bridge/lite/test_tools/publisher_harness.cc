@@ -64,18 +64,15 @@ lite::PublisherOptions PublisherHarness::DefaultOptions() {
   return options;
 }
 
-PublisherHarness::PublisherHarness(lite::Version version,
-                                   lite::PublisherOptions options) {
+PublisherHarness::PublisherHarness(lite::Version version, lite::PublisherOptions options) {
   options.version = version;
   if (options.clock == nullptr) options.clock = &clock;
-  session = std::make_unique<lite::PublisherSession>(
-      options, &mux, &origin, [this] { wakes.fetch_add(1); });
+  session = std::make_unique<lite::PublisherSession>(options, &mux, &origin, [this] { wakes.fetch_add(1); });
   mux.set_events(session.get());
   session->Start();
 }
 
-BroadcastProducer* PublisherHarness::Publish(std::string_view path,
-                                             const std::vector<std::string>& tracks) {
+BroadcastProducer* PublisherHarness::Publish(std::string_view path, const std::vector<std::string>& tracks) {
   auto producer = origin.Publish(Path(path), tracks);
   EXPECT_TRUE(producer.ok()) << producer.status();
   if (!producer.ok()) return nullptr;

@@ -14,10 +14,10 @@
 
 #include "common/clock.h"
 #include "gtest/gtest.h"
+#include "origin/origin.h"
 #include "origin_bridge/lite/messages.h"
 #include "origin_bridge/lite/publisher_session.h"
 #include "origin_bridge/lite/wire.h"
-#include "origin/origin.h"
 #include "tests/origin_bridge/lite/test_tools/fake_stream_mux.h"
 
 namespace moq_stats::lite::test {
@@ -42,19 +42,15 @@ std::string ControlStream(lite::ControlStreamType type, std::string_view message
 struct PublisherHarness {
   static constexpr uint64_t kOriginId = 0x0e832a2b1799c8;
 
-  explicit PublisherHarness(lite::Version version,
-                            lite::PublisherOptions options = DefaultOptions());
+  explicit PublisherHarness(lite::Version version, lite::PublisherOptions options = DefaultOptions());
   ~PublisherHarness() { mux.set_events(nullptr); }
 
   static lite::PublisherOptions DefaultOptions();
 
   // Peer opens a bidirectional stream and sends `bytes` on it.
-  uint64_t Open(std::string_view bytes, bool fin = false) {
-    return mux.PeerOpenAndSend(true, bytes, fin);
-  }
+  uint64_t Open(std::string_view bytes, bool fin = false) { return mux.PeerOpenAndSend(true, bytes, fin); }
   // Publishes `path` with `tracks`; kept alive by the harness.
-  BroadcastProducer* Publish(std::string_view path,
-                             const std::vector<std::string>& tracks);
+  BroadcastProducer* Publish(std::string_view path, const std::vector<std::string>& tracks);
   void Unpublish(BroadcastProducer* producer);
   // Our unidirectional streams other than SETUP, in open order.
   std::vector<uint64_t> GroupStreams() const;

@@ -8,11 +8,9 @@
 
 namespace moq_stats::lite::test {
 
-QmuxSessionPair::QmuxSessionPair(Options options, Origin* origin)
-    : woken_(std::make_shared<std::atomic<bool>>(false)) {
+QmuxSessionPair::QmuxSessionPair(Options options, Origin* origin) : woken_(std::make_shared<std::atomic<bool>>(false)) {
   qmux::ConnectionOptions publisher_options;
-  publisher_options.perspective =
-      options.publisher_is_server ? qmux::Perspective::kServer : qmux::Perspective::kClient;
+  publisher_options.perspective = options.publisher_is_server ? qmux::Perspective::kServer : qmux::Perspective::kClient;
   publisher_options.mode = options.mode;
   publisher_options.local = options.publisher_params;
   publisher_options.records = options.records;
@@ -22,21 +20,17 @@ QmuxSessionPair::QmuxSessionPair(Options options, Origin* origin)
   subscriber_options.mode = options.mode;
   subscriber_options.local = options.subscriber_params;
   subscriber_options.records = options.records;
-  publisher_connection_ =
-      std::make_unique<qmux::Connection>(std::move(publisher_options), nullptr);
-  subscriber_connection_ =
-      std::make_unique<qmux::Connection>(std::move(subscriber_options), nullptr);
+  publisher_connection_ = std::make_unique<qmux::Connection>(std::move(publisher_options), nullptr);
+  subscriber_connection_ = std::make_unique<qmux::Connection>(std::move(subscriber_options), nullptr);
 
   options.publisher.version = options.version;
   options.subscriber.version = options.version;
   std::shared_ptr<std::atomic<bool>> woken = woken_;
   // Release: the origin's writes before the wake are visible to the Poll
   // that follows the acquire in Pump.
-  session_ = std::make_unique<lite::PublisherSession>(
-      options.publisher, publisher_connection_.get(), origin,
-      [woken] { woken->store(true, std::memory_order_release); });
-  subscriber_ = std::make_unique<LiteSubscriber>(options.subscriber,
-                                                 subscriber_connection_.get());
+  session_ = std::make_unique<lite::PublisherSession>(options.publisher, publisher_connection_.get(), origin,
+                                                      [woken] { woken->store(true, std::memory_order_release); });
+  subscriber_ = std::make_unique<LiteSubscriber>(options.subscriber, subscriber_connection_.get());
   publisher_connection_->set_events(session_.get());
   subscriber_connection_->set_events(subscriber_.get());
 }
@@ -79,8 +73,8 @@ bool QmuxSessionPair::Pump(int max_rounds) {
     if (was_woken || moved_before) session_->Poll();
     const size_t moved = DeliverOnce();
     moved_before = moved > 0;
-    if (!was_woken && moved == 0 && !publisher_connection_->has_outgoing() &&
-        !subscriber_connection_->has_outgoing() && !woken()) {
+    if (!was_woken && moved == 0 && !publisher_connection_->has_outgoing() && !subscriber_connection_->has_outgoing() &&
+        !woken()) {
       return true;
     }
   }
@@ -95,8 +89,7 @@ std::string TestPayload(const std::string& tag, uint64_t sequence, size_t size) 
   return out;
 }
 
-std::vector<uint64_t> CompleteSequences(const LiteSubscriber& subscriber,
-                                        uint64_t subscribe_id) {
+std::vector<uint64_t> CompleteSequences(const LiteSubscriber& subscriber, uint64_t subscribe_id) {
   std::vector<uint64_t> out;
   for (const LiteSubscriber::ReceivedGroup& g : subscriber.groups()) {
     if (g.subscribe_id == subscribe_id && g.complete) out.push_back(g.sequence);

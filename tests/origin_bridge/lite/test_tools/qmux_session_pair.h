@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "origin_bridge/lite/publisher_session.h"
 #include "origin/origin.h"
+#include "origin_bridge/lite/publisher_session.h"
 #include "origin_bridge/qmux/connection.h"
 #include "origin_bridge/qmux/transport_params.h"
 #include "tests/origin_bridge/lite/test_tools/lite_subscriber.h"
@@ -88,8 +88,7 @@ std::string TestPayload(const std::string& tag, uint64_t sequence, size_t size =
 
 // Sequences of the complete groups `subscriber` received for
 // `subscribe_id`, in arrival order.
-std::vector<uint64_t> CompleteSequences(const LiteSubscriber& subscriber,
-                                        uint64_t subscribe_id);
+std::vector<uint64_t> CompleteSequences(const LiteSubscriber& subscriber, uint64_t subscribe_id);
 
 }  // namespace moq_stats::lite::test
 

@@ -20,24 +20,21 @@ namespace moq_stats::qmux::test {
 class ConnectionPair {
  public:
   // Options for one side with the library defaults.
-  static ConnectionOptions Options(Perspective perspective,
-                                   RecordMode mode = RecordMode::kWebSocket) {
+  static ConnectionOptions Options(Perspective perspective, RecordMode mode = RecordMode::kWebSocket) {
     ConnectionOptions options;
     options.perspective = perspective;
     options.mode = mode;
     return options;
   }
 
-  ConnectionPair(ConnectionOptions client_options, StreamEvents* client_events,
-                 ConnectionOptions server_options, StreamEvents* server_events)
-      : client_(std::move(client_options), client_events),
-        server_(std::move(server_options), server_events) {}
+  ConnectionPair(ConnectionOptions client_options, StreamEvents* client_events, ConnectionOptions server_options,
+                 StreamEvents* server_events)
+      : client_(std::move(client_options), client_events), server_(std::move(server_options), server_events) {}
 
   // Both sides with default options in `mode`.
-  ConnectionPair(StreamEvents* client_events, StreamEvents* server_events,
-                 RecordMode mode = RecordMode::kWebSocket)
-      : ConnectionPair(Options(Perspective::kClient, mode), client_events,
-                       Options(Perspective::kServer, mode), server_events) {}
+  ConnectionPair(StreamEvents* client_events, StreamEvents* server_events, RecordMode mode = RecordMode::kWebSocket)
+      : ConnectionPair(Options(Perspective::kClient, mode), client_events, Options(Perspective::kServer, mode),
+                       server_events) {}
 
   Connection& client() { return client_; }
   Connection& server() { return server_; }

@@ -13,13 +13,9 @@ namespace moq_stats::qmux {
 class ConnectionTestPeer {
  public:
   // Live streams (either side not yet done).
-  static size_t stream_count(const Connection& connection) {
-    return connection.state_->streams.size();
-  }
+  static size_t stream_count(const Connection& connection) { return connection.state_->streams.size(); }
   // Stopped stream ids remembered after retirement.
-  static size_t remembered_stopped(const Connection& connection) {
-    return connection.state_->stopped_retired.size();
-  }
+  static size_t remembered_stopped(const Connection& connection) { return connection.state_->stopped_retired.size(); }
 };
 
 }  // namespace moq_stats::qmux

@@ -24,8 +24,8 @@ namespace moq_stats::bridge::test {
 // Dials `target`, starts `client` on the transport it yields and runs `io`
 // until `server` has been started too (by the test's acceptor or listener).
 // Fails the test when the dial fails or either end does not come up.
-inline void DialLoopback(boost::asio::io_context& io, const DialTarget& target,
-                         TransportPeer& client, TransportPeer& server) {
+inline void DialLoopback(boost::asio::io_context& io, const DialTarget& target, TransportPeer& client,
+                         TransportPeer& server) {
   bool dialed = false;
   AsyncDial(io, target, 5000, [&](absl::StatusOr<std::unique_ptr<Transport>> result) {
     dialed = true;
@@ -38,8 +38,7 @@ inline void DialLoopback(boost::asio::io_context& io, const DialTarget& target,
 
 // on_drained runs once each time what was queued has all been written, with
 // nothing left queued, and never on an end that sent nothing.
-inline void ExpectDrainedOnceTheQueueIsWritten(boost::asio::io_context& io,
-                                               TransportPeer& client,
+inline void ExpectDrainedOnceTheQueueIsWritten(boost::asio::io_context& io, TransportPeer& client,
                                                const TransportPeer& server) {
   client.transport->Send({"a", std::string(100 * 1024, 'b'), "c"});
   EXPECT_EQ(client.drained, 0);

@@ -26,8 +26,7 @@ using RawStream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket, 
 // one Sec-WebSocket-Protocol header per entry of `protocol_headers`.
 class RawWebSocketClient {
  public:
-  RawWebSocketClient(boost::asio::io_context& io, uint16_t port,
-                     std::vector<std::string> protocol_headers)
+  RawWebSocketClient(boost::asio::io_context& io, uint16_t port, std::vector<std::string> protocol_headers)
       : ws_(io), port_(port), protocol_headers_(std::move(protocol_headers)) {}
 
   void Start() {
@@ -38,8 +37,8 @@ class RawWebSocketClient {
         return;
       }
       std::vector<std::string> headers = protocol_headers_;
-      ws_.set_option(boost::beast::websocket::stream_base::decorator(
-          [headers](boost::beast::websocket::request_type& request) {
+      ws_.set_option(
+          boost::beast::websocket::stream_base::decorator([headers](boost::beast::websocket::request_type& request) {
             for (const std::string& value : headers) {
               request.insert(boost::beast::http::field::sec_websocket_protocol, value);
             }
@@ -52,9 +51,7 @@ class RawWebSocketClient {
   bool done() const { return done_; }
   const boost::system::error_code& error() const { return error_; }
   const boost::beast::websocket::response_type& response() const { return response_; }
-  std::string chosen() const {
-    return std::string(response_[boost::beast::http::field::sec_websocket_protocol]);
-  }
+  std::string chosen() const { return std::string(response_[boost::beast::http::field::sec_websocket_protocol]); }
   RawStream& ws() { return ws_; }
 
  private:
@@ -76,8 +73,7 @@ class RawWebSocketClient {
 // when nullopt) when `http_status` is 101, else that HTTP status.
 class RawWebSocketServer {
  public:
-  RawWebSocketServer(boost::asio::io_context& io, std::optional<std::string> subprotocol,
-                     unsigned http_status = 101)
+  RawWebSocketServer(boost::asio::io_context& io, std::optional<std::string> subprotocol, unsigned http_status = 101)
       : acceptor_(io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)),
         ws_(io),
         subprotocol_(std::move(subprotocol)),
@@ -95,9 +91,7 @@ class RawWebSocketServer {
 
   bool got_request() const { return got_request_; }
   bool accepted() const { return accepted_; }
-  const boost::beast::http::request<boost::beast::http::string_body>& request() const {
-    return request_;
-  }
+  const boost::beast::http::request<boost::beast::http::string_body>& request() const { return request_; }
   // Every Sec-WebSocket-Protocol header line of the request.
   std::vector<std::string> offered_headers() const {
     std::vector<std::string> out;
@@ -116,13 +110,12 @@ class RawWebSocketServer {
       response_.result(http_status_);
       response_.body() = "refused by test";
       response_.prepare_payload();
-      boost::beast::http::async_write(ws_.next_layer(), response_,
-                                      [](boost::system::error_code, size_t) {});
+      boost::beast::http::async_write(ws_.next_layer(), response_, [](boost::system::error_code, size_t) {});
       return;
     }
     std::optional<std::string> answer = subprotocol_;
-    ws_.set_option(boost::beast::websocket::stream_base::decorator(
-        [answer](boost::beast::websocket::response_type& response) {
+    ws_.set_option(
+        boost::beast::websocket::stream_base::decorator([answer](boost::beast::websocket::response_type& response) {
           if (answer.has_value()) {
             response.set(boost::beast::http::field::sec_websocket_protocol, *answer);
           }

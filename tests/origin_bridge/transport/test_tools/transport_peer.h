@@ -41,7 +41,7 @@ struct TransportPeer {
   size_t bytes_received = 0;
   int closed = 0;
   absl::Status status;
-  int drained = 0;                // on_drained calls
+  int drained = 0;                  // on_drained calls
   uint64_t drained_with_queue = 0;  // queued_bytes() seen by the last one
   // Extra behaviour on each on_bytes call, run after recording.
   std::function<void(std::string_view)> on_bytes;

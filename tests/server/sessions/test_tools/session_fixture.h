@@ -34,8 +34,7 @@ inline LevelCounts Counted(const Stats& stats) {
   return out;
 }
 
-inline absl::Status ApplyTo(Session& session, const ::moq::stats::v1::Batch& batch,
-                            RejectReason* reason = nullptr) {
+inline absl::Status ApplyTo(Session& session, const ::moq::stats::v1::Batch& batch, RejectReason* reason = nullptr) {
   RejectReason ignored = RejectReason::kNone;
   size_t deltas = 0;
   return session.Apply(batch, reason ? reason : &ignored, &deltas);
