@@ -193,7 +193,7 @@ void BM_InProcessBytes(benchmark::State& state) {
     return;
   }
   server::BroadcastStats broadcast =
-      stats.tier(server::Tier::kExternal).broadcast(absl::StrCat("t", state.thread_index(), "/b/c"));
+      stats.tier(Tier::kExternal).broadcast(absl::StrCat("t", state.thread_index(), "/b/c"));
   if (broadcast.levels().size() != 3) {
     state.SkipWithError("the path does not have 3 buckets (root + 2 levels)");
     return;

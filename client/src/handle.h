@@ -10,24 +10,8 @@
 namespace moq_stats {
 namespace internal {
 
-// The seven counters of one role, read at one moment.
-struct RoleValues {
-  uint64_t broadcasts = 0;
-  uint64_t broadcasts_closed = 0;
-  uint64_t subscriptions = 0;
-  uint64_t subscriptions_closed = 0;
-  uint64_t bytes = 0;
-  uint64_t frames = 0;
-  uint64_t groups = 0;
-
-  friend bool operator==(const RoleValues& a, const RoleValues& b) {
-    return a.broadcasts == b.broadcasts && a.broadcasts_closed == b.broadcasts_closed &&
-           a.subscriptions == b.subscriptions && a.subscriptions_closed == b.subscriptions_closed &&
-           a.bytes == b.bytes && a.frames == b.frames && a.groups == b.groups;
-  }
-  friend bool operator!=(const RoleValues& a, const RoleValues& b) { return !(a == b); }
-};
-using HandleValues = std::array<RoleValues, 2>;  // by Role
+// Both roles' counters, read at one moment (by Role).
+using HandleValues = std::array<Counts, 2>;
 
 // One broadcast handle: a (path, tier) with an id the sidecar knows it by,
 // and a slot of cumulative counters per role that the guards bump. The

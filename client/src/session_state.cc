@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <utility>
 
+#include "proto/counts_proto.h"
+
 namespace moq_stats {
 namespace internal {
 namespace pb = ::moq::stats::v1;
 
 namespace {
-
-pb::Tier TierToProto(Tier tier) { return tier == Tier::kExternal ? pb::TIER_EXTERNAL : pb::TIER_INTERNAL; }
-pb::Role RoleToProto(size_t role) { return role == 0 ? pb::ROLE_PUBLISHER : pb::ROLE_SUBSCRIBER; }
 
 void AddDefine(const Handle& handle, pb::Batch* batch) {
   pb::Define* define = batch->add_defines();
@@ -20,21 +19,14 @@ void AddDefine(const Handle& handle, pb::Batch* batch) {
 }
 
 // Adds the delta from `from` to `to` of one role; false when nothing changed.
-bool AddDelta(uint32_t id, size_t role, const RoleValues& from, const RoleValues& to, bool sums_only,
-              pb::Batch* batch) {
+bool AddDelta(uint32_t id, size_t role, const Counts& from, const Counts& to, bool sums_only, pb::Batch* batch) {
   if (from == to) return false;
   pb::HandleDelta* d = batch->add_deltas();
   d->set_handle(id);
-  d->set_role(RoleToProto(role));
-  if (!sums_only) {
-    d->set_broadcasts_opened(to.broadcasts - from.broadcasts);
-    d->set_broadcasts_closed(to.broadcasts_closed - from.broadcasts_closed);
-    d->set_subscriptions_opened(to.subscriptions - from.subscriptions);
-    d->set_subscriptions_closed(to.subscriptions_closed - from.subscriptions_closed);
-  }
-  d->set_bytes(to.bytes - from.bytes);
-  d->set_frames(to.frames - from.frames);
-  d->set_groups(to.groups - from.groups);
+  d->set_role(RoleToProto(static_cast<Role>(role)));
+  Counts delta = CountsSince(from, to);
+  if (sums_only) delta.broadcasts = delta.broadcasts_closed = delta.subscriptions = delta.subscriptions_closed = 0;
+  CountsToDelta(delta, d);
   return true;
 }
 
@@ -139,11 +131,11 @@ pb::Batch SessionState::Resync() {
     AddDefine(handle, &batch);
     t->defined = true;
     for (size_t r = 0; r < 2; ++r) {
-      const RoleValues& v = t->sent[r];
+      const Counts& v = t->sent[r];
       if (v.broadcasts != v.broadcasts_closed || v.subscriptions != v.subscriptions_closed) {
         pb::OpenGuards* open = batch.add_open();
         open->set_handle(id);
-        open->set_role(RoleToProto(r));
+        open->set_role(RoleToProto(static_cast<Role>(r)));
         open->set_broadcasts(v.broadcasts - v.broadcasts_closed);
         open->set_subscriptions(v.subscriptions - v.subscriptions_closed);
       }

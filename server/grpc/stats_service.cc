@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/grpc/proto_convert.h"
 #include "server/grpc/session_stream.h"
 #include "server/grpc/watch_stream.h"
-#include "server/sessions/proto_convert.h"
 
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;

@@ -8,35 +8,12 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "proto/counts_proto.h"
 
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
-
-std::optional<Tier> TierFromProto(int tier) {
-  switch (tier) {
-    case pb::TIER_EXTERNAL:
-      return Tier::kExternal;
-    case pb::TIER_INTERNAL:
-      return Tier::kInternal;
-    default:
-      return std::nullopt;
-  }
-}
-
-std::optional<Role> RoleFromProto(int role) {
-  switch (role) {
-    case pb::ROLE_PUBLISHER:
-      return Role::kPublisher;
-    case pb::ROLE_SUBSCRIBER:
-      return Role::kSubscriber;
-    default:
-      return std::nullopt;
-  }
-}
-
-pb::Tier TierToProto(Tier tier) { return tier == Tier::kExternal ? pb::TIER_EXTERNAL : pb::TIER_INTERNAL; }
 
 // One key per (handle, role) for the maps of the validation plan.
 uint64_t Key(uint32_t handle, Role role) { return (uint64_t{handle} << 1) | static_cast<uint64_t>(role); }
@@ -348,8 +325,7 @@ void Session::Commit(const pb::Batch& batch, Plan& plan) {
     const pb::HandleDelta& d = batch.deltas(i);
     Handle* handle = plan.targets[i] ? plan.targets[i] : &handles_.find(d.handle())->second;
     Role role = plan.roles[i];
-    handle->stats.Apply(role, Delta{d.broadcasts_opened(), d.broadcasts_closed(), d.subscriptions_opened(),
-                                    d.subscriptions_closed(), d.bytes(), d.frames(), d.groups()});
+    handle->stats.Apply(role, CountsFromDelta(d));
     OpenGuards& open = handle->open[static_cast<size_t>(role)];
     open.broadcasts += d.broadcasts_opened() - d.broadcasts_closed();
     open.subscriptions += d.subscriptions_opened() - d.subscriptions_closed();
@@ -360,7 +336,7 @@ void Session::Commit(const pb::Batch& batch, Plan& plan) {
 
 void Session::MoveTo(Handle& handle, Role role, const OpenGuards& target) {
   OpenGuards& open = handle.open[static_cast<size_t>(role)];
-  Delta delta;
+  Counts delta;
   if (target.broadcasts >= open.broadcasts) {
     delta.broadcasts = target.broadcasts - open.broadcasts;
   } else {

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "server/sessions/proto_convert.h"
+#include "proto/counts_proto.h"
 
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
@@ -168,10 +168,10 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
     for (const auto& level : page) {
       pb::CheckpointLevel* out = checkpoint.add_levels();
       out->set_key(level->key().str());
-      SnapshotToProto(level->snapshot(Tier::kExternal, Role::kPublisher), out->mutable_external_publisher());
-      SnapshotToProto(level->snapshot(Tier::kExternal, Role::kSubscriber), out->mutable_external_subscriber());
-      SnapshotToProto(level->snapshot(Tier::kInternal, Role::kPublisher), out->mutable_internal_publisher());
-      SnapshotToProto(level->snapshot(Tier::kInternal, Role::kSubscriber), out->mutable_internal_subscriber());
+      CountsToProto(level->snapshot(Tier::kExternal, Role::kPublisher), out->mutable_external_publisher());
+      CountsToProto(level->snapshot(Tier::kExternal, Role::kSubscriber), out->mutable_external_subscriber());
+      CountsToProto(level->snapshot(Tier::kInternal, Role::kPublisher), out->mutable_internal_publisher());
+      CountsToProto(level->snapshot(Tier::kInternal, Role::kSubscriber), out->mutable_internal_subscriber());
     }
     after = page.back()->key();
   }
@@ -194,10 +194,9 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
       if (first_error.ok()) first_error = absl::DataLossError(absl::StrCat("checkpoint level: ", s.message()));
       continue;
     }
-    stats_.RestoreLevel(
-        Path(level.key()),
-        {SnapshotFromProto(level.external_publisher()), SnapshotFromProto(level.external_subscriber()),
-         SnapshotFromProto(level.internal_publisher()), SnapshotFromProto(level.internal_subscriber())});
+    stats_.RestoreLevel(Path(level.key()),
+                        {CountsFromProto(level.external_publisher()), CountsFromProto(level.external_subscriber()),
+                         CountsFromProto(level.internal_publisher()), CountsFromProto(level.internal_subscriber())});
   }
   absl::MutexLock lock(&mu_);
   for (const pb::CheckpointSession& saved : checkpoint.sessions()) {

@@ -35,7 +35,7 @@ class Level {
 
   Counters& counters(Tier tier, Role role) { return counters_[TierRoleIndex(tier, role)]; }
   const Counters& counters(Tier tier, Role role) const { return counters_[TierRoleIndex(tier, role)]; }
-  Snapshot snapshot(Tier tier, Role role) const { return counters(tier, role).Load(); }
+  Counts snapshot(Tier tier, Role role) const { return counters(tier, role).Load(); }
 
   // True while any (tier, role) has an open subscription.
   bool any_active() const;

@@ -124,7 +124,7 @@ absl::Status LevelPublisher::Announce(const Level& level, Origin& origin) {
 
 void LevelPublisher::WriteChanged(const Level& level, Context& context, int64_t ts_ms) {
   for (size_t i = 0; i < kTierRoleCount; ++i) {
-    Snapshot snapshot = level.snapshot(TierAt(i), RoleAt(i));
+    Counts snapshot = level.snapshot(TierAt(i), RoleAt(i));
     if (last_[i] && *last_[i] == snapshot) continue;
     SnapshotFrame frame;
     frame.level = level.key().str();

@@ -124,7 +124,7 @@ class LevelPublisher {
   const uint64_t generation_;
   std::unique_ptr<BroadcastProducer> broadcast_;
   std::array<TrackProducer*, kTierRoleCount> tracks_{};
-  std::array<std::optional<Snapshot>, kTierRoleCount> last_{};
+  std::array<std::optional<Counts>, kTierRoleCount> last_{};
 };
 
 }  // namespace moq_stats::server

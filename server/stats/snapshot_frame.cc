@@ -46,7 +46,7 @@ std::string EncodeSnapshotFrame(const SnapshotFrame& frame) {
   // serde writes the seed's u64; a clock before 1970 is clamped to 0 as the
   // seed's now_ms() does.
   AppendInt(frame.ts_ms < 0 ? 0 : frame.ts_ms, &out);
-  const Snapshot& s = frame.snapshot;
+  const Counts& s = frame.snapshot;
   AppendField("broadcasts", s.broadcasts, &out);
   AppendField("broadcasts_closed", s.broadcasts_closed, &out);
   AppendField("subscriptions", s.subscriptions, &out);

@@ -21,7 +21,7 @@ struct SnapshotFrame {
   Role role = Role::kPublisher;
   std::string_view node;  // empty: the "node" field is left out
   int64_t ts_ms = 0;      // wall-clock milliseconds since the Unix epoch
-  Snapshot snapshot;
+  Counts snapshot;
 };
 
 // Encodes `frame` as compact JSON, byte for byte as serde_json writes the

@@ -182,15 +182,12 @@ Stats::LevelReservation::~LevelReservation() {
   if (core_ && count_) core_->tree->Unreserve(count_);
 }
 
-void Stats::RestoreLevel(const Path& key, const std::array<Snapshot, kTierRoleCount>& counts) const {
+void Stats::RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCount>& counts) const {
   if (!core_) return;
   std::vector<std::shared_ptr<Level>> levels = core_->tree->Acquire({key});
   const std::shared_ptr<Level>& level = levels.front();
   for (size_t i = 0; i < kTierRoleCount; ++i) {
-    const Snapshot& s = counts[i];
-    level->counters(TierAt(i), RoleAt(i))
-        .Apply(Delta{s.broadcasts, s.broadcasts_closed, s.subscriptions, s.subscriptions_closed, s.bytes, s.frames,
-                     s.groups});
+    level->counters(TierAt(i), RoleAt(i)).Add(counts[i]);
   }
   if (level->any_active()) LevelPublisher::Ensure(level, core_->publishers);
   core_->tree->Release(levels);
@@ -251,9 +248,9 @@ void BroadcastStats::OpenTrack(Role role) const {
   for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
 }
 
-void BroadcastStats::Apply(Role role, const Delta& delta) const {
+void BroadcastStats::Apply(Role role, const Counts& delta) const {
   if (!levels_ || delta.empty()) return;
-  for (Counters* c : internal::CountersOf(*levels_, role)) c->Apply(delta);
+  for (Counters* c : internal::CountersOf(*levels_, role)) c->Add(delta);
   if (delta.subscriptions > 0) {
     for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
   }

@@ -18,7 +18,7 @@
 // nothing, so serving a stats broadcast never counts as traffic. A disabled
 // aggregator (levels = 0) allocates nothing and starts nothing.
 //
-// Besides the guards, BroadcastStats::Apply takes a batched Delta of guard
+// Besides the guards, BroadcastStats::Apply takes a batch (Counts) of guard
 // opens and closes and counter sums: that is how the relays' counts arrive in
 // the sidecar, and it has the same effect as the guards it stands for.
 
@@ -130,7 +130,7 @@ class Stats {
   // Adds `counts` (indexed by TierRoleIndex) to the level at `key`, creating
   // it if missing, and starts its publisher if a subscription is open. For
   // restoring a checkpoint into a fresh aggregator. No-op when disabled.
-  void RestoreLevel(const Path& key, const std::array<Snapshot, kTierRoleCount>& counts) const;
+  void RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCount>& counts) const;
 
  private:
   friend class StatsHandle;
@@ -229,7 +229,7 @@ class BroadcastStats {
 
   // Applies a batch of `role` bumps, with the effect of the guards it stands
   // for: a delta that opens subscriptions starts the levels' publishers.
-  void Apply(Role role, const Delta& delta) const;
+  void Apply(Role role, const Counts& delta) const;
 
  private:
   template <Role R>

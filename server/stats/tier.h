@@ -1,27 +1,16 @@
 #ifndef MOQ_STATS_SERVER_STATS_TIER_H_
 #define MOQ_STATS_SERVER_STATS_TIER_H_
 
+// What the level format keeps per level: one set of counters per (tier,
+// role), and the track each is published on.
+
 #include <array>
 #include <cstddef>
 #include <string_view>
 
+#include "moq_stats/counts.h"
+
 namespace moq_stats::server {
-
-// Traffic class: customer-facing (external) or cluster-peer (internal). A
-// StatsHandle is scoped to one tier.
-enum class Tier { kExternal = 0, kInternal = 1 };
-
-// Direction: the publisher role is egress, the subscriber role ingress.
-enum class Role { kPublisher = 0, kSubscriber = 1 };
-
-inline constexpr std::array<Tier, 2> kTiers = {Tier::kExternal, Tier::kInternal};
-inline constexpr std::array<Role, 2> kRoles = {Role::kPublisher, Role::kSubscriber};
-
-// "external" / "internal", as written in frames.
-constexpr std::string_view TierName(Tier tier) { return tier == Tier::kExternal ? "external" : "internal"; }
-
-// "publisher" / "subscriber", as written in frames.
-constexpr std::string_view RoleName(Role role) { return role == Role::kPublisher ? "publisher" : "subscriber"; }
 
 // The four (tier, role) pairs, indexed 0..3 as TierRoleIndex gives.
 inline constexpr size_t kTierRoleCount = 4;

@@ -178,7 +178,7 @@ TEST(SessionStateTest, OpensAndClosesTravelAsCounts) {
   Sidecar sidecar;
   ASSERT_TRUE(sidecar.ApplyAll(first));
   ASSERT_TRUE(sidecar.ApplyAll(second));
-  RoleValues root = sidecar.Read("", Tier::kExternal, kPub);
+  Counts root = sidecar.Read("", Tier::kExternal, kPub);
   EXPECT_EQ(root.broadcasts, 1u);
   EXPECT_EQ(root.broadcasts_closed, 1u);
   EXPECT_EQ(root.subscriptions, 3u);

@@ -63,7 +63,7 @@ TEST(SessionStateTest, ReleaseSendsTheFinalCountsAndAReleaseThenForgetsTheHandle
   EXPECT_TRUE(state.Idle());
   EXPECT_TRUE(state.Collect().empty());
 
-  RoleValues level = sidecar.Read("live/gone", Tier::kExternal, kPub);
+  Counts level = sidecar.Read("live/gone", Tier::kExternal, kPub);
   EXPECT_EQ(level, h->Load()[kPub]) << Show(level);
 }
 

@@ -87,7 +87,7 @@ void ExpectResyncOf(const pb::Batch& resync, const std::vector<std::shared_ptr<H
     for (size_t r = 0; r < 2; ++r) {
       uint64_t broadcasts = now[r].broadcasts - now[r].broadcasts_closed;
       uint64_t subscriptions = now[r].subscriptions - now[r].subscriptions_closed;
-      auto it = open.find({h->id, static_cast<int>(RoleToProto(r))});
+      auto it = open.find({h->id, static_cast<int>(RoleToProto(static_cast<Role>(r)))});
       if (broadcasts == 0 && subscriptions == 0) {
         EXPECT_TRUE(it == open.end()) << "handle " << h->id << " role " << r << " has no guard open";
       } else {
@@ -96,7 +96,7 @@ void ExpectResyncOf(const pb::Batch& resync, const std::vector<std::shared_ptr<H
         EXPECT_EQ(it->second->subscriptions(), subscriptions) << "handle " << h->id << " role " << r;
       }
       // Sums: what was sent and never acknowledged; no opens or closes.
-      RoleValues want = now[r] - acked.at(h->id)[r];
+      Counts want = now[r] - acked.at(h->id)[r];
       want.broadcasts = want.broadcasts_closed = want.subscriptions = want.subscriptions_closed = 0;
       EXPECT_EQ((sums[{h->id, r}]), want)
           << "handle " << h->id << " role " << r << ": " << Show(sums[{h->id, r}]) << " vs " << Show(want);

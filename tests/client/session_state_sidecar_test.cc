@@ -133,7 +133,7 @@ TEST(SessionStateSidecarTest, TheSidecarAcceptsEveryBatchAndTotalsAreExact) {
   for (const std::string& key : sidecar.LevelKeys()) {
     for (Tier tier : {Tier::kExternal, Tier::kInternal}) {
       for (size_t r = 0; r < 2; ++r) {
-        RoleValues v = sidecar.Read(key, tier, r);
+        Counts v = sidecar.Read(key, tier, r);
         EXPECT_EQ(v.broadcasts, v.broadcasts_closed) << key;
         EXPECT_EQ(v.subscriptions, v.subscriptions_closed) << key;
       }
@@ -227,8 +227,8 @@ TEST(SessionStateSidecarTest, AnExpiredSessionIsResyncedWithExactSumsAndTheGuard
   for (const std::string& key : record.Keys()) {
     for (Tier tier : {Tier::kExternal, Tier::kInternal}) {
       for (size_t r = 0; r < 2; ++r) {
-        RoleValues got = sidecar.Read(key, tier, r);
-        RoleValues want = record.Expected(key, tier, r);
+        Counts got = sidecar.Read(key, tier, r);
+        Counts want = record.Expected(key, tier, r);
         EXPECT_EQ(got.bytes, want.bytes) << key;
         EXPECT_EQ(got.frames, want.frames) << key;
         EXPECT_EQ(got.groups, want.groups) << key;
@@ -292,15 +292,15 @@ TEST(SessionStateSidecarTest, ACrashRestoreThenResyncStaysWithinTheCrashBound) {
   for (const auto& [k, final_value] : record.Snapshot()) {
     const auto& [key, tier_int, r] = k;
     Tier tier = static_cast<Tier>(tier_int);
-    RoleValues got = sidecar.Read(key, tier, r);
+    Counts got = sidecar.Read(key, tier, r);
     // The crash bound: lost at most what was bumped from the checkpoint to
     // the crash.
     auto value_at = [&](const auto& snapshot) {
       auto it = snapshot.find(k);
-      return it == snapshot.end() ? RoleValues{} : it->second;  // a level made later
+      return it == snapshot.end() ? Counts{} : it->second;  // a level made later
     };
-    RoleValues bumped_between = value_at(at_crash) - value_at(at_checkpoint);
-    RoleValues lo = final_value - bumped_between;
+    Counts bumped_between = value_at(at_crash) - value_at(at_checkpoint);
+    Counts lo = final_value - bumped_between;
     std::string where = absl::StrCat("level \"", key, "\" tier ", tier_int, " role ", r, ": sidecar ", Show(got),
                                      ", relay ", Show(final_value), ", lower bound ", Show(lo));
     EXPECT_LE(got.broadcasts, final_value.broadcasts) << where;
@@ -369,7 +369,7 @@ TEST(SessionStateSidecarTest, GuardsChangedAfterTheLastBatchAreSettledByTheResyn
   auto open = sidecar.open_guards();
   EXPECT_EQ(open[kPub].broadcasts, 1u) << "the guards open now";
   EXPECT_EQ(open[kPub].subscriptions, 4u);
-  RoleValues root = sidecar.Read("", Tier::kExternal, kPub);
+  Counts root = sidecar.Read("", Tier::kExternal, kPub);
   EXPECT_EQ(root.broadcasts - root.broadcasts_closed, 1u);
   EXPECT_EQ(root.subscriptions - root.subscriptions_closed, 4u);
 }
@@ -401,7 +401,7 @@ TEST(SessionStateSidecarTest, AHandleReleasedAfterTheCheckpointDoesNotOutliveThe
   ASSERT_EQ(resync.size(), 1u);
   ASSERT_TRUE(sidecar.ApplyAll(resync));
   state.OnAck(sidecar.applied());
-  RoleValues level = sidecar.Read("gone", Tier::kExternal, kPub);
+  Counts level = sidecar.Read("gone", Tier::kExternal, kPub);
   EXPECT_EQ(level.broadcasts, level.broadcasts_closed);
   EXPECT_EQ(level.subscriptions, level.subscriptions_closed);
   EXPECT_EQ(sidecar.handle_count(), 0u) << "the relay holds no handle, its session still has one";

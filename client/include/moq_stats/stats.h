@@ -32,13 +32,9 @@
 #include <string_view>
 #include <utility>
 
+#include "moq_stats/counts.h"
+
 namespace moq_stats {
-
-// Traffic class: customer-facing (external) or cluster-peer (internal).
-enum class Tier { kExternal = 0, kInternal = 1 };
-
-// Direction: the publisher role is egress, the subscriber role ingress.
-enum class Role { kPublisher = 0, kSubscriber = 1 };
 
 struct Options {
   // Names the session to the sidecar; the same for every reconnect of this
@@ -81,15 +77,7 @@ struct Handle;
 
 // The counters of one (handle, role), alone on their cache lines so that
 // bumps on different broadcasts never share one.
-struct alignas(64) RoleSlot {
-  std::atomic<uint64_t> broadcasts{0};
-  std::atomic<uint64_t> broadcasts_closed{0};
-  std::atomic<uint64_t> subscriptions{0};
-  std::atomic<uint64_t> subscriptions_closed{0};
-  std::atomic<uint64_t> bytes{0};
-  std::atomic<uint64_t> frames{0};
-  std::atomic<uint64_t> groups{0};
-};
+struct alignas(64) RoleSlot : AtomicCounts {};
 
 // The handle's role slot, or null for an empty handle.
 RoleSlot* SlotOf(const std::shared_ptr<Handle>& handle, Role role);
@@ -219,11 +207,11 @@ class [[nodiscard]] BroadcastGuard {
   friend class BroadcastStats;
   explicit BroadcastGuard(std::shared_ptr<internal::Handle> handle)
       : handle_(std::move(handle)), slot_(internal::SlotOf(handle_, R)) {
-    if (slot_) slot_->broadcasts.fetch_add(1, std::memory_order_relaxed);
+    if (slot_) (*slot_)[Counter::kBroadcasts].fetch_add(1, std::memory_order_relaxed);
   }
   void Close() {
     // Release: the sidecar must never see this close before the open.
-    if (slot_) slot_->broadcasts_closed.fetch_add(1, std::memory_order_release);
+    if (slot_) (*slot_)[Counter::kBroadcastsClosed].fetch_add(1, std::memory_order_release);
     slot_ = nullptr;
     handle_.reset();
   }
@@ -254,15 +242,15 @@ class [[nodiscard]] TrackGuard {
 
   // frames += 1
   void frame() const {
-    if (slot_) slot_->frames.fetch_add(1, std::memory_order_relaxed);
+    if (slot_) (*slot_)[Counter::kFrames].fetch_add(1, std::memory_order_relaxed);
   }
   // bytes += n
   void bytes(uint64_t n) const {
-    if (slot_) slot_->bytes.fetch_add(n, std::memory_order_relaxed);
+    if (slot_) (*slot_)[Counter::kBytes].fetch_add(n, std::memory_order_relaxed);
   }
   // groups += 1
   void group() const {
-    if (slot_) slot_->groups.fetch_add(1, std::memory_order_relaxed);
+    if (slot_) (*slot_)[Counter::kGroups].fetch_add(1, std::memory_order_relaxed);
   }
 
  private:
@@ -271,10 +259,10 @@ class [[nodiscard]] TrackGuard {
   friend class BroadcastGuard;
   explicit TrackGuard(BroadcastStats broadcast)
       : handle_(std::move(broadcast.handle_)), slot_(internal::SlotOf(handle_, R)) {
-    if (slot_) slot_->subscriptions.fetch_add(1, std::memory_order_relaxed);
+    if (slot_) (*slot_)[Counter::kSubscriptions].fetch_add(1, std::memory_order_relaxed);
   }
   void Close() {
-    if (slot_) slot_->subscriptions_closed.fetch_add(1, std::memory_order_release);
+    if (slot_) (*slot_)[Counter::kSubscriptionsClosed].fetch_add(1, std::memory_order_release);
     slot_ = nullptr;
     handle_.reset();
   }

@@ -26,7 +26,9 @@
 #include "gtest/gtest.h"
 #include "moq/stats/v1/checkpoint.pb.h"
 #include "moq/stats/v1/stats.pb.h"
+#include "proto/counts_proto.h"
 #include "server/sessions/session.h"
+#include "tests/common/test_tools/counts_testing.h"
 #include "tests/server/stats/test_tools/stats_fixture.h"
 
 namespace moq_stats {
@@ -44,20 +46,22 @@ inline std::shared_ptr<Handle> NewHandle(uint32_t id, const std::string& path, T
 
 // Bumps, as the guards of stats.h make them.
 inline void OpenBroadcast(Handle& h, size_t role, uint64_t n = 1) {
-  h.slots[role].broadcasts.fetch_add(n, std::memory_order_relaxed);
+  h.slots[role][Counter::kBroadcasts].fetch_add(n, std::memory_order_relaxed);
 }
 inline void CloseBroadcast(Handle& h, size_t role, uint64_t n = 1) {
-  h.slots[role].broadcasts_closed.fetch_add(n, std::memory_order_release);
+  h.slots[role][Counter::kBroadcastsClosed].fetch_add(n, std::memory_order_release);
 }
 inline void OpenTrack(Handle& h, size_t role, uint64_t n = 1) {
-  h.slots[role].subscriptions.fetch_add(n, std::memory_order_relaxed);
+  h.slots[role][Counter::kSubscriptions].fetch_add(n, std::memory_order_relaxed);
 }
 inline void CloseTrack(Handle& h, size_t role, uint64_t n = 1) {
-  h.slots[role].subscriptions_closed.fetch_add(n, std::memory_order_release);
+  h.slots[role][Counter::kSubscriptionsClosed].fetch_add(n, std::memory_order_release);
 }
-inline void Bytes(Handle& h, size_t role, uint64_t n) { h.slots[role].bytes.fetch_add(n, std::memory_order_relaxed); }
-inline void Frame(Handle& h, size_t role) { h.slots[role].frames.fetch_add(1, std::memory_order_relaxed); }
-inline void Group(Handle& h, size_t role) { h.slots[role].groups.fetch_add(1, std::memory_order_relaxed); }
+inline void Bytes(Handle& h, size_t role, uint64_t n) {
+  h.slots[role][Counter::kBytes].fetch_add(n, std::memory_order_relaxed);
+}
+inline void Frame(Handle& h, size_t role) { h.slots[role][Counter::kFrames].fetch_add(1, std::memory_order_relaxed); }
+inline void Group(Handle& h, size_t role) { h.slots[role][Counter::kGroups].fetch_add(1, std::memory_order_relaxed); }
 
 // Closes every guard still open on `h`.
 inline void CloseEverything(Handle& h) {
@@ -72,57 +76,14 @@ inline int Entries(const pb::Batch& b) {
   return b.defines_size() + b.deltas_size() + b.releases_size() + b.open_size();
 }
 
-inline pb::Role RoleToProto(size_t role) { return role == kPub ? pb::ROLE_PUBLISHER : pb::ROLE_SUBSCRIBER; }
-
-// The counters a HandleDelta adds, as RoleValues (opened counts in the
-// broadcasts and subscriptions fields).
-inline RoleValues ValuesOf(const pb::HandleDelta& d) {
-  RoleValues v;
-  v.broadcasts = d.broadcasts_opened();
-  v.broadcasts_closed = d.broadcasts_closed();
-  v.subscriptions = d.subscriptions_opened();
-  v.subscriptions_closed = d.subscriptions_closed();
-  v.bytes = d.bytes();
-  v.frames = d.frames();
-  v.groups = d.groups();
-  return v;
-}
-
-inline RoleValues operator+(RoleValues a, const RoleValues& b) {
-  a.broadcasts += b.broadcasts;
-  a.broadcasts_closed += b.broadcasts_closed;
-  a.subscriptions += b.subscriptions;
-  a.subscriptions_closed += b.subscriptions_closed;
-  a.bytes += b.bytes;
-  a.frames += b.frames;
-  a.groups += b.groups;
-  return a;
-}
-inline RoleValues operator-(RoleValues a, const RoleValues& b) {
-  a.broadcasts -= b.broadcasts;
-  a.broadcasts_closed -= b.broadcasts_closed;
-  a.subscriptions -= b.subscriptions;
-  a.subscriptions_closed -= b.subscriptions_closed;
-  a.bytes -= b.bytes;
-  a.frames -= b.frames;
-  a.groups -= b.groups;
-  return a;
-}
-
-inline std::string Show(const RoleValues& v) {
-  return absl::StrCat("{broadcasts ", v.broadcasts, "/", v.broadcasts_closed, " closed, subscriptions ",
-                      v.subscriptions, "/", v.subscriptions_closed, " closed, bytes ", v.bytes, ", frames ", v.frames,
-                      ", groups ", v.groups, "}");
-}
-
 // The deltas of `batches` summed per (handle, role index).
-inline std::map<std::pair<uint32_t, size_t>, RoleValues> SumDeltas(const std::vector<pb::Batch>& batches) {
-  std::map<std::pair<uint32_t, size_t>, RoleValues> out;
+inline std::map<std::pair<uint32_t, size_t>, Counts> SumDeltas(const std::vector<pb::Batch>& batches) {
+  std::map<std::pair<uint32_t, size_t>, Counts> out;
   for (const pb::Batch& b : batches) {
     for (const pb::HandleDelta& d : b.deltas()) {
       size_t role = d.role() == pb::ROLE_PUBLISHER ? kPub : kSub;
-      RoleValues& v = out[{d.handle(), role}];
-      v = v + ValuesOf(d);
+      Counts& v = out[{d.handle(), role}];
+      v = v + CountsFromDelta(d);
     }
   }
   return out;
@@ -160,30 +121,10 @@ inline ::testing::AssertionResult DefinedBeforeUse(const std::vector<pb::Batch>&
 // The sidecar's side, in process: a moq_stats::server::Session over an aggregator of
 // two levels (root, first segment, first two segments) on simulated time.
 
-inline moq_stats::server::Tier ServerTier(Tier t) {
-  return t == Tier::kExternal ? moq_stats::server::Tier::kExternal : moq_stats::server::Tier::kInternal;
-}
-inline moq_stats::server::Role ServerRole(size_t r) {
-  return r == kPub ? moq_stats::server::Role::kPublisher : moq_stats::server::Role::kSubscriber;
-}
-
-inline RoleValues FromSnapshot(const moq_stats::server::Snapshot& s) {
-  RoleValues v;
-  v.broadcasts = s.broadcasts;
-  v.broadcasts_closed = s.broadcasts_closed;
-  v.subscriptions = s.subscriptions;
-  v.subscriptions_closed = s.subscriptions_closed;
-  v.bytes = s.bytes;
-  v.frames = s.frames;
-  v.groups = s.groups;
-  return v;
-}
-
 // What a checkpoint holds: every level's counters and the session's record,
 // taken at one moment.
 struct Checkpoint {
-  std::vector<std::pair<std::string, std::array<moq_stats::server::Snapshot, moq_stats::server::kTierRoleCount>>>
-      levels;
+  std::vector<std::pair<std::string, std::array<moq_stats::Counts, moq_stats::server::kTierRoleCount>>> levels;
   pb::CheckpointSession session;
 };
 
@@ -220,10 +161,10 @@ class Sidecar {
   std::array<moq_stats::server::Session::OpenGuards, 2> open_guards() const { return session_->open_guards(); }
 
   // The counters of a level; all zero when the level does not exist.
-  RoleValues Read(const std::string& key, Tier tier, size_t role) const {
+  Counts Read(const std::string& key, Tier tier, size_t role) const {
     auto level = fixture_->stats().level(moq_stats::Path(key));
-    if (!level) return RoleValues{};
-    return FromSnapshot(level->snapshot(ServerTier(tier), ServerRole(role)));
+    if (!level) return Counts{};
+    return level->snapshot(tier, static_cast<Role>(role));
   }
   std::vector<std::string> LevelKeys() const {
     std::vector<std::string> keys;
@@ -236,7 +177,7 @@ class Sidecar {
   Checkpoint TakeCheckpoint() const {
     Checkpoint cp;
     for (const auto& level : fixture_->stats().ListLevels(moq_stats::Path(), std::nullopt, 100000)) {
-      std::array<moq_stats::server::Snapshot, moq_stats::server::kTierRoleCount> counts;
+      std::array<moq_stats::Counts, moq_stats::server::kTierRoleCount> counts;
       for (size_t i = 0; i < moq_stats::server::kTierRoleCount; ++i) {
         counts[i] = level->snapshot(moq_stats::server::TierAt(i), moq_stats::server::RoleAt(i));
       }
@@ -295,8 +236,8 @@ class Record {
  public:
   void Add(std::shared_ptr<Handle> h) { handles_.push_back(std::move(h)); }
   // What the record says for the level `key`, summed over its handles.
-  RoleValues Expected(const std::string& key, Tier tier, size_t role) const {
-    RoleValues sum;
+  Counts Expected(const std::string& key, Tier tier, size_t role) const {
+    Counts sum;
     for (const auto& h : handles_) {
       if (h->tier != tier) continue;
       std::vector<std::string> keys = LevelKeysOf(h->path);
@@ -306,8 +247,8 @@ class Record {
     return sum;
   }
   // Per (key, tier, role), the values now.
-  std::map<std::tuple<std::string, int, size_t>, RoleValues> Snapshot() const {
-    std::map<std::tuple<std::string, int, size_t>, RoleValues> out;
+  std::map<std::tuple<std::string, int, size_t>, Counts> Snapshot() const {
+    std::map<std::tuple<std::string, int, size_t>, Counts> out;
     for (const std::string& key : Keys()) {
       for (Tier tier : {Tier::kExternal, Tier::kInternal}) {
         for (size_t r = 0; r < 2; ++r) out[{key, static_cast<int>(tier), r}] = Expected(key, tier, r);
@@ -332,8 +273,8 @@ inline ::testing::AssertionResult SidecarMatches(const Sidecar& sidecar, const R
   for (const std::string& key : record.Keys()) {
     for (Tier tier : {Tier::kExternal, Tier::kInternal}) {
       for (size_t r = 0; r < 2; ++r) {
-        RoleValues got = sidecar.Read(key, tier, r);
-        RoleValues want = record.Expected(key, tier, r);
+        Counts got = sidecar.Read(key, tier, r);
+        Counts want = record.Expected(key, tier, r);
         if (got != want) {
           return ::testing::AssertionFailure()
                  << "level \"" << key << "\" " << (tier == Tier::kExternal ? "external" : "internal") << "/"

@@ -76,12 +76,12 @@ TEST_F(SessionTest, DefinesAndDeltasLandOnTheirLevelsTierAndRole) {
   }
   for (const char* key : {"", "a", "a/c"}) {
     EXPECT_EQ(Read(key, kInt, kSub), Snap(1, 0, 1, 0, 50, 5, 5)) << key;
-    EXPECT_EQ(Read(key, kInt, kPub), Snapshot{}) << key;
+    EXPECT_EQ(Read(key, kInt, kPub), Counts{}) << key;
   }
-  EXPECT_EQ(Read("a/b", kInt, kPub), Snapshot{});
-  EXPECT_EQ(Read("a/b", kInt, kSub), Snapshot{});
-  EXPECT_EQ(Read("a/c", kExt, kPub), Snapshot{});
-  EXPECT_EQ(Read("a/c", kExt, kSub), Snapshot{});
+  EXPECT_EQ(Read("a/b", kInt, kPub), Counts{});
+  EXPECT_EQ(Read("a/b", kInt, kSub), Counts{});
+  EXPECT_EQ(Read("a/c", kExt, kPub), Counts{});
+  EXPECT_EQ(Read("a/c", kExt, kSub), Counts{});
   EXPECT_FALSE(f_.stats().level(Path("a/c/d")));
   EXPECT_EQ(f_.stats().level_count(), 4u);
 }

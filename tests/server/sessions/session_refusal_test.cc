@@ -198,8 +198,7 @@ TEST_F(SessionRefusalTest, ALaterBadEntryAppliesNothingOfTheEarlierOnes) {
   EXPECT_EQ(f_.stats().running_publishers(), 3 + 1);  // the base record's ("", "a", "a/b", "a/c")
   EXPECT_EQ(Read("a/b", kExt, kPub), Snap(1, 0, 2, 0, 100, 4, 1));
   EXPECT_EQ(Read("a/c", kInt, kSub), Snap(1, 0, 1, 0, 50));
-  EXPECT_EQ(f_.stats().level(Path("n/m")) ? f_.stats().level(Path("n/m"))->snapshot(kInt, kSub) : Snapshot{},
-            Snapshot{});
+  EXPECT_EQ(f_.stats().level(Path("n/m")) ? f_.stats().level(Path("n/m"))->snapshot(kInt, kSub) : Counts{}, Counts{});
   // The define was not applied either: handle 4 is unknown.
   ExpectRefused(BatchBuilder(3).Add(DeltaFor(4, kSubRole).bytes(1)), absl::StatusCode::kInvalidArgument,
                 RejectReason::kUnknownHandle, {"deltas[0]", "handle 4"});

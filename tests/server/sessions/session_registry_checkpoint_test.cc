@@ -51,7 +51,7 @@ using ::testing::HasSubstr;
 uint64_t OpenOnLevels(const Stats& stats) {
   uint64_t open = 0;
   for (const auto& [key, counts] : AllCounts(stats)) {
-    for (const Snapshot& s : counts)
+    for (const Counts& s : counts)
       open += (s.broadcasts - s.broadcasts_closed) + (s.subscriptions - s.subscriptions_closed);
   }
   return open;
@@ -138,7 +138,7 @@ TEST_F(SessionRegistryTest, CaptureAndRestoreIntoAFreshSidecar) {
 
   // s2 is not resumed: its grace period, started by the restore, closes its
   // guards, exactly on time.
-  const Snapshot ac_before = g.Read("a/c", kInt, kSub);
+  const Counts ac_before = g.Read("a/c", kInt, kSub);
   g.Advance(kGrace - absl::Milliseconds(1));
   EXPECT_EQ(g.Read("a/c", kInt, kSub), ac_before);
   EXPECT_EQ(restored->counts().expired, 0u);

@@ -84,7 +84,7 @@ TEST_F(SessionResyncTest, HandlesAndRolesNotListedHaveTheirGuardsClosed) {
   ApplyOk(BatchBuilder(2).Resync().Open(1, kSubRole, 1, 2));
   EXPECT_EQ(Read("a/b", kExt, kSub), Snap(1, 0, 2, 0));
   EXPECT_EQ(Read("a/c", kExt, kPub), Snap(1, 1, 1, 1));
-  EXPECT_EQ(Read("a/b", kExt, kPub), Snapshot{});
+  EXPECT_EQ(Read("a/b", kExt, kPub), Counts{});
   EXPECT_EQ(Flat(session_.open_guards()), (std::array<uint64_t, 4>{0, 0, 1, 2}));
   // Nothing listed: everything closes, the handles stay defined.
   ApplyOk(BatchBuilder(3).Resync());
@@ -153,10 +153,10 @@ TEST(SessionReleaseUnlistedTest, ClosesAndReleasesWhatTheResyncDoesNotDefine) {
           .Apply(BatchBuilder(3).Resync().ReleaseUnlisted().Define(1, "a/kept").Open(1, kPubRole, 0, 1), &why, &deltas)
           .ok());
   EXPECT_EQ(session.handle_count(), 1u);
-  Snapshot gone = f.Read("a/gone", Tier::kExternal, Role::kPublisher);
+  Counts gone = f.Read("a/gone", Tier::kExternal, Role::kPublisher);
   EXPECT_EQ(gone.subscriptions, 2u);
   EXPECT_EQ(gone.subscriptions_closed, 2u) << "the released handle's guards were closed";
-  Snapshot kept = f.Read("a/kept", Tier::kExternal, Role::kPublisher);
+  Counts kept = f.Read("a/kept", Tier::kExternal, Role::kPublisher);
   EXPECT_EQ(kept.subscriptions, 1u);
   EXPECT_EQ(kept.subscriptions_closed, 0u);
   // The released number is free again.

@@ -20,20 +20,20 @@ TEST(CountersTest, GuardStyleBumps) {
   c.CloseSubscription();
   c.CloseBroadcast();
   EXPECT_FALSE(c.active());
-  EXPECT_EQ(c.Load(), (Snapshot{1, 1, 1, 1, 100, 2, 1}));
+  EXPECT_EQ(c.Load(), (Counts{1, 1, 1, 1, 100, 2, 1}));
 }
 
 TEST(CountersTest, ApplyAddsEveryField) {
   Counters c;
-  c.Apply(Delta{2, 1, 5, 3, 1000, 10, 4});
-  c.Apply(Delta{0, 1, 0, 2, 1, 1, 1});
-  EXPECT_EQ(c.Load(), (Snapshot{2, 2, 5, 5, 1001, 11, 5}));
+  c.Add(Counts{2, 1, 5, 3, 1000, 10, 4});
+  c.Add(Counts{0, 1, 0, 2, 1, 1, 1});
+  EXPECT_EQ(c.Load(), (Counts{2, 2, 5, 5, 1001, 11, 5}));
   EXPECT_FALSE(c.active());
 }
 
 TEST(CountersTest, DeltaEmpty) {
-  EXPECT_TRUE(Delta{}.empty());
-  Delta d;
+  EXPECT_TRUE(Counts{}.empty());
+  Counts d;
   d.groups = 1;
   EXPECT_FALSE(d.empty());
 }
@@ -57,7 +57,7 @@ TEST(CountersTest, ReaderNeverSeesMoreClosedThanOpened) {
   uint64_t reads = 0;
   reading.store(true);
   while (!done.load() || reads < 1000) {
-    Snapshot s = c.Load();
+    Counts s = c.Load();
     ASSERT_GE(s.subscriptions, s.subscriptions_closed);
     ASSERT_GE(s.broadcasts, s.broadcasts_closed);
     ++reads;

@@ -222,11 +222,11 @@ TEST(LevelPublisherTest, TickAllWritesNowWithoutWaiting) {
 TEST(LevelPublisherTest, DeltaOpeningSubscriptionsStartsPublishers) {
   StatsFixture f(2);
   BroadcastStats bs = f.stats().tier(kInt).broadcast("a/b");
-  Delta open;
+  Counts open;
   open.broadcasts = 1;
   f.stats().tier(kInt).broadcast("a/b").Apply(kSub, open);
   EXPECT_EQ(f.stats().running_publishers(), 0) << "a broadcast open must not start publishers";
-  Delta track;
+  Counts track;
   track.subscriptions = 2;
   track.bytes = 100;
   bs.Apply(kSub, track);
@@ -234,7 +234,7 @@ TEST(LevelPublisherTest, DeltaOpeningSubscriptionsStartsPublishers) {
   f.time().RunDue();
   EXPECT_THAT(f.TakeAnnouncements(),
               UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/a/sjc", "+.stats/prefix/a/b/sjc"));
-  Delta close;
+  Counts close;
   close.subscriptions_closed = 2;
   close.broadcasts_closed = 1;
   bs.Apply(kSub, close);
@@ -285,7 +285,7 @@ TEST(LevelPublisherTest, TrackOpenedWhileStoppingIsNeverLost) {
   ticker.join();
   f.Advance(absl::Seconds(2));
   EXPECT_EQ(f.stats().running_publishers(), 0);
-  Snapshot s = level->snapshot(kExt, kPub);
+  Counts s = level->snapshot(kExt, kPub);
   EXPECT_EQ(s.subscriptions, static_cast<uint64_t>(kIterations));
   EXPECT_EQ(s.subscriptions_closed, static_cast<uint64_t>(kIterations));
 }

@@ -14,7 +14,7 @@ SnapshotFrame Frame() {
   f.role = Role::kPublisher;
   f.node = "sjc";
   f.ts_ms = 1700000000123;
-  f.snapshot = Snapshot{3, 1, 7, 2, 123456, 789, 12};
+  f.snapshot = Counts{3, 1, 7, 2, 123456, 789, 12};
   return f;
 }
 
@@ -40,7 +40,7 @@ TEST(SnapshotFrameTest, GoldenWithoutNodeOmitsTheField) {
   f.level = "";
   f.tier = Tier::kInternal;
   f.role = Role::kSubscriber;
-  f.snapshot = Snapshot{};
+  f.snapshot = Counts{};
   f.ts_ms = 0;
   EXPECT_EQ(EncodeSnapshotFrame(f),
             R"({"v":1,"level":"","tier":"internal","role":"subscriber","ts_ms":0,"broadcasts":0,)"
@@ -50,7 +50,7 @@ TEST(SnapshotFrameTest, GoldenWithoutNodeOmitsTheField) {
 TEST(SnapshotFrameTest, GoldenMaximumValues) {
   SnapshotFrame f = Frame();
   const uint64_t max = ~uint64_t{0};
-  f.snapshot = Snapshot{max, max, max, max, max, max, max};
+  f.snapshot = Counts{max, max, max, max, max, max, max};
   f.ts_ms = 9223372036854775807;
   EXPECT_EQ(EncodeSnapshotFrame(f),
             R"({"v":1,"level":"demo","tier":"external","role":"publisher","node":"sjc","ts_ms":9223372036854775807,)"

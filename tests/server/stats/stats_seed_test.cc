@@ -32,7 +32,7 @@ TEST(StatsSeedTest, external_publisher_bumps_external_publisher_counters) {
     track.bytes(100);
     track.group();
   }
-  Snapshot root = f.Read("", kExt, kPub);
+  Counts root = f.Read("", kExt, kPub);
   EXPECT_EQ(root.frames, 1u);
   EXPECT_EQ(root.bytes, 100u);
   EXPECT_EQ(root.groups, 1u);
@@ -54,7 +54,7 @@ TEST(StatsSeedTest, external_subscriber_bumps_external_subscriber_counters) {
   track.frame();
   track.bytes(50);
 
-  Snapshot root = f.Read("", kExt, kSub);
+  Counts root = f.Read("", kExt, kSub);
   EXPECT_EQ(root.frames, 1u);
   EXPECT_EQ(root.bytes, 50u);
   EXPECT_EQ(root.broadcasts, 1u);
@@ -118,7 +118,7 @@ TEST(StatsSeedTest, publisher_track_does_not_bump_broadcasts) {
     PublisherTrack track = bs.publisher_track("video");
     track.bytes(10);
   }
-  Snapshot root = f.Read("", kExt, kPub);
+  Counts root = f.Read("", kExt, kPub);
   EXPECT_EQ(root.broadcasts, 0u);
   EXPECT_EQ(root.broadcasts_closed, 0u);
   EXPECT_EQ(root.subscriptions, 1u);

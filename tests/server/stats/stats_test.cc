@@ -136,7 +136,7 @@ TEST(StatsTest, GuardsMoveAndCloseExactlyOnce) {
     t1 = std::move(t2);  // closes t1's subscription, takes over t2's
     EXPECT_EQ(f.Read("m", kExt, kPub).subscriptions_closed, 1u);
   }
-  Snapshot s = f.Read("m", kExt, kPub);
+  Counts s = f.Read("m", kExt, kPub);
   EXPECT_EQ(s.broadcasts, 1u);
   EXPECT_EQ(s.broadcasts_closed, 1u);
   EXPECT_EQ(s.subscriptions, 2u);
@@ -180,8 +180,8 @@ TEST(StatsTest, DeltasProduceWhatTheSameGuardsWould) {
     g_sub_track->bytes(1000 + i);
   }
   g_video->group();
-  d_bs.Apply(kPub, Delta{1, 0, 2, 0, 10045, 10, 1});
-  d_in.Apply(kSub, Delta{1, 0, 1, 0, 10045, 10, 0});
+  d_bs.Apply(kPub, Counts{1, 0, 2, 0, 10045, 10, 1});
+  d_in.Apply(kSub, Counts{1, 0, 1, 0, 10045, 10, 0});
 
   std::vector<std::unique_ptr<TrackConsumer>> g_consumers, d_consumers;
   guards.time().RunDue();
@@ -198,7 +198,7 @@ TEST(StatsTest, DeltasProduceWhatTheSameGuardsWould) {
   // Tick 1: audio closes, more bytes.
   g_audio.reset();
   g_video->bytes(500);
-  d_bs.Apply(kPub, Delta{0, 0, 0, 1, 500, 0, 0});
+  d_bs.Apply(kPub, Counts{0, 0, 0, 1, 500, 0, 0});
   guards.Advance(absl::Seconds(1));
   deltas.Advance(absl::Seconds(1));
 
@@ -207,8 +207,8 @@ TEST(StatsTest, DeltasProduceWhatTheSameGuardsWould) {
   g_pub.reset();
   g_sub_track.reset();
   g_sub.reset();
-  d_bs.Apply(kPub, Delta{0, 1, 0, 1, 0, 0, 0});
-  d_in.Apply(kSub, Delta{0, 1, 0, 1, 0, 0, 0});
+  d_bs.Apply(kPub, Counts{0, 1, 0, 1, 0, 0, 0});
+  d_in.Apply(kSub, Counts{0, 1, 0, 1, 0, 0, 0});
   guards.Advance(absl::Seconds(1));
   deltas.Advance(absl::Seconds(1));
 

@@ -28,7 +28,7 @@ inline LevelCounts Counted(const Stats& stats) {
   LevelCounts out;
   for (auto& [key, counts] : AllCounts(stats)) {
     bool zero = true;
-    for (const Snapshot& s : counts) zero = zero && s == Snapshot{};
+    for (const Counts& s : counts) zero = zero && s == Counts{};
     if (!zero) out.emplace(key, counts);
   }
   return out;
@@ -75,7 +75,7 @@ inline void ExpectSessionRefused(Session& session, const Stats& stats, const ::m
 
 class SessionTest : public ::testing::Test {
  protected:
-  Snapshot Read(const std::string& key, Tier tier, Role role) { return f_.Read(key, tier, role); }
+  Counts Read(const std::string& key, Tier tier, Role role) { return f_.Read(key, tier, role); }
   void ApplyOk(const ::moq::stats::v1::Batch& batch) {
     absl::Status s = ApplyTo(session_, batch);
     ASSERT_TRUE(s.ok()) << s;

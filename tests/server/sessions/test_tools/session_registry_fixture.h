@@ -78,7 +78,7 @@ class SessionRegistryTest : public ::testing::Test {
     absl::Status s = registry_->Apply(attachment, batch);
     EXPECT_TRUE(s.ok()) << s;
   }
-  Snapshot Read(const std::string& key, Tier tier, Role role) { return f_.Read(key, tier, role); }
+  Counts Read(const std::string& key, Tier tier, Role role) { return f_.Read(key, tier, role); }
 
   StatsFixture f_{2};
   std::shared_ptr<SessionRegistry> registry_ =

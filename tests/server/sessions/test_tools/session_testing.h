@@ -16,15 +16,12 @@
 #include "moq/stats/v1/stats.pb.h"
 #include "server/sessions/session.h"
 #include "server/stats/stats.h"
+#include "tests/common/test_tools/counts_testing.h"
 
 namespace moq_stats::server {
 
-// Readable failures (found by argument-dependent lookup).
-inline void PrintTo(const Snapshot& s, std::ostream* os) {
-  *os << "{broadcasts " << s.broadcasts << ", broadcasts_closed " << s.broadcasts_closed << ", subscriptions "
-      << s.subscriptions << ", subscriptions_closed " << s.subscriptions_closed << ", bytes " << s.bytes << ", frames "
-      << s.frames << ", groups " << s.groups << "}";
-}
+// Readable failures (found by argument-dependent lookup; Counts print as
+// tests/common/test_tools/counts_testing.h says).
 inline void PrintTo(RejectReason reason, std::ostream* os) { *os << RejectReasonName(reason); }
 
 namespace test {
@@ -40,7 +37,7 @@ inline constexpr ::moq::stats::v1::Role kSubRole = ::moq::stats::v1::ROLE_SUBSCR
 inline constexpr absl::Duration kInterval = absl::Seconds(1);  // StatsConfig's default tick interval
 
 // Every level's four snapshots (indexed by TierRoleIndex), by level key.
-using LevelCounts = std::map<std::string, std::array<Snapshot, kTierRoleCount>>;
+using LevelCounts = std::map<std::string, std::array<Counts, kTierRoleCount>>;
 
 inline LevelCounts AllCounts(const Stats& stats) {
   LevelCounts out;
@@ -75,11 +72,11 @@ inline std::array<uint64_t, 4> Flat(const std::array<Session::OpenGuards, 2>& op
   return {open[0].broadcasts, open[0].subscriptions, open[1].broadcasts, open[1].subscriptions};
 }
 
-// Snapshot{broadcasts, broadcasts_closed, subscriptions, subscriptions_closed,
+// Counts{broadcasts, broadcasts_closed, subscriptions, subscriptions_closed,
 //          bytes, frames, groups}
-inline Snapshot Snap(uint64_t broadcasts, uint64_t broadcasts_closed, uint64_t subscriptions,
-                     uint64_t subscriptions_closed, uint64_t bytes = 0, uint64_t frames = 0, uint64_t groups = 0) {
-  return Snapshot{broadcasts, broadcasts_closed, subscriptions, subscriptions_closed, bytes, frames, groups};
+inline Counts Snap(uint64_t broadcasts, uint64_t broadcasts_closed, uint64_t subscriptions,
+                   uint64_t subscriptions_closed, uint64_t bytes = 0, uint64_t frames = 0, uint64_t groups = 0) {
+  return Counts{broadcasts, broadcasts_closed, subscriptions, subscriptions_closed, bytes, frames, groups};
 }
 
 }  // namespace test

@@ -40,10 +40,10 @@ class StatsFixture {
 
   // The snapshot of a level's (tier, role); fails the test if the level is
   // missing.
-  Snapshot Read(const std::string& key, Tier tier, Role role) {
+  Counts Read(const std::string& key, Tier tier, Role role) {
     auto level = stats_.level(Path(key));
     EXPECT_NE(level, nullptr) << "no level " << key;
-    return level ? level->snapshot(tier, role) : Snapshot{};
+    return level ? level->snapshot(tier, role) : Counts{};
   }
 
   // Announcements seen since the last call, as "+path" / "-path".
