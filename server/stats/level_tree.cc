@@ -17,43 +17,9 @@ LevelTree::LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler
     : prefix_(std::move(prefix)), node_(std::move(node)), retention_(retention), scheduler_(scheduler), clock_(clock) {}
 
 std::vector<std::shared_ptr<Level>> LevelTree::Acquire(const std::vector<Path>& keys) {
-  absl::MutexLock lock(&mu_);
-  return AcquireLocked(keys);
-}
-
-absl::StatusOr<std::vector<std::shared_ptr<Level>>> LevelTree::TryAcquire(const std::vector<Path>& keys,
-                                                                          uint64_t max_levels) {
-  absl::MutexLock lock(&mu_);
-  if (absl::StatusOr<uint64_t> room = RoomLocked(keys, max_levels); !room.ok()) return room.status();
-  return AcquireLocked(keys);
-}
-
-absl::StatusOr<uint64_t> LevelTree::Reserve(const std::vector<Path>& keys, uint64_t max_levels) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<uint64_t> missing = RoomLocked(keys, max_levels);
-  if (missing.ok()) reserved_ += *missing;
-  return missing;
-}
-
-void LevelTree::Unreserve(uint64_t count) {
-  absl::MutexLock lock(&mu_);
-  reserved_ -= std::min(reserved_, count);
-}
-
-absl::StatusOr<uint64_t> LevelTree::RoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const {
-  uint64_t missing = 0;
-  for (const Path& key : keys) missing += levels_.count(key) == 0 ? 1 : 0;
-  if (max_levels != 0 && missing != 0 && levels_.size() + reserved_ + missing > max_levels) {
-    return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", levels_.size(), " levels (", reserved_,
-                                                     " more promised); the limit max_levels=", max_levels,
-                                                     " leaves no room for ", missing, " more"));
-  }
-  return missing;
-}
-
-std::vector<std::shared_ptr<Level>> LevelTree::AcquireLocked(const std::vector<Path>& keys) {
   std::vector<std::shared_ptr<Level>> out;
   out.reserve(keys.size());
+  absl::MutexLock lock(&mu_);
   for (const Path& key : keys) {
     auto it = levels_.find(key);
     if (it == levels_.end()) {
@@ -66,6 +32,24 @@ std::vector<std::shared_ptr<Level>> LevelTree::AcquireLocked(const std::vector<P
     out.push_back(it->second.level);
   }
   return out;
+}
+
+absl::StatusOr<uint64_t> LevelTree::Reserve(const std::vector<Path>& keys, uint64_t max_levels) {
+  absl::MutexLock lock(&mu_);
+  uint64_t missing = 0;
+  for (const Path& key : keys) missing += levels_.count(key) == 0 ? 1 : 0;
+  if (max_levels != 0 && missing != 0 && levels_.size() + reserved_ + missing > max_levels) {
+    return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", levels_.size(), " levels (", reserved_,
+                                                     " more promised); the limit max_levels=", max_levels,
+                                                     " leaves no room for ", missing, " more"));
+  }
+  reserved_ += missing;
+  return missing;
+}
+
+void LevelTree::Unreserve(uint64_t count) {
+  absl::MutexLock lock(&mu_);
+  reserved_ -= std::min(reserved_, count);
 }
 
 void LevelTree::Release(const std::vector<std::shared_ptr<Level>>& levels) {

@@ -46,10 +46,6 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   // prefix and node), each with one more handle counted.
   std::vector<std::shared_ptr<Level>> Acquire(const std::vector<Path>& keys);
 
-  // As Acquire, but RESOURCE_EXHAUSTED (taking nothing) when the levels it
-  // would create take the tree over `max_levels` (0: no limit).
-  absl::StatusOr<std::vector<std::shared_ptr<Level>>> TryAcquire(const std::vector<Path>& keys, uint64_t max_levels);
-
   // Reserves room for the levels of `keys` (distinct) that are missing, so
   // that they can be created later within `max_levels` (0: no limit) whatever
   // else is created meanwhile; RESOURCE_EXHAUSTED naming the limit when they
@@ -91,11 +87,6 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
 
   LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler, const Clock* clock);
 
-  // How many of `keys` are missing, or RESOURCE_EXHAUSTED when creating
-  // them would go over `max_levels` counting the reserved room.
-  absl::StatusOr<uint64_t> RoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  std::vector<std::shared_ptr<Level>> AcquireLocked(const std::vector<Path>& keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkIdleLocked(const std::shared_ptr<Level>& level) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleSweepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Sweep();

@@ -208,21 +208,6 @@ BroadcastStats StatsHandle::broadcast(std::string_view raw) const {
   return BroadcastStats(std::make_shared<const LevelSet>(core, std::move(levels), tier_), tier_);
 }
 
-absl::StatusOr<BroadcastStats> StatsHandle::TryBroadcast(std::string_view raw) const {
-  const std::shared_ptr<StatsCore>& core = stats_.core_;
-  if (!core) return BroadcastStats();
-  if (absl::Status status = ValidatePath(raw); !status.ok()) {
-    core->rejected_paths.fetch_add(1, std::memory_order_relaxed);
-    return status;
-  }
-  Path path(raw);
-  if (path.has_prefix(core->prefix)) return BroadcastStats();
-  absl::StatusOr<std::vector<std::shared_ptr<Level>>> levels =
-      core->tree->TryAcquire(LevelKeys(path, core->levels), core->max_levels);
-  if (!levels.ok()) return levels.status();
-  return BroadcastStats(std::make_shared<const LevelSet>(core, *std::move(levels), tier_), tier_);
-}
-
 std::vector<std::shared_ptr<const Level>> BroadcastStats::levels() const {
   if (!levels_) return {};
   return {levels_->levels.begin(), levels_->levels.end()};

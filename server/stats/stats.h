@@ -62,8 +62,9 @@ struct StatsConfig {
   absl::Duration interval = absl::Seconds(1);
   // How long an unreferenced, stopped level is kept before it is freed.
   absl::Duration retention = absl::Seconds(60);
-  // Most levels held at once, enforced by StatsHandle::TryBroadcast; 0 for
-  // no limit.
+  // Most levels held at once; 0 for no limit. Enforced by
+  // Stats::ReserveLevels, which callers use before creating levels
+  // (broadcast() itself never refuses a path for want of room).
   uint64_t max_levels = 0;
 };
 
@@ -186,12 +187,6 @@ class StatsHandle {
   // or when the path is not one ValidatePath accepts (not UTF-8, longer than
   // 1024 bytes or more than 32 segments).
   BroadcastStats broadcast(std::string_view path) const;
-
-  // As broadcast(), but says why instead of returning an empty handle:
-  // INVALID_ARGUMENT for a path ValidatePath refuses, RESOURCE_EXHAUSTED when
-  // the path's new levels would take the aggregator over max_levels. A path
-  // under the prefix, or a disabled aggregator, gives an empty handle.
-  absl::StatusOr<BroadcastStats> TryBroadcast(std::string_view path) const;
 
  private:
   friend class Stats;
