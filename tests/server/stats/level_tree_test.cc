@@ -18,6 +18,8 @@ using ::testing::IsEmpty;
 
 class LevelTreeTest : public ::testing::Test {
  protected:
+  // Declared before the tree, which borrows its scheduler and clock.
+  SimulatedTime time_;
   std::shared_ptr<LevelTree> tree_ =
       LevelTree::Create(Path(".stats"), Path("sjc"), absl::Seconds(60), &time_.scheduler(), &time_.clock());
 
@@ -33,8 +35,6 @@ class LevelTreeTest : public ::testing::Test {
     for (const auto& level : tree_->List(Path(prefix), from, limit)) out.push_back(level->key().str());
     return out;
   }
-
-  SimulatedTime time_;
 };
 
 TEST_F(LevelTreeTest, AcquireCreatesOnceAndCountsHandles) {
