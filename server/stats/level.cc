@@ -2,14 +2,9 @@
 
 #include <utility>
 
-#include "server/stats/level_publisher.h"
-
 namespace moq_stats::server {
 
 Level::Level(Path key, Path advertised) : key_(std::move(key)), advertised_(std::move(advertised)) {}
-
-// Out of line: LevelPublisher is complete here.
-Level::~Level() = default;
 
 bool Level::any_active() const {
   for (const Counters& c : counters_) {

@@ -4,21 +4,23 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <memory>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "common/path.h"
 #include "server/stats/counters.h"
 #include "server/stats/tier.h"
 
 namespace moq_stats::server {
 
-class LevelPublisher;
-
 // One aggregation bucket: a level key (a prefix of broadcast paths, "" for
-// the root), the path its stats broadcast is advertised at, the four counter
-// sets (one per tier and role), and the slot of its tick publisher.
+// the root), the path its stats broadcast is advertised at, and the four
+// counter sets (one per tier and role). Plain data: it decides nothing.
+//
+// Two marks say what retention needs to know, each written by one owner:
+//  - handles(): by LevelTree, as handle sets acquire and release the level;
+//  - publisher_running(): by LevelPublishers, as it fills and empties the
+//    level's publisher slot.
+// Their writers take a non-const Level; the layers outside server/stats/
+// only ever get `const Level`.
 //
 // Levels are created and owned by the LevelTree and shared with every handle
 // and guard whose path passes through them. Safe for concurrent access from
@@ -26,7 +28,6 @@ class LevelPublisher;
 class Level {
  public:
   Level(Path key, Path advertised);
-  ~Level();
   Level(const Level&) = delete;
   Level& operator=(const Level&) = delete;
 
@@ -43,35 +44,30 @@ class Level {
   // True while a tick publisher runs for this level (between its start and
   // the tick that stops it).
   bool publisher_running() const { return publisher_running_.load(std::memory_order_acquire); }
+  // Written by LevelPublishers only, under its lock, when it fills or
+  // empties the level's slot.
+  void set_publisher_running(bool running) { publisher_running_.store(running, std::memory_order_release); }
 
   // Number of live handle sets (BroadcastStats and their guards) that
   // reference this level. Retention frees a level only when this is zero.
   int64_t handles() const { return handles_.load(std::memory_order_acquire); }
+  // Written by LevelTree only: AddHandle under its lock, ReleaseHandle by a
+  // releasing handle set. ReleaseHandle returns true when it took the count
+  // to zero.
+  void AddHandle() { handles_.fetch_add(1, std::memory_order_acq_rel); }
+  bool ReleaseHandle() { return handles_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
 
  private:
-  friend class LevelTree;
-  friend class LevelPublisher;
-
   // Constant after construction.
   const Path key_;
   const Path advertised_;
 
   std::array<Counters, kTierRoleCount> counters_;
 
-  // The publisher slot (the original module's `task`): a track guard that
-  // finds it empty starts a publisher; the publisher's last tick empties it.
-  // Both happen under publisher_mu_, so a guard that races with a stopping
-  // publisher either keeps it running or starts a new one.
-  absl::Mutex publisher_mu_;
-  std::unique_ptr<LevelPublisher> publisher_ ABSL_GUARDED_BY(publisher_mu_);
-  // Mirrors `publisher_ != nullptr` for readers that must not take
-  // publisher_mu_ (retention, metrics). Written under publisher_mu_ with
-  // release, read with acquire.
+  // Release on write, acquire on read, so that a reader that sees a mark
+  // also sees what its writer did before (the tree's zero check sees every
+  // release that came before it).
   std::atomic<bool> publisher_running_{false};
-
-  // Changed only by LevelTree: incremented under its lock, decremented by a
-  // releasing handle set. Acquire/release so that the tree's zero check sees
-  // every release that came before it.
   std::atomic<int64_t> handles_{0};
 };
 

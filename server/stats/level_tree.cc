@@ -28,7 +28,7 @@ std::vector<std::shared_ptr<Level>> LevelTree::Acquire(const std::vector<Path>& 
     }
     // Under mu_: Sweep checks handles under mu_ too, so it never frees a level
     // that is being handed out.
-    it->second.level->handles_.fetch_add(1, std::memory_order_acq_rel);
+    it->second.level->AddHandle();
     out.push_back(it->second.level);
   }
   return out;
@@ -55,7 +55,7 @@ void LevelTree::Unreserve(uint64_t count) {
 void LevelTree::Release(const std::vector<std::shared_ptr<Level>>& levels) {
   std::vector<const std::shared_ptr<Level>*> now_unreferenced;
   for (const auto& level : levels) {
-    if (level->handles_.fetch_sub(1, std::memory_order_acq_rel) == 1) now_unreferenced.push_back(&level);
+    if (level->ReleaseHandle()) now_unreferenced.push_back(&level);
   }
   if (now_unreferenced.empty()) return;
   absl::MutexLock lock(&mu_);
@@ -87,8 +87,7 @@ void LevelTree::ScheduleSweepLocked() {
 }
 
 void LevelTree::Sweep() {
-  // Levels are destroyed after the lock is released: destroying one may
-  // unannounce in the origin.
+  // Levels are destroyed after the lock is released, to keep it short.
   std::vector<std::shared_ptr<Level>> freed;
   {
     absl::MutexLock lock(&mu_);

@@ -28,12 +28,17 @@ namespace moq_stats::server {
 // live, not every path ever seen. A path that comes back after its level was
 // freed starts again from zero counters.
 //
+// The tree knows publishers only through Level::publisher_running(): the
+// LevelPublishers of the same Stats tells it when one stopped
+// (OnPublisherStopped), and it never calls back.
+//
 // Retention costs nothing while no level is idle: each transition to idle
 // queues the level with its time, and one scheduler task, present only while
 // the queue is not empty, frees what has been idle long enough.
 //
 // Safe for concurrent access from multiple threads without external
-// synchronization. Lock order: a level's publisher lock, then the tree's.
+// synchronization. No other lock of the stats core is held when the tree's
+// is taken, and only the scheduler's is taken under it.
 class LevelTree : public std::enable_shared_from_this<LevelTree> {
  public:
   // `scheduler` and `clock` must outlive the tree.
@@ -57,8 +62,8 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   // Gives back one handle on each of `levels` (as returned by Acquire).
   void Release(const std::vector<std::shared_ptr<Level>>& levels);
 
-  // To be called when `level`'s publisher stopped: starts its retention if
-  // no handle references it.
+  // To be called (with no lock held) after `level`'s publisher stopped:
+  // starts its retention if no handle references it.
   void OnPublisherStopped(const std::shared_ptr<Level>& level);
 
   // The level at `key`, or null.

@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "server/stats/level_key.h"
-#include "server/stats/level_publisher.h"
+#include "server/stats/level_publishers.h"
 #include "server/stats/level_tree.h"
 
 namespace moq_stats::server {
@@ -18,7 +18,7 @@ struct StatsCore {
   uint32_t levels = 0;
   uint64_t max_levels = 0;
   std::shared_ptr<LevelTree> tree;
-  std::shared_ptr<LevelPublisher::Context> publishers;
+  std::shared_ptr<LevelPublishers> publishers;
   // Relaxed: a self-counter that orders nothing.
   std::atomic<uint64_t> rejected_paths{0};
 };
@@ -85,15 +85,13 @@ absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, S
   core->levels = config.levels;
   core->max_levels = config.max_levels;
   core->tree = LevelTree::Create(prefix, Path(config.node), config.retention, scheduler, clock);
-  core->publishers = LevelPublisher::NewContext(scheduler);
-  LevelPublisher::Context& ctx = *core->publishers;
-  ctx.origin = origin;
-  ctx.clock = clock;
-  ctx.interval = config.interval;
-  ctx.node = Path(config.node);
-  ctx.on_stopped = [weak_tree = std::weak_ptr<LevelTree>(core->tree)](const std::shared_ptr<Level>& level) {
-    if (auto tree = weak_tree.lock()) tree->OnPublisherStopped(level);
-  };
+  LevelPublishers::Options publishers;
+  publishers.origin = origin;
+  publishers.scheduler = scheduler;
+  publishers.clock = clock;
+  publishers.interval = config.interval;
+  publishers.node = Path(config.node);
+  core->publishers = LevelPublishers::Create(publishers, core->tree);
   return Stats(std::move(core));
 }
 
@@ -119,42 +117,19 @@ size_t Stats::level_count() const { return core_ ? core_->tree->size() : 0; }
 
 uint64_t Stats::levels_freed() const { return core_ ? core_->tree->freed() : 0; }
 
-int64_t Stats::running_publishers() const {
-  return core_ ? core_->publishers->running.load(std::memory_order_relaxed) : 0;
-}
+int64_t Stats::running_publishers() const { return core_ ? core_->publishers->running() : 0; }
 
-uint64_t Stats::publishers_started() const {
-  return core_ ? core_->publishers->started.load(std::memory_order_relaxed) : 0;
-}
+uint64_t Stats::publishers_started() const { return core_ ? core_->publishers->started() : 0; }
 
-uint64_t Stats::frames_written() const {
-  return core_ ? core_->publishers->frames_written.load(std::memory_order_relaxed) : 0;
-}
+uint64_t Stats::frames_written() const { return core_ ? core_->publishers->frames_written() : 0; }
 
-uint64_t Stats::level_ticks() const { return core_ ? core_->publishers->ticks.load(std::memory_order_relaxed) : 0; }
+uint64_t Stats::level_ticks() const { return core_ ? core_->publishers->ticks() : 0; }
 
-absl::Duration Stats::tick_time() const {
-  return core_ ? absl::Nanoseconds(core_->publishers->tick_nanos.load(std::memory_order_relaxed))
-               : absl::ZeroDuration();
-}
+absl::Duration Stats::tick_time() const { return core_ ? core_->publishers->tick_time() : absl::ZeroDuration(); }
 
 uint64_t Stats::rejected_paths() const { return core_ ? core_->rejected_paths.load(std::memory_order_relaxed) : 0; }
 
-size_t Stats::TickAll() const {
-  if (!core_) return 0;
-  size_t ticked = 0;
-  std::optional<Path> after;
-  // In pages, so the tree's lock is not held while ticking.
-  for (;;) {
-    auto page = core_->tree->List(Path(), after, 1024);
-    if (page.empty()) break;
-    for (const auto& level : page) {
-      if (level->publisher_running() && LevelPublisher::TickNow(level, core_->publishers)) ++ticked;
-    }
-    after = page.back()->key();
-  }
-  return ticked;
-}
+size_t Stats::TickAll() const { return core_ ? core_->publishers->TickAll() : 0; }
 
 absl::StatusOr<Stats::LevelReservation> Stats::ReserveLevels(const std::vector<Path>& paths) const {
   if (!core_ || core_->max_levels == 0) return LevelReservation();
@@ -189,7 +164,7 @@ void Stats::RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCoun
   for (size_t i = 0; i < kTierRoleCount; ++i) {
     level->counters(TierAt(i), RoleAt(i)).Add(counts[i]);
   }
-  if (level->any_active()) LevelPublisher::Ensure(level, core_->publishers);
+  if (level->any_active()) core_->publishers->Ensure(levels);
   core_->tree->Release(levels);
 }
 
@@ -230,15 +205,13 @@ SubscriberTrack BroadcastStats::subscriber_track(std::string_view) const {
 void BroadcastStats::OpenTrack(Role role) const {
   if (!levels_) return;
   for (Counters* c : internal::CountersOf(*levels_, role)) c->OpenSubscription();
-  for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
+  levels_->core->publishers->Ensure(levels_->levels);
 }
 
 void BroadcastStats::Apply(Role role, const Counts& delta) const {
   if (!levels_ || delta.empty()) return;
   for (Counters* c : internal::CountersOf(*levels_, role)) c->Add(delta);
-  if (delta.subscriptions > 0) {
-    for (const auto& level : levels_->levels) LevelPublisher::Ensure(level, levels_->core->publishers);
-  }
+  if (delta.subscriptions > 0) levels_->core->publishers->Ensure(levels_->levels);
 }
 
 template <Role R>

@@ -1,293 +1,100 @@
-// The tick publisher's lifecycle, driven through guards with simulated time.
+// One level's broadcast: what Announce publishes, which frames WriteChanged
+// writes, and what Unannounce ends. No schedule: that is LevelPublishers'.
 
 #include "server/stats/level_publisher.h"
 
-#include <atomic>
-#include <random>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/stats/stats.h"
-#include "tests/server/stats/test_tools/stats_fixture.h"
+#include "origin/origin.h"
 
 namespace moq_stats::server {
 namespace {
 
-using test::StatsFixture;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
+using ::testing::Not;
 
-constexpr Tier kExt = Tier::kExternal;
-constexpr Tier kInt = Tier::kInternal;
-constexpr Role kPub = Role::kPublisher;
-constexpr Role kSub = Role::kSubscriber;
+class LevelPublisherTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<TrackConsumer> Subscribe(Tier tier, Role role) {
+    auto consumer = origin_.Subscribe(level_->advertised(), TrackName(tier, role));
+    EXPECT_TRUE(consumer.ok()) << consumer.status();
+    return consumer.ok() ? std::move(*consumer) : nullptr;
+  }
+  static std::vector<std::string> Frames(TrackConsumer& consumer) {
+    std::vector<std::string> out;
+    while (auto g = consumer.Next()) out.push_back(*g->frame);
+    return out;
+  }
 
-TEST(LevelPublisherTest, BroadcastGuardAloneStartsNothing) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo/bar");
-  PublisherStats p = bs.publisher();
-  f.Advance(absl::Seconds(3));
-  EXPECT_THAT(f.TakeAnnouncements(), IsEmpty());
-  EXPECT_EQ(f.stats().running_publishers(), 0);
-  EXPECT_EQ(f.time().scheduler().pending(), 0u);
-}
+  Origin origin_;
+  std::shared_ptr<Level> level_ = std::make_shared<Level>(Path("demo"), Path(".stats/prefix/demo/sjc"));
+  LevelPublisher publisher_{level_};
+};
 
-TEST(LevelPublisherTest, FirstTickIsImmediateAndWritesAllFourTracks) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  PublisherStats p = bs.publisher();
-  PublisherTrack t = p.track("video");
-  t.bytes(42);
-  EXPECT_EQ(f.stats().running_publishers(), 2);
-  f.time().RunDue();  // no time passes
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/foo/sjc"));
-
-  const int64_t ts = f.time().clock().UnixMillis();
-  auto ext_pub = f.Subscribe(".stats/prefix/foo/sjc", kExt, kPub);
-  EXPECT_THAT(StatsFixture::Frames(*ext_pub),
-              ElementsAre(R"({"v":1,"level":"foo","tier":"external","role":"publisher","node":"sjc","ts_ms":)" +
-                          std::to_string(ts) +
-                          R"(,"broadcasts":1,"broadcasts_closed":0,"subscriptions":1,"subscriptions_closed":0,)"
-                          R"("bytes":42,"frames":0,"groups":0})"));
-  auto int_sub = f.Subscribe(".stats/prefix/sjc", kInt, kSub);
-  EXPECT_THAT(StatsFixture::Frames(*int_sub),
-              ElementsAre(R"({"v":1,"level":"","tier":"internal","role":"subscriber","node":"sjc","ts_ms":)" +
-                          std::to_string(ts) +
-                          R"(,"broadcasts":0,"broadcasts_closed":0,"subscriptions":0,"subscriptions_closed":0,)"
-                          R"("bytes":0,"frames":0,"groups":0})"));
-  EXPECT_TRUE(f.Subscribe(".stats/prefix/sjc", kExt, kSub) != nullptr);
-  EXPECT_TRUE(f.Subscribe(".stats/prefix/sjc", kInt, kPub) != nullptr);
-}
-
-TEST(LevelPublisherTest, TicksEveryIntervalWhileActive) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  PublisherTrack t = bs.publisher_track("video");
-  f.time().RunDue();
-  auto frames = f.Subscribe(".stats/prefix/foo/sjc", kExt, kPub);
-  StatsFixture::Frames(*frames);
-  for (int i = 1; i <= 5; ++i) {
-    t.bytes(1);
-    f.Advance(absl::Milliseconds(999));
-    EXPECT_THAT(StatsFixture::Frames(*frames), IsEmpty()) << "tick " << i << " came early";
-    f.Advance(absl::Milliseconds(1));
-    auto got = StatsFixture::Frames(*frames);
-    ASSERT_EQ(got.size(), 1u) << "tick " << i;
-    EXPECT_THAT(got[0], HasSubstr("\"bytes\":" + std::to_string(i) + ","));
+TEST_F(LevelPublisherTest, AnnouncesTheFourTracksAtTheAdvertisedPath) {
+  auto announcements = origin_.Announced(Path(".stats"));
+  EXPECT_FALSE(publisher_.announced());
+  ASSERT_TRUE(publisher_.Announce(origin_).ok());
+  EXPECT_TRUE(publisher_.announced());
+  auto a = announcements->Next();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(a->active);
+  EXPECT_EQ(a->path.str(), ".stats/prefix/demo/sjc");
+  for (Tier tier : kTiers) {
+    for (Role role : kRoles) EXPECT_NE(Subscribe(tier, role), nullptr) << TrackName(tier, role);
   }
 }
 
-TEST(LevelPublisherTest, WritesFinalFrameThenUnannounces) {
-  StatsFixture f(1);
-  auto bs = std::make_unique<BroadcastStats>(f.stats().tier(kExt).broadcast("foo"));
-  auto p = std::make_unique<PublisherStats>(bs->publisher());
-  auto t = std::make_unique<PublisherTrack>(p->track("video"));
-  f.time().RunDue();
-  f.TakeAnnouncements();
-  auto frames = f.Subscribe(".stats/prefix/foo/sjc", kExt, kPub);
-  auto untouched = f.Subscribe(".stats/prefix/foo/sjc", kInt, kPub);
-  StatsFixture::Frames(*frames);
-  StatsFixture::Frames(*untouched);
-
-  t->bytes(10);
-  t.reset();
-  p.reset();
-  bs.reset();
-  f.Advance(absl::Seconds(1));
-
-  // The closing counts reach consumers before the broadcast ends.
-  auto last = StatsFixture::Frames(*frames);
-  ASSERT_EQ(last.size(), 1u);
-  EXPECT_THAT(last[0], HasSubstr(R"("broadcasts":1,"broadcasts_closed":1,"subscriptions":1,)"
-                                 R"("subscriptions_closed":1,"bytes":10,)"));
-  EXPECT_TRUE(frames->ended());
-  // A track that did not change gets no final frame.
-  EXPECT_THAT(StatsFixture::Frames(*untouched), IsEmpty());
-  EXPECT_TRUE(untouched->ended());
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("-.stats/prefix/sjc", "-.stats/prefix/foo/sjc"));
-  EXPECT_EQ(f.stats().running_publishers(), 0);
-  // What stays scheduled is the levels' retention, not another tick.
-  f.Advance(absl::Seconds(60));
-  EXPECT_EQ(f.stats().level_count(), 0u);
-  EXPECT_EQ(f.time().scheduler().pending(), 0u) << "a stopped publisher left a tick behind";
-}
-
-TEST(LevelPublisherTest, TrackOpenedBeforeTheStoppingTickKeepsThePublisher) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  {
-    PublisherTrack t = bs.publisher_track("video");
-    f.time().RunDue();
-  }
-  PublisherTrack again = bs.publisher_track("video");
-  f.Advance(absl::Seconds(3));
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/foo/sjc"));
-  EXPECT_EQ(f.stats().running_publishers(), 2);
-}
-
-TEST(LevelPublisherTest, TrackAfterStopStartsANewPublisher) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  {
-    PublisherTrack t = bs.publisher_track("video");
-    f.time().RunDue();
-  }
-  f.Advance(absl::Seconds(1));
-  EXPECT_EQ(f.stats().running_publishers(), 0);
-  f.TakeAnnouncements();
-
-  PublisherTrack again = bs.publisher_track("video");
-  f.time().RunDue();
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/foo/sjc"));
-  // The new broadcast starts from the level's cumulative counts.
-  auto frames = f.Subscribe(".stats/prefix/foo/sjc", kExt, kPub);
-  auto got = StatsFixture::Frames(*frames);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_THAT(got[0], HasSubstr(R"("subscriptions":2,"subscriptions_closed":1,)"));
-}
-
-TEST(LevelPublisherTest, MissedTicksAreDelayedNotBunched) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  PublisherTrack t = bs.publisher_track("video");
-  f.time().RunDue();
-  auto frames = f.Subscribe(".stats/prefix/foo/sjc", kExt, kPub);
-  StatsFixture::Frames(*frames);
-
-  // The scheduler stalls for 3.5 intervals: the late tick runs once...
-  t.bytes(1);
-  f.time().Jump(absl::Milliseconds(3500));
-  EXPECT_EQ(StatsFixture::Frames(*frames).size(), 1u);
-  // ...and the next one is a whole interval after it, not at the old phase.
-  t.bytes(1);
-  f.Advance(absl::Milliseconds(999));
-  EXPECT_THAT(StatsFixture::Frames(*frames), IsEmpty());
-  f.Advance(absl::Milliseconds(1));
-  EXPECT_EQ(StatsFixture::Frames(*frames).size(), 1u);
-}
-
-TEST(LevelPublisherTest, SlightlyLateTickKeepsItsPhase) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  PublisherTrack t = bs.publisher_track("video");
-  f.time().RunDue();
-  const absl::Time start = f.time().Now();
-  f.time().Jump(absl::Seconds(1) + absl::Milliseconds(2));  // within the tolerance
-  auto next = f.time().scheduler().NextDeadline();
-  ASSERT_TRUE(next.has_value());
-  EXPECT_EQ(*next, start + absl::Seconds(2));
-}
-
-TEST(LevelPublisherTest, RefusedByOriginClearsTheSlotAndRetries) {
-  StatsFixture f(1);
-  // Something else holds the level's advertised path.
-  auto squatter = f.origin().Publish(Path(".stats/prefix/foo/sjc"));
+TEST_F(LevelPublisherTest, RefusedWhileAnotherBroadcastHoldsThePath) {
+  auto squatter = origin_.Publish(level_->advertised(), {});
   ASSERT_TRUE(squatter.ok());
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  {
-    PublisherTrack t = bs.publisher_track("video");
-    f.time().RunDue();
-    // The root published; "foo" was refused and its slot emptied.
-    EXPECT_EQ(f.stats().running_publishers(), 1);
-    EXPECT_FALSE(f.stats().level(Path("foo"))->publisher_running());
-  }
-  squatter->reset();
-  f.Advance(absl::Seconds(1));
-  f.TakeAnnouncements();
-
-  PublisherTrack t = bs.publisher_track("video");
-  f.time().RunDue();
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/foo/sjc"));
+  EXPECT_EQ(publisher_.Announce(origin_).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(publisher_.announced());
 }
 
-TEST(LevelPublisherTest, TickAllWritesNowWithoutWaiting) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
-  PublisherTrack t = bs.publisher_track("video");
-  f.time().RunDue();
-  auto frames = f.Subscribe(".stats/prefix/foo/sjc", kExt, kPub);
-  StatsFixture::Frames(*frames);
-  t.bytes(7);
-  EXPECT_EQ(f.stats().TickAll(), 2u);
-  auto got = StatsFixture::Frames(*frames);
+TEST_F(LevelPublisherTest, WritesEveryTrackFirstThenOnlyWhatChanged) {
+  ASSERT_TRUE(publisher_.Announce(origin_).ok());
+  auto ext_pub = Subscribe(Tier::kExternal, Role::kPublisher);
+  auto int_sub = Subscribe(Tier::kInternal, Role::kSubscriber);
+  level_->counters(Tier::kExternal, Role::kPublisher).AddBytes(42);
+
+  EXPECT_EQ(publisher_.WriteChanged(Path("sjc"), 1700000000123), 4u);
+  EXPECT_THAT(Frames(*ext_pub),
+              ElementsAre(R"({"v":1,"level":"demo","tier":"external","role":"publisher","node":"sjc",)"
+                          R"("ts_ms":1700000000123,"broadcasts":0,"broadcasts_closed":0,"subscriptions":0,)"
+                          R"("subscriptions_closed":0,"bytes":42,"frames":0,"groups":0})"));
+  EXPECT_EQ(Frames(*int_sub).size(), 1u);
+
+  EXPECT_EQ(publisher_.WriteChanged(Path("sjc"), 1700000001123), 0u);
+  level_->counters(Tier::kExternal, Role::kPublisher).AddFrames(1);
+  EXPECT_EQ(publisher_.WriteChanged(Path(), 1700000002123), 1u);
+  auto got = Frames(*ext_pub);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_THAT(got[0], HasSubstr(R"("bytes":7,)"));
+  EXPECT_THAT(got[0], HasSubstr(R"("frames":1,)"));
+  EXPECT_THAT(got[0], Not(HasSubstr("node")));
+  EXPECT_THAT(Frames(*int_sub), IsEmpty());
 }
 
-TEST(LevelPublisherTest, DeltaOpeningSubscriptionsStartsPublishers) {
-  StatsFixture f(2);
-  BroadcastStats bs = f.stats().tier(kInt).broadcast("a/b");
-  Counts open;
-  open.broadcasts = 1;
-  f.stats().tier(kInt).broadcast("a/b").Apply(kSub, open);
-  EXPECT_EQ(f.stats().running_publishers(), 0) << "a broadcast open must not start publishers";
-  Counts track;
-  track.subscriptions = 2;
-  track.bytes = 100;
-  bs.Apply(kSub, track);
-  EXPECT_EQ(f.stats().running_publishers(), 3);
-  f.time().RunDue();
-  EXPECT_THAT(f.TakeAnnouncements(),
-              UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/a/sjc", "+.stats/prefix/a/b/sjc"));
-  Counts close;
-  close.subscriptions_closed = 2;
-  close.broadcasts_closed = 1;
-  bs.Apply(kSub, close);
-  f.Advance(absl::Seconds(1));
-  EXPECT_EQ(f.stats().running_publishers(), 0);
-  EXPECT_EQ(f.TakeAnnouncements().size(), 3u);
-}
-
-// A track guard opened while the publisher is stopping is never lost: each
-// iteration opens a guard while another thread runs ticks back to back, and
-// checks that a publisher runs and is announced for as long as the guard
-// is open. (The original module's order — empty the slot, then drop the
-// broadcast — fails this: the new publisher's broadcast is refused as a
-// duplicate.)
-TEST(LevelPublisherTest, TrackOpenedWhileStoppingIsNeverLost) {
-  StatsFixture f(1);
-  BroadcastStats bs = f.stats().tier(kExt).broadcast("race");
-  std::shared_ptr<const Level> level = bs.levels().back();
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> ticks{0};
-  std::thread ticker([&] {
-    while (!stop.load(std::memory_order_acquire)) {
-      f.time().clock().Advance(absl::Seconds(1));
-      f.time().scheduler().RunDue(f.time().clock().Now());
-      ticks.fetch_add(1, std::memory_order_release);
-    }
-  });
-  auto wait_ticks = [&](uint64_t n) {
-    uint64_t target = ticks.load(std::memory_order_acquire) + n;
-    while (ticks.load(std::memory_order_acquire) < target) std::this_thread::yield();
-  };
-
-  std::mt19937 rng(7);
-  constexpr int kIterations = 1000;
-  for (int i = 0; i < kIterations; ++i) {
-    PublisherTrack t = bs.publisher_track("video");
-    ASSERT_TRUE(level->publisher_running()) << "iteration " << i;
-    wait_ticks(2);  // the publisher has ticked at least once since the open
-    ASSERT_TRUE(level->publisher_running()) << "iteration " << i;
-    ASSERT_TRUE(f.origin().Subscribe(Path(".stats/prefix/race/sjc"), "publisher.json").ok()) << "iteration " << i;
-    // Close, then let a random number of ticks pass (0 to 2), so the next
-    // open lands before, during or after the stopping tick.
-    { PublisherTrack closing = std::move(t); }
-    uint64_t n = rng() % 3;
-    if (n) wait_ticks(n);
-  }
-  stop.store(true, std::memory_order_release);
-  ticker.join();
-  f.Advance(absl::Seconds(2));
-  EXPECT_EQ(f.stats().running_publishers(), 0);
-  Counts s = level->snapshot(kExt, kPub);
-  EXPECT_EQ(s.subscriptions, static_cast<uint64_t>(kIterations));
-  EXPECT_EQ(s.subscriptions_closed, static_cast<uint64_t>(kIterations));
+TEST_F(LevelPublisherTest, UnannounceEndsTheBroadcastAndFreesThePath) {
+  auto announcements = origin_.Announced(Path(".stats"));
+  ASSERT_TRUE(publisher_.Announce(origin_).ok());
+  auto track = Subscribe(Tier::kExternal, Role::kPublisher);
+  publisher_.Unannounce();
+  EXPECT_FALSE(publisher_.announced());
+  EXPECT_TRUE(track->ended());
+  EXPECT_FALSE(origin_.has_broadcast(level_->advertised()));
+  std::vector<bool> seen;
+  while (auto a = announcements->Next()) seen.push_back(a->active);
+  EXPECT_THAT(seen, ElementsAre(true, false));
+  // Another publisher of the level is accepted at once.
+  LevelPublisher next(level_);
+  EXPECT_TRUE(next.Announce(origin_).ok());
 }
 
 }  // namespace
