@@ -63,9 +63,13 @@ void LevelTree::Release(const std::vector<std::shared_ptr<Level>>& levels) {
 }
 
 void LevelTree::OnPublisherStopped(const std::shared_ptr<Level>& level) {
-  if (level->handles() != 0) return;
+  // The handle count is read under mu_: then either the release that took it
+  // to zero queued the level before this, or the Sweep that takes that
+  // release's queue entry comes after this and sees the publisher stopped.
+  // Read before the lock, this and a Sweep could each miss the other's
+  // change, and the level would never be freed.
   absl::MutexLock lock(&mu_);
-  MarkIdleLocked(level);
+  if (level->handles() == 0) MarkIdleLocked(level);
 }
 
 void LevelTree::MarkIdleLocked(const std::shared_ptr<Level>& level) {

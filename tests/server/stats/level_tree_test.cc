@@ -87,6 +87,33 @@ TEST_F(LevelTreeTest, ReacquiredLevelRestartsItsRetention) {
   EXPECT_EQ(tree_->size(), 0u);
 }
 
+TEST_F(LevelTreeTest, LevelWithARunningPublisherIsKeptUntilItStops) {
+  auto levels = Acquire({"live"});
+  std::shared_ptr<Level> level = levels[0];
+  level->set_publisher_running(true);
+  tree_->Release(levels);
+  time_.Advance(absl::Seconds(120));
+  EXPECT_EQ(tree_->size(), 1u);
+  // Stopped: retention starts now, not when the last handle went.
+  level->set_publisher_running(false);
+  tree_->OnPublisherStopped(level);
+  time_.Advance(absl::Seconds(59));
+  EXPECT_EQ(tree_->size(), 1u);
+  time_.Advance(absl::Seconds(1));
+  EXPECT_EQ(tree_->size(), 0u);
+}
+
+TEST_F(LevelTreeTest, StoppedPublisherOfAReferencedLevelFreesNothing) {
+  auto levels = Acquire({"held"});
+  levels[0]->set_publisher_running(true);
+  levels[0]->set_publisher_running(false);
+  tree_->OnPublisherStopped(levels[0]);
+  time_.Advance(absl::Seconds(120));
+  EXPECT_EQ(tree_->size(), 1u);
+  EXPECT_EQ(time_.scheduler().pending(), 0u) << "nothing idle, nothing to sweep";
+  tree_->Release(levels);
+}
+
 TEST_F(LevelTreeTest, ListUnderPrefixByWholeSegmentsInPages) {
   for (const char* key : {"foo", "foo/a", "foo/b", "foo!x", "foobar", "fo", "zed"}) {
     auto l = Acquire({key});
