@@ -45,6 +45,7 @@ std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
   counter("moq_stats_tick_seconds_total", "Time spent in level ticks; divide by the ticks for the mean.",
           absl::ToDoubleSeconds(stats.tick_time()));
   counter("moq_stats_rejected_paths_total", "Broadcast paths refused as invalid.", double(stats.rejected_paths()));
+  counter("moq_stats_publishes_refused_total", "Broadcasts the origin refused.", double(stats.publishes_refused()));
   if (in.checkpoints_enabled) {
     gauge("moq_stats_checkpoint_age_seconds", "Seconds since the last checkpoint was written (+Inf before the first).",
           in.checkpoint_age == absl::InfiniteDuration() ? std::numeric_limits<double>::infinity()

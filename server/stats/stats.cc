@@ -129,6 +129,8 @@ absl::Duration Stats::tick_time() const { return core_ ? core_->publishers->tick
 
 uint64_t Stats::rejected_paths() const { return core_ ? core_->rejected_paths.load(std::memory_order_relaxed) : 0; }
 
+uint64_t Stats::publishes_refused() const { return core_ ? core_->publishers->publishes_refused() : 0; }
+
 size_t Stats::TickAll() const { return core_ ? core_->publishers->TickAll() : 0; }
 
 absl::StatusOr<Stats::LevelReservation> Stats::ReserveLevels(const std::vector<Path>& paths) const {

@@ -115,6 +115,9 @@ class Stats {
   absl::Duration tick_time() const;
   // Paths refused by broadcast() because ValidatePath failed.
   uint64_t rejected_paths() const;
+  // Level broadcasts the origin refused because another broadcast held the
+  // advertised path (the next track guard on the level tries again).
+  uint64_t publishes_refused() const;
 
   // Runs one tick now on every running publisher, so their latest counts are
   // written (a final tick before shutdown). Returns how many ticked.

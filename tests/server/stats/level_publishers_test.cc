@@ -196,6 +196,7 @@ TEST(LevelPublishersTest, RefusedByOriginClearsTheSlotAndRetries) {
     // The root published; "foo" was refused and its slot emptied.
     EXPECT_EQ(f.stats().running_publishers(), 1);
     EXPECT_FALSE(f.stats().level(Path("foo"))->publisher_running());
+    EXPECT_EQ(f.stats().publishes_refused(), 1u);
   }
   squatter->reset();
   f.Advance(absl::Seconds(1));
@@ -204,6 +205,7 @@ TEST(LevelPublishersTest, RefusedByOriginClearsTheSlotAndRetries) {
   PublisherTrack t = bs.publisher_track("video");
   f.time().RunDue();
   EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("+.stats/prefix/sjc", "+.stats/prefix/foo/sjc"));
+  EXPECT_EQ(f.stats().publishes_refused(), 1u);
 }
 
 TEST(LevelPublishersTest, TickAllWritesNowWithoutWaiting) {
