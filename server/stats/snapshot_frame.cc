@@ -43,8 +43,8 @@ std::string EncodeSnapshotFrame(const SnapshotFrame& frame) {
     AppendJsonString(frame.node, &out);
   }
   out.append(",\"ts_ms\":");
-  // serde writes the seed's u64; a clock before 1970 is clamped to 0 as the
-  // seed's now_ms() does.
+  // ts_ms is unsigned in the frame format (the seed's u64): a clock before
+  // 1970 gives 0, as in the seed.
   AppendInt(frame.ts_ms < 0 ? 0 : frame.ts_ms, &out);
   const Counts& s = frame.snapshot;
   AppendField("broadcasts", s.broadcasts, &out);

@@ -24,8 +24,9 @@ struct SnapshotFrame {
   Counts snapshot;
 };
 
-// Encodes `frame` as compact JSON, byte for byte as serde_json writes the
-// original module's SnapshotFrame: fields in the order v, level, tier, role,
+// Encodes `frame` as compact JSON, byte for byte what the seed module
+// (moq_net stats.rs) writes with serde_json, so that consumers of its frames
+// read these unchanged: fields in the order v, level, tier, role,
 // node (absent when empty), ts_ms, broadcasts, broadcasts_closed,
 // subscriptions, subscriptions_closed, bytes, frames, groups.
 std::string EncodeSnapshotFrame(const SnapshotFrame& frame);

@@ -18,9 +18,9 @@
 // NDEBUG, so its Mutex runs in debug mode and the deadlock detector is on by
 // default: every Lock() looks the mutex up in a global graph whose hash table
 // has a fixed 8171 buckets, so a lock costs O(live mutexes / 8171), and the
-// core has several mutexes per level (the level's publisher lock, the origin's
-// broadcast and four track locks). With 100k levels that makes every tick
-// quadratic. A release build of Abseil never runs the detector, so this
+// core has several mutexes per running level (the lock of its publisher
+// slot, the origin's broadcast and four track locks). With 100k levels that
+// makes every tick quadratic. A release build of Abseil never runs the detector, so this
 // binary switches it off unless told otherwise:
 //
 //   --mutex_deadlock_detection=off             (default) what release Abseil does

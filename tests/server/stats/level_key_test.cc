@@ -22,7 +22,7 @@ std::string Advertised(const std::string& prefix, const std::string& key, const 
   return AdvertisedPath(Path(prefix), Path(key), Path(node)).str();
 }
 
-// Ported from the original module's tests, under their names.
+// The seed module's tests, under their names.
 
 TEST(LevelKeyTest, level_keys_basic) {
   // levels=1: root and the first segment, no per-broadcast bucket.
@@ -53,7 +53,7 @@ TEST(LevelKeyTest, advertised_path_honors_custom_prefix) {
   EXPECT_EQ(Advertised("metrics", "demo/room", "lon"), "metrics/prefix/demo/room/lon");
 }
 
-// Beyond the original tests.
+// Beyond the seed's tests.
 
 TEST(LevelKeyTest, EmptyPathGivesRootOnly) {
   EXPECT_THAT(Keys("", 1), ElementsAre(""));

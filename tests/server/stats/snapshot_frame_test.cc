@@ -25,7 +25,7 @@ std::string Escaped(const std::string& s) {
 }
 
 // The golden strings below are what serde_json::to_vec writes for the
-// original module's SnapshotFrame with the same values.
+// seed module's SnapshotFrame with the same values.
 
 TEST(SnapshotFrameTest, GoldenWithNode) {
   EXPECT_EQ(EncodeSnapshotFrame(Frame()),

@@ -1,5 +1,5 @@
-// The original module's tests, ported under their own names, plus the one it
-// left to inspection (idle frame skipping), driven end to end.
+// The seed module's tests (moq_net stats.rs), under their own names, plus the
+// one it leaves to inspection (idle frame skipping), driven end to end.
 
 #include <set>
 #include <string>
@@ -189,7 +189,7 @@ TEST(StatsSeedTest, task_exits_when_all_roles_idle) {
 }
 
 TEST(StatsSeedTest, idle_frames_are_skipped) {
-  // The original left this to inspection: a tick writes a frame on a track
+  // The seed leaves this to inspection: a tick writes a frame on a track
   // only when that (tier, role)'s snapshot changed since the last frame.
   StatsFixture f(1);
   BroadcastStats bs = f.stats().tier(kExt).broadcast("foo/bar");

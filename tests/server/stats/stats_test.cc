@@ -1,5 +1,6 @@
-// The aggregator beyond the original module's tests: configuration, bad
-// paths, batched deltas, guard semantics, and memory that follows live paths.
+// The aggregator beyond the seed's tests (stats_seed_test.cc): configuration,
+// bad paths, batched deltas, guard semantics, and memory that follows live
+// paths.
 
 #include "server/stats/stats.h"
 
