@@ -133,7 +133,9 @@ class LevelPublishers : public std::enable_shared_from_this<LevelPublishers> {
   // The tick's work. Returns false once it emptied the slot.
   bool TickLocked(Slot& slot, int64_t ts_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
   // Empties `slot` (its publisher unannounced), unless `keep_if_active` and
-  // a subscription is open. Returns whether it did.
+  // a subscription is open. Returns whether it did. The caller holds its own
+  // reference to `slot`, so dropping the map's never destroys the slot (and
+  // its locked mutex).
   bool EmptyLocked(Slot& slot, bool keep_if_active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
 
   // Constant after construction (wheel_: after Create).
