@@ -115,7 +115,11 @@ bool LevelPublishers::TickLocked(Slot& slot, int64_t ts_ms) {
     }
     const bool active = slot.level->any_active();
     // When stopping, these are the final frames of every track that changed.
-    frames_written_.fetch_add(publisher.WriteChanged(options_.node, ts_ms), std::memory_order_relaxed);
+    // Counted only when there are some: an idle tick stays free of atomic
+    // read-modify-writes.
+    if (size_t written = publisher.WriteChanged(options_.node, ts_ms)) {
+      frames_written_.fetch_add(written, std::memory_order_relaxed);
+    }
     if (active) return true;
     // Unannounced before the slot is emptied: whoever fills it next finds
     // the path free.
