@@ -21,7 +21,7 @@ absl::Status LevelPublisher::Announce(Origin& origin) {
   if (!broadcast.ok()) return broadcast.status();
   for (size_t i = 0; i < kTierRoleCount; ++i) tracks_[i] = (*broadcast)->track(names[i]);
   broadcast_ = std::move(*broadcast);
-  last_ = {};
+  written_ = {};
   return absl::OkStatus();
 }
 
@@ -29,7 +29,7 @@ size_t LevelPublisher::WriteChanged(const Path& node, int64_t ts_ms) {
   size_t written = 0;
   for (size_t i = 0; i < kTierRoleCount; ++i) {
     Counts snapshot = level_->snapshot(TierAt(i), RoleAt(i));
-    if (last_[i] && *last_[i] == snapshot) continue;
+    if (written_[i] && last_[i] == snapshot) continue;
     SnapshotFrame frame;
     frame.level = level_->key().str();
     frame.tier = TierAt(i);
@@ -39,6 +39,7 @@ size_t LevelPublisher::WriteChanged(const Path& node, int64_t ts_ms) {
     frame.snapshot = snapshot;
     tracks_[i]->WriteFrame(EncodeSnapshotFrame(frame));
     last_[i] = snapshot;
+    written_[i] = true;
     ++written;
   }
   return written;

@@ -113,7 +113,7 @@ bool LevelPublishers::TickLocked(Slot& slot, int64_t ts_ms) {
         return false;
       }
     }
-    const bool active = slot.level->any_active();
+    const bool active = publisher.level()->any_active();
     // When stopping, these are the final frames of every track that changed.
     // Counted only when there are some: an idle tick stays free of atomic
     // read-modify-writes.

@@ -109,12 +109,13 @@ class LevelPublishers : public std::enable_shared_from_this<LevelPublishers> {
  private:
   // A full slot: the level's running publisher. Emptying the slot marks it
   // stopped, which makes its scheduled tick stale.
+  // What a tick reads comes first, next to each other (see LevelPublisher).
   struct Slot {
-    explicit Slot(std::shared_ptr<Level> l) : level(l), publisher(std::move(l)) {}
-    const std::shared_ptr<Level> level;
+    explicit Slot(std::shared_ptr<Level> l) : publisher(l), level(std::move(l)) {}
     absl::Mutex mu;
-    LevelPublisher publisher ABSL_GUARDED_BY(mu);
     bool stopped ABSL_GUARDED_BY(mu) = false;
+    LevelPublisher publisher ABSL_GUARDED_BY(mu);
+    const std::shared_ptr<Level> level;
   };
   // A slot waiting for its next tick.
   struct TickEntry {
