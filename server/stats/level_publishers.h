@@ -47,6 +47,10 @@ inline constexpr absl::Duration kMissedTickTolerance = absl::Milliseconds(5);
 //    goes on (announced again at once), or finds the slot empty and the
 //    path already free: the fresh publisher it starts is accepted by the
 //    origin.
+//    Both steps differ from the seed on purpose: without the final frame a
+//    consumer's last frame still shows the subscriptions open, and a slot
+//    emptied before its broadcast is dropped lets a fresh publisher be
+//    refused as a duplicate, leaving its subscription unpublished.
 //  - Refused. If the origin refuses the broadcast (another is active at the
 //    path), the tick logs it, counts it in publishes_refused() and empties
 //    the slot; the next track guard tries again.
