@@ -150,12 +150,6 @@ TEST(WireStringTest, InvalidUtf8IsError) {
   EXPECT_EQ(reader.ReadBytes(&value), ReadStatus::kOk);
 }
 
-TEST(WireStringTest, ValidUtf8) {
-  EXPECT_TRUE(IsValidUtf8("sensors/a"));
-  EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
-}
-
 TEST(WirePathTest, Normalizes) {}
 
 TEST(WireLengthPrefixedTest, BodyAndNeedMore) {
