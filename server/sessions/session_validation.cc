@@ -127,17 +127,40 @@ absl::Status Session::Validation::ReserveLevelsForDefines() {
     plan_.room = *std::move(room);
     return absl::OkStatus();
   }
-  // Name the first define that does not fit.
-  std::vector<Path> so_far;
-  for (int i = 0; i < batch_.defines_size(); ++i) {
-    so_far.push_back(Path(batch_.defines(i).path()));
+  if (std::optional<int> first = FirstDefineOverLevelRoom()) {
+    std::vector<Path> so_far;
+    so_far.reserve(*first + 1);
+    for (int i = 0; i <= *first; ++i) so_far.push_back(Path(batch_.defines(i).path()));
     absl::StatusOr<Stats::LevelReservation> fits = session_.stats_.ReserveLevels(so_far);
-    if (fits.ok()) continue;
-    return Refuse(RejectReason::kLevelLimit,
-                  absl::ResourceExhaustedError(absl::StrCat("defines[", i, "] (handle ", batch_.defines(i).handle(),
-                                                            "): ", fits.status().message())));
+    if (!fits.ok()) {
+      return Refuse(RejectReason::kLevelLimit, absl::ResourceExhaustedError(absl::StrCat(
+                                                   "defines[", *first, "] (handle ", batch_.defines(*first).handle(),
+                                                   "): ", fits.status().message())));
+    }
   }
+  // Only when levels were freed, or promises given back, between the looks
+  // above: the refusal of the whole batch stands, naming no define.
   return Refuse(RejectReason::kLevelLimit, room.status());
+}
+
+// One pass over the defines' level keys, each looked up in the aggregator
+// once: linear in the batch. The count of new levels only grows from one
+// define to the next, so the first define that takes it over the room is the
+// first whose prefix of the batch ReserveLevels refuses.
+std::optional<int> Session::Validation::FirstDefineOverLevelRoom() const {
+  const Stats& stats = session_.stats_;
+  const std::optional<uint64_t> room = stats.LevelRoom();
+  if (!room) return std::nullopt;
+  absl::flat_hash_set<Path> seen;
+  uint64_t missing = 0;
+  for (int i = 0; i < batch_.defines_size(); ++i) {
+    for (Path& key : stats.LevelKeysOf(Path(batch_.defines(i).path()))) {
+      auto [it, first_seen] = seen.insert(std::move(key));
+      if (first_seen && stats.level(*it) == nullptr) ++missing;
+    }
+    if (missing > *room) return i;
+  }
+  return std::nullopt;
 }
 
 // Open entries come only with resync, name each usable handle and role at

@@ -72,6 +72,9 @@ class Session::Validation {
   // it updates.
   absl::Status CheckOpensAndCloses(int i, Role role, OpenGuards& open);
   absl::Status CheckRelease(int i, absl::flat_hash_set<uint32_t>& released);
+  // The first define whose new levels, with those of the defines before it,
+  // are more than the aggregator has room for; nullopt when all fit.
+  std::optional<int> FirstDefineOverLevelRoom() const;
 
   // The handle's record, existing or defined by this batch, or null.
   Handle* Find(uint32_t handle);
