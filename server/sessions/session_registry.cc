@@ -116,7 +116,10 @@ void SessionRegistry::Expire(const std::string& id, uint64_t epoch) {
     absl::MutexLock lock(&mu_);
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return;
-    Entry& entry = *it->second;
+    // Held until the entry's lock is released: the map's reference may be
+    // the last.
+    std::shared_ptr<Entry> held = it->second;
+    Entry& entry = *held;
     absl::MutexLock entry_lock(&entry.mu);
     if (entry.stream != 0 || entry.detach_epoch != epoch) return;  // resumed since
     session = std::move(entry.session);
