@@ -50,12 +50,12 @@ void SessionStream::Process() {
       }
     }
     if (twice) return;
-    absl::StatusOr<SessionRegistry::Attached> attached =
-        registry_->Attach(request_.open().session_id(), request_.open().relay(), link_.Bind([](SessionStream& stream) {
+    absl::StatusOr<SessionRegistry::Attached> attached = registry_->Attach(
+        request_.open().session_id(), request_.open().relay(),
+        link_.Bind([](SessionStream& stream, const absl::Status& why) {
           absl::MutexLock stream_lock(&stream.mu_);
-          stream.attached_ = false;  // the registry already moved the session on
-          stream.FinishLocked(
-              grpc::Status(grpc::StatusCode::ABORTED, "session taken over by a newer stream with the same session_id"));
+          stream.attached_ = false;  // the registry already moved the session on (taken over or evicted)
+          stream.FinishLocked(ToGrpcStatus(why));
         }));
     absl::MutexLock lock(&mu_);
     if (!attached.ok()) {

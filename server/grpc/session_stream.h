@@ -22,8 +22,9 @@ namespace moq_stats::server {
 //
 // A stream that ends without Close detaches its session (its grace period
 // starts); a bad request ends the stream with the registry's status, and the
-// session survives for a resume. Created by the service per call; frees
-// itself in OnDone.
+// session survives for a resume. A stream that loses its session (taken over,
+// or evicted for a new one) ends with the registry's reason. Created by the
+// service per call; frees itself in OnDone.
 class SessionStream final
     : public grpc::ServerBidiReactor<moq::stats::v1::SessionRequest, moq::stats::v1::SessionResponse> {
  public:
