@@ -36,9 +36,9 @@ namespace moq_stats::server {
 // Start restores the last checkpoint (a corrupt one is moved aside and the
 // sidecar starts empty). Shutdown is graceful: health goes NOT_SERVING, new
 // sessions and batches are refused, every stream is ended so relays
-// reconnect to the successor, publishers tick a last time, a final
-// the bridge sends those last frames and closes its sessions, a final
-// checkpoint is written, and the gRPC server shuts down within the timeout.
+// reconnect to the successor, publishers tick a last time, the bridge sends
+// those last frames and closes its sessions, a final checkpoint is written,
+// and the gRPC server shuts down within the timeout.
 //
 // Safe for concurrent access from multiple threads.
 class Sidecar {

@@ -10,8 +10,8 @@
 //   b_raw_fetch_add        one relaxed fetch_add on a std::atomic of the
 //                          thread's own (each thread its own 64-byte-aligned
 //                          atomic): the floor.
-//   c_inprocess_levels2    the original in-process design: a PublisherTrack of
-//                          the server-side moq_stats::Stats (server/stats.h),
+//   c_inprocess_levels2    the in-process design: a PublisherTrack of the
+//                          aggregator itself (server/stats/stats.h),
 //                          levels = 2, whose bytes(n) fans out to every level
 //                          of the path (3 buckets: the root, "t<i>",
 //                          "t<i>/b"). With 2 threads the broadcasts differ but
@@ -161,7 +161,7 @@ void BM_RawFetchAdd(benchmark::State& state) {
 }
 
 // ---------------------------------------------------------------------------
-// (c) the original in-process design, as core_bench runs it
+// (c) the in-process design, as core_bench runs it
 
 // One aggregator with everything it borrows; the server::Stats is built last and
 // destroyed first. The scheduler is never run, so publishers never tick.

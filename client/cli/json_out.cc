@@ -148,12 +148,6 @@ class JsonValidator {
 
 }  // namespace
 
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(s, &out);
-  return out;
-}
-
 std::string JsonNumber(double v) {
   if (!std::isfinite(v)) return "null";
   char buffer[64];

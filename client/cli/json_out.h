@@ -13,9 +13,6 @@
 namespace moq_stats {
 namespace cli {
 
-// `s` as a JSON string literal (see moq_stats::AppendJsonString).
-std::string JsonString(std::string_view s);
-
 // `v` as a JSON number: the shortest text that reads back as `v`; null for
 // NaN and the infinities, which JSON cannot write.
 std::string JsonNumber(double v);

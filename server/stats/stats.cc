@@ -146,6 +146,16 @@ absl::StatusOr<Stats::LevelReservation> Stats::ReserveLevels(const std::vector<P
   return LevelReservation(core_, *reserved);
 }
 
+std::vector<Path> Stats::LevelKeysOf(const Path& path) const {
+  if (!core_ || path.has_prefix(core_->prefix)) return {};
+  return LevelKeys(path, core_->levels);
+}
+
+std::optional<uint64_t> Stats::LevelRoom() const {
+  if (!core_ || core_->max_levels == 0) return std::nullopt;
+  return core_->tree->Room(core_->max_levels);
+}
+
 Stats::LevelReservation& Stats::LevelReservation::operator=(LevelReservation&& other) noexcept {
   if (this != &other) {
     if (core_ && count_) core_->tree->Unreserve(count_);

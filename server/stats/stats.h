@@ -130,6 +130,14 @@ class Stats {
   // before applying any of it.
   class LevelReservation;
   absl::StatusOr<LevelReservation> ReserveLevels(const std::vector<Path>& paths) const;
+  // What ReserveLevels weighs, for a caller that must tell which of its paths
+  // do not fit. The keys of the levels broadcast() holds for `path` (a valid
+  // path), root first; none under the prefix or when disabled.
+  std::vector<Path> LevelKeysOf(const Path& path) const;
+  // How many more levels ReserveLevels can promise now: it refuses paths
+  // whose missing levels are more. nullopt when there is no limit. Levels
+  // created or promised meanwhile change it.
+  std::optional<uint64_t> LevelRoom() const;
 
   // Adds `counts` (indexed by TierRoleIndex) to the level at `key`, creating
   // it if missing, and starts its publisher if a subscription is open. For

@@ -1,8 +1,9 @@
 #ifndef MOQ_STATS_STATS_H_
 #define MOQ_STATS_STATS_H_
 
-// The relay-side library of moq-stats-sidecar: count a relay's traffic as the
-// in-process moq-net stats API did, and let a background flusher carry the
+// The relay-side library of moq-stats-sidecar: count a relay's traffic with
+// the guard API of moq-net's stats module (broadcast and track guards, one
+// bump per frame, byte and group), and let a background flusher carry the
 // counts to the sidecar over gRPC.
 //
 //   moq_stats::Stats stats = moq_stats::Stats::Connect("unix:/run/moq-stats/moq-stats.sock");
