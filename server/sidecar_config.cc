@@ -11,10 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/clock.h"
 #include "common/host_port.h"
-#include "common/scheduler.h"
-#include "origin/origin.h"
 #include "origin_bridge/bridge/origin_url.h"
 
 namespace moq_stats::server {
@@ -133,19 +130,11 @@ absl::Status CheckAddress(const std::string& who, const std::string& address, bo
 }
 
 // ---------------------------------------------------------------------------
-// Stats settings, checked by Stats::Create itself so the rules live there.
-
-absl::Status CreateStats(const StatsConfig& config) {
-  // Destroyed in reverse order: the Stats goes before what it borrows.
-  Origin origin;
-  Scheduler scheduler;
-  SimulatedClock clock;
-  absl::StatusOr<Stats> stats = Stats::Create(config, &origin, &scheduler, &clock);
-  return stats.status();
-}
+// Stats settings, checked by ValidateStatsConfig (as Stats::Create checks
+// them) so the rules live in the stats core.
 
 absl::Status CheckStats(const StatsConfig& config, const FlagNamer& name) {
-  absl::Status status = CreateStats(config);
+  absl::Status status = ValidateStatsConfig(config);
   if (status.ok()) return status;
   // Find the setting to blame: each one alone over the defaults.
   struct Probe {
@@ -162,7 +151,7 @@ absl::Status CheckStats(const StatsConfig& config, const FlagNamer& name) {
     StatsConfig alone;
     alone.levels = config.levels;
     probe.apply(config, &alone);
-    absl::Status s = CreateStats(alone);
+    absl::Status s = ValidateStatsConfig(alone);
     if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(name(probe.flag), ": ", std::string(s.message())));
   }
   return absl::InvalidArgumentError(absl::StrCat("stats settings: ", std::string(status.message())));
