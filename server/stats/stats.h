@@ -68,6 +68,13 @@ struct StatsConfig {
   uint64_t max_levels = 0;
 };
 
+// Checks `config` as Stats::Create does, and nothing else: no origin,
+// scheduler or clock is needed, and nothing is allocated or started. OK for a
+// disabled config (levels = 0) whatever its other settings; otherwise
+// INVALID_ARGUMENT naming the first bad setting (prefix, node, interval,
+// retention).
+absl::Status ValidateStatsConfig(const StatsConfig& config);
+
 class StatsHandle;
 class BroadcastStats;
 
@@ -76,9 +83,10 @@ class BroadcastStats;
 // external synchronization.
 class Stats {
  public:
-  // Validates `config` (INVALID_ARGUMENT naming the setting otherwise). The
-  // origin, scheduler and clock are borrowed: they must outlive this Stats,
-  // every copy of it and every handle and guard made from it.
+  // Validates `config` with ValidateStatsConfig (INVALID_ARGUMENT naming the
+  // setting otherwise). The origin, scheduler and clock are borrowed: they
+  // must outlive this Stats, every copy of it and every handle and guard made
+  // from it.
   static absl::StatusOr<Stats> Create(const StatsConfig& config, Origin* origin, Scheduler* scheduler,
                                       const Clock* clock);
 
