@@ -18,6 +18,7 @@
 #include "origin_bridge/bridge/origin_url.h"
 #include "server/admin/sidecar_metrics.h"
 #include "server/sessions/checkpoint_file.h"
+#include "server/sessions/checkpoint_path.h"
 
 #ifndef MOQSTATS_VERSION
 #define MOQSTATS_VERSION "unknown"
@@ -93,10 +94,7 @@ pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
 }  // namespace
 
 Sidecar::Sidecar(const SidecarConfig& config)
-    : config_(config),
-      checkpoint_path_(Absolute(config.checkpoint_path)),
-      started_(Clock::Real()->Now()),
-      clock_(Clock::Real()) {}
+    : config_(config), started_(Clock::Real()->Now()), clock_(Clock::Real()) {}
 
 absl::StatusOr<std::unique_ptr<Sidecar>> Sidecar::Start(const SidecarConfig& config) {
   std::unique_ptr<Sidecar> sidecar(new Sidecar(config));
@@ -106,6 +104,7 @@ absl::StatusOr<std::unique_ptr<Sidecar>> Sidecar::Start(const SidecarConfig& con
 
 absl::Status Sidecar::Init() {
   SetMinLogLevel(config_.log_level);
+  if (absl::Status s = ResolveCheckpoint(); !s.ok()) return s;
   scheduler_thread_ = std::make_unique<SchedulerThread>(&scheduler_, clock_);
   StatsConfig stats_config = config_.stats;
   stats_config.max_levels = config_.max_levels;
@@ -137,6 +136,16 @@ absl::Status Sidecar::Init() {
   }
   if (!checkpoint_path_.empty()) checkpointer_ = std::thread([this] { CheckpointLoop(); });
   init_done_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Sidecar::ResolveCheckpoint() {
+  if (config_.checkpoint_path.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> resolved = ResolveCheckpointPath(config_.checkpoint_path);
+  if (!resolved.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--checkpoint-path: ", resolved.status().message()));
+  }
+  checkpoint_path_ = *resolved;
   return absl::OkStatus();
 }
 

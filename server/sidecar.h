@@ -73,6 +73,8 @@ class Sidecar {
  private:
   explicit Sidecar(const SidecarConfig& config);
   absl::Status Init();
+  // Resolves --checkpoint-path (ResolveCheckpointPath) into checkpoint_path_.
+  absl::Status ResolveCheckpoint();
   void RestoreCheckpoint();
   absl::Status StartGrpc();
   absl::Status StartBridge();
@@ -82,7 +84,7 @@ class Sidecar {
 
   // Constant after Init.
   const SidecarConfig config_;
-  const std::string checkpoint_path_;  // absolute; empty: off
+  std::string checkpoint_path_;  // resolved (ResolveCheckpointPath); empty: off
   const absl::Time started_;
   const Clock* const clock_;
   Origin origin_;
