@@ -17,6 +17,7 @@
 #include "common/logging.h"
 #include "origin_bridge/bridge/origin_url.h"
 #include "server/admin/sidecar_metrics.h"
+#include "server/sessions/checkpoint_counts.h"
 #include "server/sessions/checkpoint_file.h"
 #include "server/sessions/checkpoint_path.h"
 
@@ -158,6 +159,14 @@ void Sidecar::RestoreCheckpoint() {
     } else {
       MOQSTATS_LOG(ERROR) << "cannot restore the checkpoint: " << checkpoint.status().message() << "; starting empty";
     }
+    return;
+  }
+  // Counts that would break the invariants once restored: corrupt too.
+  if (absl::Status counts = CheckCheckpointCounts(*checkpoint, stats_); !counts.ok()) {
+    absl::StatusOr<std::string> aside = MoveCheckpointAside(checkpoint_path_, clock_->UnixMillis());
+    MOQSTATS_LOG(ERROR) << "checkpoint " << checkpoint_path_ << " is refused (" << counts.message() << "); "
+                        << (aside.ok() ? "moved it aside to " + *aside : std::string(aside.status().message()))
+                        << "; starting empty";
     return;
   }
   absl::Status restored = registry_->Restore(*checkpoint);
