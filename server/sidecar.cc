@@ -103,7 +103,11 @@ absl::Status Sidecar::Init() {
   RestoreCheckpoint();
   if (absl::Status s = StartBridge(); !s.ok()) return s;
 
-  service_ = std::make_unique<StatsService>(stats_, registry_, &origin_, [this] { return Info(); });
+  StatsService::Options service_options;
+  service_options.session.scheduler = &scheduler_;
+  service_options.session.clock = clock_;
+  service_ = std::make_unique<StatsService>(
+      stats_, registry_, &origin_, [this] { return Info(); }, service_options);
   if (absl::Status s = StartGrpc(); !s.ok()) return s;
 
   if (!config_.admin_listen.empty()) {
@@ -288,6 +292,7 @@ MetricInputs Sidecar::CurrentMetricInputs() const {
   in.sessions = registry_->counts();
   in.session_streams = service_->session_streams();
   in.watch_streams = service_->watch_streams();
+  in.session_open_timeouts = service_->session_open_timeouts();
   in.uptime = clock_->Now() - started_;
   in.checkpoints_enabled = !checkpoint_path_.empty();
   in.bridge = BridgeStatus();

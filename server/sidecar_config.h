@@ -87,8 +87,9 @@ using GetEnvFn = std::function<const char*(const char*)>;
 absl::StatusOr<ParsedSidecarFlags> ParseSidecarFlags(const std::vector<std::string>& args, const GetEnvFn& getenv);
 
 // Checks the settings that cannot be checked one flag at a time (the stats
-// settings as Stats::Create would, listen addresses well-formed, at least
-// one listener). INVALID_ARGUMENT naming the flag.
+// settings with ValidateStatsConfig, listen addresses well-formed, at least
+// one listener). Pure: builds no origin, scheduler or clock. INVALID_ARGUMENT
+// naming the flag.
 absl::Status ValidateSidecarConfig(const SidecarConfig& config);
 
 // The MOQ_STATS_* names among `names` (environment variable names) that no

@@ -10,6 +10,7 @@
 // `--flag value`; `--` ends the flags (for a level key that starts with '-').
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -67,11 +68,16 @@ struct Invocation {
   BumpOptions bump;  // bump only
 };
 
-// Parses `args` (argv without argv[0]). `env_target` is MOQ_STATS_TARGET,
-// nullptr when unset; --target wins over it. INVALID_ARGUMENT with a message
-// for the user on an unknown command or flag, a missing or extra argument,
-// or a bad value (the caller prints it and exits 2).
-absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args, const char* env_target);
+// Looks up an environment variable; nullptr when unset.
+using GetEnvFn = std::function<const char*(const char*)>;
+
+// Parses `args` (argv without argv[0]) over the environment: a flag with a
+// variable (--target: MOQ_STATS_TARGET) takes its value from it when the
+// variable is set and not empty, and the command line wins over it; a null
+// `getenv` is an empty environment. INVALID_ARGUMENT with a message for the
+// user on an unknown command or flag, a missing or extra argument, or a bad
+// value (the caller prints it and exits 2).
+absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args, const GetEnvFn& getenv);
 
 // The --help texts.
 std::string GeneralUsage();

@@ -12,7 +12,7 @@
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<moq_stats::cli::Invocation> invocation =
-      moq_stats::cli::ParseCommandLine(args, std::getenv(moq_stats::cli::kTargetEnv));
+      moq_stats::cli::ParseCommandLine(args, [](const char* name) { return std::getenv(name); });
   if (!invocation.ok()) {
     std::cerr << "moq-stats: " << invocation.status().message() << "\n"
               << "(`moq-stats --help` lists the commands and flags)\n";

@@ -9,17 +9,22 @@
 // that accepts and then drops us at once would otherwise be redialled at
 // full speed whenever it managed to ask for one announcement.)
 //
+// Delays are whole milliseconds: the options are taken to the millisecond
+// (truncated), and NextDelayMs draws a number of milliseconds.
+//
 // Pure: time and randomness come from the caller. Not thread-safe.
 
 #include <cstdint>
 #include <functional>
 
+#include "absl/time/time.h"
+
 namespace moq_stats::bridge {
 
 struct BackoffOptions {
-  uint64_t initial_delay_ms = 250;
-  uint64_t max_delay_ms = 30'000;
-  uint64_t reset_after_ms = 30'000;
+  absl::Duration initial_delay = absl::Milliseconds(250);
+  absl::Duration max_delay = absl::Seconds(30);
+  absl::Duration reset_after = absl::Seconds(30);
 };
 
 class Backoff {
@@ -39,7 +44,7 @@ class Backoff {
   uint64_t current_cap_ms() const;
 
   // A session ended after being up for `uptime_ms`: resets the growth when
-  // it was up at least reset_after_ms.
+  // it was up at least reset_after.
   void OnSessionEnded(uint64_t uptime_ms);
 
   // Starts over from initial_delay.
@@ -49,7 +54,10 @@ class Backoff {
   uint64_t attempts() const { return attempts_; }
 
  private:
-  BackoffOptions options_;
+  // The options in milliseconds.
+  const uint64_t initial_delay_ms_;
+  const uint64_t max_delay_ms_;
+  const uint64_t reset_after_ms_;
   RandomFn random_;
   uint64_t attempts_ = 0;  // cap doublings since the last reset
 };

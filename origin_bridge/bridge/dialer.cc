@@ -38,7 +38,7 @@ void Dialer::Dial() {
   dialing_ = true;
   MOQSTATS_LOG(DEBUG) << "dialing " << options_.redacted_url;
   std::weak_ptr<Dialer> weak = weak_from_this();
-  AsyncDial(io_, options_.target, options_.dial_timeout_ms,
+  AsyncDial(io_, options_.target, static_cast<uint64_t>(absl::ToInt64Milliseconds(options_.dial_timeout)),
             [weak](absl::StatusOr<std::unique_ptr<Transport>> transport) {
               if (auto self = weak.lock()) self->OnDialed(std::move(transport));
             });

@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "absl/time/time.h"
 #include "origin/origin.h"
 #include "origin_bridge/bridge/backoff.h"
 #include "origin_bridge/bridge/bridge_status.h"
@@ -29,7 +30,7 @@ namespace moq_stats::bridge {
 struct DialerOptions {
   DialTarget target;
   std::string redacted_url;  // for logs and status
-  uint64_t dial_timeout_ms = 10'000;
+  absl::Duration dial_timeout = absl::Seconds(10);
   BackoffOptions backoff;
   // Seeds the backoff's jitter; tests pass a fixed value.
   uint64_t seed = 0;

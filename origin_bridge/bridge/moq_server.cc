@@ -6,8 +6,8 @@
 #include <boost/asio/post.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/host_port.h"
 #include "common/logging.h"
-#include "origin_bridge/bridge/origin_url.h"
 
 namespace moq_stats::bridge {
 

@@ -62,6 +62,15 @@ std::string DescribeClose(const CloseInfo& info) {
 
 }  // namespace
 
+lite::PublisherOptions SessionPublisherOptions() {
+  lite::PublisherOptions options;
+  options.origin_id = 0;
+  options.max_queued_bytes = 1 << 20;
+  options.clock = Clock::Real();
+  options.timestamp_epoch = absl::FromUnixSeconds(kTimestampEpochUnixSeconds);
+  return options;
+}
+
 uint64_t ProcessOriginId() {
   static const uint64_t id = [] {
     std::random_device device;
@@ -149,7 +158,7 @@ MoqSession::MoqSession(boost::asio::io_context& io, std::unique_ptr<Transport> t
   // Every subscription is a bidirectional stream the peer keeps open: allow
   // as many as the publisher serves (plus announce, track and fetch
   // streams), rather than QMux's default of 100.
-  connection.local.initial_max_streams_bidi = options_.max_subscriptions + kExtraBidiStreams;
+  connection.local.initial_max_streams_bidi = options_.publisher.max_subscriptions + kExtraBidiStreams;
   shim_ = std::make_unique<EventShim>(this);
   connection_ = std::make_unique<qmux::Connection>(connection, shim_.get());
 }
@@ -179,7 +188,7 @@ void MoqSession::Start() {
   };
   transport_->Start(std::move(handlers));
   if (version_.has_value()) EnsurePublisher();
-  setup_timer_.expires_after(std::chrono::milliseconds(options_.setup_timeout_ms));
+  setup_timer_.expires_after(absl::ToChronoMilliseconds(options_.setup_timeout));
   setup_timer_.async_wait([weak](const boost::system::error_code& error) {
     if (error) return;  // cancelled: the session ended
     if (auto self = weak.lock()) self->OnSetupTimeout();
@@ -190,7 +199,7 @@ void MoqSession::Start() {
 void MoqSession::OnSetupTimeout() {
   if (ended_ || connection_->closed() || connection_->peer_parameters().has_value()) return;
   MOQSTATS_LOG(WARNING) << "moq session with " << peer_ << ": no QMux transport parameters within "
-                        << options_.setup_timeout_ms << " ms; closing";
+                        << absl::ToInt64Milliseconds(options_.setup_timeout) << " ms; closing";
   connection_->Close(static_cast<uint64_t>(lite::ErrorCode::kTimeout), "no transport parameters in time");
   AfterEvent();
 }
@@ -208,16 +217,10 @@ lite::PublisherSession* MoqSession::EnsurePublisher() {
       return nullptr;
     }
   }
-  lite::PublisherOptions options;
+  lite::PublisherOptions options = options_.publisher;
   options.version = *version_;
-  options.origin_id = options_.origin_id;
-  options.max_message_size = options_.max_message_size;
-  options.max_subscriptions = options_.max_subscriptions;
-  options.max_queued_bytes = options_.max_queued_bytes;
-  // Frame timestamps in milliseconds of wall time since 2020-01-01, as moq's
-  // own publishers stamp them: non-negative, and rising across reconnects.
-  options.clock = Clock::Real();
-  options.timestamp_epoch = absl::FromUnixSeconds(kTimestampEpochUnixSeconds);
+  if (options.origin_id == 0) options.origin_id = ProcessOriginId();
+  options.setup_path.reset();
   const bool uri_less = transport_->mode() == qmux::RecordMode::kTcp;
   if (uri_less && !options_.request_target.empty() && options_.request_target != "/") {
     if (*version_ == lite::Version::kLite05) {

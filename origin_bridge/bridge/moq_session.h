@@ -35,6 +35,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "absl/time/time.h"
 #include "origin/origin.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/lite/publisher_session.h"
@@ -50,19 +51,27 @@ uint64_t ProcessOriginId();
 // moq-lite close code when no application protocol is common (UnknownAlpn).
 inline constexpr uint64_t kUnknownAlpnCode = static_cast<uint64_t>(lite::ErrorCode::kUnknownAlpn);
 
+// The options a session's publisher starts from (MoqSessionOptions'
+// default): PublisherOptions' own, except
+// - origin_id 0, which stands for ProcessOriginId();
+// - max_queued_bytes about one peer window (1 MiB): enough to keep the
+//   connection busy, little enough that a subscriber behind gets the latest
+//   groups, not a backlog;
+// - frame timestamps in milliseconds of wall time since 2020-01-01
+//   (Clock::Real(), timestamp_epoch), as moq's own publishers stamp them:
+//   non-negative, and rising across reconnects.
+lite::PublisherOptions SessionPublisherOptions();
+
 struct MoqSessionOptions {
   qmux::Perspective perspective = qmux::Perspective::kClient;
-  uint64_t origin_id = 1;
-  size_t max_message_size = 64 * 1024;
-  size_t max_subscriptions = 65536;
-  // Bytes waiting in the connection (mostly for the peer's credit) beyond
-  // which the publisher holds new groups, newest per subscription. About
-  // one peer window: enough to keep the connection busy, little enough
-  // that a subscriber behind gets the latest groups, not a backlog.
-  uint64_t max_queued_bytes = 1 << 20;
+  // What the session's PublisherSession is created with. The session sets
+  // `version` (the negotiated one) and `setup_path` (from request_target)
+  // itself; an origin_id of 0 stands for ProcessOriginId(). Its
+  // max_subscriptions also sizes the connection's bidirectional stream limit.
+  lite::PublisherOptions publisher = SessionPublisherOptions();
   // Bytes the connection may hold unsent (waiting for the peer's credit)
-  // before the session closes with Lagged: groups are held at
-  // max_queued_bytes, so what grows past this is control traffic
+  // before the session closes with Lagged: groups are held at the
+  // publisher's max_queued_bytes, so what grows past this is control traffic
   // (announcements) a peer withholding credit never reads.
   uint64_t max_unsent_bytes = 64 << 20;
   // The request target (path and query, e.g. "/room?jwt=..."), for a
@@ -73,7 +82,7 @@ struct MoqSessionOptions {
   // A peer that has not sent its QMux transport parameters this long after
   // the transport connected (a relay that accepted TCP and hangs, a client
   // that upgraded the WebSocket and says nothing) is closed with Timeout.
-  uint64_t setup_timeout_ms = 10'000;
+  absl::Duration setup_timeout = absl::Seconds(10);
 };
 
 class MoqSession : public std::enable_shared_from_this<MoqSession> {

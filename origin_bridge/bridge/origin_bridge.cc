@@ -26,13 +26,6 @@ OriginBridge::OriginBridge(Origin* origin, BridgeOptions options)
     : origin_(origin), options_(std::move(options)), work_(boost::asio::make_work_guard(io_)) {}
 
 absl::Status OriginBridge::Init() {
-  MoqSessionOptions session;
-  session.origin_id = options_.origin_id != 0 ? options_.origin_id : ProcessOriginId();
-  session.max_message_size = options_.max_message_size;
-  session.max_subscriptions = options_.max_subscriptions;
-  session.max_unsent_bytes = options_.max_unsent_bytes;
-  session.setup_timeout_ms = options_.setup_timeout_ms;
-
   std::optional<DialTarget> target;
   if (!options_.origin_url.empty()) {
     absl::StatusOr<DialTarget> parsed = ParseOriginUrl(options_.origin_url);
@@ -44,7 +37,7 @@ absl::Status OriginBridge::Init() {
     serve.host = options_.moq_listen->host;
     serve.port = options_.moq_listen->port;
     serve.max_sessions = options_.max_serve_sessions;
-    serve.session = session;
+    serve.session = options_.session;
     absl::StatusOr<std::shared_ptr<MoqServer>> server = MoqServer::Start(io_, origin_, serve, &board_);
     if (server.ok()) {
       server_ = *std::move(server);
@@ -59,10 +52,10 @@ absl::Status OriginBridge::Init() {
     DialerOptions dial;
     dial.target = *target;
     dial.redacted_url = RedactOriginUrl(options_.origin_url);
-    dial.dial_timeout_ms = options_.dial_timeout_ms;
+    dial.dial_timeout = options_.dial_timeout;
     dial.backoff = options_.backoff;
     dial.seed = options_.backoff_seed != 0 ? options_.backoff_seed : std::random_device()();
-    dial.session = session;
+    dial.session = options_.session;
     dialer_ = Dialer::Create(io_, origin_, dial, &board_);
     boost::asio::post(io_, [dialer = dialer_] { dialer->Start(); });
   }
@@ -81,7 +74,7 @@ void OriginBridge::Stop() {
   if (!thread_.joinable()) return;
   // Close every session on the io thread, then poll there until they are
   // gone or the time is up.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.stop_timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(options_.stop_timeout);
   auto closed = std::make_shared<absl::Notification>();
   auto timer = std::make_shared<boost::asio::steady_timer>(io_);
   // Checks every few milliseconds whether every session is gone.
@@ -102,7 +95,7 @@ void OriginBridge::Stop() {
     if (server_) server_->Stop();
     (*check)();
   });
-  closed->WaitForNotificationWithTimeout(absl::Milliseconds(static_cast<int64_t>(options_.stop_timeout_ms) + 1000));
+  closed->WaitForNotificationWithTimeout(options_.stop_timeout + absl::Seconds(1));
   if (!closed->HasBeenNotified()) MOQSTATS_LOG(WARNING) << "bridge sessions did not close in time";
   // Tear down on the io thread: sessions and listeners are destroyed there.
   auto torn_down = std::make_shared<absl::Notification>();

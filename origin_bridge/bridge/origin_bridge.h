@@ -23,9 +23,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "origin/origin.h"
 #include "origin_bridge/bridge/backoff.h"
 #include "origin_bridge/bridge/bridge_status.h"
+#include "origin_bridge/bridge/moq_session.h"
 #include "origin_bridge/bridge/origin_url.h"
 
 namespace moq_stats::bridge {
@@ -43,21 +45,14 @@ struct BridgeOptions {
   // and the bridge runs without serving; when true, Start fails.
   bool listen_failure_is_fatal = true;
   size_t max_serve_sessions = 256;
-  size_t max_message_size = 64 * 1024;
-  size_t max_subscriptions = 65536;
-  // Bytes a session may hold unsent for want of the peer's credit before the
-  // peer is taken for one that does not read, and closed.
-  uint64_t max_unsent_bytes = 64 << 20;
-  // A session whose peer sends no QMux transport parameters this long
-  // after connecting is closed (Timeout).
-  uint64_t setup_timeout_ms = 10'000;
-  uint64_t dial_timeout_ms = 10'000;
+  // Every session, dialled or accepted (the mode sets the perspective).
+  MoqSessionOptions session;
+  // Dial mode: how long one attempt may take, and the waits between them.
+  absl::Duration dial_timeout = absl::Seconds(10);
   BackoffOptions backoff;
   uint64_t backoff_seed = 0;  // 0: a random seed
   // How long Stop waits for sessions to close.
-  uint64_t stop_timeout_ms = 2'000;
-  // 0: ProcessOriginId().
-  uint64_t origin_id = 0;
+  absl::Duration stop_timeout = absl::Seconds(2);
 };
 
 class OriginBridge {

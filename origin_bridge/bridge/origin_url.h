@@ -40,9 +40,6 @@ struct ListenAddress {
   uint16_t port = 0;
 };
 
-// "host:port", with brackets around an IPv6 host.
-std::string FormatHostPort(const std::string& host, uint16_t port);
-
 // Parses `--moq-listen`: nullopt for "off", else the address. Port 0 picks
 // a free port. INVALID_ARGUMENT naming the value and what is wrong.
 absl::StatusOr<std::optional<ListenAddress>> ParseMoqListen(std::string_view value);

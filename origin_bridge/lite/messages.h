@@ -286,7 +286,7 @@ struct Frame {
 };
 
 // FETCH: first message of a Fetch stream (the stream exists on lite-05 only;
-// the codec, like the Rust one, accepts lite-03/04 too).
+// the codec accepts lite-03/04 too).
 struct Fetch {
   std::string broadcast;
   std::string track;

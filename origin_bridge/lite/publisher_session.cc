@@ -20,8 +20,8 @@ namespace {
 
 using internal::StreamReader;
 
-// What Rust's publisher answers TRACK with for a track created without
-// explicit properties (moq-net track::Info::default()).
+// Every track's TRACK_INFO: the properties a moq-net publisher reports for a
+// track created without explicit ones (track::Info::default()).
 constexpr uint64_t kTrackMaxLatencyMs = 5000;
 constexpr uint64_t kTrackTimescale = 1000;
 
@@ -196,7 +196,7 @@ bool PublisherSession::State::ReadType(uint64_t id, PeerStream& s) {
     if (type == static_cast<uint64_t>(DataStreamType::kSetup) && lite05) {
       s.kind = Kind::kSetup;
     } else if (type == static_cast<uint64_t>(DataStreamType::kGroup)) {
-      // We never subscribe: no group can be ours (Rust: Cancel).
+      // We never subscribe: no group stream can be for us.
       Refuse(id, s, ErrorCode::kCancel);
     } else {
       Refuse(id, s, ErrorCode::kUnexpectedStream);
@@ -227,7 +227,8 @@ bool PublisherSession::State::ReadType(uint64_t id, PeerStream& s) {
       Refuse(id, s, ErrorCode::kUnsupported);
       break;
     case static_cast<uint64_t>(ControlStreamType::kGoaway):
-      // Rust logs it and drops the stream (reset with Cancel).
+      // Logged; the stream is dropped (reset with Cancel), the session goes
+      // on.
       MOQSTATS_LOG(INFO) << "peer sent GOAWAY stream " << id;
       Refuse(id, s, ErrorCode::kCancel);
       break;
@@ -420,7 +421,7 @@ void PublisherSession::OnStreamReset(uint64_t id, uint64_t code) {
   if (it == st.streams.end() || it->second->kind == PeerStream::Kind::kDone) {
     return;
   }
-  // The peer abandoned the stream: so do we, echoing its code as Rust does.
+  // The peer abandoned the stream: so do we, echoing its code.
   st.announces.Stop(id);
   st.subscriptions.Stop(id);
   if (!IsUnidirectionalStream(id)) st.ctx.mux->ResetStream(id, code);

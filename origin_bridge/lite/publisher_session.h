@@ -13,28 +13,39 @@
 //   change, unannouncing a broadcast when its producer goes. The stream stays
 //   open for the session.
 // - Track streams (lite-05): TRACK is answered with TRACK_INFO and FIN.
-// - Subscribe streams: SUBSCRIBE is answered (lite-03/04 SUBSCRIBE_OK,
-//   lite-05 SUBSCRIBE_START), then the latest group and every later one goes
-//   out, each group on its own unidirectional stream closed after its one
-//   frame. SUBSCRIBE_UPDATE is honoured (end group); FIN from the peer
-//   unsubscribes; the broadcast ending ends the subscription.
+// - Subscribe streams: the latest group (or the first at or after the
+//   requested start) and every later one goes out, each group on its own
+//   unidirectional Group stream (type 0, GROUP header, the group's one
+//   frame, FIN).
+//   - Answer: lite-03/04 SUBSCRIBE_OK{the subscriber's priority, unordered,
+//     no latency bound, no start/end} at once; lite-05 SUBSCRIBE_START{first
+//     group} when the first group is about to go out (nothing while the
+//     track has none yet).
+//   - Range: groups above the end group are parked (up to 64, oldest
+//     dropped) until a SUBSCRIBE_UPDATE raises or clears the end; an
+//     update's start raises the floor. Reaching the end group does not end
+//     the subscription.
+//   - FIN from the peer unsubscribes. The track ending (its broadcast went
+//     away) ends the subscription: lite-05 SUBSCRIBE_END{one past the last
+//     group seen}, then FIN once nothing is held.
 // - Fetch streams (lite-05): the requested group, if it is the one cached.
 // - Requests for a broadcast not announced here are refused (stream reset
 //   and STOP_SENDING) with Unroutable (30), for a track or group it does not
 //   have with NotFound (13), as moq-lite publishers do.
-// - When the peer's stream-count credit runs out, or the mux holds more than
-//   max_queued_bytes unsent, each subscription keeps only its newest unsent
-//   group (latest wins) and the held groups go out round-robin, one per
-//   subscription per turn, when credit returns (OnStreamCreditAvailable) or
-//   at the next Poll().
+// - A group that cannot go out now (the peer's stream-count credit ran out,
+//   the mux holds more than max_queued_bytes unsent, or other subscriptions
+//   are already waiting) is held as its subscription's only held group, a
+//   newer one replacing it (latest wins, counted in groups_skipped). Held
+//   groups go out round-robin, one per subscription per turn, when credit
+//   returns (OnStreamCreditAvailable) or at the next Poll().
 // - Stream types this version does not serve (Probe, Goaway, Fetch/Track
 //   before lite-05, Setup before lite-05, the peer's Group streams, unknown
-//   types) are refused on that stream only (reset and/or STOP_SENDING), as
-//   the Rust implementation does; the session goes on.
+//   types) are refused on that stream only (reset and/or STOP_SENDING); the
+//   session goes on.
 // - Malformed bytes in a message (or a declared length above
 //   max_message_size) close the session with the code the codec reports
 //   (Decode, BoundsExceeded, ...), unless close_on_stream_error is false,
-//   in which case only the offending stream is reset (the Rust behaviour).
+//   in which case only the offending stream is reset.
 //
 // Not thread-safe: every method runs on the thread that drives the mux,
 // except that the `wake` callback is called from the origin's writer
@@ -73,7 +84,7 @@ struct PublisherOptions {
   // (newest per subscription) as when stream credit is exhausted.
   uint64_t max_queued_bytes = 4 * 1024 * 1024;
   // A malformed message closes the whole session (true) or only resets its
-  // stream (false, as moq-dev's Rust publisher does).
+  // stream (false).
   bool close_on_stream_error = true;
   // lite-05 SETUP extras. A client on a transport without a request URI
   // (plain TCP) sends its request path (with any ?jwt= query) here; a

@@ -30,13 +30,6 @@ ReadStatus WireReader::ReadU8(uint8_t* value) {
   return ReadStatus::kOk;
 }
 
-ReadStatus WireReader::ReadRaw(size_t length, std::string_view* value) {
-  if (remaining() < length) return ReadStatus::kNeedMore;
-  *value = data_.substr(pos_, length);
-  pos_ += length;
-  return ReadStatus::kOk;
-}
-
 ReadStatus WireReader::ReadBytes(std::string_view* value) {
   const size_t start = pos_;
   uint64_t length = 0;

@@ -84,8 +84,6 @@ class WireReader {
   // A varint; non-minimal encodings are accepted, as RFC 9000 allows.
   ReadStatus ReadVarint(uint64_t* value);
   ReadStatus ReadU8(uint8_t* value);
-  // `length` raw bytes.
-  ReadStatus ReadRaw(size_t length, std::string_view* value);
   // Varint length + bytes, any content.
   ReadStatus ReadBytes(std::string_view* value);
   // Varint length + bytes, which must be UTF-8 (error otherwise).

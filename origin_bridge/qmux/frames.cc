@@ -191,6 +191,179 @@ ParseResult ParseTransportParameters(std::string_view payload, TransportParamete
   return ParseResult::Ok();
 }
 
+// One parser per frame type: each reads the fields after the type code from
+// `r` and, on kOk, stores the frame in `*out`. kNeedMore asks for more bytes:
+// `r` ran out (ParseFrame makes that an error when the record has ended), or
+// a STREAM frame without a length waits for the end of its record. kError
+// ends the parse.
+using FieldsParser = ParseResult (*)(uint64_t type, Reader& r, bool end_of_record, Frame* out);
+
+// The reader ran out before the frame's last field.
+ParseResult Short() { return ParseResult::NeedMore(); }
+
+ParseResult ParsePadding(uint64_t, Reader&, bool, Frame* out) {
+  *out = PaddingFrame{};
+  return ParseResult::Ok();
+}
+
+ParseResult ParseStream(uint64_t type, Reader& r, bool end_of_record, Frame* out) {
+  StreamFrame f;
+  f.fin = (type & kStreamFinBit) != 0;
+  f.has_offset = (type & kStreamOffBit) != 0;
+  f.has_length = (type & kStreamLenBit) != 0;
+  if (!r.Varint(&f.stream_id) || (f.has_offset && !r.Varint(&f.offset))) return Short();
+  if (f.has_length) {
+    if (!r.Bytes(&f.data)) return Short();
+  } else if (!end_of_record) {
+    // The data runs to the end of the record, which is not known yet.
+    return ParseResult::NeedMore();
+  } else {
+    f.data = std::string(r.Rest());
+  }
+  // RFC 9000 19.8: offset + length must not exceed 2^62-1.
+  if (f.offset + f.data.size() > kMaxVarint) {
+    return ParseResult::Error(kFrameEncodingError, "stream offset + length above 2^62-1");
+  }
+  *out = std::move(f);
+  return ParseResult::Ok();
+}
+
+ParseResult ParseResetStream(uint64_t, Reader& r, bool, Frame* out) {
+  ResetStreamFrame f;
+  if (!r.Varint(&f.stream_id) || !r.Varint(&f.error_code) || !r.Varint(&f.final_size)) return Short();
+  *out = f;
+  return ParseResult::Ok();
+}
+
+ParseResult ParseStopSending(uint64_t, Reader& r, bool, Frame* out) {
+  StopSendingFrame f;
+  if (!r.Varint(&f.stream_id) || !r.Varint(&f.error_code)) return Short();
+  *out = f;
+  return ParseResult::Ok();
+}
+
+ParseResult ParseMaxData(uint64_t, Reader& r, bool, Frame* out) {
+  MaxDataFrame f;
+  if (!r.Varint(&f.maximum_data)) return Short();
+  *out = f;
+  return ParseResult::Ok();
+}
+
+ParseResult ParseMaxStreamData(uint64_t, Reader& r, bool, Frame* out) {
+  MaxStreamDataFrame f;
+  if (!r.Varint(&f.stream_id) || !r.Varint(&f.maximum_stream_data)) return Short();
+  *out = f;
+  return ParseResult::Ok();
+}
+
+// RFC 9000 19.11 and 19.14: a stream count above 2^60 is a
+// FRAME_ENCODING_ERROR.
+constexpr uint64_t kMaxStreamCount = uint64_t{1} << 60;
+
+ParseResult ParseMaxStreams(uint64_t type, Reader& r, bool, Frame* out) {
+  MaxStreamsFrame f;
+  f.unidirectional = type == kMaxStreamsUniFrameType;
+  if (!r.Varint(&f.maximum_streams)) return Short();
+  if (f.maximum_streams > kMaxStreamCount) return ParseResult::Error(kFrameEncodingError, "MAX_STREAMS above 2^60");
+  *out = f;
+  return ParseResult::Ok();
+}
+
+ParseResult ParseDataBlocked(uint64_t, Reader& r, bool, Frame* out) {
+  DataBlockedFrame f;
+  if (!r.Varint(&f.maximum_data)) return Short();
+  *out = f;
+  return ParseResult::Ok();
+}
+
+ParseResult ParseStreamDataBlocked(uint64_t, Reader& r, bool, Frame* out) {
+  StreamDataBlockedFrame f;
+  if (!r.Varint(&f.stream_id) || !r.Varint(&f.maximum_stream_data)) return Short();
+  *out = f;
+  return ParseResult::Ok();
+}
+
+ParseResult ParseStreamsBlocked(uint64_t type, Reader& r, bool, Frame* out) {
+  StreamsBlockedFrame f;
+  f.unidirectional = type == kStreamsBlockedUniFrameType;
+  if (!r.Varint(&f.maximum_streams)) return Short();
+  if (f.maximum_streams > kMaxStreamCount) {
+    return ParseResult::Error(kFrameEncodingError, "STREAMS_BLOCKED above 2^60");
+  }
+  *out = f;
+  return ParseResult::Ok();
+}
+
+ParseResult ParseConnectionClose(uint64_t, Reader& r, bool, Frame* out) {
+  ConnectionCloseFrame f;
+  if (!r.Varint(&f.error_code) || !r.Varint(&f.frame_type) || !r.Bytes(&f.reason)) return Short();
+  *out = std::move(f);
+  return ParseResult::Ok();
+}
+
+ParseResult ParseApplicationClose(uint64_t, Reader& r, bool, Frame* out) {
+  ApplicationCloseFrame f;
+  if (!r.Varint(&f.error_code) || !r.Bytes(&f.reason)) return Short();
+  *out = std::move(f);
+  return ParseResult::Ok();
+}
+
+ParseResult ParseTransportParametersFrame(uint64_t, Reader& r, bool, Frame* out) {
+  std::string payload;
+  if (!r.Bytes(&payload)) return Short();
+  TransportParametersFrame f;
+  ParseResult result = ParseTransportParameters(payload, &f);
+  if (!result.ok()) return result;
+  *out = std::move(f);
+  return ParseResult::Ok();
+}
+
+ParseResult ParsePing(uint64_t type, Reader& r, bool, Frame* out) {
+  PingFrame f;
+  f.response = type == kPingResponseFrameType;
+  if (!r.Varint(&f.sequence)) return Short();
+  *out = f;
+  return ParseResult::Ok();
+}
+
+// The parser for frame type `type`; null for a type QMux does not have.
+FieldsParser ParserFor(uint64_t type) {
+  if (type >= kStreamFrameTypeBase && type <= (kStreamFrameTypeBase | 0x07)) return ParseStream;
+  switch (type) {
+    case kPaddingFrameType:
+      return ParsePadding;
+    case kResetStreamFrameType:
+      return ParseResetStream;
+    case kStopSendingFrameType:
+      return ParseStopSending;
+    case kMaxDataFrameType:
+      return ParseMaxData;
+    case kMaxStreamDataFrameType:
+      return ParseMaxStreamData;
+    case kMaxStreamsBidiFrameType:
+    case kMaxStreamsUniFrameType:
+      return ParseMaxStreams;
+    case kDataBlockedFrameType:
+      return ParseDataBlocked;
+    case kStreamDataBlockedFrameType:
+      return ParseStreamDataBlocked;
+    case kStreamsBlockedBidiFrameType:
+    case kStreamsBlockedUniFrameType:
+      return ParseStreamsBlocked;
+    case kConnectionCloseFrameType:
+      return ParseConnectionClose;
+    case kApplicationCloseFrameType:
+      return ParseApplicationClose;
+    case kTransportParametersFrameType:
+      return ParseTransportParametersFrame;
+    case kPingRequestFrameType:
+    case kPingResponseFrameType:
+      return ParsePing;
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 uint64_t FrameType(const Frame& frame) { return std::visit(TypeOf{}, frame); }
@@ -209,138 +382,21 @@ ParseResult ParseFrame(std::string_view bytes, Frame* out, size_t* consumed, boo
   Reader r(bytes);
   uint64_t type = 0;
   Frame frame;
-  bool ok = r.Varint(&type);
-  if (ok) {
-    if (type >= kStreamFrameTypeBase && type <= (kStreamFrameTypeBase | 0x07)) {
-      StreamFrame f;
-      f.fin = (type & kStreamFinBit) != 0;
-      f.has_offset = (type & kStreamOffBit) != 0;
-      f.has_length = (type & kStreamLenBit) != 0;
-      ok = r.Varint(&f.stream_id) && (!f.has_offset || r.Varint(&f.offset));
-      if (ok) {
-        uint64_t length = 0;
-        if (f.has_length) {
-          ok = r.Varint(&length) && r.Raw(length, &f.data);
-        } else if (!end_of_record) {
-          return ParseResult::NeedMore();
-        } else {
-          f.data = std::string(r.Rest());
-        }
-        // RFC 9000 19.8: offset + length must not exceed 2^62-1.
-        if (ok && f.offset + f.data.size() > kMaxVarint) {
-          return ParseResult::Error(kFrameEncodingError, "stream offset + length above 2^62-1");
-        }
-      }
-      frame = std::move(f);
-    } else {
-      switch (type) {
-        case kPaddingFrameType:
-          frame = PaddingFrame{};
-          break;
-        case kResetStreamFrameType: {
-          ResetStreamFrame f;
-          ok = r.Varint(&f.stream_id) && r.Varint(&f.error_code) && r.Varint(&f.final_size);
-          frame = f;
-          break;
-        }
-        case kStopSendingFrameType: {
-          StopSendingFrame f;
-          ok = r.Varint(&f.stream_id) && r.Varint(&f.error_code);
-          frame = f;
-          break;
-        }
-        case kMaxDataFrameType: {
-          MaxDataFrame f;
-          ok = r.Varint(&f.maximum_data);
-          frame = f;
-          break;
-        }
-        case kMaxStreamDataFrameType: {
-          MaxStreamDataFrame f;
-          ok = r.Varint(&f.stream_id) && r.Varint(&f.maximum_stream_data);
-          frame = f;
-          break;
-        }
-        case kMaxStreamsBidiFrameType:
-        case kMaxStreamsUniFrameType: {
-          MaxStreamsFrame f;
-          f.unidirectional = type == kMaxStreamsUniFrameType;
-          ok = r.Varint(&f.maximum_streams);
-          // RFC 9000 19.11: above 2^60 is a FRAME_ENCODING_ERROR.
-          if (ok && f.maximum_streams > (uint64_t{1} << 60)) {
-            return ParseResult::Error(kFrameEncodingError, "MAX_STREAMS above 2^60");
-          }
-          frame = f;
-          break;
-        }
-        case kDataBlockedFrameType: {
-          DataBlockedFrame f;
-          ok = r.Varint(&f.maximum_data);
-          frame = f;
-          break;
-        }
-        case kStreamDataBlockedFrameType: {
-          StreamDataBlockedFrame f;
-          ok = r.Varint(&f.stream_id) && r.Varint(&f.maximum_stream_data);
-          frame = f;
-          break;
-        }
-        case kStreamsBlockedBidiFrameType:
-        case kStreamsBlockedUniFrameType: {
-          StreamsBlockedFrame f;
-          f.unidirectional = type == kStreamsBlockedUniFrameType;
-          ok = r.Varint(&f.maximum_streams);
-          if (ok && f.maximum_streams > (uint64_t{1} << 60)) {
-            return ParseResult::Error(kFrameEncodingError, "STREAMS_BLOCKED above 2^60");
-          }
-          frame = f;
-          break;
-        }
-        case kConnectionCloseFrameType: {
-          ConnectionCloseFrame f;
-          ok = r.Varint(&f.error_code) && r.Varint(&f.frame_type) && r.Bytes(&f.reason);
-          frame = std::move(f);
-          break;
-        }
-        case kApplicationCloseFrameType: {
-          ApplicationCloseFrame f;
-          ok = r.Varint(&f.error_code) && r.Bytes(&f.reason);
-          frame = std::move(f);
-          break;
-        }
-        case kTransportParametersFrameType: {
-          std::string payload;
-          ok = r.Bytes(&payload);
-          if (ok) {
-            TransportParametersFrame f;
-            ParseResult result = ParseTransportParameters(payload, &f);
-            if (!result.ok()) return result;
-            frame = std::move(f);
-          }
-          break;
-        }
-        case kPingRequestFrameType:
-        case kPingResponseFrameType: {
-          PingFrame f;
-          f.response = type == kPingResponseFrameType;
-          ok = r.Varint(&f.sequence);
-          frame = f;
-          break;
-        }
-        default:
-          return ParseResult::Error(kFrameEncodingError, absl::StrCat("unknown frame type 0x", absl::Hex(type)));
-      }
+  ParseResult result = Short();
+  if (r.Varint(&type)) {
+    FieldsParser parse = ParserFor(type);
+    if (parse == nullptr) {
+      return ParseResult::Error(kFrameEncodingError, absl::StrCat("unknown frame type 0x", absl::Hex(type)));
     }
+    result = parse(type, r, end_of_record, &frame);
   }
-  if (!ok) {
-    if (end_of_record) {
-      return ParseResult::Error(
-          kFrameEncodingError,
-          absl::StrCat(r.oversized() ? "length past the end of the record" : "frame truncated by the end of the record",
-                       " (frame type 0x", absl::Hex(type), ")"));
-    }
-    return ParseResult::NeedMore();
+  if (result.need_more() && end_of_record) {
+    return ParseResult::Error(
+        kFrameEncodingError,
+        absl::StrCat(r.oversized() ? "length past the end of the record" : "frame truncated by the end of the record",
+                     " (frame type 0x", absl::Hex(type), ")"));
   }
+  if (!result.ok()) return result;
   *out = std::move(frame);
   *consumed = r.pos();
   return ParseResult::Ok();

@@ -15,6 +15,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/host_port.h"
 #include "origin_bridge/transport/peer_address.h"
 #include "origin_bridge/transport/subprotocol.h"
 #include "origin_bridge/transport/tcp_transport.h"
@@ -36,7 +37,7 @@ class DialOperation : public std::enable_shared_from_this<DialOperation> {
       : target_(target),
         timeout_ms_(timeout_ms),
         handler_(std::move(handler)),
-        address_(HostPort(target.host, target.port)),
+        address_(FormatHostPort(target.host, target.port)),
         what_(absl::StrCat(target.scheme == DialTarget::Scheme::kWebSocket ? "ws://" : "tcp://", address_)),
         resolver_(io),
         timer_(io),
@@ -151,7 +152,7 @@ class DialOperation : public std::enable_shared_from_this<DialOperation> {
 
 void AsyncDial(asio::io_context& io, const DialTarget& target, uint64_t timeout_ms, DialHandler handler) {
   if (target.host.empty() || target.port == 0) {
-    std::string what = HostPort(target.host, target.port);
+    std::string what = FormatHostPort(target.host, target.port);
     asio::post(io, [handler = std::move(handler), what]() {
       handler(absl::InvalidArgumentError(absl::StrCat("dial ", what, ": no host or port")));
     });

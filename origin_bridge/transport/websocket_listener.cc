@@ -22,6 +22,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 #include "origin_bridge/transport/peer_address.h"
 #include "origin_bridge/transport/subprotocol.h"
@@ -283,7 +284,7 @@ absl::StatusOr<tcp::endpoint> ResolveBindAddress(asio::io_context& io, const std
   tcp::resolver::results_type results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
   if (ec || results.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("websocket listener ", HostPort(host, port), ": cannot resolve: ", ec.message()));
+        absl::StrCat("websocket listener ", FormatHostPort(host, port), ": cannot resolve: ", ec.message()));
   }
   return results.begin()->endpoint();
 }
@@ -310,7 +311,7 @@ absl::StatusOr<std::unique_ptr<WebSocketListener>> WebSocketListener::Bind(asio:
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return absl::UnavailableError(
-        absl::StrCat("websocket listener ", HostPort(host, port), ": cannot listen: ", ec.message()));
+        absl::StrCat("websocket listener ", FormatHostPort(host, port), ": cannot listen: ", ec.message()));
   }
   uint16_t bound_port = acceptor.local_endpoint(ec).port();
   auto state = std::make_shared<ListenerState>(io, std::move(acceptor), std::move(on_session), options);

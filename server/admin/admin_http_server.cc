@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/host_port.h"
 #include "common/logging.h"
 #include "server/admin/prometheus_text.h"
@@ -40,17 +41,20 @@ using Response = http::response<http::string_body>;
 // A request's header, and separately its body, may not exceed this.
 constexpr std::uint32_t kRequestLimit = 8 * 1024;
 // An idle connection (or one sending a request this slowly) is closed.
-constexpr std::chrono::seconds kIdleTimeout(30);
+constexpr absl::Duration kIdleTimeout = absl::Seconds(30);
 // After answering with "Connection: close" the server stops sending and reads
 // (and drops) what the client still sends, so that closing does not reset the
 // connection before the client has read the answer. This long at most, and
 // this many bytes at most.
-constexpr std::chrono::seconds kLingerTimeout(5);
+constexpr absl::Duration kLingerTimeout = absl::Seconds(5);
 constexpr std::size_t kLingerLimit = 64 * 1024;
 // Pause before accepting again after accept failed (e.g. out of descriptors).
-constexpr std::chrono::milliseconds kAcceptRetryDelay(100);
+constexpr absl::Duration kAcceptRetryDelay = absl::Milliseconds(100);
 
 constexpr const char* kPlainText = "text/plain; charset=utf-8";
+
+// Asio's timers take std::chrono durations; ours are absl::Duration.
+std::chrono::nanoseconds AsioDuration(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
 
 // Resolves "HOST:PORT" (see ParseHostPort): an IPv4 address, a bracketed
 // IPv6 address or "localhost" (the IPv4 loopback); other host names are not
@@ -156,7 +160,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     parser_.emplace();
     parser_->header_limit(kRequestLimit);
     parser_->body_limit(kRequestLimit);
-    stream_.expires_after(kIdleTimeout);
+    stream_.expires_after(AsioDuration(kIdleTimeout));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
@@ -182,7 +186,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
   void Write(Response res) {
     response_ = std::move(res);
-    stream_.expires_after(kIdleTimeout);
+    stream_.expires_after(AsioDuration(kIdleTimeout));
     http::async_write(stream_, response_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWrite(ec); });
   }
@@ -209,7 +213,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
       Close();
       return;
     }
-    stream_.expires_after(kLingerTimeout);
+    stream_.expires_after(AsioDuration(kLingerTimeout));
     Drain();
   }
 
@@ -300,7 +304,7 @@ class AdminHttpServerImpl : public AdminHttpServer {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
       MOQSTATS_LOG(WARNING) << "admin HTTP server: accept failed: " << ec.message();
-      accept_retry_timer_.expires_after(kAcceptRetryDelay);
+      accept_retry_timer_.expires_after(AsioDuration(kAcceptRetryDelay));
       accept_retry_timer_.async_wait([this](beast::error_code wait_ec) {
         if (!wait_ec && acceptor_.is_open()) Accept();
       });

@@ -26,9 +26,14 @@ std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
   counter("moq_stats_sessions_taken_over_total", "Sessions taken over by a newer stream.", double(s.taken_over));
   counter("moq_stats_sessions_expired_total",
           "Sessions not resumed within the grace period, whose open guards were closed.", double(s.expired));
+  counter("moq_stats_sessions_evicted_total",
+          "Sessions evicted to make room for a new one at max_sessions; those that held guards had them closed.",
+          double(s.evicted));
   counter("moq_stats_sessions_closed_total", "Sessions closed by their relay.", double(s.closed));
   gauge("moq_stats_session_streams", "Session streams open now.", double(in.session_streams));
   gauge("moq_stats_watch_streams", "Watch streams open now.", double(in.watch_streams));
+  counter("moq_stats_session_open_timeouts_total", "Session streams ended for sending no open within the open timeout.",
+          double(in.session_open_timeouts));
   counter("moq_stats_batches_applied_total", "Batches applied.", double(s.batches_applied));
   counter("moq_stats_deltas_applied_total", "Handle-deltas applied.", double(s.deltas_applied));
   for (int i = 1; i < kRejectReasonCount; ++i) {

@@ -30,6 +30,7 @@ struct MetricInputs {
   SessionRegistry::Counts sessions;
   size_t session_streams = 0;
   size_t watch_streams = 0;
+  uint64_t session_open_timeouts = 0;
   absl::Duration uptime;
   // Checkpoints; `checkpoint_age` is infinite before the first one.
   bool checkpoints_enabled = false;

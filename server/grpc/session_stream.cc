@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "server/grpc/grpc_status.h"
 #include "server/grpc/stream_set.h"
@@ -9,10 +10,26 @@
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
-SessionStream::SessionStream(std::shared_ptr<SessionRegistry> registry, StreamSet* streams)
-    : registry_(std::move(registry)), streams_(streams), link_(this) {
+SessionStream::SessionStream(std::shared_ptr<SessionRegistry> registry, StreamSet* streams,
+                             const SessionStreamOptions& options, std::atomic<uint64_t>* open_timeouts)
+    : registry_(std::move(registry)), streams_(streams), open_timeouts_(open_timeouts), link_(this) {
   streams_->Add(this, link_.Bind([](SessionStream& stream, const grpc::Status& status) { stream.End(status); }));
+  if (options.scheduler != nullptr) {
+    // Does nothing once the stream is gone (the link is cleared in OnDone).
+    options.scheduler->ScheduleAt(
+        options.clock->Now() + options.open_timeout,
+        link_.Bind([timeout = options.open_timeout](SessionStream& stream) { stream.OpenDeadline(timeout); }));
+  }
   StartRead(&request_);
+}
+
+void SessionStream::OpenDeadline(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  if (attachment_.valid() || finished_ || finish_wanted_) return;
+  open_timeouts_->fetch_add(1, std::memory_order_relaxed);
+  FinishLocked(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            absl::StrCat("no open within ", absl::FormatDuration(timeout),
+                                         " of the stream's start; the first request must be open")));
 }
 
 void SessionStream::End(const grpc::Status& status) {
@@ -50,12 +67,12 @@ void SessionStream::Process() {
       }
     }
     if (twice) return;
-    absl::StatusOr<SessionRegistry::Attached> attached =
-        registry_->Attach(request_.open().session_id(), request_.open().relay(), link_.Bind([](SessionStream& stream) {
+    absl::StatusOr<SessionRegistry::Attached> attached = registry_->Attach(
+        request_.open().session_id(), request_.open().relay(),
+        link_.Bind([](SessionStream& stream, const absl::Status& why) {
           absl::MutexLock stream_lock(&stream.mu_);
-          stream.attached_ = false;  // the registry already moved the session on
-          stream.FinishLocked(
-              grpc::Status(grpc::StatusCode::ABORTED, "session taken over by a newer stream with the same session_id"));
+          stream.attached_ = false;  // the registry already moved the session on (taken over or evicted)
+          stream.FinishLocked(ToGrpcStatus(why));
         }));
     absl::MutexLock lock(&mu_);
     if (!attached.ok()) {

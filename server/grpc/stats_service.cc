@@ -24,11 +24,16 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc:
 
 }  // namespace
 
-StatsService::StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info)
-    : stats_(std::move(stats)), registry_(std::move(registry)), origin_(origin), info_(std::move(info)) {}
+StatsService::StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info,
+                           Options options)
+    : stats_(std::move(stats)),
+      registry_(std::move(registry)),
+      origin_(origin),
+      info_(std::move(info)),
+      options_(options) {}
 
 grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionResponse>* StatsService::Session(grpc::CallbackServerContext*) {
-  return new SessionStream(registry_, &sessions_);
+  return new SessionStream(registry_, &sessions_, options_.session, &open_timeouts_);
 }
 
 grpc::ServerUnaryReactor* StatsService::GetLevel(grpc::CallbackServerContext* context,
@@ -82,7 +87,7 @@ grpc::ServerWriteReactor<pb::WatchEvent>* StatsService::Watch(grpc::CallbackServ
     };
     return new Refused();
   }
-  return new WatchStream(origin_, Path(request->prefix()), &watches_);
+  return new WatchStream(origin_, Path(request->prefix()), &watches_, options_.watch);
 }
 
 grpc::ServerUnaryReactor* StatsService::GetInfo(grpc::CallbackServerContext* context, const pb::GetInfoRequest*,

@@ -1,6 +1,8 @@
 #ifndef MOQ_STATS_SERVER_GRPC_STATS_SERVICE_H_
 #define MOQ_STATS_SERVER_GRPC_STATS_SERVICE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -8,7 +10,9 @@
 
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "origin/origin.h"
+#include "server/grpc/session_stream.h"
 #include "server/grpc/stream_set.h"
+#include "server/grpc/watch_queue.h"
 #include "server/sessions/session_registry.h"
 #include "server/stats/stats.h"
 
@@ -25,7 +29,13 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
  public:
   using InfoFn = std::function<moq::stats::v1::GetInfoResponse()>;
 
-  StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info);
+  struct Options {
+    SessionStreamOptions session;  // the open deadline (none by default)
+    WatchQueueLimits watch;        // what a Watch stream may hold unwritten
+  };
+
+  StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info,
+               Options options = {});
 
   grpc::ServerBidiReactor<moq::stats::v1::SessionRequest, moq::stats::v1::SessionResponse>* Session(
       grpc::CallbackServerContext* context) override;
@@ -46,6 +56,8 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
 
   size_t session_streams() const { return sessions_.size(); }
   size_t watch_streams() const { return watches_.size(); }
+  // Session streams ended for sending no open within the open timeout.
+  uint64_t session_open_timeouts() const { return open_timeouts_.load(std::memory_order_relaxed); }
 
   // Page sizes of ListLevels.
   static constexpr uint32_t kDefaultPageSize = 100;
@@ -56,8 +68,11 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
   const std::shared_ptr<SessionRegistry> registry_;
   Origin* const origin_;
   const InfoFn info_;
+  const Options options_;
   StreamSet sessions_;
   StreamSet watches_;
+  // Relaxed: a self-counter, it orders nothing.
+  std::atomic<uint64_t> open_timeouts_{0};
 };
 
 }  // namespace moq_stats::server

@@ -39,8 +39,12 @@ class StreamSet {
 
 // A handle on a reactor that callbacks may hold past its life (the origin's
 // notifications, the registry's take-over, a StreamSet's ender): what Bind
-// returns runs its function on the stream, under a lock, only until Clear,
-// which the stream calls first thing in OnDone before freeing itself.
+// returns runs its function on the stream only until Clear, which the stream
+// calls first thing in OnDone before freeing itself. No lock of the link is
+// held while the function runs, so it may take any lock (and callbacks of
+// one stream may run at once on several threads: the stream's own locks
+// order them); Clear waits for the running ones to return, so it must not
+// be called from one.
 //
 // Safe for concurrent access from multiple threads.
 template <typename Stream>
@@ -58,8 +62,16 @@ class StreamLink {
     return [weak = std::weak_ptr<State>(state_), fn = std::move(fn)](auto&&... args) {
       std::shared_ptr<State> state = weak.lock();
       if (!state) return;
+      Stream* stream;
+      {
+        absl::MutexLock lock(&state->mu);
+        if (state->stream == nullptr) return;
+        stream = state->stream;
+        ++state->running;
+      }
+      fn(*stream, std::forward<decltype(args)>(args)...);
       absl::MutexLock lock(&state->mu);
-      if (state->stream != nullptr) fn(*state->stream, std::forward<decltype(args)>(args)...);
+      --state->running;
     };
   }
 
@@ -67,12 +79,15 @@ class StreamLink {
   void Clear() const {
     absl::MutexLock lock(&state_->mu);
     state_->stream = nullptr;
+    state_->mu.Await(absl::Condition(
+        +[](int* running) { return *running == 0; }, &state_->running));
   }
 
  private:
   struct State {
     absl::Mutex mu;
     Stream* stream ABSL_GUARDED_BY(mu) = nullptr;
+    int running ABSL_GUARDED_BY(mu) = 0;  // bound callables inside fn now
   };
   const std::shared_ptr<State> state_;
 };

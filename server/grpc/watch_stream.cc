@@ -2,33 +2,25 @@
 
 #include <utility>
 
+#include "common/logging.h"
+#include "server/grpc/grpc_status.h"
 #include "server/grpc/stream_set.h"
 #include "server/stats/tier.h"
 
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
-namespace {
-
-// Frames are taken from the origin while fewer events than this wait.
-constexpr size_t kMaxQueuedEvents = 256;
-
-}  // namespace
-
-WatchStream::WatchStream(Origin* origin, const Path& prefix, StreamSet* streams)
-    : origin_(origin), streams_(streams), link_(this) {
+WatchStream::WatchStream(Origin* origin, const Path& prefix, StreamSet* streams, WatchQueueLimits limits)
+    : origin_(origin), streams_(streams), link_(this), queue_(limits) {
   std::unique_ptr<AnnouncementConsumer> announcements = origin_->Announced(prefix);
-  announcements->SetNotify(Notifier());
+  announcements->SetNotify(link_.Bind([](WatchStream& stream) { stream.OnAnnouncements(); }));
   {
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&announce_mu_);
     announcements_ = std::move(announcements);
   }
   streams_->Add(this, link_.Bind([](WatchStream& stream, const grpc::Status& status) { stream.End(status); }));
-  Pump();
-}
-
-std::function<void()> WatchStream::Notifier() const {
-  return link_.Bind([](WatchStream& stream) { stream.Pump(); });
+  // What was announced before the notification was set.
+  OnAnnouncements();
 }
 
 void WatchStream::End(const grpc::Status& status) {
@@ -36,85 +28,126 @@ void WatchStream::End(const grpc::Status& status) {
   FinishLocked(status);
 }
 
-void WatchStream::Pump() {
-  // Consumers are destroyed outside mu_: a consumer's destructor waits for
-  // its running notification, which may be waiting for mu_.
-  std::vector<std::unique_ptr<TrackConsumer>> dead;
+void WatchStream::OnAnnouncements() {
+  absl::MutexLock announce_lock(&announce_mu_);
+  if (!announcements_) return;
+  while (std::optional<Announcement> announcement = announcements_->Next()) {
+    if (announcement->active) {
+      Announced(announcement->path);
+    } else {
+      Ended(announcement->path);
+    }
+  }
+}
+
+void WatchStream::Announced(const Path& path) {
+  const std::string key = path.str();
   {
     absl::MutexLock lock(&mu_);
+    // A finished stream follows nothing new; it only keeps the origin's
+    // queue of announcements toward it empty until it is done.
     if (finished_) return;
-    CollectLocked(&dead);
-    if (!writing_ && !events_.empty()) {
-      writing_event_ = std::move(events_.front());
-      events_.pop_front();
-      writing_ = true;
-      StartWrite(&writing_event_);
+    Queued(queue_.Announce(key));
+    WriteLocked();
+  }
+  Subscriptions subscribed;
+  for (Tier tier : kTiers) {
+    for (Role role : kRoles) {
+      std::string name(TrackName(tier, role));
+      absl::StatusOr<std::unique_ptr<TrackConsumer>> consumer = origin_->Subscribe(path, name);
+      // The broadcast may already have ended; its end follows.
+      if (!consumer.ok()) continue;
+      auto subscription = std::make_unique<Subscription>(Subscription{key, std::move(name), *std::move(consumer)});
+      Subscription* raw = subscription.get();
+      raw->consumer->SetNotify(link_.Bind([raw](WatchStream& stream) { stream.OnGroups(raw); }));
+      subscribed.push_back(std::move(subscription));
     }
+  }
+  absl::MutexLock lock(&mu_);
+  Subscriptions& subscriptions = subscriptions_[key];
+  for (auto& subscription : subscribed) {
+    // Groups that came before the subscription was listed here (from the
+    // latest at subscription time on) found nothing to notify.
+    DrainLocked(*subscription);
+    subscriptions.push_back(std::move(subscription));
+  }
+  WriteLocked();
+}
+
+void WatchStream::Ended(const Path& path) {
+  // Destroyed on return, outside mu_: a consumer's destructor waits for its
+  // running notification, which may be waiting for mu_.
+  Subscriptions ended;
+  absl::MutexLock lock(&mu_);
+  auto it = subscriptions_.find(path.str());
+  if (it != subscriptions_.end()) {
+    // Its final groups go in before the end.
+    for (auto& subscription : it->second) DrainLocked(*subscription);
+    ended = std::move(it->second);
+    subscriptions_.erase(it);
+  }
+  if (!finished_) Queued(queue_.End(path.str()));
+  WriteLocked();
+}
+
+void WatchStream::OnGroups(Subscription* subscription) {
+  absl::MutexLock lock(&mu_);
+  // Only listed subscriptions are drained here: one not listed yet is
+  // drained once it is, and one whose broadcast ended was drained then.
+  auto it = subscriptions_.find(subscription->path);
+  if (it == subscriptions_.end()) return;
+  for (const auto& listed : it->second) {
+    if (listed.get() != subscription) continue;
+    DrainLocked(*subscription);
+    WriteLocked();
+    return;
   }
 }
 
-void WatchStream::CollectLocked(std::vector<std::unique_ptr<TrackConsumer>>* dead) {
-  while (auto announcement = announcements_->Next()) {
-    if (announcement->active) {
-      pb::WatchEvent event;
-      event.mutable_announce()->set_path(announcement->path.str());
-      event.mutable_announce()->set_active(true);
-      events_.push_back(std::move(event));
-      for (Tier tier : kTiers) {
-        for (Role role : kRoles) {
-          std::string name(TrackName(tier, role));
-          absl::StatusOr<std::unique_ptr<TrackConsumer>> consumer = origin_->Subscribe(announcement->path, name);
-          // The broadcast may already have ended; its end follows.
-          if (!consumer.ok()) continue;
-          (*consumer)->SetNotify(Notifier());
-          tracks_.push_back(Track{announcement->path, std::move(name), *std::move(consumer)});
-        }
-      }
-      continue;
-    }
-    // Ended: its final frames go out before the end.
-    for (auto it = tracks_.begin(); it != tracks_.end();) {
-      if (it->path != announcement->path) {
-        ++it;
-        continue;
-      }
-      DrainTrackLocked(*it);
-      dead->push_back(std::move(it->consumer));
-      it = tracks_.erase(it);
-    }
-    pb::WatchEvent event;
-    event.mutable_announce()->set_path(announcement->path.str());
-    event.mutable_announce()->set_active(false);
-    events_.push_back(std::move(event));
-  }
-  for (Track& track : tracks_) {
-    if (events_.size() >= kMaxQueuedEvents) break;
-    DrainTrackLocked(track);
+void WatchStream::DrainLocked(Subscription& subscription) {
+  while (std::optional<Group> group = subscription.consumer->Next()) {
+    if (!finished_) Queued(queue_.Frame(subscription.path, subscription.track, *std::move(group)));
   }
 }
 
-void WatchStream::DrainTrackLocked(Track& track) {
-  while (auto group = track.consumer->Next()) {
-    pb::WatchEvent event;
-    pb::Frame* frame = event.mutable_frame();
-    frame->set_path(track.path.str());
-    frame->set_track(track.name);
-    frame->set_sequence(group->sequence);
-    frame->set_payload(*group->frame);
-    events_.push_back(std::move(event));
+void WatchStream::Queued(const absl::Status& status) {
+  if (status.ok() || finished_) return;
+  MOQSTATS_LOG(INFO) << "ending a Watch stream: " << status.message();
+  FinishLocked(ToGrpcStatus(status));
+}
+
+void WatchStream::WriteLocked() {
+  if (writing_ || finished_) return;
+  std::optional<WatchQueue::Event> event = queue_.Pop();
+  if (!event) return;
+  writing_event_.Clear();
+  switch (event->kind) {
+    case WatchQueue::Event::Kind::kAnnounce:
+    case WatchQueue::Event::Kind::kEnd:
+      writing_event_.mutable_announce()->set_path(std::move(event->path));
+      writing_event_.mutable_announce()->set_active(event->kind == WatchQueue::Event::Kind::kAnnounce);
+      break;
+    case WatchQueue::Event::Kind::kFrame: {
+      pb::Frame* frame = writing_event_.mutable_frame();
+      frame->set_path(std::move(event->path));
+      frame->set_track(std::move(event->track));
+      frame->set_sequence(event->group.sequence);
+      if (event->group.frame) frame->set_payload(*event->group.frame);
+      break;
+    }
   }
+  writing_ = true;
+  StartWrite(&writing_event_);
 }
 
 void WatchStream::OnWriteDone(bool ok) {
-  {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) {
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write to the watcher failed"));
-      return;
-    }
+  absl::MutexLock lock(&mu_);
+  writing_ = false;
+  if (!ok) {
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write to the watcher failed"));
+    return;
   }
-  Pump();
+  WriteLocked();
 }
 
 void WatchStream::OnCancel() {
@@ -132,16 +165,19 @@ void WatchStream::OnDone() {
   link_.Clear();
   streams_->Remove(this);
   std::unique_ptr<AnnouncementConsumer> announcements;
-  std::vector<Track> tracks;
+  absl::flat_hash_map<std::string, Subscriptions> subscriptions;
+  {
+    absl::MutexLock announce_lock(&announce_mu_);
+    announcements = std::move(announcements_);
+  }
   {
     absl::MutexLock lock(&mu_);
-    announcements = std::move(announcements_);
-    tracks = std::move(tracks_);
+    subscriptions = std::move(subscriptions_);
   }
   // Destroying the consumers (outside mu_) waits for any notification still
   // running; none starts after.
   announcements.reset();
-  tracks.clear();
+  subscriptions.clear();
   delete this;
 }
 

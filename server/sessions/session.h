@@ -94,11 +94,12 @@ class Session {
     BroadcastStats stats;
     std::array<OpenGuards, 2> open;  // by Role
   };
+  // What Validation works out for a batch, and the rules it checks
+  // (server/sessions/internal/session_validation.h).
   struct Plan;
+  class Validation;
 
-  // Checks the whole batch and works out what Commit will do. Changes
-  // nothing but the capacity of handles_.
-  absl::Status Validate(const moq::stats::v1::Batch& batch, Plan* plan, RejectReason* reason);
+  // Applies a batch Validation accepted, as `plan` says.
   void Commit(const moq::stats::v1::Batch& batch, Plan& plan);
   // Applies opens or closes that take `handle`'s record in `role` to `target`.
   static void MoveTo(Handle& handle, Role role, const OpenGuards& target);

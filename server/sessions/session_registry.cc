@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "proto/counts_proto.h"
 #include "server/sessions/checkpoint_counts.h"
+#include "server/sessions/session_eviction.h"
 
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
@@ -27,45 +28,114 @@ SessionRegistry::SessionRegistry(Stats stats, Scheduler* scheduler, const Clock*
     : stats_(std::move(stats)), scheduler_(scheduler), clock_(clock), options_(options) {}
 
 absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_view id, std::string_view relay,
-                                                                  std::function<void()> on_taken_over) {
+                                                                  LostFn on_lost) {
   if (id.empty() || id.size() > kMaxSessionIdBytes || !IsValidUtf8(id)) {
     return absl::InvalidArgumentError(absl::StrCat("open.session_id must be 1 to ", kMaxSessionIdBytes,
                                                    " bytes of UTF-8; got ", id.size(), " bytes"));
   }
   if (draining()) return absl::UnavailableError("the sidecar is shutting down; reconnect to its successor");
   Attached result;
-  std::function<void()> taken_over;
+  LostFn taken_over;
+  Evicted evicted;
   {
-    absl::MutexLock lock(&mu_);
-    auto it = sessions_.find(std::string(id));
-    bool created = false;
-    if (it == sessions_.end()) {
-      if (sessions_.size() >= options_.max_sessions) {
-        return absl::ResourceExhaustedError(absl::StrCat("the sidecar holds ", sessions_.size(),
-                                                         " sessions, the limit max_sessions=", options_.max_sessions));
+    // An eviction closes guards: not in the middle of a Capture.
+    absl::ReaderMutexLock apply_lock(&apply_mu_);
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = clock_->Now();
+      auto it = sessions_.find(std::string(id));
+      bool created = false;
+      if (it == sessions_.end()) {
+        if (sessions_.size() >= options_.max_sessions && !EvictLocked(&evicted)) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "the sidecar holds ", sessions_.size(), " sessions, the limit max_sessions=", options_.max_sessions,
+              ", each of them active within the last ", absl::FormatDuration(options_.idle_eviction), "; retry later"));
+        }
+        auto session = std::make_unique<Session>(std::string(id), std::string(relay), stats_, options_.limits);
+        it = sessions_.emplace(std::string(id), std::make_shared<Entry>(std::string(id), std::move(session))).first;
+        created = true;
       }
-      auto session = std::make_unique<Session>(std::string(id), std::string(relay), stats_, options_.limits);
-      it = sessions_.emplace(std::string(id), std::make_shared<Entry>(std::string(id), std::move(session))).first;
-      created = true;
+      Entry& entry = *it->second;
+      absl::MutexLock entry_lock(&entry.mu);
+      if (entry.stream != 0) {
+        taken_over = std::move(entry.on_lost);
+        taken_over_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        attached_.fetch_add(1, std::memory_order_relaxed);
+      }
+      entry.stream = next_stream_++;
+      entry.on_lost = std::move(on_lost);
+      entry.last_active = now;
+      ++entry.detach_epoch;  // cancels a pending grace expiry
+      result.attachment = Attachment(it->second, entry.stream);
+      result.resumed = !created;
+      result.applied_sequence = entry.session->applied_sequence();
+      (created ? created_ : resumed_).fetch_add(1, std::memory_order_relaxed);
     }
-    Entry& entry = *it->second;
-    absl::MutexLock entry_lock(&entry.mu);
-    if (entry.stream != 0) {
-      taken_over = std::move(entry.on_taken_over);
-      taken_over_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      attached_.fetch_add(1, std::memory_order_relaxed);
+    if (evicted.session) {
+      // One that held nothing is an idle or hostile stream's: not worth a
+      // line each.
+      auto open = evicted.session->open_guards();
+      const std::string line =
+          absl::StrCat(evicted.why.message(), " (relay \"", evicted.session->relay(),
+                       "\"; guards it held: ", open[0].broadcasts + open[1].broadcasts, " broadcast, ",
+                       open[0].subscriptions + open[1].subscriptions, " subscription)");
+      if (evicted.session->applied_sequence() == 0) {
+        MOQSTATS_LOG(DEBUG) << line;
+      } else {
+        MOQSTATS_LOG(INFO) << line;
+      }
+      evicted.session->CloseAll();
     }
-    entry.stream = next_stream_++;
-    entry.on_taken_over = std::move(on_taken_over);
-    ++entry.detach_epoch;  // cancels a pending grace expiry
-    result.attachment = Attachment(it->second, entry.stream);
-    result.resumed = !created;
-    result.applied_sequence = entry.session->applied_sequence();
-    (created ? created_ : resumed_).fetch_add(1, std::memory_order_relaxed);
   }
-  if (taken_over) taken_over();
+  if (evicted.on_lost) evicted.on_lost(evicted.why);
+  if (taken_over) {
+    taken_over(absl::AbortedError("session taken over by a newer stream with the same session_id"));
+  }
   return result;
+}
+
+bool SessionRegistry::EvictLocked(Evicted* evicted) {
+  const absl::Time now = clock_->Now();
+  // One pass over every session, at most max_sessions of them, and only
+  // when a new one arrives at the limit.
+  std::vector<std::shared_ptr<Entry>> entries;
+  std::vector<EvictionCandidate> candidates;
+  entries.reserve(sessions_.size());
+  candidates.reserve(sessions_.size());
+  for (const auto& [id, entry] : sessions_) {
+    absl::MutexLock entry_lock(&entry->mu);
+    if (!entry->session) continue;
+    entries.push_back(entry);
+    candidates.push_back(
+        EvictionCandidate{entry->stream != 0, entry->session->applied_sequence() == 0, entry->last_active});
+  }
+  std::optional<size_t> chosen = ChooseEviction(candidates, now, options_.idle_eviction);
+  if (!chosen) return false;
+  // Held until the entry's lock is released: the map's reference may be
+  // the last.
+  std::shared_ptr<Entry> victim = entries[*chosen];
+  {
+    absl::MutexLock entry_lock(&victim->mu);
+    const EvictionCandidate& c = candidates[*chosen];
+    evicted->why = absl::ResourceExhaustedError(absl::StrCat(
+        "session \"", victim->id, "\" evicted to make room for a new one (max_sessions=", options_.max_sessions, "): ",
+        c.holds_nothing ? "it had applied no batch"
+                        : absl::StrCat(c.attached ? "its stream sent nothing for " : "it was detached for ",
+                                       absl::FormatDuration(now - c.last_active), "; its guards were closed"),
+        "; reconnect"));
+    evicted->session = std::move(victim->session);
+    if (victim->stream != 0) {
+      evicted->on_lost = std::move(victim->on_lost);
+      victim->stream = 0;
+      attached_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    victim->on_lost = nullptr;
+    victim->gone = true;
+    sessions_.erase(victim->id);
+  }
+  evicted_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batch& batch) {
@@ -78,7 +148,7 @@ absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batc
   absl::MutexLock lock(&entry.mu);
   if (entry.stream != attachment.stream_ || !entry.session) {
     CountReject(RejectReason::kTakenOver);
-    return absl::AbortedError(absl::StrCat("session \"", entry.id, "\" is carried by a newer stream"));
+    return absl::AbortedError(absl::StrCat("session \"", entry.id, "\" is carried by a newer stream or was evicted"));
   }
   RejectReason reason = RejectReason::kNone;
   size_t deltas = 0;
@@ -87,6 +157,7 @@ absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batc
     CountReject(reason);
     return status;
   }
+  entry.last_active = clock_->Now();
   batches_applied_.fetch_add(1, std::memory_order_relaxed);
   deltas_applied_.fetch_add(deltas, std::memory_order_relaxed);
   return absl::OkStatus();
@@ -97,13 +168,14 @@ void SessionRegistry::Detach(const Attachment& attachment) {
   absl::MutexLock lock(&entry.mu);
   if (entry.stream != attachment.stream_ || entry.gone) return;
   entry.stream = 0;
-  entry.on_taken_over = nullptr;
+  entry.on_lost = nullptr;
   attached_.fetch_sub(1, std::memory_order_relaxed);
   StartGraceLocked(entry);
 }
 
 void SessionRegistry::StartGraceLocked(Entry& entry) {
   uint64_t epoch = ++entry.detach_epoch;
+  entry.last_active = clock_->Now();
   scheduler_->ScheduleAt(clock_->Now() + options_.grace, [weak = weak_from_this(), id = entry.id, epoch] {
     if (auto registry = weak.lock()) registry->Expire(id, epoch);
   });
@@ -117,7 +189,10 @@ void SessionRegistry::Expire(const std::string& id, uint64_t epoch) {
     absl::MutexLock lock(&mu_);
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return;
-    Entry& entry = *it->second;
+    // Held until the entry's lock is released: the map's reference may be
+    // the last.
+    std::shared_ptr<Entry> held = it->second;
+    Entry& entry = *held;
     absl::MutexLock entry_lock(&entry.mu);
     if (entry.stream != 0 || entry.detach_epoch != epoch) return;  // resumed since
     session = std::move(entry.session);
@@ -144,7 +219,7 @@ void SessionRegistry::Close(const Attachment& attachment) {
     session = std::move(entry.session);
     entry.gone = true;
     entry.stream = 0;
-    entry.on_taken_over = nullptr;
+    entry.on_lost = nullptr;
     attached_.fetch_sub(1, std::memory_order_relaxed);
     sessions_.erase(entry.id);
   }
@@ -233,6 +308,7 @@ SessionRegistry::Counts SessionRegistry::counts() const {
   c.resumed = resumed_.load(std::memory_order_relaxed);
   c.taken_over = taken_over_.load(std::memory_order_relaxed);
   c.expired = expired_.load(std::memory_order_relaxed);
+  c.evicted = evicted_.load(std::memory_order_relaxed);
   c.closed = closed_.load(std::memory_order_relaxed);
   c.batches_applied = batches_applied_.load(std::memory_order_relaxed);
   c.deltas_applied = deltas_applied_.load(std::memory_order_relaxed);

@@ -28,8 +28,14 @@ struct SessionRegistryOptions {
   // How long a session whose stream ended may be resumed before the guards
   // it held are closed.
   absl::Duration grace = absl::Seconds(10);
-  // Sessions known at once (attached or in their grace period).
+  // Sessions known at once (attached or in their grace period). A new
+  // session at the limit evicts one (see session_eviction.h) or is refused.
   uint32_t max_sessions = 1024;
+  // How long an attached session's stream must have sent nothing before the
+  // session may be evicted for a new one at max_sessions. Far above the relay
+  // library's 50 ms flush interval; a relay with nothing to report sends
+  // nothing, and is never cut off for that alone.
+  absl::Duration idle_eviction = absl::Seconds(60);
   SessionLimits limits;
 };
 
@@ -39,6 +45,8 @@ struct SessionRegistryOptions {
 //    stream on the same id takes it over from an older one;
 //  - a stream that ends without Close detaches its session, which is kept
 //    for the grace period, then has every guard it still held closed;
+//  - at max_sessions a new session evicts one that holds nothing, is in its
+//    grace period, or is silent past idle_eviction (session_eviction.h);
 //  - Capture takes a consistent cut of all level counters and sessions for a
 //    checkpoint: no batch is half applied in it;
 //  - Drain stops new streams and batches for a graceful shutdown, after the
@@ -76,12 +84,17 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
     uint64_t applied_sequence = 0;
   };
 
-  // Attaches a stream to session `id`, creating the session when unknown.
-  // INVALID_ARGUMENT for an id that is empty, over 128 bytes or not UTF-8;
-  // RESOURCE_EXHAUSTED at max_sessions; UNAVAILABLE while draining. If
-  // another stream carries the session, its `on_taken_over` is called (with
-  // no lock held) and its later calls fail with ABORTED.
-  absl::StatusOr<Attached> Attach(std::string_view id, std::string_view relay, std::function<void()> on_taken_over);
+  // Called, with no lock held, when the stream loses its session: ABORTED
+  // when a newer stream took it over, RESOURCE_EXHAUSTED when it was evicted
+  // for a new session. The stream's later calls fail.
+  using LostFn = std::function<void(const absl::Status& why)>;
+
+  // Attaches a stream to session `id`, creating the session when unknown
+  // (evicting one at max_sessions if the rule allows). INVALID_ARGUMENT for
+  // an id that is empty, over 128 bytes or not UTF-8; RESOURCE_EXHAUSTED at
+  // max_sessions when none may be evicted; UNAVAILABLE while draining. If
+  // another stream carries the session, its `on_lost` is called.
+  absl::StatusOr<Attached> Attach(std::string_view id, std::string_view relay, LostFn on_lost);
 
   // Applies a batch of the attached session (see Session::Apply). ABORTED
   // when the session was taken over, UNAVAILABLE while draining.
@@ -119,6 +132,7 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
     uint64_t resumed = 0;
     uint64_t taken_over = 0;
     uint64_t expired = 0;  // grace period ran out
+    uint64_t evicted = 0;  // to make room for a new session
     uint64_t closed = 0;   // by Close
     uint64_t batches_applied = 0;
     uint64_t deltas_applied = 0;
@@ -137,13 +151,25 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
     std::unique_ptr<Session> session ABSL_GUARDED_BY(mu);
     uint64_t stream ABSL_GUARDED_BY(mu) = 0;  // the stream carrying it; 0 when detached
     uint64_t detach_epoch ABSL_GUARDED_BY(mu) = 0;
-    bool gone ABSL_GUARDED_BY(mu) = false;  // expired or closed
-    std::function<void()> on_taken_over ABSL_GUARDED_BY(mu);
+    bool gone ABSL_GUARDED_BY(mu) = false;       // expired, evicted or closed
+    absl::Time last_active ABSL_GUARDED_BY(mu);  // the last attach, batch or detach
+    LostFn on_lost ABSL_GUARDED_BY(mu);
+  };
+
+  // A session evicted to make room: closed outside mu_, its stream (if any)
+  // told outside every lock.
+  struct Evicted {
+    std::unique_ptr<Session> session;
+    LostFn on_lost;
+    absl::Status why;
   };
 
   SessionRegistry(Stats stats, Scheduler* scheduler, const Clock* clock, SessionRegistryOptions options);
 
   void StartGraceLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Evicts a session to make room for a new one, if the rule allows; false
+  // when none may go.
+  bool EvictLocked(Evicted* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Expire(const std::string& id, uint64_t epoch);
   void CountReject(RejectReason reason);
 
@@ -163,7 +189,7 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   uint64_t next_stream_ ABSL_GUARDED_BY(mu_) = 1;
 
   // Self-counters, relaxed: they order nothing.
-  std::atomic<uint64_t> created_{0}, resumed_{0}, taken_over_{0}, expired_{0}, closed_{0};
+  std::atomic<uint64_t> created_{0}, resumed_{0}, taken_over_{0}, expired_{0}, evicted_{0}, closed_{0};
   std::atomic<uint64_t> attached_{0};
   std::atomic<uint64_t> batches_applied_{0}, deltas_applied_{0};
   std::array<std::atomic<uint64_t>, kRejectReasonCount> rejected_{};

@@ -1,6 +1,7 @@
 #include "server/stats/level_tree.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,13 @@ absl::StatusOr<uint64_t> LevelTree::Reserve(const std::vector<Path>& keys, uint6
 void LevelTree::Unreserve(uint64_t count) {
   absl::MutexLock lock(&mu_);
   reserved_ -= std::min(reserved_, count);
+}
+
+uint64_t LevelTree::Room(uint64_t max_levels) const {
+  if (max_levels == 0) return std::numeric_limits<uint64_t>::max();
+  absl::MutexLock lock(&mu_);
+  uint64_t taken = levels_.size() + reserved_;
+  return taken >= max_levels ? 0 : max_levels - taken;
 }
 
 absl::StatusOr<uint64_t> LevelTree::RoomLocked(const std::vector<Path>& keys, uint64_t max_levels) const {

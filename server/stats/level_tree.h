@@ -58,6 +58,12 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   absl::StatusOr<uint64_t> Reserve(const std::vector<Path>& keys, uint64_t max_levels);
   void Unreserve(uint64_t count);
 
+  // How many more levels Reserve can promise within `max_levels` (0: no
+  // limit, the largest uint64_t): the limit less the levels held and the room
+  // promised, or 0 when they reach it. Reserve refuses keys of which more
+  // than this many are missing.
+  uint64_t Room(uint64_t max_levels) const;
+
   // Gives back one handle on each of `levels` (as returned by Acquire).
   void Release(const std::vector<std::shared_ptr<Level>>& levels);
 

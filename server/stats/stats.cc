@@ -54,14 +54,12 @@ const std::vector<Counters*>& CountersOf(const LevelSet& set, Role role) {
 using internal::LevelSet;
 using internal::StatsCore;
 
-absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, Scheduler* scheduler,
-                                    const Clock* clock) {
-  if (config.levels == 0) return Disabled();
+absl::Status ValidateStatsConfig(const StatsConfig& config) {
+  if (config.levels == 0) return absl::OkStatus();
   if (absl::Status s = ValidatePath(config.prefix); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("stats prefix: ", s.message()));
   }
-  Path prefix(config.prefix);
-  if (prefix.empty()) {
+  if (Path(config.prefix).empty()) {
     return absl::InvalidArgumentError(
         "stats prefix must not be empty: every path would be under it, so nothing would be counted");
   }
@@ -76,9 +74,17 @@ absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, S
     return absl::InvalidArgumentError(
         absl::StrCat("stats retention must not be negative, got ", absl::FormatDuration(config.retention)));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, Scheduler* scheduler,
+                                    const Clock* clock) {
+  if (absl::Status s = ValidateStatsConfig(config); !s.ok()) return s;
+  if (config.levels == 0) return Disabled();
   if (origin == nullptr || scheduler == nullptr || clock == nullptr) {
     return absl::InvalidArgumentError("stats needs an origin, a scheduler and a clock");
   }
+  const Path prefix(config.prefix);
 
   auto core = std::make_shared<StatsCore>();
   core->prefix = prefix;
@@ -167,6 +173,16 @@ absl::StatusOr<Stats::LevelReservation> Stats::ReserveLevels(const std::vector<P
       core_->tree->Reserve(std::vector<Path>(keys.begin(), keys.end()), core_->max_levels);
   if (!reserved.ok()) return reserved.status();
   return LevelReservation(core_, *reserved);
+}
+
+std::vector<Path> Stats::LevelKeysOf(const Path& path) const {
+  if (!core_ || path.has_prefix(core_->prefix)) return {};
+  return LevelKeys(path, core_->levels);
+}
+
+std::optional<uint64_t> Stats::LevelRoom() const {
+  if (!core_ || core_->max_levels == 0) return std::nullopt;
+  return core_->tree->Room(core_->max_levels);
 }
 
 Stats::LevelReservation& Stats::LevelReservation::operator=(LevelReservation&& other) noexcept {

@@ -67,6 +67,13 @@ struct StatsConfig {
   uint64_t max_levels = 0;
 };
 
+// Checks `config` as Stats::Create does, and nothing else: no origin,
+// scheduler or clock is needed, and nothing is allocated or started. OK for a
+// disabled config (levels = 0) whatever its other settings; otherwise
+// INVALID_ARGUMENT naming the first bad setting (prefix, node, interval,
+// retention).
+absl::Status ValidateStatsConfig(const StatsConfig& config);
+
 class StatsHandle;
 class BroadcastStats;
 
@@ -75,9 +82,10 @@ class BroadcastStats;
 // external synchronization.
 class Stats {
  public:
-  // Validates `config` (INVALID_ARGUMENT naming the setting otherwise). The
-  // origin, scheduler and clock are borrowed: they must outlive this Stats,
-  // every copy of it and every handle and guard made from it.
+  // Validates `config` with ValidateStatsConfig (INVALID_ARGUMENT naming the
+  // setting otherwise). The origin, scheduler and clock are borrowed: they
+  // must outlive this Stats, every copy of it and every handle and guard made
+  // from it.
   static absl::StatusOr<Stats> Create(const StatsConfig& config, Origin* origin, Scheduler* scheduler,
                                       const Clock* clock);
 
@@ -126,6 +134,14 @@ class Stats {
   // before applying any of it.
   class LevelReservation;
   absl::StatusOr<LevelReservation> ReserveLevels(const std::vector<Path>& paths) const;
+  // What ReserveLevels weighs, for a caller that must tell which of its paths
+  // do not fit. The keys of the levels broadcast() holds for `path` (a valid
+  // path), root first; none under the prefix or when disabled.
+  std::vector<Path> LevelKeysOf(const Path& path) const;
+  // How many more levels ReserveLevels can promise now: it refuses paths
+  // whose missing levels are more. nullopt when there is no limit. Levels
+  // created or promised meanwhile change it.
+  std::optional<uint64_t> LevelRoom() const;
 
   // Adds `counts` (indexed by TierRoleIndex) to the level at `key`, creating
   // it if missing, and starts its publisher if a subscription is open. For

@@ -375,9 +375,15 @@ TEST_F(BadInputStreamIntegrationTest, FirstRequestNotOpenIsFailedPrecondition) {
 }
 
 TEST_F(BadInputStreamIntegrationTest, SessionsOverMaxSessionsAreResourceExhausted) {
-  // The base session waits in its grace period and counts: one more fits.
+  // Both sessions carried by a stream and active (a batch applied): neither
+  // may be evicted for a newcomer, who is refused. (Who makes room
+  // otherwise: session_bounds_integration_test.cc.)
+  RelayStream base(daemon_.channel());
+  ASSERT_GRPC_OK(base.Open(kSession, nullptr));
   RelayStream second(daemon_.channel());
   ASSERT_GRPC_OK(second.Open("second-relay", nullptr));
+  ASSERT_TRUE(second.Send(BaseBatch()));
+  ASSERT_GRPC_OK(second.WaitAck(1));
   RelayStream third(daemon_.channel());
   grpc::Status refused = third.Open("third-relay", nullptr);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << Describe(refused);
@@ -387,6 +393,7 @@ TEST_F(BadInputStreamIntegrationTest, SessionsOverMaxSessionsAreResourceExhauste
   RelayStream fourth(daemon_.channel());
   EXPECT_GRPC_OK(fourth.Open("fourth-relay", nullptr));
   EXPECT_GRPC_OK(fourth.Close());
+  EXPECT_GRPC_OK(base.HalfClose());
 }
 
 // Regression test; it once exposed this, now fixed: Open.session_id is a proto3 `string`, so an id that is not

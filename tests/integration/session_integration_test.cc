@@ -6,9 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
@@ -130,25 +127,6 @@ TEST(SessionIntegrationTest, NewerStreamTakesTheSessionOverAndTheOlderEndsAborte
   auto stub = daemon.NewStub();
   ExpectLevelsMatch(*stub, model);
   EXPECT_GRPC_OK(newer.Close());
-}
-
-// A frame's counters, parsed from its JSON.
-struct FrameCounts {
-  bool ok = false;
-  pb::Snapshot snapshot;
-};
-FrameCounts ParseFrameCounts(const std::string& payload) {
-  google::protobuf::Struct json;
-  FrameCounts out;
-  if (!google::protobuf::util::JsonStringToMessage(payload, &json).ok()) return out;
-  auto number = [&json](const char* name) -> uint64_t {
-    auto it = json.fields().find(name);
-    return it == json.fields().end() ? 0 : static_cast<uint64_t>(it->second.number_value());
-  };
-  out.snapshot = MakeSnapshot(number("broadcasts"), number("broadcasts_closed"), number("subscriptions"),
-                              number("subscriptions_closed"), number("bytes"), number("frames"), number("groups"));
-  out.ok = true;
-  return out;
 }
 
 // The (tier, role) a level broadcast's track carries.

@@ -10,9 +10,9 @@
 // - lite-03/04: no first message; every broadcast is announced as it is
 //   read, with our origin id as the only hop (lite-03 carries the count).
 // - Then every change; an ended broadcast is ANNOUNCE(ended) without hops.
-// - exclude_hop from ANNOUNCE_REQUEST is kept but filters nothing: the
-//   broadcasts here are local, with no hop chain that could contain the
-//   peer (the Rust publisher filters on the chain the same way).
+// - exclude_hop from ANNOUNCE_REQUEST is kept but filters nothing: it
+//   filters on a broadcast's hop chain, and the broadcasts here are local,
+//   with no hop chain that could contain the peer.
 //
 // Used on the session's thread only.
 

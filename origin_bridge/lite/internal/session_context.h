@@ -1,13 +1,15 @@
 #ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
 #define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SESSION_CONTEXT_H_
 
-// What the parts of a PublisherSession (announce serving, subscription
-// serving) share: the options, the mux and origin, the counters, the ready
-// queue the origin's notify callbacks fill, and how a stream that broke the
-// protocol is dealt with. Owned by the session; used on its thread only.
+// What the parts of a PublisherSession (the session's own stream handling,
+// AnnounceServer, SubscriptionServer) share. SessionContext holds the
+// session's options, mux, origin and counters and the ready queue the
+// origin's notify callbacks fill; it is owned by the session and used on its
+// thread only. The functions below are the helpers more than one part uses:
+// the code a request the origin cannot serve is refused with, frame
+// timestamps, and the encoding of frames and Group streams.
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,9 +33,6 @@ struct SessionContext {
   bool closed = false;
   // The last OpenStream(uni) failed for lack of stream credit.
   bool credit_exhausted = false;
-  // Called when the session is done with a peer stream (both directions
-  // settled from our side); the session forgets it.
-  std::function<void(uint64_t stream)> stream_done;
 };
 
 // How a request for `broadcast`'s track is refused when the origin cannot

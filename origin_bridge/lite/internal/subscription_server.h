@@ -1,27 +1,13 @@
 #ifndef MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
 #define MOQ_STATS_ORIGIN_BRIDGE_LITE_INTERNAL_SUBSCRIPTION_SERVER_H_
 
-// SubscriptionServer serves the peer's Subscribe streams: one origin
-// TrackConsumer per stream, each group it yields sent on a new
-// unidirectional Group stream (type 0, GROUP header, the group's one frame,
-// FIN).
-//
-// - Answer: lite-03/04 SUBSCRIBE_OK{the subscriber's priority, unordered, no
-//   latency bound, no start/end} at once; lite-05 SUBSCRIBE_START{first
-//   group} when the first group is about to go out (nothing while the track
-//   has none yet).
-// - Range: the first group is the latest one (or the first at/after the
-//   requested start); groups above the end group are parked (up to
-//   kMaxParked, oldest dropped) until a SUBSCRIBE_UPDATE raises or clears
-//   the end; an update's start raises the floor. As in the Rust publisher,
-//   reaching the end group does not end the subscription.
-// - The track ending (its broadcast went away): lite-05 SUBSCRIBE_END{one
-//   past the last group seen}, then FIN once nothing is held.
-// - Flow control: a group that cannot go out (no stream credit, too many
-//   bytes queued in the mux, or other subscriptions already waiting) is held
-//   as the subscription's only held group, a newer one replacing it
-//   (counted in groups_skipped). Flush() sends held groups in turn order,
-//   one per subscription per turn.
+// SubscriptionServer serves a PublisherSession's Subscribe streams. What the
+// peer sees (the answer, the range of groups, the end of a subscription,
+// groups held for credit) is described in publisher_session.h. Here: one
+// origin TrackConsumer per stream; groups above the end group parked in the
+// subscription (at most kMaxParked); at most one held group per
+// subscription, and the subscriptions holding one queued in turn order, which
+// Flush() serves one group per subscription per turn.
 //
 // Used on the session's thread only.
 

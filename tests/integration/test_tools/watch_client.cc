@@ -1,8 +1,13 @@
 #include "tests/integration/test_tools/watch_client.h"
 
+#include <algorithm>
 #include <utility>
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include "absl/strings/str_cat.h"
+#include "tests/integration/test_tools/count_model.h"
 
 namespace moq_stats {
 namespace integration {
@@ -68,6 +73,54 @@ grpc::Status WatchClient::WaitEnd(absl::Duration timeout) {
   return status;
 }
 
+UnreadWatch::UnreadWatch(std::shared_ptr<grpc::Channel> channel, const std::string& prefix, absl::Duration lifetime)
+    : stub_(pb::StatsService::NewStub(channel)) {
+  context_.set_deadline(absl::ToChronoTime(absl::Now() + lifetime));
+  pb::WatchRequest request;
+  request.set_prefix(prefix);
+  stream_ = stub_->Watch(&context_, request);
+}
+
+UnreadWatch::~UnreadWatch() {
+  if (finished_) return;
+  context_.TryCancel();
+  stream_->Finish();
+}
+
+UnreadWatch::Outcome UnreadWatch::ReadToEnd(absl::Duration quiet, absl::Duration timeout) {
+  Outcome outcome;
+  if (finished_) return outcome;
+  absl::Mutex mu;
+  bool ended = false;
+  size_t events = 0;
+  std::thread reader([&] {
+    pb::WatchEvent event;
+    while (stream_->Read(&event)) {
+      absl::MutexLock lock(&mu);
+      ++events;
+    }
+    absl::MutexLock lock(&mu);
+    ended = true;
+  });
+  {
+    const absl::Time deadline = absl::Now() + timeout;
+    absl::MutexLock lock(&mu);
+    for (;;) {
+      const size_t seen = events;
+      auto moved = [&] { return ended || events != seen; };
+      if (!mu.AwaitWithDeadline(absl::Condition(&moved), std::min(deadline, absl::Now() + quiet))) break;
+      if (ended || absl::Now() >= deadline) break;
+    }
+    outcome.ended = ended;
+  }
+  if (!outcome.ended) context_.TryCancel();
+  reader.join();
+  outcome.events = events;
+  outcome.status = stream_->Finish();
+  finished_ = true;
+  return outcome;
+}
+
 BroadcastHistory HistoryOf(const WatchClient::Events& events, const std::string& path) {
   BroadcastHistory history;
   for (const pb::WatchEvent& event : events) {
@@ -83,6 +136,20 @@ BroadcastHistory HistoryOf(const WatchClient::Events& events, const std::string&
     }
   }
   return history;
+}
+
+FrameCounts ParseFrameCounts(const std::string& payload) {
+  google::protobuf::Struct json;
+  FrameCounts out;
+  if (!google::protobuf::util::JsonStringToMessage(payload, &json).ok()) return out;
+  auto number = [&json](const char* name) -> uint64_t {
+    auto it = json.fields().find(name);
+    return it == json.fields().end() ? 0 : static_cast<uint64_t>(it->second.number_value());
+  };
+  out.snapshot = MakeSnapshot(number("broadcasts"), number("broadcasts_closed"), number("subscriptions"),
+                              number("subscriptions_closed"), number("bytes"), number("frames"), number("groups"));
+  out.ok = true;
+  return out;
 }
 
 std::string Summarize(const WatchClient::Events& events) {

@@ -65,6 +65,37 @@ class WatchClient {
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A Watch stream that its client does not read (a watcher that stopped
+// reading or whose network stalled): whatever the daemon writes piles up in
+// flow control. ReadToEnd later reads (and drops) what arrived, up to the end
+// of the stream.
+//
+// Use from one thread; the destructor cancels the stream. Not copyable: it
+// owns the call.
+class UnreadWatch {
+ public:
+  UnreadWatch(std::shared_ptr<grpc::Channel> channel, const std::string& prefix,
+              absl::Duration lifetime = absl::Seconds(120));
+  ~UnreadWatch();
+  UnreadWatch(const UnreadWatch&) = delete;
+  UnreadWatch& operator=(const UnreadWatch&) = delete;
+
+  struct Outcome {
+    bool ended = false;  // the daemon ended the stream (else it was cancelled)
+    grpc::Status status;
+    size_t events = 0;  // events read
+  };
+  // Reads every event until the stream ends, or no event came for `quiet`,
+  // or `timeout` passed; a stream still open then is cancelled. Call once.
+  Outcome ReadToEnd(absl::Duration quiet, absl::Duration timeout);
+
+ private:
+  std::unique_ptr<moq::stats::v1::StatsService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<moq::stats::v1::WatchEvent>> stream_;
+  bool finished_ = false;
+};
+
 // The frames of `events` that came before the Announce active=false of
 // `path` (all of them when it has not ended), and whether that end came.
 struct BroadcastHistory {
@@ -73,6 +104,13 @@ struct BroadcastHistory {
   bool ended = false;
 };
 BroadcastHistory HistoryOf(const WatchClient::Events& events, const std::string& path);
+
+// A frame's counters, parsed from its JSON; ok is false when it is not JSON.
+struct FrameCounts {
+  bool ok = false;
+  moq::stats::v1::Snapshot snapshot;
+};
+FrameCounts ParseFrameCounts(const std::string& payload);
 
 // One line per event ("+path", "-path", "path track #seq payload"), for
 // failure messages.

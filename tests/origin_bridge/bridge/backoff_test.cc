@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace moq_stats::bridge {
@@ -66,7 +67,7 @@ TEST(BackoffTest, ResetsAfterASessionStayedUpLongEnough) {
 
 TEST(BackoffTest, ZeroDelayOptionForTests) {
   BackoffOptions options;
-  options.initial_delay_ms = 0;
+  options.initial_delay = absl::ZeroDuration();
   Backoff backoff(options, Max());
   for (int i = 0; i < 100; ++i) EXPECT_EQ(backoff.NextDelayMs(), 0u);
 }

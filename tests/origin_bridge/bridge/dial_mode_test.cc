@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "origin_bridge/bridge/origin_bridge.h"
 #include "origin_bridge/transport/tcp_transport.h"
@@ -45,9 +46,9 @@ class DialModeTest : public test::BridgeFixture {
   void StartBridge() {
     BridgeOptions options;
     options.origin_url = Url();
-    options.backoff.initial_delay_ms = 0;  // redial at once
+    options.backoff.initial_delay = absl::ZeroDuration();  // redial at once
     options.backoff_seed = 1;
-    options.origin_id = 9;
+    options.session.publisher.origin_id = 9;
     StartBridgeWith(options);
   }
 
@@ -147,7 +148,7 @@ TEST_F(DialModeTest, RedialsWhileTheRelayIsDown) {
   listener_.reset();
   BridgeOptions options;
   options.origin_url = absl::StrCat("tcp://127.0.0.1:", port);
-  options.backoff.initial_delay_ms = 0;
+  options.backoff.initial_delay = absl::ZeroDuration();
   options.backoff_seed = 1;
   ASSERT_NO_FATAL_FAILURE(StartBridgeWith(options));
   ASSERT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.dial.reconnects >= 3; }));

@@ -116,10 +116,5 @@ TEST(OriginUrlTest, MoqListen) {
   }
 }
 
-TEST(OriginUrlTest, FormatHostPortBracketsIpv6) {
-  EXPECT_EQ(FormatHostPort("127.0.0.1", 4450), "127.0.0.1:4450");
-  EXPECT_EQ(FormatHostPort("::1", 4450), "[::1]:4450");
-}
-
 }  // namespace
 }  // namespace moq_stats::bridge

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "origin_bridge/bridge/origin_bridge.h"
 #include "tests/origin_bridge/bridge/test_tools/bridge_fixture.h"
@@ -26,13 +27,13 @@ using test::RunUntil;
 class ServeModeTest : public test::BridgeFixture {
  protected:
   void StartBridge(size_t max_sessions = 256, uint64_t max_unsent_bytes = 64 << 20,
-                   uint64_t setup_timeout_ms = 10'000) {
+                   absl::Duration setup_timeout = absl::Seconds(10)) {
     BridgeOptions options;
     options.moq_listen = ListenAddress{"127.0.0.1", 0};
     options.max_serve_sessions = max_sessions;
-    options.max_unsent_bytes = max_unsent_bytes;
-    options.setup_timeout_ms = setup_timeout_ms;
-    options.origin_id = 42;
+    options.session.max_unsent_bytes = max_unsent_bytes;
+    options.session.setup_timeout = setup_timeout;
+    options.session.publisher.origin_id = 42;
     ASSERT_NO_FATAL_FAILURE(StartBridgeWith(options));
     ASSERT_NE(bridge_->serve_port(), 0);
   }
@@ -140,7 +141,7 @@ TEST_F(ServeModeTest, PeerThatNeverGrantsCreditIsClosedAsLagged) {
 // A client that upgrades the WebSocket and never speaks QMux does not keep
 // its session slot: without transport parameters in time it is closed.
 TEST_F(ServeModeTest, SilentClientIsClosedAfterTheSetupTimeout) {
-  StartBridge(/*max_sessions=*/256, /*max_unsent_bytes=*/64 << 20, /*setup_timeout_ms=*/50);
+  StartBridge(/*max_sessions=*/256, /*max_unsent_bytes=*/64 << 20, /*setup_timeout=*/absl::Milliseconds(50));
   DialTarget target;
   target.host = "127.0.0.1";
   target.port = bridge_->serve_port();

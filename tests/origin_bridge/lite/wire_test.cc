@@ -1,10 +1,14 @@
 #include "origin_bridge/lite/wire.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "origin_bridge/lite/messages.h"
 
 namespace moq_stats::lite {
 namespace {
@@ -150,13 +154,41 @@ TEST(WireStringTest, InvalidUtf8IsError) {
   EXPECT_EQ(reader.ReadBytes(&value), ReadStatus::kOk);
 }
 
-TEST(WireStringTest, ValidUtf8) {
-  EXPECT_TRUE(IsValidUtf8("sensors/a"));
-  EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+// A length-prefixed message body made of `fields`, each a string.
+std::string MessageOfStrings(std::initializer_list<std::string_view> fields) {
+  std::string body;
+  for (std::string_view field : fields) AppendString(field, &body);
+  std::string wire;
+  EXPECT_TRUE(AppendVarint(body.size(), &wire));
+  return wire + body;
 }
 
-TEST(WirePathTest, Normalizes) {}
+// Paths read from the wire come out normalised as moq_stats::Path
+// normalises: leading and trailing '/' trimmed, runs of '/' collapsed to one.
+TEST(WirePathTest, Normalizes) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"sensors/a", "sensors/a"},
+      {"/sensors/a", "sensors/a"},
+      {"sensors/a/", "sensors/a"},
+      {"sensors//a", "sensors/a"},
+      {"//sensors///a//", "sensors/a"},
+      {"/", ""},
+      {"///", ""},
+      {"", ""},
+  };
+  for (const auto& [raw, normalised] : cases) {
+    SCOPED_TRACE(raw);
+    // ANNOUNCE_REQUEST's prefix (lite-03: the prefix is the whole body).
+    DecodeResult<AnnounceRequest> request = AnnounceRequest::Decode(Version::kLite03, MessageOfStrings({raw}));
+    ASSERT_TRUE(request.ok()) << request.reason;
+    EXPECT_EQ(request.value.prefix, normalised);
+    // TRACK's broadcast; the track name is not a path and is kept as sent.
+    DecodeResult<Track> track = Track::Decode(Version::kLite05, MessageOfStrings({raw, "/t//"}));
+    ASSERT_TRUE(track.ok()) << track.reason;
+    EXPECT_EQ(track.value.broadcast, normalised);
+    EXPECT_EQ(track.value.track, "/t//");
+  }
+}
 
 TEST(WireLengthPrefixedTest, BodyAndNeedMore) {
   std::string wire = Bytes({0x02, 0x00, 0x00, 0x07});

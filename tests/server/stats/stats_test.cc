@@ -65,6 +65,24 @@ TEST(StatsConfigTest, BadIntervalRetentionAndNode) {
   EXPECT_TRUE(CreateWith(config).ok());
 }
 
+TEST(StatsConfigTest, ValidateStatsConfigAnswersAsCreateDoes) {
+  std::vector<StatsConfig> configs(8);
+  configs[1].prefix = "";
+  configs[2].prefix = "///";
+  configs[3].node = "\xff";
+  configs[4].interval = absl::ZeroDuration();
+  configs[5].retention = absl::Seconds(-1);
+  configs[6].prefix = std::string(2000, 'a');
+  configs[7] = configs[1];
+  configs[7].levels = 0;  // disabled: nothing else is checked
+  for (const StatsConfig& config : configs) {
+    SCOPED_TRACE(config.prefix.substr(0, 8) + " " + absl::FormatDuration(config.interval));
+    EXPECT_EQ(ValidateStatsConfig(config), CreateWith(config));
+  }
+  EXPECT_TRUE(ValidateStatsConfig(StatsConfig()).ok());
+  EXPECT_EQ(ValidateStatsConfig(configs[4]).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(StatsTest, OddPathsAreNormalised) {
   StatsFixture f(2);
   { PublisherStats p = f.stats().tier(kExt).broadcast("//a//b/").publisher(); }

@@ -69,8 +69,12 @@ class SessionRegistryTest : public ::testing::Test {
   void Recreate(SessionRegistryOptions options) {
     registry_ = SessionRegistry::Create(f_.stats(), &f_.time().scheduler(), &f_.time().clock(), options);
   }
-  SessionRegistry::Attached AttachOk(const std::string& id, std::function<void()> on_taken_over = nullptr) {
-    auto attached = registry_->Attach(id, "relay-" + id, std::move(on_taken_over));
+  // `on_lost`: called when the stream loses the session (taken over or
+  // evicted).
+  SessionRegistry::Attached AttachOk(const std::string& id, std::function<void()> on_lost = nullptr) {
+    SessionRegistry::LostFn lost;
+    if (on_lost) lost = [on_lost = std::move(on_lost)](const absl::Status&) { on_lost(); };
+    auto attached = registry_->Attach(id, "relay-" + id, std::move(lost));
     EXPECT_TRUE(attached.ok()) << attached.status();
     return attached.ok() ? *attached : SessionRegistry::Attached{};
   }

@@ -1,0 +1,85 @@
+#include "client/cli/internal/cli_commands.h"
+
+namespace moq_stats::cli::internal {
+namespace {
+
+constexpr CommandInfo kCommands[] = {
+    {Command::kLevels, "levels", "[PREFIX]", 1, nullptr, "the levels at or under PREFIX (all by default)",
+     "Lists the levels whose key is PREFIX or under it (whole segments; all\n"
+     "levels when left out), in key order, following every page.\n"
+     "\n"
+     "Text: a table with one row per level and (tier, role): KEY (\"\" is the\n"
+     "root), ADVERTISED PATH, PUBLISHING, TIER, ROLE and the seven counters.\n"
+     "--json: one JSON object per level per line (as `get --json` prints it);\n"
+     "no levels, no lines.\n"},
+    {Command::kGet, "get", "LEVEL", 1, "the level is missing (\"\" for the root)", "one level (\"\" or / is the root)",
+     "Shows one level: its key, advertised path, whether its publisher runs,\n"
+     "and the seven counters of each (tier, role). LEVEL is normalised as a\n"
+     "path; \"\" or / is the root. A level that does not exist exits 1 with\n"
+     "NOT_FOUND.\n"
+     "\n"
+     "--json: one line,\n"
+     "  {\"key\":..,\"advertised_path\":..,\"publishing\":..,\"external_publisher\":{\n"
+     "   \"broadcasts\":..,\"broadcasts_closed\":..,\"subscriptions\":..,\n"
+     "   \"subscriptions_closed\":..,\"bytes\":..,\"frames\":..,\"groups\":..},\n"
+     "   \"external_subscriber\":{..},\"internal_publisher\":{..},\"internal_subscriber\":{..}}\n"
+     "with the counters as JSON numbers.\n"},
+    {Command::kWatch, "watch", "[PREFIX]", 1, nullptr, "follow the stats broadcasts under PREFIX until Ctrl-C",
+     "Follows the stats broadcasts whose path is PREFIX or under it (whole\n"
+     "segments, e.g. .stats/prefix/demo; all of them when left out) until\n"
+     "Ctrl-C (exit 0) or the sidecar ends the stream. Each frame's JSON payload\n"
+     "is printed on a line of its own, exactly as published; a broadcast that\n"
+     "starts or ends prints `# announce PATH` or `# end PATH`.\n"
+     "\n"
+     "--json: every line is a JSON object:\n"
+     "  {\"announce\":PATH}  {\"end\":PATH}\n"
+     "  {\"path\":PATH,\"track\":TRACK,\"sequence\":N,\"frame\":PAYLOAD}\n"
+     "with the payload inlined (as a JSON string under \"frame_text\" instead,\n"
+     "should it not be valid JSON). --timeout bounds connecting only.\n"},
+    {Command::kBump, "bump", "", 0, nullptr, "count traffic on PATH through the relay-side library",
+     "Counts traffic on broadcast PATH as a relay would, through the relay-side\n"
+     "library: opens a broadcast guard and a track guard in TIER (default\n"
+     "external) and ROLE (default publisher), adds N frames, N bytes and N\n"
+     "groups (default 0 each; --frames and --groups at most 100000000), holds\n"
+     "the guards for DURATION (default 0; Ctrl-C ends the hold early), closes\n"
+     "them and shuts the library down, waiting up to --timeout for the sidecar\n"
+     "to acknowledge everything. Prints what was sent and whether the sidecar\n"
+     "acknowledged it; exits 1 when it did not.\n"
+     "\n"
+     "--json: one line, {\"target\":..,\"path\":..,\"tier\":..,\"role\":..,\n"
+     "\"sent\":{the seven counters},\"held_seconds\":..,\"acknowledged\":..,\n"
+     "\"batches_sent\":..,\"batches_acked\":..}.\n"},
+    {Command::kHealth, "health", "", 0, nullptr, "grpc.health.v1 checks of the server and the stats service",
+     "Asks grpc.health.v1.Health/Check about the server as a whole (\"\") and\n"
+     "about moq.stats.v1.StatsService, and prints each answer (SERVING,\n"
+     "NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN). Exits 1 unless both are SERVING.\n"
+     "\n"
+     "--json: one line, {\"services\":{\"\":STATUS,\"moq.stats.v1.StatsService\":STATUS},\n"
+     "\"serving\":true|false}.\n"},
+    {Command::kInfo, "info", "", 0, nullptr, "version, uptime, settings and counters of the sidecar",
+     "Shows the sidecar's version, uptime, every setting in effect and its own\n"
+     "counters (as on /metrics), names in sorted order.\n"
+     "\n"
+     "--json: one line, {\"version\":..,\"uptime_seconds\":..,\"config\":{NAME:VALUE,..},\n"
+     "\"counters\":{NAME:NUMBER,..}}.\n"},
+};
+
+}  // namespace
+
+absl::Span<const CommandInfo> Commands() { return kCommands; }
+
+const CommandInfo& InfoOf(Command command) {
+  for (const CommandInfo& info : kCommands) {
+    if (info.command == command) return info;
+  }
+  return kCommands[0];  // unreachable: every Command is listed
+}
+
+std::optional<Command> FindCommand(absl::string_view name) {
+  for (const CommandInfo& info : kCommands) {
+    if (name == info.name) return info.command;
+  }
+  return std::nullopt;
+}
+
+}  // namespace moq_stats::cli::internal

@@ -1,0 +1,148 @@
+#include "server/internal/sidecar_flags.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "origin_bridge/bridge/origin_url.h"
+#include "server/internal/flag_values.h"
+
+namespace moq_stats::server::internal {
+namespace {
+
+const SidecarFlag kFlags[] = {
+    {"stats-prefix", "MOQ_STATS_PREFIX", FlagKind::kValue, "PATH",
+     "Top-level path the stats broadcasts are published under; must not be empty while --stats-levels > 0.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->stats.prefix = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.stats.prefix; }},
+    {"stats-levels", "MOQ_STATS_LEVELS", FlagKind::kValue, "N",
+     "Depth of aggregation: the root plus up to N leading segments of each path; 0 disables the aggregator.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->stats.levels);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.stats.levels); }},
+    {"stats-node", "MOQ_STATS_NODE", FlagKind::kValue, "PATH",
+     "Suffix telling apart the stats broadcasts of relays sharing a cluster origin; empty for none.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->stats.node = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.stats.node; }},
+    {"stats-interval", "MOQ_STATS_INTERVAL", FlagKind::kValue, "DURATION",
+     "Time between two ticks of a level's publisher; must be positive.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->stats.interval);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.stats.interval); }},
+    {"stats-retention", "MOQ_STATS_RETENTION", FlagKind::kValue, "DURATION",
+     "How long an unreferenced, stopped level is kept before it is freed.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->stats.retention);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.stats.retention); }},
+    {"listen", "MOQ_STATS_LISTEN", FlagKind::kList, "ADDRESS",
+     "gRPC endpoint, unix:PATH (relative: under the working directory) or HOST:PORT. Repeat for several; given "
+     "on the command line it replaces the default list. The variable takes a comma-separated list.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->listen.push_back(v);
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return absl::StrJoin(c.listen, ","); }, [](SidecarConfig* c) { c->listen.clear(); }},
+    {"admin-listen", "MOQ_STATS_ADMIN_LISTEN", FlagKind::kValue, "HOST:PORT",
+     "HTTP admin listener (/healthz, /metrics); empty disables it.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->admin_listen = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.admin_listen; }},
+    {"origin-url", "MOQ_STATS_ORIGIN_URL", FlagKind::kValue, "URL",
+     "Relay to publish the stats broadcasts into: ws://HOST[:PORT]/PATH[?jwt=TOKEN] (QMux over WebSocket) or "
+     "tcp://HOST:PORT[/PATH[?jwt=TOKEN]] (plain QMux); reconnects with backoff. No TLS: put a local TLS terminator in "
+     "front. Empty: "
+     "no dialling. The token is never shown.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->origin_url = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return bridge::RedactOriginUrl(c.origin_url); }},
+    {"moq-listen", "MOQ_STATS_MOQ_LISTEN", FlagKind::kValue, "HOST:PORT",
+     "Where MoQ clients may subscribe to the stats broadcasts (moq-lite over QMux over WebSocket), or off. An "
+     "address given explicitly must be free; the default only warns when it is taken.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->moq_listen = v;
+       c->moq_listen_given = true;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.moq_listen; }},
+    {"grace", "MOQ_STATS_GRACE", FlagKind::kValue, "DURATION",
+     "How long a session whose stream ended may be resumed before its guards are closed.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->grace);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.grace); }},
+    {"checkpoint-path", "MOQ_STATS_CHECKPOINT_PATH", FlagKind::kValue, "PATH",
+     "Checkpoint file (relative: under the working directory); empty disables checkpoints.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->checkpoint_path = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.checkpoint_path; }},
+    {"checkpoint-interval", "MOQ_STATS_CHECKPOINT_INTERVAL", FlagKind::kValue, "DURATION",
+     "Time between two checkpoints; must be positive.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->checkpoint_interval);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.checkpoint_interval); }},
+    {"max-sessions", "MOQ_STATS_MAX_SESSIONS", FlagKind::kValue, "N",
+     "Sessions known at once (attached or in their grace); at least 1.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->max_sessions);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.max_sessions); }},
+    {"max-handles", "MOQ_STATS_MAX_HANDLES", FlagKind::kValue, "N",
+     "Handles one session may have defined at once; at least 1.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->max_handles);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.max_handles); }},
+    {"max-batch-entries", "MOQ_STATS_MAX_BATCH_ENTRIES", FlagKind::kValue, "N",
+     "Defines + deltas + releases + open entries in one batch; at least 4 (a handle's define, two deltas and release).",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->max_batch_entries);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.max_batch_entries); }},
+    {"max-levels", "MOQ_STATS_MAX_LEVELS", FlagKind::kValue, "N", "Levels the aggregator may hold at once; at least 1.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) { return ParseUint64(who, v, &c->max_levels); },
+     [](const SidecarConfig& c) { return absl::StrCat(c.max_levels); }},
+    {"shutdown-timeout", "MOQ_STATS_SHUTDOWN_TIMEOUT", FlagKind::kValue, "DURATION",
+     "How long a graceful shutdown waits for streams.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->shutdown_timeout);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.shutdown_timeout); }},
+    {"log-level", "MOQ_STATS_LOG_LEVEL", FlagKind::kValue, "LEVEL",
+     "Least severe messages logged: debug, info, warning or error.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseLogLevelValue(who, v, &c->log_level);
+     },
+     [](const SidecarConfig& c) { return std::string(LogLevelName(c.log_level)); }},
+    {"check-config", nullptr, FlagKind::kBool, nullptr, "Validate the settings, print them and exit.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) { return ParseBool(who, v, &c->check_config); },
+     [](const SidecarConfig& c) { return std::string(c.check_config ? "true" : "false"); }},
+    {"help", nullptr, FlagKind::kHelp, nullptr, "Print this help and exit.", nullptr, nullptr},
+    {"version", nullptr, FlagKind::kVersion, nullptr, "Print the version and exit.", nullptr, nullptr},
+};
+
+}  // namespace
+
+absl::Span<const SidecarFlag> SidecarFlags() { return kFlags; }
+
+const SidecarFlag* FindSidecarFlag(std::string_view name) {
+  for (const SidecarFlag& flag : kFlags) {
+    if (name == flag.name) return &flag;
+  }
+  return nullptr;
+}
+
+}  // namespace moq_stats::server::internal
