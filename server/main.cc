@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/logging.h"
+#include "server/sessions/checkpoint_path.h"
 #include "server/sidecar.h"
 #include "server/sidecar_config.h"
 
@@ -27,6 +28,11 @@ namespace moq_stats::server {
 namespace {
 
 constexpr int kExitUsage = 2;
+
+absl::Status CheckCheckpointPath(const std::string& path) {
+  if (path.empty()) return absl::OkStatus();  // checkpoints off
+  return ResolveCheckpointPath(path).status();
+}
 
 int Main(int argc, char** argv) {
   // Debian's Abseil is a debug build whose Mutex deadlock detector costs
@@ -56,6 +62,12 @@ int Main(int argc, char** argv) {
   }
   for (const std::string& name : UnknownSidecarEnv(env_names)) {
     MOQSTATS_LOG(WARNING) << "ignoring " << name << ": no setting reads it (see --help for the MOQ_STATS_* names)";
+  }
+  // A checkpoint path that names a FIFO, a device or a directory is a bad
+  // value like any other (the sidecar would never read or write it).
+  if (absl::Status s = CheckCheckpointPath(config.checkpoint_path); !s.ok()) {
+    std::fprintf(stderr, "moq-stats-sidecar: --checkpoint-path: %s\n", std::string(s.message()).c_str());
+    return kExitUsage;
   }
   if (config.check_config) {
     for (const auto& [name, value] : DescribeSidecarConfig(config)) std::printf("%s=%s\n", name.c_str(), value.c_str());

@@ -17,7 +17,9 @@
 #include "common/logging.h"
 #include "origin_bridge/bridge/origin_url.h"
 #include "server/admin/sidecar_metrics.h"
+#include "server/sessions/checkpoint_counts.h"
 #include "server/sessions/checkpoint_file.h"
+#include "server/sessions/checkpoint_path.h"
 
 #ifndef MOQSTATS_VERSION
 #define MOQSTATS_VERSION "unknown"
@@ -37,25 +39,6 @@ std::string Absolute(const std::string& path) {
   char cwd[4096];
   if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
   return absl::StrCat(cwd, "/", path);
-}
-
-// Removes a socket file left by an earlier run; refuses to touch anything
-// that is not a socket.
-absl::Status RemoveStaleSocket(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return absl::OkStatus();
-    return absl::UnavailableError(absl::StrCat("cannot inspect ", path, ": ", std::strerror(errno)));
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("--listen unix:", path, ": the file exists and is not a socket; not removing it"));
-  }
-  if (unlink(path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot remove stale socket ", path, ": ", std::strerror(errno)));
-  }
-  MOQSTATS_LOG(INFO) << "removed stale socket " << path;
-  return absl::OkStatus();
 }
 
 pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
@@ -93,10 +76,7 @@ pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
 }  // namespace
 
 Sidecar::Sidecar(const SidecarConfig& config)
-    : config_(config),
-      checkpoint_path_(Absolute(config.checkpoint_path)),
-      started_(Clock::Real()->Now()),
-      clock_(Clock::Real()) {}
+    : config_(config), started_(Clock::Real()->Now()), clock_(Clock::Real()) {}
 
 absl::StatusOr<std::unique_ptr<Sidecar>> Sidecar::Start(const SidecarConfig& config) {
   std::unique_ptr<Sidecar> sidecar(new Sidecar(config));
@@ -106,6 +86,8 @@ absl::StatusOr<std::unique_ptr<Sidecar>> Sidecar::Start(const SidecarConfig& con
 
 absl::Status Sidecar::Init() {
   SetMinLogLevel(config_.log_level);
+  // Before any socket or the checkpoint is touched.
+  if (absl::Status s = LockInstance(); !s.ok()) return s;
   scheduler_thread_ = std::make_unique<SchedulerThread>(&scheduler_, clock_);
   StatsConfig stats_config = config_.stats;
   stats_config.max_levels = config_.max_levels;
@@ -144,6 +126,19 @@ absl::Status Sidecar::Init() {
   return absl::OkStatus();
 }
 
+absl::Status Sidecar::LockInstance() {
+  if (config_.checkpoint_path.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> resolved = ResolveCheckpointPath(config_.checkpoint_path);
+  if (!resolved.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--checkpoint-path: ", resolved.status().message()));
+  }
+  checkpoint_path_ = *resolved;
+  absl::StatusOr<std::unique_ptr<InstanceLock>> lock = InstanceLock::Acquire(InstanceLockPath(checkpoint_path_));
+  if (!lock.ok()) return lock.status();
+  instance_lock_ = *std::move(lock);
+  return absl::OkStatus();
+}
+
 void Sidecar::RestoreCheckpoint() {
   if (checkpoint_path_.empty()) return;
   absl::StatusOr<pb::Checkpoint> checkpoint = ReadCheckpointFile(checkpoint_path_, clock_->UnixMillis());
@@ -153,6 +148,14 @@ void Sidecar::RestoreCheckpoint() {
     } else {
       MOQSTATS_LOG(ERROR) << "cannot restore the checkpoint: " << checkpoint.status().message() << "; starting empty";
     }
+    return;
+  }
+  // Counts that would break the invariants once restored: corrupt too.
+  if (absl::Status counts = CheckCheckpointCounts(*checkpoint, stats_); !counts.ok()) {
+    absl::StatusOr<std::string> aside = MoveCheckpointAside(checkpoint_path_, clock_->UnixMillis());
+    MOQSTATS_LOG(ERROR) << "checkpoint " << checkpoint_path_ << " is refused (" << counts.message() << "); "
+                        << (aside.ok() ? "moved it aside to " + *aside : std::string(aside.status().message()))
+                        << "; starting empty";
     return;
   }
   absl::Status restored = registry_->Restore(*checkpoint);
@@ -172,6 +175,9 @@ absl::Status Sidecar::StartGrpc() {
 
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  // gRPC sets SO_REUSEPORT by default: a second sidecar on the same port
+  // would bind it too and take half the relays.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::vector<std::unique_ptr<int>> ports;
   std::vector<std::string> addresses;
   for (const std::string& listen : config_.listen) {
@@ -341,6 +347,8 @@ void Sidecar::Shutdown() {
   scheduler_thread_.reset();
   scheduler_.Shutdown();
   for (const std::string& path : unix_sockets_) unlink(path.c_str());
+  // Last: a successor that waited for the lock finds no socket of ours.
+  instance_lock_.reset();
   MOQSTATS_LOG(INFO) << "shut down: final tick on " << ticked << " publishers"
                      << (checkpoint_path_.empty() || !write_checkpoint
                              ? ""

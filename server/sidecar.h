@@ -21,6 +21,7 @@
 #include "server/admin/admin_http_server.h"
 #include "server/admin/sidecar_metrics.h"
 #include "server/grpc/stats_service.h"
+#include "server/instance_lock.h"
 #include "server/sessions/session_registry.h"
 #include "server/sidecar_config.h"
 #include "server/stats/stats.h"
@@ -33,8 +34,11 @@ namespace moq_stats::server {
 // the HTTP admin listener, the checkpointer and the moq-lite bridge that
 // publishes the origin's broadcasts to a relay and to MoQ clients.
 //
-// Start restores the last checkpoint (a corrupt one is moved aside and the
-// sidecar starts empty). Shutdown is graceful: health goes NOT_SERVING, new
+// Start takes the instance lock beside the checkpoint first (one sidecar per
+// checkpoint; a second one fails to start), refuses a unix socket another
+// process still serves, then restores the last checkpoint (a corrupt one, or
+// one whose counts break the invariants, is moved aside and the sidecar
+// starts empty). Shutdown is graceful: health goes NOT_SERVING, new
 // sessions and batches are refused, every stream is ended so relays
 // reconnect to the successor, publishers tick a last time, the bridge sends
 // those last frames and closes its sessions, a final checkpoint is written,
@@ -73,6 +77,8 @@ class Sidecar {
  private:
   explicit Sidecar(const SidecarConfig& config);
   absl::Status Init();
+  // Resolves the checkpoint path and takes its instance lock.
+  absl::Status LockInstance();
   void RestoreCheckpoint();
   absl::Status StartGrpc();
   absl::Status StartBridge();
@@ -82,7 +88,8 @@ class Sidecar {
 
   // Constant after Init.
   const SidecarConfig config_;
-  const std::string checkpoint_path_;  // absolute; empty: off
+  std::string checkpoint_path_;                  // resolved (ResolveCheckpointPath); empty: off
+  std::unique_ptr<InstanceLock> instance_lock_;  // held from Init to the end of Shutdown
   const absl::Time started_;
   const Clock* const clock_;
   Origin origin_;

@@ -283,6 +283,9 @@ void ClientCore::OnAck(Stream* stream, uint64_t sequence) {
   absl::MutexLock lock(&mu_);
   if (stream != stream_) return;
   state_.OnAck(sequence);
+  // Shutdown waits for the last counts: send them as soon as there is room
+  // for them in flight, rather than at the next flush interval.
+  if (stopping_) wake_ = true;
 }
 
 void ClientCore::OnWriteDone(Stream* stream, bool ok) {
@@ -332,11 +335,13 @@ bool ClientCore::Shutdown(std::chrono::milliseconds deadline) {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    // Collect what is pending now, not at the next flush interval; from here
+    // on every ack wakes the flusher too (OnAck). A condition must not wake
+    // it: absl evaluates conditions whenever mu_ is released, so the flusher
+    // releasing mu_ would wake it again, without end.
+    wake_ = true;
     // Everything flushed and acknowledged, or the deadline.
-    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      wake_ = true;  // keep the flusher collecting promptly
-      return !sending_ || (welcomed_ && state_.Idle());
-    };
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !sending_ || (welcomed_ && state_.Idle()); };
     flushed = mu_.AwaitWithDeadline(absl::Condition(&idle), until) && sending_;
     if (flushed && !close_queued_) {
       close_queued_ = true;

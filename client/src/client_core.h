@@ -28,9 +28,11 @@ namespace internal {
 // What a Stats shares: the handle table, the session state, the stream to
 // the sidecar and the flusher thread that drives them.
 //
-// The flusher wakes every flush interval: it (re)connects when no stream is
-// open (with backoff and jitter), hands the handles the relay let go of to
-// the session state, and queues the batches the state collects. The stream
+// The flusher wakes every flush interval (and, once Shutdown began, at each
+// ack): it (re)connects when no stream is open (with backoff and jitter),
+// hands the handles the relay let go of to the session state, and queues the
+// batches the state collects. Nothing else wakes it, so a missing sidecar
+// costs one cheap round per flush interval, in Shutdown too. The stream
 // is a gRPC callback reactor; its reads and writes report back here. Every
 // field is under mu_; gRPC operations are started with mu_ released.
 //

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -29,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/sessions/checkpoint_path.h"
 
 namespace moq_stats::server {
 namespace {
@@ -139,8 +141,10 @@ int FsyncRetryingEintr(int fd) {
   return 0;
 }
 
-// Reads `fd` to its end into `out`. Returns 0 or the errno.
-int ReadAll(int fd, std::string* out) {
+// Reads `fd` to its end into `out`, but no more than `limit` bytes: stops at
+// `limit` + 1, so that a caller can tell a file over the limit. Returns 0 or
+// the errno.
+int ReadAtMost(int fd, size_t limit, std::string* out) {
   struct stat st;
   size_t capacity = 4096;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) {
@@ -148,10 +152,10 @@ int ReadAll(int fd, std::string* out) {
     // in one pass and sees its end without growing the buffer.
     capacity = static_cast<size_t>(st.st_size) + 1;
   }
-  out->resize(capacity);
+  out->resize(std::min(capacity, limit + 1));
   size_t used = 0;
-  while (true) {
-    if (used == out->size()) out->resize(out->size() * 2);
+  while (used <= limit) {
+    if (used == out->size()) out->resize(std::min(out->size() * 2, limit + 1));
     const ssize_t n = ::read(fd, &(*out)[used], out->size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -188,6 +192,11 @@ absl::Status SerializePayload(const std::string& path, const moq::stats::v1::Che
   if (!checkpoint.SerializeToCodedStream(&coded_stream) || coded_stream.HadError()) {
     return absl::InvalidArgumentError(absl::StrCat("writing checkpoint ", path, ": cannot serialize the checkpoint (",
                                                    checkpoint.ByteSizeLong(), " bytes)"));
+  }
+  if (kHeaderSize + payload->size() > kMaxCheckpointFileBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("writing checkpoint ", path, ": ", kHeaderSize + payload->size(),
+                                                     " bytes, over the ", kMaxCheckpointFileBytes,
+                                                     "-byte maximum a restart reads; the old file is kept"));
   }
   return absl::OkStatus();
 }
@@ -246,6 +255,29 @@ absl::Status SyncDirectory(const std::string& path, const std::string& directory
   return absl::OkStatus();
 }
 
+// OK when the rename may put a new checkpoint at `path`: nothing is there, or
+// a regular file (the last checkpoint). Anything else is left alone.
+absl::Status CheckReplaceable(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoError(errno, absl::StrCat("writing checkpoint ", path, ": cannot inspect it"));
+  }
+  if (S_ISREG(st.st_mode)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("writing checkpoint ", path, ": it is ", FileTypeName(st.st_mode),
+                                                    ", not a regular file; not replacing it"));
+}
+
+// The refusal of a checkpoint path that is not a regular file.
+absl::Status NotARegularFile(const std::string& context, mode_t mode) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(context, "it is ", FileTypeName(mode), ", not a regular file; not reading or moving it"));
+}
+
+std::string TooLarge(uint64_t size) {
+  return absl::StrCat("file is ", size, " bytes, over the ", kMaxCheckpointFileBytes, "-byte maximum");
+}
+
 // Why `data`, a whole checkpoint file, cannot be restored; "" when it can,
 // then `checkpoint` holds it.
 std::string ParseFile(const std::string& data, moq::stats::v1::Checkpoint* checkpoint) {
@@ -290,6 +322,7 @@ absl::Status WriteCheckpointFile(const std::string& path, const moq::stats::v1::
   ScopedFd fd(raw_fd);
 
   status = FillTempFile(path, temp_path, fd, payload);
+  if (status.ok()) status = CheckReplaceable(path);
   if (status.ok() && ::rename(temp_path.c_str(), path.c_str()) != 0) {
     status = ErrnoError(errno, absl::StrCat("writing checkpoint ", path, ": cannot rename ", temp_path, " over it"));
   }
@@ -303,33 +336,43 @@ absl::Status WriteCheckpointFile(const std::string& path, const moq::stats::v1::
 }
 
 absl::StatusOr<moq::stats::v1::Checkpoint> ReadCheckpointFile(const std::string& path, int64_t now_unix_ms) {
+  const std::string context = absl::StrCat("reading checkpoint ", path, ": ");
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    const int error_number = errno;
+    if (error_number == ENOENT) return absl::NotFoundError(absl::StrCat("no checkpoint file at ", path));
+    return ErrnoError(error_number, absl::StrCat(context, "cannot inspect it"));
+  }
+  // Not opened at all: opening a device or a FIFO can block or act.
+  if (!S_ISREG(st.st_mode)) return NotARegularFile(context, st.st_mode);
   std::string data;
+  std::string reason;
   {
-    ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK and O_NOFOLLOW in case something else took its place since.
+    ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
     if (fd.get() < 0) {
       const int error_number = errno;
-      if (error_number == ENOENT) {
-        return absl::NotFoundError(absl::StrCat("no checkpoint file at ", path));
-      }
-      return ErrnoError(error_number, absl::StrCat("reading checkpoint ", path, ": cannot open"));
+      if (error_number == ENOENT) return absl::NotFoundError(absl::StrCat("no checkpoint file at ", path));
+      return ErrnoError(error_number, absl::StrCat(context, "cannot open"));
     }
-    const int error_number = ReadAll(fd.get(), &data);
-    if (error_number != 0) {
-      return ErrnoError(error_number, absl::StrCat("reading checkpoint ", path, ": cannot read"));
+    if (::fstat(fd.get(), &st) != 0) return ErrnoError(errno, absl::StrCat(context, "cannot inspect it"));
+    if (!S_ISREG(st.st_mode)) return NotARegularFile(context, st.st_mode);
+    if (static_cast<uint64_t>(st.st_size) > kMaxCheckpointFileBytes) {
+      reason = TooLarge(static_cast<uint64_t>(st.st_size));
+    } else if (const int error_number = ReadAtMost(fd.get(), kMaxCheckpointFileBytes, &data); error_number != 0) {
+      return ErrnoError(error_number, absl::StrCat(context, "cannot read"));
+    } else if (data.size() > kMaxCheckpointFileBytes) {
+      reason = TooLarge(data.size());  // it grew while being read
     }
   }
 
   moq::stats::v1::Checkpoint checkpoint;
-  const std::string reason = ParseFile(data, &checkpoint);
+  if (reason.empty()) reason = ParseFile(data, &checkpoint);
   if (reason.empty()) return checkpoint;
 
-  const std::string corrupt_path = absl::StrCat(path, ".corrupt-", now_unix_ms);
-  std::string moved;
-  if (::rename(path.c_str(), corrupt_path.c_str()) == 0) {
-    moved = absl::StrCat("moved it aside to ", corrupt_path);
-  } else {
-    moved = std::string(ErrnoError(errno, absl::StrCat("could not move it aside to ", corrupt_path)).message());
-  }
+  absl::StatusOr<std::string> aside = MoveCheckpointAside(path, now_unix_ms);
+  const std::string moved =
+      aside.ok() ? absl::StrCat("moved it aside to ", *aside) : std::string(aside.status().message());
   return absl::DataLossError(absl::StrCat("checkpoint file ", path, " is corrupt (", reason, "); ", moved));
 }
 

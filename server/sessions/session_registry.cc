@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "proto/counts_proto.h"
+#include "server/sessions/checkpoint_counts.h"
 #include "server/sessions/session_eviction.h"
 
 namespace moq_stats::server {
@@ -262,6 +263,9 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
   if (checkpoint.format() != kCheckpointFormat) {
     return absl::DataLossError(absl::StrCat("checkpoint format ", checkpoint.format(), " is not ", kCheckpointFormat));
   }
+  // Counts that break the invariants are refused whole, before anything is
+  // restored: a corrupt file that happens to parse.
+  if (absl::Status s = CheckCheckpointCounts(checkpoint, stats_); !s.ok()) return s;
   absl::MutexLock apply_lock(&apply_mu_);
   absl::Status first_error;
   for (const pb::CheckpointLevel& level : checkpoint.levels()) {

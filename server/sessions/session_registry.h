@@ -117,7 +117,9 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   // Restores a checkpoint into this fresh registry and its fresh Stats:
   // level counters, then sessions, each detached with its grace period
   // starting now. DATA_LOSS when a record is inconsistent (nothing partial
-  // is kept of that session).
+  // is kept of that session), and DATA_LOSS with nothing restored at all
+  // when the counts fail CheckCheckpointCounts (closed above opened, or
+  // sessions holding more guards open than their levels count).
   absl::Status Restore(const moq::stats::v1::Checkpoint& checkpoint);
 
   const SessionLimits& limits() const { return options_.limits; }

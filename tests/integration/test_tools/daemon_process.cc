@@ -187,6 +187,7 @@ std::string Describe(const grpc::Status& status) {
 
 DaemonProcess::DaemonProcess(std::vector<std::string> extra_args)
     : socket_path_(dir_.path() + "/s.sock"),
+      target_("unix:" + socket_path_),
       log_path_(dir_.path() + "/daemon.log"),
       admin_port_(PickFreeLoopbackPort()) {
   args_ = {"--listen", "unix:" + socket_path_, "--admin-listen", absl::StrCat("127.0.0.1:", admin_port_),
@@ -206,6 +207,11 @@ DaemonProcess::~DaemonProcess() {
     std::cerr << "---- moq-stats-sidecar log (" << log_path_ << ", " << starts_ << " start(s)) ----\n"
               << Log() << "---- end of log ----\n";
   }
+}
+
+void DaemonProcess::ListenOnTcp(int port) {
+  target_ = absl::StrCat("127.0.0.1:", port);
+  args_[1] = target_;  // the value of the first --listen
 }
 
 ::testing::AssertionResult DaemonProcess::Start() {

@@ -96,13 +96,19 @@ class DaemonProcess {
   // SIGKILL, and reaps it.
   void Kill();
 
+  // Listens on loopback TCP `port` instead of the unix socket (the socket
+  // file is then never made); target() and channel() follow. Call before
+  // Start.
+  void ListenOnTcp(int port);
+
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 
-  // The working directory, the socket file and its gRPC target.
+  // The working directory, the socket file and the gRPC target (the socket's,
+  // unless ListenOnTcp).
   const std::string& dir() const { return dir_.path(); }
   const std::string& socket_path() const { return socket_path_; }
-  std::string target() const { return "unix:" + socket_path_; }
+  const std::string& target() const { return target_; }
   int admin_port() const { return admin_port_; }
   const std::vector<std::string>& args() const { return args_; }
 
@@ -123,6 +129,7 @@ class DaemonProcess {
 
   TempDir dir_;
   std::string socket_path_;
+  std::string target_;  // the gRPC target of the --listen address
   std::string log_path_;
   int admin_port_ = 0;
   std::vector<std::string> args_;

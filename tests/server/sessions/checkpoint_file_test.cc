@@ -375,16 +375,17 @@ TEST_F(CheckpointFileTest, MissingDirectoryIsNotFoundOnWrite) {
   EXPECT_THAT(ListDirectory(), IsEmpty());
 }
 
-TEST_F(CheckpointFileTest, FailedRenameLeavesTheTargetAndNoTemporaryFile) {
-  // A non-empty directory at the path cannot be replaced by a file.
+TEST_F(CheckpointFileTest, RefusedReplacementLeavesTheTargetAndNoTemporaryFile) {
+  // A directory at the path is not replaced (checked once the temporary file
+  // is written, just before the rename).
   ASSERT_TRUE(std::filesystem::create_directory(path_));
   WriteBytes(path_ + "/occupant", "x");
 
   const absl::Status status = WriteCheckpointFile(path_, SampleCheckpoint());
 
-  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_THAT(Message(status), HasSubstr(path_));
-  EXPECT_THAT(Message(status), HasSubstr("cannot rename"));
+  EXPECT_THAT(Message(status), HasSubstr("is a directory, not a regular file; not replacing it"));
   EXPECT_THAT(ListDirectory(), ElementsAre("checkpoint"));
   EXPECT_EQ(ReadBytes(path_ + "/occupant"), "x");
 }

@@ -190,6 +190,31 @@ TEST_F(SessionRegistryTest, RestoreRefusesAnotherFormat) {
   }
 }
 
+TEST_F(SessionRegistryTest, RestoreRefusesCountsThatBreakTheInvariantsWhole) {
+  auto s1 = AttachOk("s1");
+  ApplyOk(s1.attachment, OpenTraffic(1));
+  const pb::Checkpoint checkpoint = registry_->Capture(0);
+  // The root lost its external publisher broadcast: closing the one s1
+  // holds would take the closed count above it.
+  pb::Checkpoint lost_open = checkpoint;
+  for (pb::CheckpointLevel& level : *lost_open.mutable_levels()) {
+    if (level.key().empty()) level.mutable_external_publisher()->set_broadcasts(0);
+  }
+  // More subscriptions closed than opened on "a".
+  pb::Checkpoint closed_above = checkpoint;
+  for (pb::CheckpointLevel& level : *closed_above.mutable_levels()) {
+    if (level.key() == "a") level.mutable_external_publisher()->set_subscriptions_closed(3);
+  }
+  for (const pb::Checkpoint& bad : {lost_open, closed_above}) {
+    StatsFixture g(2);
+    auto restored = SessionRegistry::Create(g.stats(), &g.time().scheduler(), &g.time().clock(), DefaultOptions());
+    absl::Status s = restored->Restore(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_EQ(g.stats().level_count(), 0u) << s;
+    EXPECT_EQ(restored->counts().known, 0u) << s;
+  }
+}
+
 TEST_F(SessionRegistryTest, RestoreKeepsTheGoodSessionsPastABadOne) {
   auto s1 = AttachOk("s1");
   ApplyOk(s1.attachment, OpenTraffic(4));
