@@ -47,8 +47,16 @@ void DiffObjects(const Object& old_object, const Object& new_object, Object* pat
   }
   // Keys are unique, so every old member was matched unless some went.
   if (matched == old_object.size()) return;
+  cursor = 0;
   for (const Object::Member& member : old_object) {
-    if (!new_object.Contains(member.key)) patch->Append(member.key, Value());
+    const size_t i = cursor < new_object.size() && new_object.member(cursor).key == member.key
+                         ? cursor
+                         : new_object.IndexOf(member.key);
+    if (i == Object::kNotFound) {
+      patch->Append(member.key, Value());
+    } else {
+      cursor = i + 1;
+    }
   }
 }
 

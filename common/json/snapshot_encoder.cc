@@ -10,11 +10,11 @@ namespace moq_stats::json {
 
 SnapshotEncoder::SnapshotEncoder(SnapshotEncoderOptions options) : options_(options) {}
 
-absl::StatusOr<std::optional<EncodedFrame>> SnapshotEncoder::Encode(Value value) {
-  if (resync_ || !last_) return EncodeSnapshot(std::move(value));
+absl::StatusOr<std::optional<EncodedFrame>> SnapshotEncoder::Encode(const Value& value, Value* movable) {
+  if (resync_ || !last_) return EncodeSnapshot(value, movable);
   MergePatch diff = Diff(*last_, value);
   if (diff.unchanged()) return std::nullopt;
-  if (diff.forced || !DeltaAllowed()) return EncodeSnapshot(std::move(value));
+  if (diff.forced || !DeltaAllowed()) return EncodeSnapshot(value, movable);
 
   auto payload = Compress(Serialize(diff.patch));
   if (!payload.ok()) {
@@ -32,7 +32,7 @@ bool SnapshotEncoder::DeltaAllowed() const {
          delta_bytes_ <= uint64_t{options_.delta_ratio} * snapshot_bytes_;
 }
 
-absl::StatusOr<EncodedFrame> SnapshotEncoder::EncodeSnapshot(Value value) {
+absl::StatusOr<EncodedFrame> SnapshotEncoder::EncodeSnapshot(const Value& value, Value* movable) {
   std::string text;
   text.reserve(last_snapshot_text_size_ + last_snapshot_text_size_ / 8);
   AppendSerialized(value, &text);
@@ -47,7 +47,11 @@ absl::StatusOr<EncodedFrame> SnapshotEncoder::EncodeSnapshot(Value value) {
   group_frames_ = 1;
   snapshot_bytes_ = payload->size();
   delta_bytes_ = 0;
-  last_ = std::move(value);
+  if (movable != nullptr) {
+    last_ = std::move(*movable);
+  } else {
+    last_ = value;
+  }
   return EncodedFrame{*std::move(payload), /*snapshot=*/true};
 }
 

@@ -64,10 +64,16 @@ class SnapshotEncoder {
   // The frame that carries `value` after the values before it, or nullopt
   // when it equals the last one and nothing is to be written. Fails only
   // when compression does (out of memory); the next value is then a
-  // snapshot. Cost: one walk of the last value and `value` to diff them,
-  // then either the patch serialized and applied to the kept value, or
-  // `value` serialized once and kept (moved from, not copied).
-  absl::StatusOr<std::optional<EncodedFrame>> Encode(Value value);
+  // snapshot.
+  //
+  // Cost: one walk of the kept value and `value` to diff them (cheapest
+  // when their common members come in the same order), then either the
+  // patch serialized and applied to the kept value, or `value` serialized
+  // once and kept: copied from a const reference, moved from an rvalue. A
+  // caller that keeps one large value and changes it in place between
+  // calls copies it only when it becomes a snapshot.
+  absl::StatusOr<std::optional<EncodedFrame>> Encode(const Value& value) { return Encode(value, nullptr); }
+  absl::StatusOr<std::optional<EncodedFrame>> Encode(Value&& value) { return Encode(value, &value); }
 
   // Makes the next Encode a snapshot, even of an unchanged value.
   void ResyncNext() { resync_ = true; }
@@ -83,8 +89,10 @@ class SnapshotEncoder {
   uint64_t delta_bytes() const { return delta_bytes_; }
 
  private:
+  // `movable`, when set, is `value` and may be moved from.
+  absl::StatusOr<std::optional<EncodedFrame>> Encode(const Value& value, Value* movable);
   bool DeltaAllowed() const;
-  absl::StatusOr<EncodedFrame> EncodeSnapshot(Value value);
+  absl::StatusOr<EncodedFrame> EncodeSnapshot(const Value& value, Value* movable);
   absl::StatusOr<std::string> Compress(std::string text);
 
   const SnapshotEncoderOptions options_;

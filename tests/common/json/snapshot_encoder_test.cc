@@ -252,6 +252,24 @@ TEST(SnapshotEncoderTest, TheBaselineIsTheOldValueWithThePatchApplied) {
   EXPECT_EQ(Serialize(*encoder.value()), R"({"d":4,"a":2,"b":1})");
 }
 
+TEST(SnapshotEncoderTest, ACallerMayKeepOneValueAndChangeItInPlace) {
+  SnapshotEncoder encoder(Plain());
+  Value stats = J(R"({"acme":{"bytes":10,"frames":1},"zeta":{"bytes":0,"frames":0}})");
+  const std::optional<EncodedFrame> snapshot = encoder.Encode(stats).value_or(std::nullopt);
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_TRUE(snapshot->snapshot);
+  // The encoder kept a copy: changing the caller's value is a change.
+  *stats.as_object().Find("acme")->as_object().Find("bytes") = Value(25);
+  EXPECT_EQ(*encoder.value(), J(R"({"acme":{"bytes":10,"frames":1},"zeta":{"bytes":0,"frames":0}})"));
+  const std::optional<EncodedFrame> delta = encoder.Encode(stats).value_or(std::nullopt);
+  ASSERT_TRUE(delta.has_value());
+  EXPECT_FALSE(delta->snapshot);
+  EXPECT_EQ(delta->payload, R"({"acme":{"bytes":25}})");
+  EXPECT_EQ(*encoder.value(), stats);
+  EXPECT_EQ(Serialize(stats), R"({"acme":{"bytes":25,"frames":1},"zeta":{"bytes":0,"frames":0}})");
+  EXPECT_FALSE(encoder.Encode(stats).value_or(std::nullopt).has_value());
+}
+
 TEST(SnapshotEncoderTest, CompressedDeltasContinueTheSnapshotsStream) {
   SnapshotEncoder encoder(Compressed());
   FlateDecoder decoder;
