@@ -59,6 +59,8 @@ class Value {
   Value(std::string s);
   Value(std::string_view s) : Value(std::string(s)) {}
   Value(const char* s) : Value(std::string(s)) {}
+  // Other pointers would silently become bools.
+  Value(const void*) = delete;
   Value(Array array);
   Value(Object object);
 

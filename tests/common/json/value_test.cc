@@ -22,6 +22,8 @@ TEST(ValueTest, TypesOfEachConstructor) {
   EXPECT_TRUE(Value(Object()).is_object());
 }
 
+TEST(ValueTest, IsSmall) { EXPECT_EQ(sizeof(Value), 16u); }
+
 TEST(ValueTest, IntegersAreKeptExact) {
   const Value max_u64(std::numeric_limits<uint64_t>::max());
   ASSERT_TRUE(max_u64.is_uint64());
