@@ -25,8 +25,12 @@
 namespace moq_stats::json {
 
 // Compresses the frames of one group; Reset starts the next group's stream.
-// zlib level 6 (the default), 15-bit window, memLevel 8, default strategy:
-// the bytes pako and Node's zlib write, byte for byte.
+// zlib level 6 (the default), 15-bit window, memLevel 8, default strategy,
+// as moq-flate and @moq/flate. The bytes are canonical zlib's, which
+// @moq/flate matches on small payloads (the node-format notes' worked
+// group) but not on larger ones: its pako 3 hashes with a faster function
+// by default and so picks other matches (pako's `legacyHash: true` gives
+// zlib's bytes). Every such stream decodes the same everywhere.
 class FlateEncoder {
  public:
   static constexpr int kDefaultLevel = 6;
