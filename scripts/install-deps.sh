@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc grpc-proto
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev
+  zlib1g-dev
   clang libclang-rt-dev
   python3 python3-grpcio python3-protobuf python3-grpc-tools
   nodejs npm
