@@ -73,7 +73,7 @@ TEST(ClientIntegrationTest, DaemonRestartedMidRunKeepsCountsExactAfterSigtermAnd
 
   // SIGKILL shortly after a checkpoint was written (so that batches are
   // acknowledged after it and lost with the crash), then a restart.
-  std::map<std::string, std::map<std::pair<int, int>, Tally>> before_kill;  // a second or more before it
+  std::map<std::string, std::map<std::pair<int, int>, Counts>> before_kill;  // a second or more before it
   for (const std::string& key : KeysOf(workers)) before_kill[key] = RecordOf(workers, key);
   absl::SleepFor(absl::Milliseconds(1000));
   std::optional<double> written = CheckpointsWritten(daemon.admin_port());
@@ -92,7 +92,7 @@ TEST(ClientIntegrationTest, DaemonRestartedMidRunKeepsCountsExactAfterSigtermAnd
       << "no resync after the crash: " << ShowCounters(stats.counters());
   // Everything the resync and the lost batches could cover was bumped by now.
   pause_all();
-  std::map<std::string, std::map<std::pair<int, int>, Tally>> after_resync;
+  std::map<std::string, std::map<std::pair<int, int>, Counts>> after_resync;
   for (const std::string& key : KeysOf(workers)) after_resync[key] = RecordOf(workers, key);
   resume_all();
   absl::SleepFor(absl::Milliseconds(300));
@@ -116,11 +116,11 @@ TEST(ClientIntegrationTest, DaemonRestartedMidRunKeepsCountsExactAfterSigtermAnd
       auto role = static_cast<pb::Role>(tr.second);
       const pb::Snapshot& got = SnapshotOf(level, tier, role);
       SCOPED_TRACE(absl::StrCat("level \"", key, "\" ", TierRoleName(tier, role)));
-      const Tally& early = before_kill[key][tr];
-      Tally lost_at_most = Minus(after_resync[key][tr], early);
-      Tally lo = Minus(final_tally, lost_at_most);
-      EXPECT_TRUE(SnapshotWithin(got, early.ToProto(), final_tally.ToProto()));
-      EXPECT_TRUE(SnapshotWithin(got, lo.ToProto(), final_tally.ToProto()));
+      const Counts& early = before_kill[key][tr];
+      Counts lost_at_most = after_resync[key][tr] - early;
+      Counts lo = final_tally - lost_at_most;
+      EXPECT_TRUE(SnapshotWithin(got, ToProto(early), ToProto(final_tally)));
+      EXPECT_TRUE(SnapshotWithin(got, ToProto(lo), ToProto(final_tally)));
       EXPECT_TRUE(OpenAtLeastClosed(got));
     }
   }

@@ -1,5 +1,5 @@
 // Shared by the client_*_integration_test.cc files: short client options, a
-// bounded wait, and the test's own record of what the relay bumped (Tally,
+// bounded wait, and the test's own record of what the relay bumped (Counts,
 // Worker threads bumping through the public API) compared with the levels of
 // the real moq-stats-sidecar daemon.
 
@@ -26,6 +26,8 @@
 #include "gtest/gtest.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "moq_stats/stats.h"
+#include "proto/counts_proto.h"
+#include "tests/common/test_tools/counts_testing.h"
 #include "tests/integration/test_tools/admin_http_client.h"
 #include "tests/integration/test_tools/count_model.h"
 #include "tests/integration/test_tools/grpc_status_testing.h"
@@ -68,63 +70,13 @@ inline std::string ShowCounters(const moq_stats::ClientCounters& c) {
 // ---------------------------------------------------------------------------
 // The test's own record of what the relay bumped.
 
-// The seven counters of one role, as the test counted them.
-struct Tally {
-  uint64_t broadcasts = 0;
-  uint64_t broadcasts_closed = 0;
-  uint64_t subscriptions = 0;
-  uint64_t subscriptions_closed = 0;
-  uint64_t bytes = 0;
-  uint64_t frames = 0;
-  uint64_t groups = 0;
-
-  Tally& operator+=(const Tally& o) {
-    broadcasts += o.broadcasts;
-    broadcasts_closed += o.broadcasts_closed;
-    subscriptions += o.subscriptions;
-    subscriptions_closed += o.subscriptions_closed;
-    bytes += o.bytes;
-    frames += o.frames;
-    groups += o.groups;
-    return *this;
-  }
-  pb::Snapshot ToProto() const {
-    return MakeSnapshot(broadcasts, broadcasts_closed, subscriptions, subscriptions_closed, bytes, frames, groups);
-  }
+// What the test counted of one role: Counts (tests/common/test_tools/
+// counts_testing.h adds + and -). Updated by one worker thread and read by
+// the test's thread: relaxed, each counter on its own; a reader that needs a
+// consistent cut pauses the worker first (the pause handshake orders it).
+struct alignas(64) AtomicTally : AtomicCounts {
+  void Add(Counter counter, uint64_t n) { (*this)[counter].fetch_add(n, std::memory_order_relaxed); }
 };
-
-// `a - b` field by field (b <= a).
-inline Tally Minus(const Tally& a, const Tally& b) {
-  return Tally{a.broadcasts - b.broadcasts,
-               a.broadcasts_closed - b.broadcasts_closed,
-               a.subscriptions - b.subscriptions,
-               a.subscriptions_closed - b.subscriptions_closed,
-               a.bytes - b.bytes,
-               a.frames - b.frames,
-               a.groups - b.groups};
-}
-
-// The same, updated by one worker thread and read by the test's thread.
-struct alignas(64) AtomicTally {
-  // Relaxed: each field is a counter on its own; a reader that needs a
-  // consistent cut pauses the worker first (the pause handshake orders it).
-  std::atomic<uint64_t> broadcasts{0};
-  std::atomic<uint64_t> broadcasts_closed{0};
-  std::atomic<uint64_t> subscriptions{0};
-  std::atomic<uint64_t> subscriptions_closed{0};
-  std::atomic<uint64_t> bytes{0};
-  std::atomic<uint64_t> frames{0};
-  std::atomic<uint64_t> groups{0};
-
-  Tally Load() const {
-    return Tally{broadcasts.load(std::memory_order_relaxed),    broadcasts_closed.load(std::memory_order_relaxed),
-                 subscriptions.load(std::memory_order_relaxed), subscriptions_closed.load(std::memory_order_relaxed),
-                 bytes.load(std::memory_order_relaxed),         frames.load(std::memory_order_relaxed),
-                 groups.load(std::memory_order_relaxed)};
-  }
-};
-
-inline void Add(std::atomic<uint64_t>& counter, uint64_t n) { counter.fetch_add(n, std::memory_order_relaxed); }
 
 // One relay thread: holds a publisher guard, a publisher track and a
 // subscriber track on each of its broadcasts (paths `<segment>/b<i>` in one
@@ -167,7 +119,7 @@ class Worker {
   void Resume() { pause_.store(false, std::memory_order_release); }
 
   // What it bumped so far, per role.
-  Tally Read(moq_stats::Role role) const { return tallies_[static_cast<size_t>(role)].Load(); }
+  Counts Read(moq_stats::Role role) const { return tallies_[static_cast<size_t>(role)].Load(); }
 
  private:
   struct Broadcast {
@@ -185,11 +137,11 @@ class Worker {
       Broadcast& h = held[b];
       h.stats = stats_.tier(tier_).broadcast(absl::StrCat(segment_, "/b", b));
       h.publisher = h.stats.publisher();
-      Add(pub.broadcasts, 1);
+      pub.Add(Counter::kBroadcasts, 1);
       h.track = h.publisher.track("video");
-      Add(pub.subscriptions, 1);
+      pub.Add(Counter::kSubscriptions, 1);
       h.ingest = h.stats.subscriber_track("ingest");
-      Add(sub.subscriptions, 1);
+      sub.Add(Counter::kSubscriptions, 1);
     }
     for (uint64_t i = 1; iterations == 0 || i <= iterations; ++i) {
       if (stop_.load(std::memory_order_relaxed)) break;
@@ -203,41 +155,41 @@ class Worker {
       for (Broadcast& h : held) {
         const uint64_t n = 1 + (i & 1023);
         h.track.bytes(n);
-        Add(pub.bytes, n);
+        pub.Add(Counter::kBytes, n);
         h.track.frame();
-        Add(pub.frames, 1);
+        pub.Add(Counter::kFrames, 1);
         if (i % 64 == 0) {
           h.track.group();
-          Add(pub.groups, 1);
+          pub.Add(Counter::kGroups, 1);
         }
         if (i % 8 == 0) {
           h.ingest.bytes(10);
-          Add(sub.bytes, 10);
+          sub.Add(Counter::kBytes, 10);
           h.ingest.frame();
-          Add(sub.frames, 1);
+          sub.Add(Counter::kFrames, 1);
         }
         if (i % 4096 == 0) {
           // A subscription ends and another starts.
           h.track = h.publisher.track("video");
-          Add(pub.subscriptions, 1);
-          Add(pub.subscriptions_closed, 1);
+          pub.Add(Counter::kSubscriptions, 1);
+          pub.Add(Counter::kSubscriptionsClosed, 1);
         }
         if (i % 65536 == 0) {
           // The broadcast guard is replaced: the new one opens first.
           h.publisher = h.stats.publisher();
-          Add(pub.broadcasts, 1);
-          Add(pub.broadcasts_closed, 1);
+          pub.Add(Counter::kBroadcasts, 1);
+          pub.Add(Counter::kBroadcastsClosed, 1);
         }
       }
       if (throttle && i % 256 == 0) std::this_thread::sleep_for(200us);
     }
     for (Broadcast& h : held) {
       h.track = moq_stats::PublisherTrack();
-      Add(pub.subscriptions_closed, 1);
+      pub.Add(Counter::kSubscriptionsClosed, 1);
       h.ingest = moq_stats::SubscriberTrack();
-      Add(sub.subscriptions_closed, 1);
+      sub.Add(Counter::kSubscriptionsClosed, 1);
       h.publisher = moq_stats::PublisherStats();
-      Add(pub.broadcasts_closed, 1);
+      pub.Add(Counter::kBroadcastsClosed, 1);
     }
     held.clear();
     done_.store(true, std::memory_order_release);
@@ -258,24 +210,23 @@ class Worker {
   std::array<AtomicTally, 2> tallies_;
 };
 
-inline pb::Tier ToProto(moq_stats::Tier tier) {
-  return tier == moq_stats::Tier::kExternal ? pb::TIER_EXTERNAL : pb::TIER_INTERNAL;
-}
-inline moq_stats::Role RoleOf(pb::Role role) {
-  return role == pb::ROLE_PUBLISHER ? moq_stats::Role::kPublisher : moq_stats::Role::kSubscriber;
+inline pb::Snapshot ToProto(const Counts& counts) {
+  pb::Snapshot out;
+  CountsToProto(counts, &out);
+  return out;
 }
 
 // What the workers bumped on the level `key` ("" or a first segment), per
 // (tier, role).
-inline std::map<std::pair<int, int>, Tally> RecordOf(const std::vector<std::unique_ptr<Worker>>& workers,
-                                                     const std::string& key) {
-  std::map<std::pair<int, int>, Tally> out;
+inline std::map<std::pair<int, int>, Counts> RecordOf(const std::vector<std::unique_ptr<Worker>>& workers,
+                                                      const std::string& key) {
+  std::map<std::pair<int, int>, Counts> out;
   for (pb::Tier tier : kAllTiers) {
-    for (pb::Role role : kAllRoles) out[{tier, role}] = Tally{};
+    for (pb::Role role : kAllRoles) out[{tier, role}] = Counts{};
   }
   for (const auto& w : workers) {
     if (!key.empty() && w->segment() != key) continue;
-    for (pb::Role role : kAllRoles) out[{ToProto(w->tier()), role}] += w->Read(RoleOf(role));
+    for (pb::Role role : kAllRoles) out[{TierToProto(w->tier()), role}] += w->Read(*RoleFromProto(role));
   }
   return out;
 }
@@ -291,14 +242,14 @@ inline std::vector<std::string> KeysOf(const std::vector<std::unique_ptr<Worker>
 
 // The sidecar's level `key` equals the record exactly.
 inline ::testing::AssertionResult LevelEquals(pb::StatsService::Stub& stub, const std::string& key,
-                                              const std::map<std::pair<int, int>, Tally>& record) {
+                                              const std::map<std::pair<int, int>, Counts>& record) {
   pb::Level level;
   grpc::Status status = GetLevel(stub, key, &level);
   if (!status.ok()) return ::testing::AssertionFailure() << "GetLevel \"" << key << "\": " << Describe(status);
   for (const auto& [tr, tally] : record) {
     auto tier = static_cast<pb::Tier>(tr.first);
     auto role = static_cast<pb::Role>(tr.second);
-    ::testing::AssertionResult same = SnapshotEq(SnapshotOf(level, tier, role), tally.ToProto());
+    ::testing::AssertionResult same = SnapshotEq(SnapshotOf(level, tier, role), ToProto(tally));
     if (!same) {
       return ::testing::AssertionFailure()
              << "level \"" << key << "\" " << TierRoleName(tier, role) << ": " << same.message();

@@ -16,6 +16,7 @@ inline Counts operator+(Counts a, const Counts& b) {
   for (const CountField& f : kCountFields) a.*f.field += b.*f.field;
   return a;
 }
+inline Counts& operator+=(Counts& a, const Counts& b) { return a = a + b; }
 inline Counts operator-(Counts a, const Counts& b) {
   for (const CountField& f : kCountFields) a.*f.field -= b.*f.field;
   return a;
