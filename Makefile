@@ -28,10 +28,14 @@ run: build
 	cd $(BUILD_DIR)/run && exec ../server/moq-stats-sidecar $(ARGS)
 
 # The interop tests' npm packages (tests/interop/node_modules) are installed
-# from the lockfile when missing or older than it.
+# from the lockfile when missing or older than it; so are the page test's
+# (tests/page/node_modules).
 test: build
 	@if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules ]; then \
 	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error >/dev/null && touch tests/interop/node_modules; \
+	fi
+	@if [ ! -d tests/page/node_modules ] || [ tests/page/package-lock.json -nt tests/page/node_modules ]; then \
+	  npm ci --prefix tests/page --no-audit --no-fund --loglevel=error >/dev/null && touch tests/page/node_modules; \
 	fi
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 	FUZZ_BUILD_DIR=$(BUILD_DIR)-fuzz JOBS=$(JOBS) scripts/run-fuzzers.sh

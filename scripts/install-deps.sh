@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-dev
   python3 python3-grpcio python3-protobuf python3-grpc-tools
   nodejs npm
+  chromium
 )
 
 missing=()

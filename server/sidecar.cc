@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "origin_bridge/bridge/origin_url.h"
+#include "server/admin/admin_api.h"
 #include "server/admin/sidecar_metrics.h"
 #include "server/sessions/checkpoint_counts.h"
 #include "server/sessions/checkpoint_file.h"
@@ -114,6 +115,9 @@ absl::Status Sidecar::Init() {
     AdminHttpServer::Handlers handlers;
     handlers.health = [this] { return Health(); };
     handlers.metrics = [this] { return MetricsText(); };
+    admin_api_ = std::make_unique<AdminApi>(
+        stats_, &origin_, [this] { return Info(); }, AdminApi::Options{});
+    handlers.routes = [api = admin_api_.get()](const AdminRequest& request) { return api->Route(request); };
     absl::StatusOr<std::unique_ptr<AdminHttpServer>> admin = AdminHttpServer::Start(config_.admin_listen, handlers);
     if (!admin.ok()) {
       server_->Shutdown(std::chrono::system_clock::now());

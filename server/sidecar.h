@@ -18,6 +18,7 @@
 #include "moq/stats/v1/stats.pb.h"
 #include "origin/origin.h"
 #include "origin_bridge/bridge/origin_bridge.h"
+#include "server/admin/admin_api.h"
 #include "server/admin/admin_http_server.h"
 #include "server/admin/sidecar_metrics.h"
 #include "server/grpc/stats_service.h"
@@ -101,6 +102,8 @@ class Sidecar {
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::string> listening_;
   std::vector<std::string> unix_sockets_;  // files to remove at shutdown
+  // The JSON API and the page; outlives admin_, which routes to it.
+  std::unique_ptr<AdminApi> admin_api_;
   std::unique_ptr<AdminHttpServer> admin_;
   std::thread checkpointer_;
   std::unique_ptr<bridge::OriginBridge> bridge_;  // null when neither dialling nor serving

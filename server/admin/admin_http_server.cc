@@ -140,6 +140,47 @@ Response Route(const AdminHttpServer::Handlers& handlers, const Request& req) {
   return res;
 }
 
+// The answer of `handlers.routes` to `req`, if it serves its path (nullopt
+// otherwise, and for methods other than GET/HEAD). An exception becomes 500.
+std::optional<AdminReply> RouteElsewhere(const AdminHttpServer::Handlers& handlers, const Request& req) {
+  const bool head = req.method() == http::verb::head;
+  if (!handlers.routes || (req.method() != http::verb::get && !head)) return std::nullopt;
+  const beast::string_view target = req.target();
+  const size_t question = target.find('?');
+  AdminRequest request;
+  request.path = std::string(target.substr(0, question));
+  if (question != beast::string_view::npos) request.query = std::string(target.substr(question + 1));
+  request.head = head;
+  try {
+    return handlers.routes(request);
+  } catch (const std::exception& e) {
+    MOQSTATS_LOG(ERROR) << "admin " << request.path << " handler threw: " << e.what();
+  } catch (...) {
+    MOQSTATS_LOG(ERROR) << "admin " << request.path << " handler threw a non-exception";
+  }
+  AdminReply error;
+  error.status = 500;
+  error.content_type = kPlainText;
+  error.body = "internal error\n";
+  return error;
+}
+
+Response ReplyResponse(AdminReply reply, const Request& req) {
+  Response res{static_cast<http::status>(reply.status), req.version()};
+  res.set(http::field::content_type, reply.content_type);
+  for (const auto& [name, value] : reply.headers) res.set(name, value);
+  res.body() = std::move(reply.body);
+  res.keep_alive(req.keep_alive());
+  if (req.method() == http::verb::head) {
+    const std::size_t length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  } else {
+    res.prepare_payload();
+  }
+  return res;
+}
+
 // One client connection: reads requests one after the other and answers
 // each. Lives as long as an operation of its own is pending (every handler
 // holds a shared_ptr to it). Used only on the server's thread.
@@ -179,6 +220,15 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
       // The client closed, the connection failed or sat idle too long.
       if (ec != http::error::end_of_stream) MOQSTATS_LOG(DEBUG) << "admin: connection ends: " << ec.message();
       Close();
+      return;
+    }
+    if (std::optional<AdminReply> reply = RouteElsewhere(*handlers_, parser_->get())) {
+      if (reply->stream) {
+        // The stream owns the connection from here on.
+        reply->stream(stream_.release_socket());
+        return;
+      }
+      Write(ReplyResponse(*std::move(reply), parser_->get()));
       return;
     }
     Write(Route(*handlers_, parser_->get()));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/admin/admin_route.h"
 
 namespace moq_stats::server {
 
@@ -27,6 +28,8 @@ class AdminHttpServer {
     std::function<std::string()> health;
     // Returns the /metrics body.
     std::function<std::string()> metrics;
+    // Other GET/HEAD paths (the JSON API and the page); null: none.
+    AdminRouter routes;
   };
 
   // Binds `listen` ("HOST:PORT"; port 0 picks a free one) and starts
