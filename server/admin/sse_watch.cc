@@ -36,11 +36,12 @@ constexpr char kResponseHeader[] =
     // EventSource reconnects this long after the connection ends.
     "retry: 2000\n\n";
 
-// Appends one event in the text/event-stream format. Its data is one line
-// of JSON: a level frame holds no newline (compact JSON escapes them).
-void AppendEvent(const WatchQueue::Event& event, std::string* out) {
+// Appends one record of a "watch" event: {"announce":{"path":..,"active":..}}
+// or {"frame":{"path":..,"track":..,"sequence":..,"payload":<the frame>}}.
+// A level frame is compact JSON (no newline), so it is embedded as is.
+void AppendRecord(const WatchQueue::Event& event, std::string* out) {
   if (event.kind == WatchQueue::Event::Kind::kFrame) {
-    out->append("event: frame\ndata: {\"path\":");
+    out->append("{\"frame\":{\"path\":");
     AppendJsonString(event.path, out);
     out->append(",\"track\":");
     AppendJsonString(event.track, out);
@@ -48,12 +49,12 @@ void AppendEvent(const WatchQueue::Event& event, std::string* out) {
     const bool payload =
         event.group.frame && !event.group.frame->empty() && event.group.frame->find('\n') == std::string::npos;
     out->append(payload ? *event.group.frame : std::string("null"));
-    out->append("}\n\n");
+    out->append("}}");
     return;
   }
-  out->append("event: announce\ndata: {\"path\":");
+  out->append("{\"announce\":{\"path\":");
   AppendJsonString(event.path, out);
-  out->append(event.kind == WatchQueue::Event::Kind::kAnnounce ? ",\"active\":true}\n\n" : ",\"active\":false}\n\n");
+  out->append(event.kind == WatchQueue::Event::Kind::kAnnounce ? ",\"active\":true}}" : ",\"active\":false}}");
 }
 
 class SseWatchImpl : public std::enable_shared_from_this<SseWatchImpl> {
@@ -214,11 +215,15 @@ class SseWatchImpl : public std::enable_shared_from_this<SseWatchImpl> {
     absl::Status status;
     {
       absl::MutexLock lock(&mu_);
+      // Everything waiting (up to max_write_bytes) goes out as one event:
+      // a browser spends far more per event than per record.
       while (writing_.size() < options_.max_write_bytes) {
         std::optional<WatchQueue::Event> event = queue_.Pop();
         if (!event) break;
-        AppendEvent(*event, &writing_);
+        writing_.append(writing_.empty() ? "event: watch\ndata: [" : ",");
+        AppendRecord(*event, &writing_);
       }
+      if (!writing_.empty()) writing_.append("]\n\n");
       status = queue_.status();
     }
     if (!status.ok()) {

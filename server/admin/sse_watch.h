@@ -30,12 +30,16 @@ struct SseWatchOptions {
 };
 
 // GET /api/v1/watch: the origin's stats broadcasts under a prefix as
-// Server-Sent Events, mirroring the Watch RPC:
-//   event: announce   data: {"path":"...","active":true|false}
-//   event: frame      data: {"path":"...","track":"publisher.json","sequence":N,"payload":{...}}
-// where payload is the level frame as published (JSON). A client that
-// connects (or reconnects) first hears every broadcast active now with its
-// latest frames, then every change.
+// Server-Sent Events, mirroring the Watch RPC. Each event is named "watch"
+// and carries a JSON array of WatchEvents in order, in the shape of their
+// JSON mapping:
+//   {"announce":{"path":"...","active":true|false}}
+//   {"frame":{"path":"...","track":"publisher.json","sequence":N,"payload":{...}}}
+// except that payload is the level frame as published (JSON), not base64.
+// What waits is written as one event (up to max_write_bytes): a browser
+// spends far more per event than per record. A client that connects (or
+// reconnects) first hears every broadcast active now with its latest
+// frames, then every change.
 //
 // What waits to be written goes through a WatchQueue (the Watch RPC's), so a
 // client that reads slowly skips to newer frames and costs bounded memory;

@@ -67,10 +67,9 @@ struct SseFrame {
   double bytes = -1;
   double subscriptions = -1;
 };
-std::optional<SseFrame> ParseFrame(const SseEvent& event) {
-  google::protobuf::Struct data;
-  if (event.event != "frame" || !JsonStringToMessage(event.data, &data).ok()) return std::nullopt;
-  const auto& payload = data.fields().at("payload").struct_value().fields();
+std::optional<SseFrame> ParseFrame(const google::protobuf::Struct& record) {
+  if (!record.fields().contains("frame")) return std::nullopt;
+  const auto& payload = record.fields().at("frame").struct_value().fields().at("payload").struct_value().fields();
   SseFrame frame;
   frame.level = payload.at("level").string_value();
   frame.tier = payload.at("tier").string_value();
@@ -195,18 +194,21 @@ TEST_F(AdminApiIntegrationTest, WatchStreamsEveryLevelThenItsChangesLive) {
   EXPECT_NE(sse.header().find("content-type: text/event-stream"), std::string::npos) << sse.header();
 
   auto cam1_bytes = [](double bytes) {
-    return [bytes](const SseEvent& event) {
-      std::optional<SseFrame> frame = ParseFrame(event);
+    return [bytes](const google::protobuf::Struct& record) {
+      std::optional<SseFrame> frame = ParseFrame(record);
       return frame && frame->level == "live/cam1" && frame->tier == "external" && frame->role == "publisher" &&
              frame->bytes == bytes;
     };
   };
   // What was counted before the stream opened, with its announcement first.
   bool announced = false;
-  ASSERT_TRUE(sse.WaitFor(
-      [&](const SseEvent& event) {
-        if (event.event == "announce" && event.data.find("\"active\":true") != std::string::npos) announced = true;
-        return cam1_bytes(1000)(event);
+  ASSERT_TRUE(sse.WaitForRecord(
+      [&](const google::protobuf::Struct& record) {
+        if (record.fields().contains("announce") &&
+            record.fields().at("announce").struct_value().fields().at("active").bool_value()) {
+          announced = true;
+        }
+        return cam1_bytes(1000)(record);
       },
       absl::Seconds(10)));
   EXPECT_TRUE(announced);
@@ -216,16 +218,16 @@ TEST_F(AdminApiIntegrationTest, WatchStreamsEveryLevelThenItsChangesLive) {
   *batch.add_deltas() = MakeDelta(1, pb::ROLE_PUBLISHER, {0, 0, 0, 0, 2000, 20, 2});
   ASSERT_TRUE(relay_->Send(batch));
   ASSERT_GRPC_OK(relay_->WaitAck(2));
-  EXPECT_TRUE(sse.WaitFor(cam1_bytes(3000), absl::Seconds(10)));
+  EXPECT_TRUE(sse.WaitForRecord(cam1_bytes(3000), absl::Seconds(10)));
 
   // A prefix narrows the stream to the broadcasts under it.
   absl::StatusOr<std::unique_ptr<SseClient>> narrow =
       SseClient::Open(daemon_.admin_port(), "/api/v1/watch?prefix=.stats/prefix/live/cam2");
   ASSERT_TRUE(narrow.ok()) << narrow.status();
   std::vector<std::string> levels;
-  ASSERT_TRUE((*narrow)->WaitFor(
-      [&](const SseEvent& event) {
-        std::optional<SseFrame> frame = ParseFrame(event);
+  ASSERT_TRUE((*narrow)->WaitForRecord(
+      [&](const google::protobuf::Struct& record) {
+        std::optional<SseFrame> frame = ParseFrame(record);
         if (frame) levels.push_back(frame->level);
         return frame && frame->role == "subscriber" && frame->tier == "internal" && frame->bytes == 500;
       },

@@ -50,11 +50,10 @@ std::string LevelPath(int i) { return absl::StrFormat("l%04d", i); }
 
 uint64_t Rss(const DaemonProcess& daemon) { return ResidentKib(daemon.pid()).value_or(0); }
 
-// The publisher bytes of level `level` in a frame event, or -1.
-double PublisherBytes(const SseEvent& event, const std::string& level) {
-  google::protobuf::Struct data;
-  if (event.event != "frame" || !google::protobuf::util::JsonStringToMessage(event.data, &data).ok()) return -1;
-  const auto& payload = data.fields().at("payload").struct_value().fields();
+// The publisher bytes of level `level` in a frame record, or -1.
+double PublisherBytes(const google::protobuf::Struct& record, const std::string& level) {
+  if (!record.fields().contains("frame")) return -1;
+  const auto& payload = record.fields().at("frame").struct_value().fields().at("payload").struct_value().fields();
   if (payload.at("level").string_value() != level || payload.at("role").string_value() != "publisher") return -1;
   return payload.at("bytes").number_value();
 }
@@ -120,8 +119,8 @@ TEST(AdminWatchSlowClientIntegrationTest, UnreadClientsStayBoundedAndAReaderGets
   ASSERT_EQ((*reader)->status(), 200);
   const double expected = 100.0 * rounds;
   const std::string watched = LevelPath(kLevels - 1);
-  EXPECT_TRUE(
-      (*reader)->WaitFor([&](const SseEvent& e) { return PublisherBytes(e, watched) == expected; }, absl::Seconds(20)))
+  EXPECT_TRUE((*reader)->WaitForRecord(
+      [&](const google::protobuf::Struct& r) { return PublisherBytes(r, watched) == expected; }, absl::Seconds(20)))
       << "no frame of " << watched << " with " << expected << " bytes";
 }
 

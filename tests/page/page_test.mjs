@@ -37,7 +37,13 @@ function run(binary, argv, name) {
   child.output = "";
   child.stdout.on("data", (d) => (child.output += d));
   child.stderr.on("data", (d) => (child.output += d));
-  child.exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  child.exited = new Promise((resolve) => {
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+    child.on("error", (e) => {
+      child.output += `spawn ${binary}: ${e.message}\n`;
+      resolve({ code: -1, signal: null });
+    });
+  });
   child.exited.then(() => children.delete(child));
   child.name = name;
   children.add(child);
@@ -79,7 +85,7 @@ const sock = path.join(dir, "s.sock");
 const port = await freePort();
 const daemonArgs = [
   `--listen=unix:${sock}`, `--admin-listen=127.0.0.1:${port}`, "--moq-listen=off",
-  `--checkpoint-path=${path.join(dir, "checkpoint")}`, "--checkpoint-interval=100ms", "--stats-interval=200ms",
+  `--checkpoint-path=${path.join(dir, "checkpoint")}`, "--checkpoint-interval=100ms", "--stats-interval=200ms", "--stats-levels=2",
   "--grace=30s",
 ];
 let daemon;
@@ -106,6 +112,16 @@ const rowOf = (level) => {
     history: JSON.parse(row.dataset.history) };
 };
 
+// Waits in the page for `condition`, naming `what` on timeout.
+async function waitIn(page, what, condition, ms = 15000) {
+  try {
+    await page.waitForFunction(condition, { timeout: ms });
+  } catch (e) {
+    const row = await page.evaluate(() => window.rowOf && window.rowOf("anon/bbb")).catch(() => null);
+    throw new Error(`${what}: ${e.message}; anon/bbb shows ${JSON.stringify(row)}`);
+  }
+}
+
 let browser;
 const timings = {};
 try {
@@ -120,27 +136,23 @@ try {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: "domcontentloaded" });
-  await page.waitForFunction(() => document.getElementById("conn").textContent === "live", { timeout: 10000 });
+  await waitIn(page, "the page to connect", () => document.getElementById("conn").textContent === "live");
   await page.evaluate(`window.rowOf = ${rowOf}`);
 
   // A bump shows its exact counts: one broadcast open, its bytes.
   const first = bump(36000, 30);
-  await page.waitForFunction(
-    () => { const r = window.rowOf("anon/bbb"); return r && r.broadcasts === "1" && r.bytes === "36000"; },
-    { timeout: 15000 });
+  await waitIn(page, "the first bump's counts",
+    () => { const r = window.rowOf("anon/bbb"); return r && r.broadcasts === "1" && r.bytes === "36000"; });
   // The root level counts it too, and the relay session is listed.
-  await page.waitForFunction(
-    () => { const r = window.rowOf(""); return r && r.bytes === "36000"; }, { timeout: 15000 });
-  await page.waitForFunction(() => document.getElementById("sessions").textContent === "1", { timeout: 15000 });
+  await waitIn(page, "the root level's counts", () => { const r = window.rowOf(""); return r && r.bytes === "36000"; });
+  await waitIn(page, "one relay session", () => document.getElementById("sessions").textContent === "1");
 
   // A second bump changes them live, with a bitrate from successive frames.
   const second = bump(64000, 60);
-  await page.waitForFunction(
-    () => {
-      const r = window.rowOf("anon/bbb");
-      return r && r.broadcasts === "2" && r.bytes === "100000" && Math.max(...r.history) > 0;
-    },
-    { timeout: 15000 });
+  await waitIn(page, "the second bump's counts and bitrate", () => {
+    const r = window.rowOf("anon/bbb");
+    return r && r.broadcasts === "2" && r.bytes === "100000" && Math.max(...r.history) > 0;
+  });
   const before = await page.evaluate(rowOf, "anon/bbb");
   const peak = Math.max(...before.history);
   // 64,000 bytes in at most a few 200 ms frames: between 0.5 and 3 Mb/s
@@ -155,19 +167,16 @@ try {
   daemon.kill("SIGTERM");
   const exit = await daemon.exited;
   if (exit.code !== 0) throw new Error(`the daemon exited with ${JSON.stringify(exit)}:\n${daemon.output}`);
-  await page.waitForFunction(() => document.getElementById("conn").textContent === "reconnecting", { timeout: 10000 });
+  await waitIn(page, "the page to notice", () => document.getElementById("conn").textContent === "reconnecting");
   const samplesBefore = before.history.length;
   await startDaemon();
-  await page.waitForFunction(() => document.getElementById("conn").textContent === "live", { timeout: 15000 });
-  await page.waitForFunction(
-    () => { const r = window.rowOf("anon/bbb"); return r && r.bytes === "100000" && r.broadcasts === "2"; },
-    { timeout: 20000 });
+  await waitIn(page, "the page to reconnect", () => document.getElementById("conn").textContent === "live");
+  await waitIn(page, "the counts after the restart",
+    () => { const r = window.rowOf("anon/bbb"); return r && r.bytes === "100000" && r.broadcasts === "2"; }, 20000);
   // And it follows new traffic after the restart.
   const third = run(args.cli, [`--target=unix:${sock}`, "bump", "--path=anon/bbb", "--bytes=1000", "--frames=1"],
     "bump");
-  await page.waitForFunction(
-    () => { const r = window.rowOf("anon/bbb"); return r && r.bytes === "101000"; },
-    { timeout: 15000 });
+  await waitIn(page, "a bump after the restart", () => { const r = window.rowOf("anon/bbb"); return r && r.bytes === "101000"; });
   const after = await page.evaluate(rowOf, "anon/bbb");
   const restartSamples = after.history.slice(Math.min(samplesBefore, after.history.length));
   if (Math.max(0, ...restartSamples) > 1000 * 8 / 0.1) {
@@ -207,14 +216,22 @@ async function measureTenThousand(browser, daemonPort) {
   const frame = (i, track, role, tier) => {
     const level = `l${String(i).padStart(5, "0")}`;
     const bytes = (tick + 1) * (i + 1) * 100;
-    return `event: frame\ndata: ${JSON.stringify({ path: `.stats/prefix/${level}/n`, track, sequence: tick,
+    return { frame: { path: `.stats/prefix/${level}/n`, track, sequence: tick,
       payload: { v: 1, level, tier, role, ts_ms: 1e12 + tick * 1000, broadcasts: 1, broadcasts_closed: 0,
-        subscriptions: i % 7, subscriptions_closed: 0, bytes, frames: tick * 30, groups: tick } })}\n\n`;
+        subscriptions: i % 7, subscriptions_closed: 0, bytes, frames: tick * 30, groups: tick } } };
   };
+  // Every level changes every second (the worst case): as the daemon
+  // writes them, events of at most about 256 KiB.
   const all = () => {
     let out = "";
+    let records = [];
     for (let i = 0; i < LEVELS; i++) {
-      out += frame(i, "publisher.json", "publisher", "external") + frame(i, "subscriber.json", "subscriber", "external");
+      records.push(frame(i, "publisher.json", "publisher", "external"),
+        frame(i, "subscriber.json", "subscriber", "external"));
+      if (records.length === 800 || i === LEVELS - 1) {
+        out += `event: watch\ndata: ${JSON.stringify(records)}\n\n`;
+        records = [];
+      }
     }
     return out;
   };
@@ -247,12 +264,16 @@ async function measureTenThousand(browser, daemonPort) {
     await page.waitForFunction((n) => document.getElementById("levels").textContent === String(n),
       { timeout: 30000 }, LEVELS + 1 - 1);
     const firstShown = Date.now() - start;
-    const renders = await page.evaluate(() => window.dashStats.renders);
-    await page.waitForFunction((r) => window.dashStats.renders >= r + 6, { timeout: 30000 }, renders);
-    const stats = await page.evaluate(() => window.dashStats);
+    // Ten seconds of updates: the page's own time per second of them.
+    const from = await page.evaluate(() => ({ ...window.dashStats, at: performance.now() }));
+    await page.waitForFunction((at) => performance.now() - at >= 10000, { timeout: 30000, polling: 500 }, from.at);
+    const to = await page.evaluate(() => ({ ...window.dashStats, at: performance.now() }));
+    const seconds = (to.at - from.at) / 1000;
     const metrics = await page.metrics();
-    return { firstShownMs: firstShown, lastRenderMs: +stats.lastRenderMs.toFixed(1),
-      maxRenderMs: +stats.maxRenderMs.toFixed(1), heapMiB: +(metrics.JSHeapUsedSize / 1048576).toFixed(1),
+    const ms = (x) => +x.toFixed(1);
+    return { firstShownMs: firstShown, renderMsMean: ms((to.renderMs - from.renderMs) / (to.renders - from.renders)),
+      renderMsMax: ms(to.maxRenderMs), eventMsPerSecond: ms((to.eventMs - from.eventMs) / seconds),
+      sampleMsPerSecond: ms((to.sampleMs - from.sampleMs) / seconds), heapMiB: ms(metrics.JSHeapUsedSize / 1048576),
       rowsShown: await page.evaluate(() => document.querySelectorAll("#rows tr").length) };
   } finally {
     clearInterval(timer);

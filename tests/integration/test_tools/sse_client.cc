@@ -13,6 +13,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
 
 namespace moq_stats {
 namespace integration {
@@ -128,6 +130,34 @@ bool SseClient::WaitFor(const std::function<bool(const SseEvent&)>& done, absl::
   const absl::Time deadline = absl::Now() + timeout;
   while (std::optional<SseEvent> event = Next(deadline - absl::Now())) {
     if (done(*event)) return true;
+  }
+  return false;
+}
+
+std::optional<google::protobuf::Struct> SseClient::NextRecord(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (records_.empty()) {
+    std::optional<SseEvent> event = Next(deadline - absl::Now());
+    if (!event) return std::nullopt;
+    if (event->event != "watch") continue;
+    google::protobuf::ListValue list;
+    auto status = google::protobuf::util::JsonStringToMessage(event->data, &list);
+    EXPECT_TRUE(status.ok()) << status.message() << " in " << event->data;
+    for (const google::protobuf::Value& value : list.values()) {
+      EXPECT_TRUE(value.has_struct_value()) << event->data;
+      records_.push_back(value.struct_value());
+    }
+  }
+  google::protobuf::Struct record = std::move(records_.front());
+  records_.pop_front();
+  return record;
+}
+
+bool SseClient::WaitForRecord(const std::function<bool(const google::protobuf::Struct&)>& done,
+                              absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (std::optional<google::protobuf::Struct> record = NextRecord(deadline - absl::Now())) {
+    if (done(*record)) return true;
   }
   return false;
 }

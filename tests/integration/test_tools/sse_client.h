@@ -1,6 +1,7 @@
 #ifndef MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_SSE_CLIENT_H_
 #define MOQ_STATS_TESTS_INTEGRATION_TEST_TOOLS_SSE_CLIENT_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace moq_stats {
 namespace integration {
@@ -48,6 +50,13 @@ class SseClient {
   // Reads and discards until the server closes; false on timeout.
   bool WaitEnded(absl::Duration timeout);
 
+  // The next record of the "watch" events of /api/v1/watch (each carries
+  // a JSON array of them), e.g. {"frame":{"path":..,"payload":{..}}};
+  // nullopt as Next() gives. Malformed data fails the test.
+  std::optional<google::protobuf::Struct> NextRecord(absl::Duration timeout);
+  // Reads records until `done` accepts one; false on timeout or end.
+  bool WaitForRecord(const std::function<bool(const google::protobuf::Struct&)>& done, absl::Duration timeout);
+
   bool ended() const { return ended_; }
   int comments() const { return comments_; }
 
@@ -62,6 +71,7 @@ class SseClient {
   std::string buffer_;
   bool ended_ = false;
   int comments_ = 0;
+  std::deque<google::protobuf::Struct> records_;
 };
 
 }  // namespace integration

@@ -96,24 +96,26 @@ TEST_F(SseWatchTest, BroadcastsComeAsAnnounceThenFramesThenEnd) {
   SseClient& sse = **client;
   EXPECT_EQ(sse.status(), 200);
   EXPECT_NE(sse.header().find("text/event-stream"), std::string::npos);
+  // The raw event: a "watch" event whose data is a JSON array of records.
   std::optional<SseEvent> event = sse.Next(absl::Seconds(5));
   ASSERT_TRUE(event.has_value());
-  EXPECT_EQ(event->event, "announce");
-  EXPECT_EQ(event->data, R"({"path":".stats/prefix/a/n","active":true})");
-  event = sse.Next(absl::Seconds(5));
-  ASSERT_TRUE(event.has_value());
-  EXPECT_EQ(event->event, "frame");
-  EXPECT_EQ(event->data,
-            R"({"path":".stats/prefix/a/n","track":"publisher.json","sequence":0,"payload":{"level":"a","bytes":1}})");
+  EXPECT_EQ(event->event, "watch");
+  EXPECT_EQ(event->data, R"([{"announce":{"path":".stats/prefix/a/n","active":true}},)"
+                         R"({"frame":{"path":".stats/prefix/a/n","track":"publisher.json","sequence":0,)"
+                         R"("payload":{"level":"a","bytes":1}}}])");
 
   (*broadcast)->track("subscriber.json")->WriteFrame(R"({"level":"a","bytes":2})");
-  event = sse.Next(absl::Seconds(5));
-  ASSERT_TRUE(event.has_value());
-  EXPECT_NE(event->data.find(R"("track":"subscriber.json")"), std::string::npos) << event->data;
+  std::optional<google::protobuf::Struct> record = sse.NextRecord(absl::Seconds(5));
+  ASSERT_TRUE(record.has_value());
+  const auto& frame = record->fields().at("frame").struct_value().fields();
+  EXPECT_EQ(frame.at("track").string_value(), "subscriber.json");
+  EXPECT_EQ(frame.at("payload").struct_value().fields().at("bytes").number_value(), 2);
   broadcast->reset();
-  event = sse.Next(absl::Seconds(5));
-  ASSERT_TRUE(event.has_value());
-  EXPECT_EQ(event->data, R"({"path":".stats/prefix/a/n","active":false})");
+  record = sse.NextRecord(absl::Seconds(5));
+  ASSERT_TRUE(record.has_value());
+  const auto& announce = record->fields().at("announce").struct_value().fields();
+  EXPECT_EQ(announce.at("path").string_value(), ".stats/prefix/a/n");
+  EXPECT_FALSE(announce.at("active").bool_value());
 }
 
 TEST_F(SseWatchTest, IdleStreamGetsHeartbeats) {
