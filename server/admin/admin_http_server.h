@@ -14,6 +14,8 @@ namespace moq_stats::server {
 // on a thread of its own:
 //   GET /healthz  200 "ok\n" while healthy, 503 with the reason otherwise
 //   GET /metrics  200, the Prometheus text the metrics callback returns
+// and any other GET/HEAD path the routes callback serves (the JSON API and
+// the page, see AdminApi), which may take the connection over for a stream.
 // Anything else: 404 (unknown path) or 405 (method other than GET/HEAD).
 // Requests over 8 KiB or malformed ones get 400 and the connection closed;
 // an idle connection is closed after 30 s. It never crashes on what a
