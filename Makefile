@@ -51,3 +51,10 @@ bench: deps
 
 clean:
 	rm -rf $(BUILD_DIR) $(BUILD_DIR)-release $(BUILD_DIR)-fuzz
+
+# The fault suite (tests/faults) run longer than in `make test`: each
+# scenario for SOAK_SECONDS (default 600) with one seed (SOAK_SEED), then a
+# table of iterations, kills, bumps, peak daemon memory and results.
+.PHONY: soak
+soak: build
+	SOAK_SECONDS=$(or $(SOAK_SECONDS),600) SOAK_SEED=$(SOAK_SEED) scripts/soak.sh $(BUILD_DIR)
