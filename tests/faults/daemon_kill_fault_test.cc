@@ -75,7 +75,7 @@ TEST(FaultsDaemonKill, RandomSigtermRestartsKeepCountsExact) {
   CRelayProcess c_relay(daemon.target(), "cabi", rng());
 
   const absl::Time end = absl::Now() + ScenarioBudget(absl::Seconds(6));
-  const int iterations = ScenarioIterations(4);
+  const int iterations = ScenarioIterations(6);
   for (int i = 0; i < iterations && absl::Now() < end; ++i) {
     absl::SleepFor(RandomDuration(rng, absl::Milliseconds(100), absl::Milliseconds(600)));
     ASSERT_EQ(daemon.Terminate(), 0) << "iteration " << i;
@@ -156,7 +156,7 @@ TEST(FaultsDaemonKill, RandomSigkillAndSigtermStayWithinTheCrashBound) {
   };
 
   const absl::Time end = absl::Now() + ScenarioBudget(absl::Seconds(10));
-  const int iterations = ScenarioIterations(4);
+  const int iterations = ScenarioIterations(6);
   for (int i = 0; i < iterations && absl::Now() < end; ++i) {
     SCOPED_TRACE(absl::StrCat("iteration ", i));
     absl::SleepFor(RandomDuration(rng, absl::Milliseconds(100), absl::Milliseconds(500)));

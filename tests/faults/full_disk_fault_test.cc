@@ -164,6 +164,7 @@ TEST(FaultsFullDisk, FullCheckpointDiskKeepsServingReportsAndRecovers) {
     ASSERT_TRUE(wait_metric_above("moq_stats_checkpoints_written_total", written))
         << "no checkpoint written after space returned\n"
         << daemon.Log();
+    EXPECT_TRUE(absl::StrContains(daemon.Log(), "checkpoints are written again")) << daemon.Log();
     ++row.iterations;
   }
 
