@@ -5,6 +5,8 @@
 // docs/semantics.md promises:
 //   - a closed session's counts are exact (section 1), and the steady relay's
 //     counts are exact whatever the others do;
+//   - the daemon restarted gracefully now and then: the relays reconnect
+//     and resume;
 //   - a session that ends without Close is closed by the sidecar after its
 //     grace period: open and closed meet on every level (section 2), and
 //     nothing is counted above what the relay bumped;
@@ -157,8 +159,18 @@ TEST(FaultsRelayChurn, ShortSessionsDropsAndKillsLeaveExactCountsAndNothingOpen)
       c_relays.erase(c_relays.begin());
       ++row.kills;
     }
+    // Now and then the daemon restarts gracefully: the steady relay and the
+    // live C ABI relays reconnect and resume, sessions in their grace period
+    // are checkpointed and expire after the restart.
+    if (i % 10 == 9) {
+      ASSERT_EQ(daemon.Terminate(), 0);
+      ++row.kills;
+      ASSERT_TRUE(daemon.Restart());
+      sampler.set_pid(daemon.pid());
+    }
     ++row.iterations;
   }
+  ASSERT_TRUE(WaitUntil([&] { return steady.counters().connected; })) << ShowCounters(steady.counters());
   for (auto& relay : c_relays) {
     relay->Kill();
     ++row.kills;
