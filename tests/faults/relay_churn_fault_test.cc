@@ -4,7 +4,7 @@
 // killed with SIGKILL (no Close, guards left open: grace expiry). What
 // docs/semantics.md promises:
 //   - a closed session's counts are exact (section 1), and the steady relay's
-//     counts are exact whatever the others do;
+//     sums are exact whatever the others do;
 //   - the daemon restarted gracefully now and then: the relays reconnect
 //     and resume;
 //   - a session that ends without Close is closed by the sidecar after its
@@ -189,8 +189,19 @@ TEST(FaultsRelayChurn, ShortSessionsDropsAndKillsLeaveExactCountsAndNothingOpen)
   Readings got;
   std::string why;
   ASSERT_TRUE(ReadLevels(*stub, {"closed", "dropped", "steady"}, &got, &why)) << why;
-  Readings exact = Plus(OneLevel("closed", closed_ledger), LedgerOf(workers, {"steady"}));
-  EXPECT_TRUE(SameReadings(Readings{{"closed", got["closed"]}, {"steady", got["steady"]}}, exact));
+  Readings exact = OneLevel("closed", closed_ledger);
+  EXPECT_TRUE(SameReadings(Readings{{"closed", got["closed"]}}, exact));
+  // The steady relay's sums are exact, and so are its open guards. Its
+  // session may expire while a restart keeps it away past the 300 ms grace
+  // period: the expiry closes its guards and its resync opens them again,
+  // and guards opened and closed between the two are not counted (the
+  // resync carries the guards open, not their history: docs/semantics.md,
+  // "The relay's side of the contract"), so its opens and closes may differ
+  // from its ledger, by the same on both. (Were an acknowledgement lost at
+  // that restart, its sums would count twice: issue 13 item 8.)
+  const Readings steady_ledger = LedgerOf(workers, {"steady"});
+  EXPECT_TRUE(SameSums(Readings{{"steady", got["steady"]}}, steady_ledger));
+  EXPECT_TRUE(SameOpenGuards(Readings{{"steady", got["steady"]}}, steady_ledger));
   EXPECT_TRUE(AtMost(Readings{{"dropped", got["dropped"]}}, OneLevel("dropped", dropped_ledger)))
       << "a dropped session counted more than it bumped";
   EXPECT_TRUE(RootAllClosed(*stub));
@@ -208,7 +219,7 @@ TEST(FaultsRelayChurn, ShortSessionsDropsAndKillsLeaveExactCountsAndNothingOpen)
   EXPECT_TRUE(sampler.NeverClosedAboveOpen());
   EXPECT_GT(sampler.good_reads(), 0u);
   EXPECT_LT(sampler.max_rss_kib(), kRssCeilingKib);
-  row.bumps = TotalBumps(exact) + TotalBumps(OneLevel("dropped", dropped_ledger));
+  row.bumps = TotalBumps(exact) + TotalBumps(steady_ledger) + TotalBumps(OneLevel("dropped", dropped_ledger));
   row.max_rss_kib = sampler.max_rss_kib();
   std::printf("relay_churn: %llu C ABI relays started\n", static_cast<unsigned long long>(c_relays_started));
   PrintRow(row, !::testing::Test::HasFailure());

@@ -127,6 +127,10 @@ TEST(FaultsSlowConsumer, UnreadWatchAndMoqSubscribersStayBoundedWhileReadersGetF
   const int port = MoqPort(*stub);
   ASSERT_GT(port, 0) << "no --moq-listen port in GetInfo";
 
+  // Consumers: a Watch reader, two Watch streams never read, a MoQ
+  // subscriber that reads and one that stops reading after its first group.
+  integration::WatchClient reader(daemon.channel(), ".stats", absl::Minutes(30));
+
   // A level that stays live all along.
   Stats steady_stats = Stats::Connect(daemon.target(), FastOptions());
   Workers steady;
@@ -137,9 +141,15 @@ TEST(FaultsSlowConsumer, UnreadWatchAndMoqSubscribersStayBoundedWhileReadersGetF
   std::string root_path;
   ASSERT_TRUE(WaitUntil([&] { return !(root_path = AdvertisedPath(*stub, "")).empty(); }));
 
-  // Consumers: a Watch reader, two Watch streams never read, a MoQ
-  // subscriber that reads and one that stops reading after its first group.
-  integration::WatchClient reader(daemon.channel(), ".stats", absl::Minutes(30));
+  // MoQ subscribers may subscribe once the broadcasts are announced (before
+  // that they are refused as not routable).
+  ASSERT_TRUE(reader.WaitFor(
+      [&](const integration::WatchClient::Events& events) {
+        return integration::HistoryOf(events, steady_path).announced &&
+               integration::HistoryOf(events, root_path).announced;
+      },
+      absl::Seconds(10)))
+      << "the steady and root levels were never announced";
   integration::UnreadWatch unread_a(daemon.channel(), ".stats", absl::Minutes(30));
   integration::UnreadWatch unread_b(daemon.channel(), ".stats", absl::Minutes(30));
   std::unique_ptr<MoqClient> moq_reader = MoqClient::Connect(port);

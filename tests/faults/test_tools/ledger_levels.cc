@@ -115,6 +115,12 @@ Readings Plus(const Readings& a, const Readings& b) {
   return EveryField(actual, expected, "read, expected", [](const Counts& x, const Counts& y) { return x == y; });
 }
 
+::testing::AssertionResult SameSums(const Readings& actual, const Readings& expected) {
+  return EveryField(actual, expected, "has other sums than", [](const Counts& x, const Counts& y) {
+    return x.bytes == y.bytes && x.frames == y.frames && x.groups == y.groups;
+  });
+}
+
 ::testing::AssertionResult SameOpenGuards(const Readings& actual, const Readings& expected) {
   return EveryField(actual, expected, "holds other open guards than", [](const Counts& x, const Counts& y) {
     return x.broadcasts - x.broadcasts_closed == y.broadcasts - y.broadcasts_closed &&

@@ -44,6 +44,9 @@ Readings Plus(const Readings& a, const Readings& b);
 // Every key's (tier, role) equal.
 ::testing::AssertionResult SameReadings(const Readings& actual, const Readings& expected);
 
+// bytes, frames and groups equal, per key and (tier, role).
+::testing::AssertionResult SameSums(const Readings& actual, const Readings& expected);
+
 // open - closed (broadcasts and subscriptions) equal in both, per key and
 // (tier, role): the guards open now agree.
 ::testing::AssertionResult SameOpenGuards(const Readings& actual, const Readings& expected);
