@@ -16,6 +16,7 @@ packages=(
   python3 python3-grpcio python3-protobuf python3-grpc-tools
   nodejs npm
   chromium
+  prometheus
 )
 
 missing=()
@@ -45,3 +46,12 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Debian's prometheus package enables its service, which listens on :9090,
+# the sidecar's admin port. The tests run private instances of their own;
+# stop the packaged one on hosts where systemd runs.
+for p in "${missing[@]}"; do
+  if [ "$p" = prometheus ] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
+done

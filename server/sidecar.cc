@@ -77,7 +77,10 @@ pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
 }  // namespace
 
 Sidecar::Sidecar(const SidecarConfig& config)
-    : config_(config), started_(Clock::Real()->Now()), clock_(Clock::Real()) {}
+    : config_(config),
+      started_(Clock::Real()->Now()),
+      clock_(Clock::Real()),
+      level_metrics_(std::make_unique<LevelMetrics>(config.metrics_max_levels, config.stats.node)) {}
 
 absl::StatusOr<std::unique_ptr<Sidecar>> Sidecar::Start(const SidecarConfig& config) {
   std::unique_ptr<Sidecar> sidecar(new Sidecar(config));
@@ -118,12 +121,17 @@ absl::Status Sidecar::Init() {
     admin_api_ = std::make_unique<AdminApi>(
         stats_, &origin_, [this] { return Info(); }, AdminApi::Options{});
     handlers.routes = [api = admin_api_.get()](const AdminRequest& request) { return api->Route(request); };
-    absl::StatusOr<std::unique_ptr<AdminHttpServer>> admin = AdminHttpServer::Start(config_.admin_listen, handlers);
+    AdminHttpServer::Limits limits;
+    limits.max_connections = config_.admin_max_connections;
+    limits.idle_timeout = config_.admin_idle_timeout;
+    absl::StatusOr<std::unique_ptr<AdminHttpServer>> admin =
+        AdminHttpServer::Start(config_.admin_listen, handlers, limits);
     if (!admin.ok()) {
       server_->Shutdown(std::chrono::system_clock::now());
       return absl::Status(admin.status().code(), absl::StrCat("--admin-listen: ", admin.status().message()));
     }
     admin_ = *std::move(admin);
+    admin_view_.store(admin_.get(), std::memory_order_release);
   }
   if (!checkpoint_path_.empty()) checkpointer_ = std::thread([this] { CheckpointLoop(); });
   init_done_ = true;
@@ -300,6 +308,12 @@ MetricInputs Sidecar::CurrentMetricInputs() const {
   in.uptime = clock_->Now() - started_;
   in.checkpoints_enabled = !checkpoint_path_.empty();
   in.bridge = BridgeStatus();
+  // Read on the admin server's own thread too: through the pointer published
+  // once it started (and withdrawn before it is destroyed).
+  if (const AdminHttpServer* admin = admin_view_.load(std::memory_order_acquire)) {
+    in.admin_connections = admin->connections();
+    in.admin_connections_refused = admin->connections_refused();
+  }
   absl::MutexLock lock(&mu_);
   if (last_checkpoint_ != absl::InfinitePast()) in.checkpoint_age = clock_->Now() - last_checkpoint_;
   in.checkpoints_written = checkpoints_written_;
@@ -307,7 +321,13 @@ MetricInputs Sidecar::CurrentMetricInputs() const {
   return in;
 }
 
-std::string Sidecar::MetricsText() const { return RenderPrometheus(CollectSidecarMetrics(CurrentMetricInputs())); }
+std::string Sidecar::MetricsText() const {
+  std::string text = RenderPrometheus(CollectSidecarMetrics(CurrentMetricInputs()));
+  PrometheusText levels;
+  level_metrics_->Render(stats_, &levels);
+  text += levels.Take();
+  return text;
+}
 
 pb::GetInfoResponse Sidecar::Info() const {
   pb::GetInfoResponse info;
@@ -347,6 +367,7 @@ void Sidecar::Shutdown() {
   absl::Status checkpoint = write_checkpoint ? WriteCheckpoint() : absl::OkStatus();
   if (!checkpoint.ok()) MOQSTATS_LOG(ERROR) << "final checkpoint failed: " << checkpoint.message();
   if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_timeout));
+  admin_view_.store(nullptr, std::memory_order_release);
   admin_.reset();
   scheduler_thread_.reset();
   scheduler_.Shutdown();

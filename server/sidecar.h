@@ -1,6 +1,7 @@
 #ifndef MOQ_STATS_SERVER_SIDECAR_H_
 #define MOQ_STATS_SERVER_SIDECAR_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "origin_bridge/bridge/origin_bridge.h"
 #include "server/admin/admin_api.h"
 #include "server/admin/admin_http_server.h"
+#include "server/admin/level_metrics.h"
 #include "server/admin/sidecar_metrics.h"
 #include "server/grpc/stats_service.h"
 #include "server/instance_lock.h"
@@ -93,6 +95,8 @@ class Sidecar {
   std::unique_ptr<InstanceLock> instance_lock_;  // held from Init to the end of Shutdown
   const absl::Time started_;
   const Clock* const clock_;
+  // The level series of /metrics and their selection.
+  const std::unique_ptr<LevelMetrics> level_metrics_;
   Origin origin_;
   Scheduler scheduler_;
   std::unique_ptr<SchedulerThread> scheduler_thread_;
@@ -105,6 +109,7 @@ class Sidecar {
   // The JSON API and the page; outlives admin_, which routes to it.
   std::unique_ptr<AdminApi> admin_api_;
   std::unique_ptr<AdminHttpServer> admin_;
+  std::atomic<const AdminHttpServer*> admin_view_{nullptr};  // admin_ for the metrics, while it serves
   std::thread checkpointer_;
   std::unique_ptr<bridge::OriginBridge> bridge_;  // null when neither dialling nor serving
   // Set once Init succeeded; a sidecar that failed to start writes no

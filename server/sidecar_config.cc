@@ -126,6 +126,8 @@ absl::Status CheckLimits(const SidecarConfig& config, const FlagNamer& name) {
   // A handle's define, two deltas and release must fit in one batch.
   RETURN_IF_ERROR(CheckAtLeast(name("max-batch-entries"), config.max_batch_entries, 4));
   RETURN_IF_ERROR(CheckAtLeast(name("max-levels"), config.max_levels, 1));
+  RETURN_IF_ERROR(CheckAtLeast(name("admin-max-connections"), config.admin_max_connections, 1));
+  RETURN_IF_ERROR(CheckDuration(name("admin-idle-timeout"), config.admin_idle_timeout, true));
   return CheckDuration(name("shutdown-timeout"), config.shutdown_timeout, false);
 }
 

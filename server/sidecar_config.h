@@ -25,6 +25,15 @@ struct SidecarConfig {
   // --admin-listen: HOST:PORT of the HTTP admin listener (/healthz,
   // /metrics); empty disables it.
   std::string admin_listen = "127.0.0.1:9090";
+  // --admin-max-connections: admin connections open at once; more are
+  // closed as soon as they are accepted. At least 1.
+  uint32_t admin_max_connections = 16;
+  // --admin-idle-timeout: an admin connection idle (or sending a request this
+  // slowly) is closed. Positive.
+  absl::Duration admin_idle_timeout = absl::Seconds(30);
+  // --metrics-max-levels: levels whose series /metrics exports at most (see
+  // server/admin/level_metrics.h for which); 0 exports none.
+  uint64_t metrics_max_levels = 1000;
   // --origin-url: the relay dial mode connects to, ws://HOST[:PORT]/PATH
   // (?jwt=TOKEN) or tcp://HOST:PORT[/PATH?jwt=TOKEN]; empty: no dialling.
   // Shown redacted.

@@ -1,6 +1,7 @@
 #include "server/admin/admin_http_server.h"
 
 #include <array>
+#include <atomic>
 #include <cassert>
 #include <chrono>
 #include <cstddef>
@@ -40,8 +41,6 @@ using Response = http::response<http::string_body>;
 
 // A request's header, and separately its body, may not exceed this.
 constexpr std::uint32_t kRequestLimit = 8 * 1024;
-// An idle connection (or one sending a request this slowly) is closed.
-constexpr absl::Duration kIdleTimeout = absl::Seconds(30);
 // After answering with "Connection: close" the server stops sending and reads
 // (and drops) what the client still sends, so that closing does not reset the
 // connection before the client has read the answer. This long at most, and
@@ -105,11 +104,12 @@ Response Route(const AdminHttpServer::Handlers& handlers, const Request& req) {
   const bool known = path == "/healthz" || path == "/metrics";
 
   Response res;
-  if (!known) {
-    res = PlainResponse(http::status::not_found, req.version(), "not found\n");
-  } else if (req.method() != http::verb::get && !head) {
+  if (req.method() != http::verb::get && !head) {
+    // Nothing here changes state, whatever the path.
     res = PlainResponse(http::status::method_not_allowed, req.version(), "method not allowed\n");
     res.set(http::field::allow, "GET, HEAD");
+  } else if (!known) {
+    res = PlainResponse(http::status::not_found, req.version(), "not found\n");
   } else {
     try {
       if (path == "/healthz") {
@@ -188,8 +188,15 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
  public:
   // `handlers` must outlive the session (the server's io_context, which
   // destroys the last pending handler, is destroyed before them).
-  AdminSession(tcp::socket socket, const AdminHttpServer::Handlers* handlers)
-      : stream_(std::move(socket)), handlers_(handlers) {}
+  // `open` counts the sessions alive; it must outlive the session too.
+  AdminSession(tcp::socket socket, const AdminHttpServer::Handlers* handlers, absl::Duration idle_timeout,
+               std::atomic<size_t>* open)
+      : stream_(std::move(socket)), handlers_(handlers), idle_timeout_(idle_timeout), open_(open) {
+    open_->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~AdminSession() { open_->fetch_sub(1, std::memory_order_relaxed); }
+  AdminSession(const AdminSession&) = delete;
+  AdminSession& operator=(const AdminSession&) = delete;
 
   void Start() { ReadRequest(); }
 
@@ -201,7 +208,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     parser_.emplace();
     parser_->header_limit(kRequestLimit);
     parser_->body_limit(kRequestLimit);
-    stream_.expires_after(AsioDuration(kIdleTimeout));
+    stream_.expires_after(AsioDuration(idle_timeout_));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
@@ -236,7 +243,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
   void Write(Response res) {
     response_ = std::move(res);
-    stream_.expires_after(AsioDuration(kIdleTimeout));
+    stream_.expires_after(AsioDuration(idle_timeout_));
     http::async_write(stream_, response_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWrite(ec); });
   }
@@ -280,6 +287,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
   beast::tcp_stream stream_;
   const AdminHttpServer::Handlers* const handlers_;
+  const absl::Duration idle_timeout_;
+  std::atomic<size_t>* const open_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;
@@ -289,7 +298,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
 class AdminHttpServerImpl : public AdminHttpServer {
  public:
-  explicit AdminHttpServerImpl(Handlers handlers) : handlers_(std::move(handlers)) {}
+  AdminHttpServerImpl(Handlers handlers, Limits limits) : handlers_(std::move(handlers)), limits_(limits) {}
 
   ~AdminHttpServerImpl() override {
     if (!thread_.joinable()) return;
@@ -302,6 +311,8 @@ class AdminHttpServerImpl : public AdminHttpServer {
   }
 
   int port() const override { return port_; }
+  size_t connections() const override { return open_.load(std::memory_order_relaxed); }
+  uint64_t connections_refused() const override { return refused_.load(std::memory_order_relaxed); }
 
   // Opens, binds and listens on `endpoint`; `listen` names it in errors.
   absl::Status Listen(const tcp::endpoint& endpoint, const std::string& listen) {
@@ -360,10 +371,19 @@ class AdminHttpServerImpl : public AdminHttpServer {
       });
       return;
     }
+    // Sessions are destroyed on this thread, so the count is exact here.
+    if (open_.load(std::memory_order_relaxed) >= limits_.max_connections) {
+      // Over the cap: closed at once, before anything is read.
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      MOQSTATS_LOG(DEBUG) << "admin: connection refused, " << open_.load(std::memory_order_relaxed) << " open";
+      socket.close(ec);
+      Accept();
+      return;
+    }
     // Answers are written whole; don't hold the second of two pipelined ones
     // back for the client's delayed ACK. Failing to set it is harmless.
     socket.set_option(tcp::no_delay(true), ec);
-    auto session = std::make_shared<AdminSession>(std::move(socket), &handlers_);
+    auto session = std::make_shared<AdminSession>(std::move(socket), &handlers_, limits_.idle_timeout, &open_);
     session->Start();
     ForgetClosedSessions();
     sessions_.push_back(session);
@@ -395,6 +415,11 @@ class AdminHttpServerImpl : public AdminHttpServer {
   // Constant after construction. Declared before io_ so that it outlives the
   // sessions io_ destroys.
   const Handlers handlers_;
+  const Limits limits_;
+  // Sessions alive (each counts itself), and connections refused over the
+  // cap. Declared before io_ for the same reason as handlers_.
+  std::atomic<size_t> open_{0};
+  std::atomic<uint64_t> refused_{0};
 
   asio::io_context io_{1};
   // Used only on the server's thread once Run() is called.
@@ -410,9 +435,18 @@ class AdminHttpServerImpl : public AdminHttpServer {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(const std::string& listen, Handlers handlers) {
+  return Start(listen, std::move(handlers), Limits());
+}
+
+absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(const std::string& listen, Handlers handlers,
+                                                                        Limits limits) {
   absl::StatusOr<tcp::endpoint> endpoint = ParseListenAddress(listen);
   if (!endpoint.ok()) return endpoint.status();
-  auto server = std::make_unique<AdminHttpServerImpl>(std::move(handlers));
+  if (!endpoint->address().is_loopback()) {
+    MOQSTATS_LOG(WARNING) << "admin HTTP server on " << listen
+                          << ", not a loopback address: /metrics and /healthz are open to that network";
+  }
+  auto server = std::make_unique<AdminHttpServerImpl>(std::move(handlers), limits);
   absl::Status listening = server->Listen(*endpoint, listen);
   if (!listening.ok()) return listening;
   server->Run();

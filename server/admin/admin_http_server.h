@@ -1,11 +1,14 @@
 #ifndef MOQ_STATS_SERVER_ADMIN_ADMIN_HTTP_SERVER_H_
 #define MOQ_STATS_SERVER_ADMIN_ADMIN_HTTP_SERVER_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/admin/admin_route.h"
 
 namespace moq_stats::server {
@@ -16,10 +19,11 @@ namespace moq_stats::server {
 //   GET /metrics  200, the Prometheus text the metrics callback returns
 // and any other GET/HEAD path the routes callback serves (the JSON API and
 // the page, see AdminApi), which may take the connection over for a stream.
-// Anything else: 404 (unknown path) or 405 (method other than GET/HEAD).
-// Requests over 8 KiB or malformed ones get 400 and the connection closed;
-// an idle connection is closed after 30 s. It never crashes on what a
-// client sends.
+// Only GET and HEAD are served, and nothing changes state: any other method
+// gets 405, an unknown path 404. Requests whose header (or body) is over
+// 8 KiB, or malformed ones, get 400 and the connection closed; a connection
+// idle for the idle timeout is closed; connections over the cap are closed as
+// soon as they are accepted. It never crashes on what a client sends.
 //
 // Safe for concurrent access from multiple threads. The callbacks run on the
 // server's thread and must not block for long.
@@ -34,16 +38,30 @@ class AdminHttpServer {
     AdminRouter routes;
   };
 
+  // Bounds on what clients may hold.
+  struct Limits {
+    // Connections open at once; one more is closed as soon as accepted.
+    size_t max_connections = 16;
+    // An idle connection (or one sending a request this slowly) is closed.
+    absl::Duration idle_timeout = absl::Seconds(30);
+  };
+
   // Binds `listen` ("HOST:PORT"; port 0 picks a free one) and starts
   // serving. INVALID_ARGUMENT for a malformed address, UNAVAILABLE (naming
   // the address and the system error) when it cannot bind.
   static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(const std::string& listen, Handlers handlers);
+  static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(const std::string& listen, Handlers handlers,
+                                                                Limits limits);
 
   // Stops accepting, closes every connection and joins the thread.
   virtual ~AdminHttpServer() = default;
 
   // The port actually bound.
   virtual int port() const = 0;
+
+  // Connections open now, and those closed at once over the cap so far.
+  virtual size_t connections() const = 0;
+  virtual uint64_t connections_refused() const = 0;
 };
 
 }  // namespace moq_stats::server

@@ -34,6 +34,10 @@ std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
   gauge("moq_stats_watch_streams", "Watch streams open now.", double(in.watch_streams));
   counter("moq_stats_session_open_timeouts_total", "Session streams ended for sending no open within the open timeout.",
           double(in.session_open_timeouts));
+  gauge("moq_stats_admin_connections", "Admin HTTP connections open now.", double(in.admin_connections));
+  counter("moq_stats_admin_connections_refused_total",
+          "Admin HTTP connections closed at once because --admin-max-connections were open.",
+          double(in.admin_connections_refused));
   counter("moq_stats_batches_applied_total", "Batches applied.", double(s.batches_applied));
   counter("moq_stats_deltas_applied_total", "Handle-deltas applied.", double(s.deltas_applied));
   for (int i = 1; i < kRejectReasonCount; ++i) {

@@ -31,6 +31,9 @@ struct MetricInputs {
   size_t session_streams = 0;
   size_t watch_streams = 0;
   uint64_t session_open_timeouts = 0;
+  // The admin listener's connections open now and refused over the cap.
+  size_t admin_connections = 0;
+  uint64_t admin_connections_refused = 0;
   absl::Duration uptime;
   // Checkpoints; `checkpoint_age` is infinite before the first one.
   bool checkpoints_enabled = false;

@@ -56,6 +56,25 @@ const SidecarFlag kFlags[] = {
        return absl::OkStatus();
      },
      [](const SidecarConfig& c) { return c.admin_listen; }},
+    {"admin-max-connections", "MOQ_STATS_ADMIN_MAX_CONNECTIONS", FlagKind::kValue, "N",
+     "Admin HTTP connections open at once; more are closed as soon as accepted. At least 1.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->admin_max_connections);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.admin_max_connections); }},
+    {"admin-idle-timeout", "MOQ_STATS_ADMIN_IDLE_TIMEOUT", FlagKind::kValue, "DURATION",
+     "An admin HTTP connection idle this long (or sending a request this slowly) is closed; must be positive.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->admin_idle_timeout);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.admin_idle_timeout); }},
+    {"metrics-max-levels", "MOQ_STATS_METRICS_MAX_LEVELS", FlagKind::kValue, "N",
+     "Levels whose series /metrics exports at most: once exported a level stays while it exists, the room left "
+     "goes to the shallowest levels, then in key order; 0 exports none.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint64(who, v, &c->metrics_max_levels);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.metrics_max_levels); }},
     {"origin-url", "MOQ_STATS_ORIGIN_URL", FlagKind::kValue, "URL",
      "Relay to publish the stats broadcasts into: ws://HOST[:PORT]/PATH[?jwt=TOKEN] (QMux over WebSocket) or "
      "tcp://HOST:PORT[/PATH[?jwt=TOKEN]] (plain QMux); reconnects with backoff. No TLS: put a local TLS terminator in "

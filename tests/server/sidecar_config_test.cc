@@ -49,11 +49,28 @@ std::string ParseError(std::vector<std::string> args, const Env& env = {}) {
   return std::string(parsed.status().message());
 }
 
-const std::vector<std::string> kSettingFlags = {
-    "stats-prefix",    "stats-levels",        "stats-node",   "stats-interval", "stats-retention",
-    "listen",          "admin-listen",        "origin-url",   "moq-listen",     "grace",
-    "checkpoint-path", "checkpoint-interval", "max-sessions", "max-handles",    "max-batch-entries",
-    "max-levels",      "shutdown-timeout",    "log-level",    "check-config"};
+const std::vector<std::string> kSettingFlags = {"stats-prefix",
+                                                "stats-levels",
+                                                "stats-node",
+                                                "stats-interval",
+                                                "stats-retention",
+                                                "listen",
+                                                "admin-listen",
+                                                "admin-max-connections",
+                                                "admin-idle-timeout",
+                                                "metrics-max-levels",
+                                                "origin-url",
+                                                "moq-listen",
+                                                "grace",
+                                                "checkpoint-path",
+                                                "checkpoint-interval",
+                                                "max-sessions",
+                                                "max-handles",
+                                                "max-batch-entries",
+                                                "max-levels",
+                                                "shutdown-timeout",
+                                                "log-level",
+                                                "check-config"};
 
 const std::map<std::string, std::string> kEnvOf = {
     {"stats-prefix", "MOQ_STATS_PREFIX"},
@@ -63,6 +80,9 @@ const std::map<std::string, std::string> kEnvOf = {
     {"stats-retention", "MOQ_STATS_RETENTION"},
     {"listen", "MOQ_STATS_LISTEN"},
     {"admin-listen", "MOQ_STATS_ADMIN_LISTEN"},
+    {"admin-max-connections", "MOQ_STATS_ADMIN_MAX_CONNECTIONS"},
+    {"admin-idle-timeout", "MOQ_STATS_ADMIN_IDLE_TIMEOUT"},
+    {"metrics-max-levels", "MOQ_STATS_METRICS_MAX_LEVELS"},
     {"origin-url", "MOQ_STATS_ORIGIN_URL"},
     {"moq-listen", "MOQ_STATS_MOQ_LISTEN"},
     {"grace", "MOQ_STATS_GRACE"},
@@ -90,6 +110,9 @@ const std::vector<Sample> kSamples = {
     {"stats-retention", "2m", "2m"},
     {"listen", "unix:/run/moq/stats.sock", "unix:/run/moq/stats.sock"},
     {"admin-listen", "0.0.0.0:9191", "0.0.0.0:9191"},
+    {"admin-max-connections", "3", "3"},
+    {"admin-idle-timeout", "1m30s", "1m30s"},
+    {"metrics-max-levels", "0", "0"},
     {"origin-url", "ws://relay:4443/anon?jwt=tok", "ws://relay:4443/anon?jwt=..."},
     {"moq-listen", "[::1]:4451", "[::1]:4451"},
     {"grace", "1m30s", "1m30s"},
@@ -115,6 +138,9 @@ TEST(SidecarConfigTest, DefaultsWithNoArgumentsAndNoEnvironment) {
   EXPECT_EQ(c.stats.retention, absl::Seconds(60));
   EXPECT_EQ(c.listen, (std::vector<std::string>{"unix:moq-stats.sock", "127.0.0.1:50051"}));
   EXPECT_EQ(c.admin_listen, "127.0.0.1:9090");
+  EXPECT_EQ(c.admin_max_connections, 16u);
+  EXPECT_EQ(c.admin_idle_timeout, absl::Seconds(30));
+  EXPECT_EQ(c.metrics_max_levels, 1000u);
   EXPECT_EQ(c.grace, absl::Seconds(10));
   EXPECT_EQ(c.checkpoint_path, "moq-stats.checkpoint");
   EXPECT_EQ(c.checkpoint_interval, absl::Seconds(1));
@@ -466,7 +492,7 @@ TEST(SidecarConfigTest, AdminListen) {
 }
 
 TEST(SidecarConfigTest, LimitsAndIntervalsInRange) {
-  for (const std::string flag : {"max-sessions", "max-handles", "max-levels"}) {
+  for (const std::string flag : {"max-sessions", "max-handles", "max-levels", "admin-max-connections"}) {
     SCOPED_TRACE(flag);
     EXPECT_THAT(ParseError({absl::StrCat("--", flag, "=0")}), StartsWith(absl::StrCat("--", flag, ": ")));
     EXPECT_TRUE(Parse({absl::StrCat("--", flag, "=1")}).ok());
@@ -477,6 +503,8 @@ TEST(SidecarConfigTest, LimitsAndIntervalsInRange) {
   EXPECT_THAT(ParseError({"--checkpoint-interval=0"}), StartsWith("--checkpoint-interval: "));
   EXPECT_THAT(ParseError({"--checkpoint-interval=0s"}), StartsWith("--checkpoint-interval: "));
   EXPECT_TRUE(Parse({"--grace=0", "--stats-retention=0s", "--shutdown-timeout=0"}).ok());
+  EXPECT_THAT(ParseError({"--admin-idle-timeout=0"}), StartsWith("--admin-idle-timeout: "));
+  EXPECT_TRUE(Parse({"--metrics-max-levels=0"}).ok());
 }
 
 TEST(SidecarConfigTest, ValidateSidecarConfig) {
