@@ -123,15 +123,18 @@ void LevelMetrics::Render(const std::vector<std::shared_ptr<const Level>>& level
     }
   }
   for (const LevelFamily& family : kFamilies) {
+    // Made once per family, not once per sample.
+    const std::string name = family.name;
+    const std::string help = family.help;
     size_t series = 0;
     for (const LevelReading& reading : readings) {
       for (Tier tier : kTiers) {
         for (Role role : kRoles) {
           const double value = static_cast<double>(family.value(reading, TierRoleIndex(tier, role)));
           if (family.counter) {
-            text->Counter(family.name, family.help, value, labels[series]);
+            text->Counter(name, help, value, labels[series]);
           } else {
-            text->Gauge(family.name, family.help, value, labels[series]);
+            text->Gauge(name, help, value, labels[series]);
           }
           ++series;
         }
