@@ -9,38 +9,42 @@ namespace moq_stats::server {
 namespace {
 
 // One family of level series. `value` reads it from one level's reading for
-// one (tier, role).
+// one (tier, role); a per-level value (such as a creation time) gives the
+// same value for the four.
 struct LevelFamily {
   const char* name;
   const char* help;
   bool counter;  // else a gauge
-  uint64_t (*value)(const LevelReading& reading, size_t tier_role);
+  double (*value)(const LevelReading& reading, size_t tier_role);
 };
 
 const Counts& At(const LevelReading& r, size_t tier_role) { return r.counts[tier_role]; }
+
+// Counters are exact up to 2^53 as doubles (PrometheusText writes them so).
+double D(uint64_t n) { return static_cast<double>(n); }
 
 // In exposition order. The names follow moq-relay's /metrics
 // (moq_relay_bytes_total{tier,role} and friends), per level.
 constexpr LevelFamily kFamilies[] = {
     {"moq_stats_level_bytes_total", "Payload bytes carried under the level's prefix.", true,
-     [](const LevelReading& r, size_t i) { return At(r, i).bytes; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).bytes); }},
     {"moq_stats_level_frames_total", "Frames carried under the level's prefix.", true,
-     [](const LevelReading& r, size_t i) { return At(r, i).frames; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).frames); }},
     {"moq_stats_level_groups_total", "Groups carried under the level's prefix.", true,
-     [](const LevelReading& r, size_t i) { return At(r, i).groups; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).groups); }},
     {"moq_stats_level_broadcasts_opened_total",
      "Broadcasts opened under the level's prefix (the broadcasts counter; per broadcast and session).", true,
-     [](const LevelReading& r, size_t i) { return At(r, i).broadcasts; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).broadcasts); }},
     {"moq_stats_level_broadcasts_closed_total", "Broadcasts closed under the level's prefix.", true,
-     [](const LevelReading& r, size_t i) { return At(r, i).broadcasts_closed; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).broadcasts_closed); }},
     {"moq_stats_level_subscriptions_opened_total", "Track subscriptions opened under the level's prefix.", true,
-     [](const LevelReading& r, size_t i) { return At(r, i).subscriptions; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).subscriptions); }},
     {"moq_stats_level_subscriptions_closed_total", "Track subscriptions closed under the level's prefix.", true,
-     [](const LevelReading& r, size_t i) { return At(r, i).subscriptions_closed; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).subscriptions_closed); }},
     {"moq_stats_level_broadcasts_open", "Broadcasts open now under the level's prefix (opened - closed).", false,
-     [](const LevelReading& r, size_t i) { return At(r, i).broadcasts - At(r, i).broadcasts_closed; }},
+     [](const LevelReading& r, size_t i) { return D(At(r, i).broadcasts - At(r, i).broadcasts_closed); }},
     {"moq_stats_level_subscriptions_open", "Track subscriptions open now under the level's prefix (opened - closed).",
-     false, [](const LevelReading& r, size_t i) { return At(r, i).subscriptions - At(r, i).subscriptions_closed; }},
+     false, [](const LevelReading& r, size_t i) { return D(At(r, i).subscriptions - At(r, i).subscriptions_closed); }},
 };
 
 // Shallowest first, then in key order.
@@ -130,7 +134,7 @@ void LevelMetrics::Render(const std::vector<std::shared_ptr<const Level>>& level
     for (const LevelReading& reading : readings) {
       for (Tier tier : kTiers) {
         for (Role role : kRoles) {
-          const double value = static_cast<double>(family.value(reading, TierRoleIndex(tier, role)));
+          const double value = family.value(reading, TierRoleIndex(tier, role));
           if (family.counter) {
             text->Counter(name, help, value, labels[series]);
           } else {
