@@ -13,9 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/logging.h"
+#include "server/auth/listener_security.h"
+#include "server/sd_notify.h"
 #include "server/sessions/checkpoint_path.h"
 #include "server/sidecar.h"
 #include "server/sidecar_config.h"
@@ -28,6 +31,22 @@ namespace moq_stats::server {
 namespace {
 
 constexpr int kExitUsage = 2;
+
+// Sends `state` to systemd when it asked for notifications; a failure is
+// logged, never fatal.
+void Notify(const char* socket, const std::string& state) {
+  if (absl::Status s = SendSdNotify(socket == nullptr ? "" : socket, state); !s.ok()) {
+    MOQSTATS_LOG(WARNING) << "cannot notify systemd: " << s.message();
+  }
+}
+
+// --listen-mode as --check-config shows it.
+std::string ListenModeText(const SidecarConfig& config) {
+  for (const auto& [name, value] : DescribeSidecarConfig(config)) {
+    if (name == "listen-mode") return value;
+  }
+  return "";
+}
 
 absl::Status CheckCheckpointPath(const std::string& path) {
   if (path.empty()) return absl::OkStatus();  // checkpoints off
@@ -70,7 +89,15 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (config.check_config) {
+    // The token and TLS files are read as at start, so a bad one shows here.
+    if (absl::StatusOr<ListenerSecurity> security = LoadListenerSecurity(config.auth); !security.ok()) {
+      std::fprintf(stderr, "moq-stats-sidecar: %s\n", std::string(security.status().message()).c_str());
+      return kExitUsage;
+    }
     for (const auto& [name, value] : DescribeSidecarConfig(config)) std::printf("%s=%s\n", name.c_str(), value.c_str());
+    for (const auto& [address, access] : DescribeListenerAccess(config.auth, config.listen, ListenModeText(config))) {
+      std::printf("listener %s accepts: %s\n", address.c_str(), access.c_str());
+    }
     std::printf("configuration OK\n");
     return 0;
   }
@@ -102,10 +129,23 @@ int Main(int argc, char** argv) {
                      << absl::StrJoin((*sidecar)->listening(), ", ") << admin << moq << "; stats prefix \""
                      << config.stats.prefix << "\" levels " << config.stats.levels;
 
+  const char* notify_socket = std::getenv("NOTIFY_SOCKET");
+  Notify(notify_socket, absl::StrCat("READY=1\nSTATUS=listening on ", absl::StrJoin((*sidecar)->listening(), ", "),
+                                     "\nMAINPID=", getpid()));
+
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) != 0) {
   }
   MOQSTATS_LOG(INFO) << "received " << strsignal(signal_number);
+  // Unready first, while everything still serves.
+  (*sidecar)->StopBeingReady();
+  Notify(notify_socket, "STOPPING=1\nSTATUS=draining");
+  if (config.shutdown_delay > absl::ZeroDuration()) {
+    MOQSTATS_LOG(INFO) << "unready; draining in " << absl::FormatDuration(config.shutdown_delay)
+                       << " (or at the next signal)";
+    const timespec delay = absl::ToTimespec(config.shutdown_delay);
+    if (sigtimedwait(&signals, nullptr, &delay) > 0) MOQSTATS_LOG(INFO) << "second signal: draining now";
+  }
   (*sidecar)->Shutdown();
   // Everything that must outlive the process is done: the final checkpoint
   // is on disk and the socket removed. Tearing gRPC down as well can stall

@@ -1,9 +1,11 @@
 #include "server/sidecar.h"
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -14,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 #include "origin_bridge/bridge/origin_url.h"
 #include "server/admin/admin_api.h"
@@ -30,6 +33,23 @@ namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
+
+// The gid of `group`, a group name or a number.
+absl::StatusOr<gid_t> LookUpGroup(const std::string& group) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long number = std::strtoul(group.c_str(), &end, 10);
+  if (!group.empty() && *end == '\0' && errno == 0 && group[0] != '-') return static_cast<gid_t>(number);
+  struct group entry {};
+  struct group* found = nullptr;
+  std::vector<char> buffer(16384);
+  int error = getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (found == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no group \"", group, "\"", error != 0 ? absl::StrCat(": ", std::strerror(error)) : ""));
+  }
+  return entry.gr_gid;
+}
 
 constexpr char kServiceName[] = "moq.stats.v1.StatsService";
 // Large enough for a batch at the default entry limit with long paths.
@@ -110,6 +130,13 @@ absl::Status Sidecar::Init() {
   StatsService::Options service_options;
   service_options.session.scheduler = &scheduler_;
   service_options.session.clock = clock_;
+  absl::StatusOr<ListenerSecurity> security = LoadListenerSecurity(config_.auth);
+  if (!security.ok()) return security.status();
+  auto policy = std::make_shared<const CallAuthPolicy>(security->policy);
+  service_options.authorize = [policy](const grpc::CallbackServerContext& context, RpcAccess access) {
+    return AuthorizeCall(*policy, CredentialsOf(context), access);
+  };
+  tcp_credentials_ = security->tcp_credentials;
   service_ = std::make_unique<StatsService>(
       stats_, registry_, &origin_, [this] { return Info(); }, service_options);
   if (absl::Status s = StartGrpc(); !s.ok()) return s;
@@ -117,6 +144,7 @@ absl::Status Sidecar::Init() {
   if (!config_.admin_listen.empty()) {
     AdminHttpServer::Handlers handlers;
     handlers.health = [this] { return Health(); };
+    handlers.readiness = [this] { return Readiness(); };
     handlers.metrics = [this] { return MetricsText(); };
     admin_api_ = std::make_unique<AdminApi>(
         stats_, &origin_, [this] { return Info(); }, AdminApi::Options{});
@@ -135,6 +163,9 @@ absl::Status Sidecar::Init() {
   }
   if (!checkpoint_path_.empty()) checkpointer_ = std::thread([this] { CheckpointLoop(); });
   init_done_ = true;
+  absl::MutexLock lock(&mu_);
+  // The checkpoint is restored and the gRPC listeners accept.
+  ready_ = !stopping_;
   return absl::OkStatus();
 }
 
@@ -182,8 +213,28 @@ void Sidecar::RestoreCheckpoint() {
 
 absl::Status Sidecar::StartGrpc() {
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::channelz::experimental::InitChannelzService();
+  // gRPC registers reflection and channelz for the whole server, on every
+  // listener: only when none reaches beyond this machine, unless asked for.
+  bool local_only = true;
+  for (const std::string& listen : config_.listen) {
+    if (absl::StartsWith(listen, "unix:")) continue;
+    absl::StatusOr<HostPort> host_port = ParseHostPort(listen);
+    local_only = local_only && host_port.ok() && IsLoopbackHost(host_port->host);
+  }
+  if (local_only || config_.expose_grpc_introspection) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::channelz::experimental::InitChannelzService();
+  } else {
+    MOQSTATS_LOG(INFO) << "gRPC reflection and channelz are off: a listener reaches beyond loopback "
+                          "(--expose-grpc-introspection turns them on)";
+  }
+  if (!config_.auth.authenticates()) {
+    for (const std::string& listen : config_.listen) {
+      if (absl::StartsWith(listen, "unix:")) continue;
+      MOQSTATS_LOG(WARNING) << "--listen " << listen << " accepts writes from anyone who can connect to it; "
+                            << "set --auth-token-file or --tls-client-ca, or listen on a unix socket only";
+    }
+  }
 
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
@@ -202,7 +253,7 @@ absl::Status Sidecar::StartGrpc() {
       ports.push_back(nullptr);
     } else {
       ports.push_back(std::make_unique<int>(0));
-      builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), ports.back().get());
+      builder.AddListeningPort(listen, tcp_credentials_, ports.back().get());
       addresses.push_back(listen);
     }
   }
@@ -224,14 +275,34 @@ absl::Status Sidecar::StartGrpc() {
     std::string host = addresses[i].substr(0, addresses[i].rfind(':'));
     listening_.push_back(absl::StrCat(host, ":", *ports[i]));
   }
-  for (const std::string& path : unix_sockets_) {
-    if (chmod(path.c_str(), 0660) != 0) {
-      MOQSTATS_LOG(WARNING) << "cannot set mode 0660 on " << path << ": " << std::strerror(errno);
-    }
+  if (absl::Status s = SetSocketPermissions(); !s.ok()) {
+    server_->Shutdown(std::chrono::system_clock::now());
+    return s;
   }
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
+  return absl::OkStatus();
+}
+
+absl::Status Sidecar::SetSocketPermissions() {
+  gid_t gid = static_cast<gid_t>(-1);  // chown leaves it as it is
+  if (!config_.listen_group.empty()) {
+    absl::StatusOr<gid_t> found = LookUpGroup(config_.listen_group);
+    if (!found.ok()) return absl::InvalidArgumentError(absl::StrCat("--listen-group: ", found.status().message()));
+    gid = *found;
+  }
+  for (const std::string& path : unix_sockets_) {
+    if (gid != static_cast<gid_t>(-1) && chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+      return absl::PermissionDeniedError(absl::StrCat("--listen-group: cannot give ", path, " to group ",
+                                                      config_.listen_group, ": ", std::strerror(errno),
+                                                      " (the daemon's user must be in that group)"));
+    }
+    if (chmod(path.c_str(), static_cast<mode_t>(config_.listen_mode)) != 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("--listen-mode: cannot set it on ", path, ": ", std::strerror(errno)));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -259,6 +330,18 @@ absl::Status Sidecar::StartBridge() {
 std::optional<bridge::BridgeStatus> Sidecar::BridgeStatus() const {
   if (!bridge_) return std::nullopt;
   return bridge_->status();
+}
+
+void Sidecar::StopBeingReady() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  ready_ = false;
+}
+
+std::string Sidecar::Readiness() const {
+  absl::MutexLock lock(&mu_);
+  if (ready_) return "";
+  return stopping_ ? "stopping" : "starting";
 }
 
 std::string Sidecar::Health() const {
@@ -347,6 +430,8 @@ void Sidecar::Shutdown() {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return;
     shutting_down_ = true;
+    stopping_ = true;
+    ready_ = false;
   }
   MOQSTATS_LOG(INFO) << "shutting down";
   if (server_) {

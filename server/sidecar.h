@@ -57,6 +57,14 @@ class Sidecar {
 
   void Shutdown();
 
+  // Turns unready (/readyz answers 503) without draining anything yet: the
+  // first thing done at SIGTERM, so load balancers stop sending new work
+  // while the sidecar still serves. Shutdown does it too.
+  void StopBeingReady();
+  // Empty while ready for traffic (the checkpoint restored, the gRPC
+  // listeners accepting, no shutdown begun), else why not.
+  std::string Readiness() const;
+
   // Where the gRPC server listens ("unix:/abs/path", "127.0.0.1:50051"; a
   // port 0 in the config shows the port chosen) and the admin port (0: off).
   const std::vector<std::string>& listening() const { return listening_; }
@@ -84,6 +92,8 @@ class Sidecar {
   absl::Status LockInstance();
   void RestoreCheckpoint();
   absl::Status StartGrpc();
+  // --listen-mode and --listen-group on the unix sockets.
+  absl::Status SetSocketPermissions();
   absl::Status StartBridge();
   void CheckpointLoop();
   std::string Health() const;
@@ -103,6 +113,7 @@ class Sidecar {
   Stats stats_;
   std::shared_ptr<SessionRegistry> registry_;
   std::unique_ptr<StatsService> service_;
+  std::shared_ptr<grpc::ServerCredentials> tcp_credentials_;  // TLS or plaintext, per --tls-cert
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::string> listening_;
   std::vector<std::string> unix_sockets_;  // files to remove at shutdown
@@ -117,6 +128,8 @@ class Sidecar {
   bool init_done_ = false;
 
   mutable absl::Mutex mu_;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // StopBeingReady was called
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_checkpoint_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

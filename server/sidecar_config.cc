@@ -128,12 +128,14 @@ absl::Status CheckLimits(const SidecarConfig& config, const FlagNamer& name) {
   RETURN_IF_ERROR(CheckAtLeast(name("max-levels"), config.max_levels, 1));
   RETURN_IF_ERROR(CheckAtLeast(name("admin-max-connections"), config.admin_max_connections, 1));
   RETURN_IF_ERROR(CheckDuration(name("admin-idle-timeout"), config.admin_idle_timeout, true));
+  RETURN_IF_ERROR(CheckDuration(name("shutdown-delay"), config.shutdown_delay, false));
   return CheckDuration(name("shutdown-timeout"), config.shutdown_timeout, false);
 }
 
 absl::Status ValidateWith(const SidecarConfig& config, const FlagNamer& name) {
   RETURN_IF_ERROR(CheckStats(config.stats, name));
   RETURN_IF_ERROR(CheckListeners(config, name));
+  RETURN_IF_ERROR(CheckAuthConfig(config.auth, config.listen, name));
   RETURN_IF_ERROR(CheckBridge(config, name));
   return CheckLimits(config, name);
 }
@@ -252,7 +254,7 @@ std::string FlagUsage(const SidecarFlag& flag, const SidecarConfig& defaults) {
   if (TakesValue(flag.kind)) absl::StrAppend(&head, "=", flag.value_name);
   std::vector<std::string> notes;
   if (flag.env != nullptr) notes.push_back(absl::StrCat("env ", flag.env));
-  if (flag.get != nullptr && TakesValue(flag.kind)) {
+  if (flag.get != nullptr && (TakesValue(flag.kind) || flag.env != nullptr)) {
     std::string value = flag.get(defaults);
     notes.push_back(absl::StrCat("default ", value.empty() ? "\"\"" : value));
   }

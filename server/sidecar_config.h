@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
+#include "server/auth/listener_security.h"
 #include "server/stats/stats.h"
 
 namespace moq_stats::server {
@@ -67,6 +68,24 @@ struct SidecarConfig {
   LogLevel log_level = LogLevel::kInfo;
   // --check-config: validate, print the settings and exit.
   bool check_config = false;
+  // --auth-token-file, --tls-cert, --tls-key, --tls-client-ca,
+  // --allow-unauthenticated-reads, --insecure-listen: what the TCP listeners
+  // accept (a unix socket is trusted by its file mode).
+  AuthConfig auth;
+  // --listen-mode: the unix sockets' file mode, set after bind.
+  uint32_t listen_mode = 0660;
+  // --listen-group: the unix sockets' group (a name or a gid); empty: the
+  // daemon's own.
+  std::string listen_group;
+  // --expose-grpc-introspection: register gRPC reflection and channelz even
+  // when a TCP listener reaches beyond loopback (gRPC serves them on every
+  // listener of the server, not on some).
+  bool expose_grpc_introspection = false;
+  // --shutdown-delay: how long the daemon stays unready (/readyz 503,
+  // STOPPING=1 sent) but still serving after SIGTERM before it drains, so
+  // load balancers stop sending new work first; a second SIGTERM ends the
+  // delay early.
+  absl::Duration shutdown_delay = absl::ZeroDuration();
 };
 
 // What the command line asked for.

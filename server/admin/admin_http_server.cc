@@ -101,7 +101,7 @@ Response Route(const AdminHttpServer::Handlers& handlers, const Request& req) {
   const beast::string_view target = req.target();
   const beast::string_view path = target.substr(0, target.find('?'));
   const bool head = req.method() == http::verb::head;
-  const bool known = path == "/healthz" || path == "/metrics";
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
 
   Response res;
   if (req.method() != http::verb::get && !head) {
@@ -112,8 +112,8 @@ Response Route(const AdminHttpServer::Handlers& handlers, const Request& req) {
     res = PlainResponse(http::status::not_found, req.version(), "not found\n");
   } else {
     try {
-      if (path == "/healthz") {
-        std::string reason = Call(handlers.health, "");
+      if (path == "/healthz" || path == "/readyz") {
+        std::string reason = Call(path == "/healthz" ? handlers.health : handlers.readiness, "");
         res = reason.empty() ? PlainResponse(http::status::ok, req.version(), "ok\n")
                              : PlainResponse(http::status::service_unavailable, req.version(), reason + "\n");
       } else {

@@ -16,6 +16,8 @@ namespace moq_stats::server {
 // The sidecar's HTTP admin listener (Boost.Beast, HTTP/1.1 with keep-alive),
 // on a thread of its own:
 //   GET /healthz  200 "ok\n" while healthy, 503 with the reason otherwise
+//   GET /readyz   200 "ok\n" while ready for traffic, 503 with the reason
+//                 otherwise
 //   GET /metrics  200, the Prometheus text the metrics callback returns
 // and any other GET/HEAD path the routes callback serves (the JSON API and
 // the page, see AdminApi), which may take the connection over for a stream.
@@ -32,6 +34,9 @@ class AdminHttpServer {
   struct Handlers {
     // Returns an empty string while healthy, else the reason for 503.
     std::function<std::string()> health;
+    // Returns an empty string while ready, else the reason for 503; unset:
+    // always ready.
+    std::function<std::string()> readiness;
     // Returns the /metrics body.
     std::function<std::string()> metrics;
     // Other GET/HEAD paths (the JSON API and the page); null: none.

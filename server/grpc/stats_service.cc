@@ -22,6 +22,15 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc:
   return reactor;
 }
 
+// A stream that ends at once with `status` (a stream still has to be
+// returned for a call that is refused).
+template <typename Reactor>
+class Refused final : public Reactor {
+ public:
+  explicit Refused(const grpc::Status& status) { this->Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
 
 StatsService::StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info,
@@ -32,12 +41,17 @@ StatsService::StatsService(Stats stats, std::shared_ptr<SessionRegistry> registr
       info_(std::move(info)),
       options_(options) {}
 
-grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionResponse>* StatsService::Session(grpc::CallbackServerContext*) {
+grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionResponse>* StatsService::Session(
+    grpc::CallbackServerContext* context) {
+  if (grpc::Status s = Authorize(*context, RpcAccess::kWrite); !s.ok()) {
+    return new Refused<grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionResponse>>(s);
+  }
   return new SessionStream(registry_, &sessions_, options_.session, &open_timeouts_);
 }
 
 grpc::ServerUnaryReactor* StatsService::GetLevel(grpc::CallbackServerContext* context,
                                                  const pb::GetLevelRequest* request, pb::GetLevelResponse* response) {
+  if (grpc::Status s = Authorize(*context, RpcAccess::kRead); !s.ok()) return Done(context, s);
   if (absl::Status s = ValidatePath(request->key()); !s.ok()) {
     return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("key: ", s.message())));
   }
@@ -53,6 +67,7 @@ grpc::ServerUnaryReactor* StatsService::GetLevel(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* StatsService::ListLevels(grpc::CallbackServerContext* context,
                                                    const pb::ListLevelsRequest* request,
                                                    pb::ListLevelsResponse* response) {
+  if (grpc::Status s = Authorize(*context, RpcAccess::kRead); !s.ok()) return Done(context, s);
   if (absl::Status s = ValidatePath(request->prefix()); !s.ok()) {
     return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("prefix: ", s.message())));
   }
@@ -76,24 +91,27 @@ grpc::ServerUnaryReactor* StatsService::ListLevels(grpc::CallbackServerContext* 
   return Done(context, grpc::Status::OK);
 }
 
-grpc::ServerWriteReactor<pb::WatchEvent>* StatsService::Watch(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<pb::WatchEvent>* StatsService::Watch(grpc::CallbackServerContext* context,
                                                               const pb::WatchRequest* request) {
+  if (grpc::Status s = Authorize(*context, RpcAccess::kRead); !s.ok()) {
+    return new Refused<grpc::ServerWriteReactor<pb::WatchEvent>>(s);
+  }
   if (!ValidatePath(request->prefix()).ok()) {
-    // A stream still has to be returned; it ends at once.
-    class Refused final : public grpc::ServerWriteReactor<pb::WatchEvent> {
-     public:
-      Refused() { Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "prefix: not a valid path")); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused();
+    return new Refused<grpc::ServerWriteReactor<pb::WatchEvent>>(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "prefix: not a valid path"));
   }
   return new WatchStream(origin_, Path(request->prefix()), &watches_, options_.watch);
 }
 
 grpc::ServerUnaryReactor* StatsService::GetInfo(grpc::CallbackServerContext* context, const pb::GetInfoRequest*,
                                                 pb::GetInfoResponse* response) {
+  if (grpc::Status s = Authorize(*context, RpcAccess::kRead); !s.ok()) return Done(context, s);
   *response = info_();
   return Done(context, grpc::Status::OK);
+}
+
+grpc::Status StatsService::Authorize(const grpc::CallbackServerContext& context, RpcAccess access) const {
+  return options_.authorize ? options_.authorize(context, access) : grpc::Status::OK;
 }
 
 void StatsService::EndAllStreams(const grpc::Status& status) {

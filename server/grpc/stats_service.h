@@ -10,6 +10,7 @@
 
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "origin/origin.h"
+#include "server/auth/call_auth.h"
 #include "server/grpc/session_stream.h"
 #include "server/grpc/stream_set.h"
 #include "server/grpc/watch_queue.h"
@@ -32,6 +33,9 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
   struct Options {
     SessionStreamOptions session;  // the open deadline (none by default)
     WatchQueueLimits watch;        // what a Watch stream may hold unwritten
+    // Decides, before anything else, whether a call may go on: a non-OK
+    // status ends it with that status. Unset: every call goes on.
+    std::function<grpc::Status(const grpc::CallbackServerContext& context, RpcAccess access)> authorize;
   };
 
   StatsService(Stats stats, std::shared_ptr<SessionRegistry> registry, Origin* origin, InfoFn info,
@@ -64,6 +68,8 @@ class StatsService final : public moq::stats::v1::StatsService::CallbackService 
   static constexpr uint32_t kMaxPageSize = 1000;
 
  private:
+  grpc::Status Authorize(const grpc::CallbackServerContext& context, RpcAccess access) const;
+
   const Stats stats_;
   const std::shared_ptr<SessionRegistry> registry_;
   Origin* const origin_;

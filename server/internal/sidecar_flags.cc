@@ -1,5 +1,7 @@
 #include "server/internal/sidecar_flags.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "origin_bridge/bridge/origin_url.h"
@@ -7,6 +9,27 @@
 
 namespace moq_stats::server::internal {
 namespace {
+
+// An octal file mode such as 0660 or 660, at most 0777.
+absl::Status ParseListenMode(const std::string& who, const std::string& text, uint32_t* out) {
+  uint32_t mode = 0;
+  bool ok = !text.empty() && text.size() <= 4;
+  for (char c : text) {
+    ok = ok && c >= '0' && c <= '7';
+    mode = mode * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (!ok || mode > 0777) {
+    return absl::InvalidArgumentError(absl::StrCat(who, ": ", Quoted(text), " is not an octal file mode (0600, 0660)"));
+  }
+  *out = mode;
+  return absl::OkStatus();
+}
+
+std::string FormatMode(uint32_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "0%03o", static_cast<unsigned>(mode));
+  return text;
+}
 
 const SidecarFlag kFlags[] = {
     {"stats-prefix", "MOQ_STATS_PREFIX", FlagKind::kValue, "PATH",
@@ -146,6 +169,77 @@ const SidecarFlag kFlags[] = {
        return ParseLogLevelValue(who, v, &c->log_level);
      },
      [](const SidecarConfig& c) { return std::string(LogLevelName(c.log_level)); }},
+    {"auth-token-file", "MOQ_STATS_AUTH_TOKEN_FILE", FlagKind::kValue, "PATH",
+     "Bearer tokens TCP callers must present as `authorization: Bearer TOKEN` metadata: one per line (several let a "
+     "token be rotated), at least 16 printable characters each; blank and # lines are skipped. The tokens are never "
+     "logged or shown. The unix sockets need none.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->auth.token_file = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.auth.token_file; }},
+    {"tls-cert", "MOQ_STATS_TLS_CERT", FlagKind::kValue, "PATH",
+     "Certificate chain (PEM) for TLS on every TCP listener; needs --tls-key.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->auth.tls_cert = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.auth.tls_cert; }},
+    {"tls-key", "MOQ_STATS_TLS_KEY", FlagKind::kValue, "PATH", "Private key (PEM) of --tls-cert.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->auth.tls_key = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.auth.tls_key; }},
+    {"tls-client-ca", "MOQ_STATS_TLS_CLIENT_CA", FlagKind::kValue, "PATH",
+     "CA certificates (PEM) that client certificates are verified against (mutual TLS); a verified client is "
+     "authenticated. Without --auth-token-file a client certificate is required.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->auth.tls_client_ca = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.auth.tls_client_ca; }},
+    {"allow-unauthenticated-reads", "MOQ_STATS_ALLOW_UNAUTHENTICATED_READS", FlagKind::kBool, nullptr,
+     "Let ListLevels, GetLevel, Watch and GetInfo through on TCP without credentials; Session still needs them.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseBool(who, v, &c->auth.allow_unauthenticated_reads);
+     },
+     [](const SidecarConfig& c) { return std::string(c.auth.allow_unauthenticated_reads ? "true" : "false"); }},
+    {"insecure-listen", "MOQ_STATS_INSECURE_LISTEN", FlagKind::kBool, nullptr,
+     "Allow a TCP listener beyond loopback with neither --auth-token-file nor --tls-client-ca: anyone who can connect "
+     "may write counts.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseBool(who, v, &c->auth.insecure_listen);
+     },
+     [](const SidecarConfig& c) { return std::string(c.auth.insecure_listen ? "true" : "false"); }},
+    {"listen-mode", "MOQ_STATS_LISTEN_MODE", FlagKind::kValue, "OCTAL",
+     "File mode of the unix sockets, set after they are bound; whoever may connect is trusted.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseListenMode(who, v, &c->listen_mode);
+     },
+     [](const SidecarConfig& c) { return FormatMode(c.listen_mode); }},
+    {"listen-group", "MOQ_STATS_LISTEN_GROUP", FlagKind::kValue, "GROUP",
+     "Group (name or gid) of the unix sockets, so a relay running as another user in that group can connect; empty: "
+     "the daemon's own.",
+     [](const std::string&, const std::string& v, SidecarConfig* c) {
+       c->listen_group = v;
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) { return c.listen_group; }},
+    {"expose-grpc-introspection", "MOQ_STATS_EXPOSE_GRPC_INTROSPECTION", FlagKind::kBool, nullptr,
+     "Register gRPC reflection and channelz even when a TCP listener reaches beyond loopback (by default they are "
+     "registered only when every listener is loopback or unix). gRPC serves them on every listener.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseBool(who, v, &c->expose_grpc_introspection);
+     },
+     [](const SidecarConfig& c) { return std::string(c.expose_grpc_introspection ? "true" : "false"); }},
+    {"shutdown-delay", "MOQ_STATS_SHUTDOWN_DELAY", FlagKind::kValue, "DURATION",
+     "After SIGTERM, how long to stay unready (/readyz 503, systemd STOPPING=1) while still serving, before "
+     "draining; a second SIGTERM ends it early.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->shutdown_delay);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.shutdown_delay); }},
     {"check-config", nullptr, FlagKind::kBool, nullptr, "Validate the settings, print them and exit.",
      [](const std::string& who, const std::string& v, SidecarConfig* c) { return ParseBool(who, v, &c->check_config); },
      [](const SidecarConfig& c) { return std::string(c.check_config ? "true" : "false"); }},

@@ -70,6 +70,16 @@ const std::vector<std::string> kSettingFlags = {"stats-prefix",
                                                 "max-levels",
                                                 "shutdown-timeout",
                                                 "log-level",
+                                                "auth-token-file",
+                                                "tls-cert",
+                                                "tls-key",
+                                                "tls-client-ca",
+                                                "allow-unauthenticated-reads",
+                                                "insecure-listen",
+                                                "listen-mode",
+                                                "listen-group",
+                                                "expose-grpc-introspection",
+                                                "shutdown-delay",
                                                 "check-config"};
 
 const std::map<std::string, std::string> kEnvOf = {
@@ -94,6 +104,16 @@ const std::map<std::string, std::string> kEnvOf = {
     {"max-levels", "MOQ_STATS_MAX_LEVELS"},
     {"shutdown-timeout", "MOQ_STATS_SHUTDOWN_TIMEOUT"},
     {"log-level", "MOQ_STATS_LOG_LEVEL"},
+    {"auth-token-file", "MOQ_STATS_AUTH_TOKEN_FILE"},
+    {"tls-cert", "MOQ_STATS_TLS_CERT"},
+    {"tls-key", "MOQ_STATS_TLS_KEY"},
+    {"tls-client-ca", "MOQ_STATS_TLS_CLIENT_CA"},
+    {"allow-unauthenticated-reads", "MOQ_STATS_ALLOW_UNAUTHENTICATED_READS"},
+    {"insecure-listen", "MOQ_STATS_INSECURE_LISTEN"},
+    {"listen-mode", "MOQ_STATS_LISTEN_MODE"},
+    {"listen-group", "MOQ_STATS_LISTEN_GROUP"},
+    {"expose-grpc-introspection", "MOQ_STATS_EXPOSE_GRPC_INTROSPECTION"},
+    {"shutdown-delay", "MOQ_STATS_SHUTDOWN_DELAY"},
 };
 
 // A good non-default value for each flag taking one, and how it is described.
@@ -255,7 +275,8 @@ TEST(SidecarConfigTest, ListenReplacesTheDefaultAndRepeats) {
 }
 
 TEST(SidecarConfigTest, ListenEnvironmentIsACommaSeparatedList) {
-  Env env = {{"MOQ_STATS_LISTEN", "unix:/run/a.sock, 10.0.0.1:50051,[::]:50052,"}};
+  Env env = {{"MOQ_STATS_LISTEN", "unix:/run/a.sock, 10.0.0.1:50051,[::]:50052,"},
+             {"MOQ_STATS_INSECURE_LISTEN", "true"}};
   auto parsed = Parse({}, env);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->config.listen, (std::vector<std::string>{"unix:/run/a.sock", "10.0.0.1:50051", "[::]:50052"}));
@@ -452,7 +473,7 @@ TEST(SidecarConfigTest, WellFormedListenAddressesAccepted) {
        {"unix:moq.sock", "unix:/run/moq/stats.sock", "127.0.0.1:0", "0.0.0.0:65535", "[::1]:50051", "[::]:1",
         "[fe80::1%eth0]:1", "[::ffff:10.0.0.1]:80", "localhost:50051", "relay-1.example.com:443", "moq_relay:1"}) {
     SCOPED_TRACE(good);
-    auto parsed = Parse({"--listen", good});
+    auto parsed = Parse({"--listen", good, "--insecure-listen"});
     EXPECT_TRUE(parsed.ok()) << parsed.status();
   }
 }
@@ -566,6 +587,29 @@ TEST(SidecarConfigTest, UsageMentionsEveryFlagVariableAndDefault) {
     if (flag == "check-config") continue;
     EXPECT_THAT(usage, HasSubstr(value.empty() ? "default \"\"" : absl::StrCat("default ", value))) << flag;
   }
+}
+
+TEST(SidecarConfigTest, ListenModeIsAnOctalFileMode) {
+  auto parsed = Parse({"--listen-mode=0600"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.listen_mode, 0600u);
+  EXPECT_EQ(Described(parsed->config, "listen-mode"), "0600");
+  parsed = Parse({"--listen-mode", "770"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.listen_mode, 0770u);
+  for (const std::string bad : {"", "0800", "rw-rw----", "01777", "-1", "9"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(ParseError({"--listen-mode=" + bad}), StartsWith("--listen-mode: "));
+  }
+}
+
+TEST(SidecarConfigTest, AListenerBeyondLoopbackNeedsAuthenticationOrInsecureListen) {
+  EXPECT_THAT(ParseError({"--listen=0.0.0.0:50051"}), HasSubstr("--insecure-listen"));
+  EXPECT_TRUE(Parse({"--listen=0.0.0.0:50051", "--insecure-listen"}).ok());
+  EXPECT_TRUE(Parse({"--listen=0.0.0.0:50051", "--auth-token-file=/etc/moq-stats/tokens"}).ok());
+  Env env = {{"MOQ_STATS_LISTEN", "[::]:50051"}};
+  EXPECT_THAT(ParseError({}, env), StartsWith("MOQ_STATS_LISTEN: "));
+  EXPECT_THAT(ParseError({"--listen=0.0.0.0:1", "--tls-client-ca=ca.pem"}), StartsWith("--tls-client-ca: needs"));
 }
 
 }  // namespace
