@@ -37,6 +37,12 @@ struct GlobalOptions {
   // The deadline of each call; for watch, of connecting; for bump, of the
   // final flush and acknowledgement.
   absl::Duration timeout = absl::Seconds(5);
+  // Credentials for a sidecar on TCP (--auth-token-file, --tls-ca,
+  // --tls-cert, --tls-key); empty: none.
+  std::string auth_token_file;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // bump's --tier and --role (the library's Tier and Role, kept apart so that

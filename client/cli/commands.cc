@@ -111,7 +111,9 @@ std::vector<TextTable::Column> CounterColumns() {
 
 CommandOutcome RunLevels(const Invocation& inv, std::ostream& out) {
   const GlobalOptions& global = inv.global;
-  auto stub = pb::StatsService::NewStub(NewSidecarChannel(global.target));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = NewSidecarChannel(global);
+  if (!channel.ok()) return Fail(2, std::string(channel.status().message()));
+  auto stub = pb::StatsService::NewStub(*channel);
   std::vector<TextTable::Column> columns = {{"KEY"}, {"ADVERTISED PATH"}, {"PUBLISHING"}, {"TIER"}, {"ROLE"}};
   for (TextTable::Column& c : CounterColumns()) columns.push_back(std::move(c));
   TextTable table(std::move(columns));
@@ -159,7 +161,9 @@ CommandOutcome RunLevels(const Invocation& inv, std::ostream& out) {
 
 CommandOutcome RunGet(const Invocation& inv, std::ostream& out) {
   const GlobalOptions& global = inv.global;
-  auto stub = pb::StatsService::NewStub(NewSidecarChannel(global.target));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = NewSidecarChannel(global);
+  if (!channel.ok()) return Fail(2, std::string(channel.status().message()));
+  auto stub = pb::StatsService::NewStub(*channel);
   pb::GetLevelRequest request;
   request.set_key(inv.argument);
   pb::GetLevelResponse response;
@@ -231,7 +235,9 @@ std::string WatchEventLine(const pb::WatchEvent& event, bool json) {
 CommandOutcome RunWatch(const Invocation& inv, std::ostream& out) {
   const GlobalOptions& global = inv.global;
   StopSignals stop;  // before the channel starts gRPC's threads
-  auto channel = NewSidecarChannel(global.target);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> made = NewSidecarChannel(global);
+  if (!made.ok()) return Fail(2, std::string(made.status().message()));
+  std::shared_ptr<grpc::Channel> channel = *std::move(made);
   bool connected = false;
   if (grpc::Status s = AwaitConnection(channel, absl::Now() + global.timeout, global.timeout, &connected); !s.ok()) {
     return CallFailed("Watch", global.target, s);
@@ -285,6 +291,10 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
   StopSignals stop;  // before the library starts its threads
   moq_stats::Options options;
   options.relay_name = "moq-stats bump";
+  options.auth_token_file = global.auth_token_file;
+  options.tls_ca_file = global.tls_ca;
+  options.tls_cert_file = global.tls_cert;
+  options.tls_key_file = global.tls_key;
   moq_stats::Stats stats = moq_stats::Stats::Connect(global.target, options);
   moq_stats::BroadcastStats broadcast = stats.tier(LibraryTier(bump.tier)).broadcast(bump.path);
   if (broadcast.empty()) {
@@ -358,7 +368,9 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
 
 CommandOutcome RunHealth(const Invocation& inv, std::ostream& out) {
   const GlobalOptions& global = inv.global;
-  auto channel = NewSidecarChannel(global.target);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> made = NewSidecarChannel(global);
+  if (!made.ok()) return Fail(2, std::string(made.status().message()));
+  std::shared_ptr<grpc::Channel> channel = *std::move(made);
   bool serving = true;
   std::vector<std::pair<std::string, std::string>> answers;  // (service, status name)
   for (const char* service : kHealthServices) {
@@ -460,7 +472,9 @@ std::string BridgeTable(const pb::BridgeInfo& b) {
 
 CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
   const GlobalOptions& global = inv.global;
-  auto stub = pb::StatsService::NewStub(NewSidecarChannel(global.target));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = NewSidecarChannel(global);
+  if (!channel.ok()) return Fail(2, std::string(channel.status().message()));
+  auto stub = pb::StatsService::NewStub(*channel);
   pb::GetInfoResponse info;
   grpc::ClientContext context;
   SetDeadline(global, &context);

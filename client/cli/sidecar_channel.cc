@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "client/src/channel_security.h"
 
 namespace moq_stats {
 namespace cli {
@@ -54,11 +55,14 @@ bool DecodeHealthCheckResponse(const std::string& bytes, int* status) {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> NewSidecarChannel(const std::string& target) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> NewSidecarChannel(const GlobalOptions& global) {
+  absl::StatusOr<internal::ChannelSecurity> security =
+      internal::LoadChannelSecurity({global.auth_token_file, global.tls_ca, global.tls_cert, global.tls_key});
+  if (!security.ok()) return security.status();
   grpc::ChannelArguments args;
   // A channel of its own: nothing of another process's state applies.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return internal::NewSecuredChannel(global.target, *security, args);
 }
 
 std::string StatusCodeName(grpc::StatusCode code) {

@@ -10,16 +10,20 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/cli/cli_flags.h"
 
 namespace moq_stats {
 namespace cli {
 
-// An insecure channel to `target` ("unix:PATH" or "HOST:PORT"). Calls made
-// on it fail at once with UNAVAILABLE when the sidecar cannot be connected
-// to (they do not wait for it to come up).
-std::shared_ptr<grpc::Channel> NewSidecarChannel(const std::string& target);
+// A channel to `global.target` ("unix:PATH" or "HOST:PORT"), with the
+// credentials the global flags name (a bearer token on every call, TLS).
+// Calls made on it fail at once with UNAVAILABLE when the sidecar cannot be
+// connected to (they do not wait for it to come up). INVALID_ARGUMENT when a
+// credentials file cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> NewSidecarChannel(const GlobalOptions& global);
 
 // "NOT_FOUND", "UNAVAILABLE", ...
 std::string StatusCodeName(grpc::StatusCode code);

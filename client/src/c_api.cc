@@ -202,6 +202,24 @@ int moq_stats_options_set_reconnect_max_ms(moq_stats_options_t* options, uint32_
   return MOQ_STATS_OK;
 }
 
+int moq_stats_options_set_auth_token_file(moq_stats_options_t* options, const char* path, size_t path_len) {
+  return SetString(options, &moq_stats::Options::auth_token_file, path, path_len);
+}
+
+int moq_stats_options_set_tls_files(moq_stats_options_t* options, const char* ca_file, size_t ca_file_len,
+                                    const char* cert_file, size_t cert_file_len, const char* key_file,
+                                    size_t key_file_len) {
+  // Checked all at once, so that a bad argument changes none of them.
+  if (options == nullptr || (ca_file == nullptr && ca_file_len != 0) || (cert_file == nullptr && cert_file_len != 0) ||
+      (key_file == nullptr && key_file_len != 0)) {
+    return MOQ_STATS_ERR_INVALID_ARGUMENT;
+  }
+  int rc = SetString(options, &moq_stats::Options::tls_ca_file, ca_file, ca_file_len);
+  if (rc == MOQ_STATS_OK) rc = SetString(options, &moq_stats::Options::tls_cert_file, cert_file, cert_file_len);
+  if (rc == MOQ_STATS_OK) rc = SetString(options, &moq_stats::Options::tls_key_file, key_file, key_file_len);
+  return rc;
+}
+
 // ---------------------------------------------------------------------------
 // The library
 

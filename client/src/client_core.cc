@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/src/channel_security.h"
 #include "common/path.h"
 
 namespace moq_stats {
@@ -123,7 +124,17 @@ ClientCore::ClientCore(std::string target, Options options)
   // again promptly when asked.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(options_.reconnect_min.count()));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.reconnect_max.count()));
-  channel_ = grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args);
+  absl::StatusOr<ChannelSecurity> security = LoadChannelSecurity(
+      {options_.auth_token_file, options_.tls_ca_file, options_.tls_cert_file, options_.tls_key_file});
+  if (security.ok()) {
+    channel_ = NewSecuredChannel(target_, *security, args);
+  } else {
+    // Streams go out without the credentials and are refused; the reason
+    // stays visible.
+    channel_ = grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args);
+    absl::MutexLock lock(&mu_);
+    last_error_ = absl::StrCat("credentials: ", security.status().message());
+  }
   stub_ = pb::StatsService::NewStub(channel_);
   flusher_ = std::thread([this] { FlusherLoop(); });
 }

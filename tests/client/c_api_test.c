@@ -92,12 +92,17 @@ static int CheckNullAndBadArguments(const moq_stats_t* stats) {
   CHECK_CODE(moq_stats_options_set_max_inflight(NULL, 10), MOQ_STATS_ERR_INVALID_ARGUMENT);
   CHECK_CODE(moq_stats_options_set_reconnect_min_ms(NULL, 10), MOQ_STATS_ERR_INVALID_ARGUMENT);
   CHECK_CODE(moq_stats_options_set_reconnect_max_ms(NULL, 10), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  CHECK_CODE(moq_stats_options_set_auth_token_file(NULL, STR("x")), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  CHECK_CODE(moq_stats_options_set_tls_files(NULL, STR("a"), STR("b"), STR("c")), MOQ_STATS_ERR_INVALID_ARGUMENT);
   moq_stats_options_destroy(NULL);
 
   options = moq_stats_options_create();
   REQUIRE(options != NULL);
   CHECK_CODE(moq_stats_options_set_session_id(options, NULL, 3), MOQ_STATS_ERR_INVALID_ARGUMENT);
   CHECK_CODE(moq_stats_options_set_relay_name(options, NULL, 3), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  CHECK_CODE(moq_stats_options_set_auth_token_file(options, NULL, 3), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  CHECK_CODE(moq_stats_options_set_tls_files(options, NULL, 0, NULL, 2, NULL, 0), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  CHECK_CODE(moq_stats_options_set_tls_files(options, NULL, 0, NULL, 0, NULL, 0), MOQ_STATS_OK);
   CHECK_CODE(moq_stats_options_set_prefix(options, NULL, 3), MOQ_STATS_ERR_INVALID_ARGUMENT);
   CHECK_CODE(moq_stats_options_set_session_id(options, NULL, 0), MOQ_STATS_OK); /* the empty string */
 

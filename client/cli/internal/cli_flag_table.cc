@@ -84,6 +84,34 @@ const CliFlag kFlags[] = {
        return absl::OkStatus();
      },
      [](const Invocation& inv) { return absl::FormatDuration(inv.global.timeout); }},
+    {"auth-token-file", "MOQ_STATS_AUTH_TOKEN_FILE", CliFlagKind::kValue, std::nullopt, "PATH", false,
+     "bearer token for a sidecar on TCP (its first token is\nsent as `authorization: Bearer`)",
+     [](absl::string_view v, Invocation* inv) {
+       inv->global.auth_token_file = std::string(v);
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"tls-ca", "MOQ_STATS_TLS_CA", CliFlagKind::kValue, std::nullopt, "PATH", false,
+     "CA bundle (PEM) the sidecar's certificate is checked\nagainst; turns TLS on",
+     [](absl::string_view v, Invocation* inv) {
+       inv->global.tls_ca = std::string(v);
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"tls-cert", "MOQ_STATS_TLS_CERT", CliFlagKind::kValue, std::nullopt, "PATH", false,
+     "client certificate (PEM) for mutual TLS; needs --tls-key",
+     [](absl::string_view v, Invocation* inv) {
+       inv->global.tls_cert = std::string(v);
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"tls-key", "MOQ_STATS_TLS_KEY", CliFlagKind::kValue, std::nullopt, "PATH", false,
+     "private key (PEM) of --tls-cert",
+     [](absl::string_view v, Invocation* inv) {
+       inv->global.tls_key = std::string(v);
+       return absl::OkStatus();
+     },
+     nullptr},
     {"help", nullptr, CliFlagKind::kHelp, std::nullopt, nullptr, false,
      "this text; `moq-stats COMMAND --help` for a command's",
      [](absl::string_view v, Invocation* inv) { return ParseBoolFlag("help", v, &inv->show_help); }, nullptr},

@@ -136,6 +136,17 @@ int moq_stats_options_set_max_batch_entries(moq_stats_options_t* options, uint32
 int moq_stats_options_set_max_inflight(moq_stats_options_t* options, uint32_t max_inflight);
 int moq_stats_options_set_reconnect_min_ms(moq_stats_options_t* options, uint32_t reconnect_min_ms);
 int moq_stats_options_set_reconnect_max_ms(moq_stats_options_t* options, uint32_t reconnect_max_ms);
+/* Credentials for a sidecar on TCP (a unix socket needs none); each a file
+ * path, empty for none. The token file's first token is sent as
+ * `authorization: Bearer TOKEN`. TLS is used when `ca_file` or `cert_file`
+ * is set: `ca_file` checks the sidecar's certificate (empty: the system
+ * roots), `cert_file` and `key_file` are the client's for mutual TLS. The
+ * files are read by moq_stats_connect; one that cannot be read leaves the
+ * library unconnected, with the reason in moq_stats_counters' last_error. */
+int moq_stats_options_set_auth_token_file(moq_stats_options_t* options, const char* path, size_t path_len);
+int moq_stats_options_set_tls_files(moq_stats_options_t* options, const char* ca_file, size_t ca_file_len,
+                                    const char* cert_file, size_t cert_file_len, const char* key_file,
+                                    size_t key_file_len);
 
 /* ------------------------------------------------------------------------ */
 /* The library. Every function on a moq_stats_t is safe for concurrent use

@@ -57,6 +57,18 @@ struct Options {
   // Reconnect backoff: doubles from min to max, with jitter.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
+  // Credentials for a sidecar listening on TCP (a unix socket needs none).
+  // A file holding the bearer token (the first non-blank line not starting
+  // with '#'), sent as `authorization: Bearer TOKEN` on every stream; empty:
+  // none.
+  std::string auth_token_file;
+  // TLS: the CA bundle (PEM) the sidecar's certificate is checked against
+  // (TLS is used when it or tls_cert_file is set), and for mutual TLS the
+  // client certificate chain and key (PEM). Files that cannot be read leave
+  // the library unconnected, with the reason in ClientCounters::last_error.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // The library's own counters, for a relay's logs and metrics.
