@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev
   zlib1g-dev
+  openssl
   clang libclang-rt-dev
   python3 python3-grpcio python3-protobuf python3-grpc-tools
   nodejs npm
