@@ -1,5 +1,7 @@
 #include "origin_bridge/bridge/origin_url.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -83,22 +85,63 @@ absl::StatusOr<DialTarget> ParseOriginUrl(std::string_view url) {
   return target;
 }
 
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A query parameter name as a server reads it: percent-decoded ('+' is a
+// space), lower-cased.
+std::string DecodedName(std::string_view name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '%' && i + 2 < name.size() && HexValue(name[i + 1]) >= 0 && HexValue(name[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(name[i + 1]) * 16 + HexValue(name[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(name[i] == '+' ? ' ' : name[i]);
+    }
+  }
+  return absl::AsciiStrToLower(out);
+}
+
+// Whether a parameter called `name` (decoded) looks like it carries a
+// credential.
+bool IsCredentialName(const std::string& name) {
+  static constexpr std::string_view kNames[] = {
+      "jwt",           "token", "access_token",    "id_token",         "refresh_token",
+      "auth_token",    "auth",  "authorization",   "apikey",           "api_key",
+      "api-key",       "key",   "secret",          "password",         "passwd",
+      "signature",     "sig",   "x-amz-signature", "x-goog-signature", "credential",
+      "session_token", "bearer"};
+  for (std::string_view known : kNames) {
+    if (name == known) return true;
+  }
+  return absl::EndsWith(name, "_token") || absl::EndsWith(name, "-token");
+}
+
+}  // namespace
+
 std::string RedactOriginUrl(std::string_view url) {
   std::string out;
   size_t i = 0;
   while (i < url.size()) {
-    char c = url[i];
+    const char c = url[i];
     out.push_back(c);
     ++i;
     if (c != '?' && c != '&' && c != ';') continue;
-    if (url.size() - i >= 4 && absl::EqualsIgnoreCase(absl::string_view(url.data() + i, 4), "jwt=")) {
-      out.append(url.substr(i, 4));
-      i += 4;
-      size_t end = url.find_first_of("&;#", i);
-      if (end == std::string_view::npos) end = url.size();
-      if (end > i) out.append("...");
-      i = end;
-    }
+    // A parameter starts here: NAME=VALUE up to the next separator.
+    const size_t end = std::min(url.find_first_of("&;#", i), url.size());
+    const std::string_view parameter = url.substr(i, end - i);
+    const size_t eq = parameter.find('=');
+    if (eq == std::string_view::npos || !IsCredentialName(DecodedName(parameter.substr(0, eq)))) continue;
+    out.append(parameter.substr(0, eq + 1));
+    if (eq + 1 < parameter.size()) out.append("...");
+    i = end;
   }
   return out;
 }

@@ -12,8 +12,9 @@
 // - `--moq-listen`, where serve mode accepts MoQ clients: HOST:PORT
 //   ([v6]:PORT for IPv6) or `off`.
 //
-// Relays take their token in the query (`?jwt=...`); RedactOriginUrl hides
-// it so it never reaches logs, /metrics or GetInfo.
+// Relays take their token in the query (`?jwt=...`, or `?token=`,
+// `?access_token=` for others); RedactOriginUrl hides it so it never
+// reaches logs, /metrics, GetInfo or --check-config.
 //
 // Pure functions; safe from any thread.
 
@@ -30,8 +31,11 @@ namespace moq_stats::bridge {
 // Parses an origin URL. INVALID_ARGUMENT naming the value and what is wrong.
 absl::StatusOr<DialTarget> ParseOriginUrl(std::string_view url);
 
-// `url` with the value of every `jwt` query parameter replaced by "...".
-// Works on any text, well-formed URL or not; the rest is kept as given.
+// `url` with the value of every credential-looking query parameter replaced
+// by "...": a name that, percent-decoded and in any case, is jwt, token,
+// access_token (or ends in _token), auth, authorization, key, api_key,
+// secret, password, signature or the like. Works on any text, well-formed
+// URL or not; the rest is kept as given.
 std::string RedactOriginUrl(std::string_view url);
 
 // A TCP address to listen on.

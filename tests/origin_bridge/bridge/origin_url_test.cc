@@ -84,6 +84,24 @@ TEST(OriginUrlTest, ErrorsNeverShowTheToken) {
   }
 }
 
+TEST(OriginUrlTest, RedactHidesEveryCredentialLookingParameterInEverySpelling) {
+  for (const std::string name :
+       {"jwt", "JWT", "Jwt", "token", "TOKEN", "access_token", "Access_Token", "id_token", "api_key", "password",
+        "secret",
+        // Percent-encoded spellings a server decodes to the same name.
+        "%6Awt", "%4A%57%54", "j%77t", "%74oken", "access%5Ftoken", "ACCESS%5fTOKEN", "to%6Ben"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(RedactOriginUrl("ws://r/p?a=1&" + name + "=s3cr3t&b=2"), "ws://r/p?a=1&" + name + "=...&b=2");
+    EXPECT_EQ(RedactOriginUrl("ws://r/p?" + name + "=s3cr3t"), "ws://r/p?" + name + "=...");
+    EXPECT_EQ(RedactOriginUrl("tcp://r:1/p;" + name + "=s3cr3t#frag"), "tcp://r:1/p;" + name + "=...#frag");
+  }
+  // Names that only look alike are kept, and so is a malformed escape.
+  for (const std::string kept : {"tokens", "notjwt", "jwtx", "keyframe", "%6A", "%zzwt", "jw%"}) {
+    SCOPED_TRACE(kept);
+    EXPECT_EQ(RedactOriginUrl("ws://r/p?" + kept + "=v"), "ws://r/p?" + kept + "=v");
+  }
+}
+
 TEST(OriginUrlTest, RedactHidesEveryJwtValue) {
   EXPECT_EQ(RedactOriginUrl("ws://r:1/p?jwt=secret.token"), "ws://r:1/p?jwt=...");
   EXPECT_EQ(RedactOriginUrl("ws://r/p?a=1&JWT=s3cr3t&b=2"), "ws://r/p?a=1&JWT=...&b=2");
