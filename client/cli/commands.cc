@@ -16,6 +16,7 @@
 #include "client/cli/json_out.h"
 #include "client/cli/sidecar_channel.h"
 #include "client/cli/stop_signals.h"
+#include "client/cli/terminal_text.h"
 #include "client/cli/text_table.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 // stats.h (owned by the library) leaves BroadcastGuard::track's parameter
@@ -176,8 +177,8 @@ CommandOutcome RunGet(const Invocation& inv, std::ostream& out) {
     out << LevelJson(level) << "\n";
     return Done();
   }
-  out << "level       " << (level.key().empty() ? "\"\" (the root)" : level.key()) << "\n"
-      << "advertised  " << level.advertised_path() << "\n"
+  out << "level       " << (level.key().empty() ? "\"\" (the root)" : TerminalText(level.key())) << "\n"
+      << "advertised  " << TerminalText(level.advertised_path()) << "\n"
       << "publishing  " << (level.publishing() ? "yes" : "no") << "\n\n";
   std::vector<TextTable::Column> columns = {{"TIER"}, {"ROLE"}};
   for (TextTable::Column& c : CounterColumns()) columns.push_back(std::move(c));
@@ -213,11 +214,11 @@ std::string WatchEventLine(const pb::WatchEvent& event, bool json) {
   if (event.has_announce()) {
     const pb::Announce& a = event.announce();
     if (json) return JsonObject().AddString(a.active() ? "announce" : "end", a.path()).str();
-    return absl::StrCat(a.active() ? "# announce " : "# end ", a.path());
+    return absl::StrCat(a.active() ? "# announce " : "# end ", TerminalText(a.path()));
   }
   if (event.has_frame()) {
     const pb::Frame& f = event.frame();
-    if (!json) return f.payload();
+    if (!json) return TerminalText(f.payload());
     JsonObject o;
     o.AddString("path", f.path()).AddString("track", f.track()).Add("sequence", f.sequence());
     if (IsValidJson(f.payload())) {
@@ -229,7 +230,7 @@ std::string WatchEventLine(const pb::WatchEvent& event, bool json) {
   }
   // An event of a newer contract: shown so that nothing passes unseen.
   if (json) return JsonObject().AddString("unknown_event", event.ShortDebugString()).str();
-  return absl::StrCat("# unknown event ", event.ShortDebugString());
+  return absl::StrCat("# unknown event ", TerminalText(event.ShortDebugString()));
 }
 
 CommandOutcome RunWatch(const Invocation& inv, std::ostream& out) {
@@ -501,7 +502,7 @@ CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
         << "\n";
     return Done();
   }
-  out << "version  " << info.version() << "\n"
+  out << "version  " << TerminalText(info.version()) << "\n"
       << "uptime   " << absl::FormatDuration(absl::Trunc(absl::Seconds(info.uptime_seconds()), absl::Milliseconds(1)))
       << "\n\n";
   TextTable config_table({{"SETTING"}, {"VALUE"}});

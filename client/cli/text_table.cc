@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <utility>
 
+#include "client/cli/terminal_text.h"
+
 namespace moq_stats {
 namespace cli {
 
 void TextTable::AddRow(std::vector<std::string> cells) {
   cells.resize(columns_.size());
+  // Cells carry relay-chosen text: nothing in them may reach the terminal
+  // as a control.
+  for (std::string& cell : cells) cell = TerminalText(cell);
   rows_.push_back(std::move(cells));
 }
 
