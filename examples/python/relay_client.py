@@ -25,6 +25,7 @@ python3-protobuf:
 
 import argparse
 import collections
+import os
 import queue
 import sys
 import threading
@@ -516,13 +517,84 @@ def run_demo(channel, timeout):
     return ok
 
 
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                   grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds `authorization: Bearer TOKEN` to every call of a channel (plaintext
+    or TLS: gRPC's own call credentials refuse plaintext)."""
+
+    def __init__(self, token):
+        self._header = ("authorization", "Bearer " + token)
+
+    def _details(self, details):
+        metadata = list(details.metadata or []) + [self._header]
+        return details._replace(metadata=metadata) if hasattr(details, "_replace") else _CallDetails(
+            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready,
+            getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation, details, requests):
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation, details, requests):
+        return continuation(self._details(details), requests)
+
+
+class _CallDetails(collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials",
+                                                           "wait_for_ready", "compression")),
+                   grpc.ClientCallDetails):
+    pass
+
+
+def read_token(path):
+    """The first token in a token file: one per line, blank and # lines skipped."""
+    with open(path) as f:
+        for line in f:
+            token = line.strip()
+            if token and not token.startswith("#"):
+                return token
+    raise ValueError("token file %s holds no token" % path)
+
+
+def open_channel(args):
+    """A channel to args.target: TLS when --tls-ca or --tls-cert is given, and
+    the bearer token of --auth-token-file on every call."""
+    if args.tls_ca or args.tls_cert:
+        def read(path):
+            with open(path, "rb") as f:
+                return f.read()
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=read(args.tls_ca) if args.tls_ca else None,
+            private_key=read(args.tls_key) if args.tls_key else None,
+            certificate_chain=read(args.tls_cert) if args.tls_cert else None)
+        channel = grpc.secure_channel(args.target, credentials)
+    else:
+        channel = grpc.insecure_channel(args.target)
+    if args.auth_token_file:
+        channel = grpc.intercept_channel(channel, _BearerToken(read_token(args.auth_token_file)))
+    return channel
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", required=True, help="the sidecar's gRPC target, e.g. unix:/abs/path/moq-stats.sock")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds any one wait may take (default 10)")
+    env = os.environ.get
+    parser.add_argument("--auth-token-file", default=env("MOQ_STATS_AUTH_TOKEN_FILE"),
+                        help="bearer token for a sidecar on TCP (env MOQ_STATS_AUTH_TOKEN_FILE)")
+    parser.add_argument("--tls-ca", default=env("MOQ_STATS_TLS_CA"),
+                        help="CA bundle (PEM) for the sidecar's certificate; turns TLS on (env MOQ_STATS_TLS_CA)")
+    parser.add_argument("--tls-cert", default=env("MOQ_STATS_TLS_CERT"),
+                        help="client certificate (PEM) for mutual TLS (env MOQ_STATS_TLS_CERT)")
+    parser.add_argument("--tls-key", default=env("MOQ_STATS_TLS_KEY"),
+                        help="its private key (PEM) (env MOQ_STATS_TLS_KEY)")
     args = parser.parse_args(argv)
 
-    with grpc.insecure_channel(args.target) as channel:
+    with open_channel(args) as channel:
         try:
             grpc.channel_ready_future(channel).result(timeout=args.timeout)
         except grpc.FutureTimeoutError:

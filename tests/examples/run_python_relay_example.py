@@ -8,9 +8,10 @@
    (in the build tree) with `python -m grpc_tools.protoc`, afresh at every
    run so that it is never older than the proto;
 2. starts the daemon in a fresh temporary directory, listening on a unix
-   socket there (no TCP, no admin listener), and waits until the socket
-   accepts connections;
-3. runs the client with PYTHONPATH=DIR against unix:<socket>;
+   socket there and on loopback TCP with a bearer token file (no admin
+   listener), and waits until the socket accepts connections;
+3. runs the client with PYTHONPATH=DIR against unix:<socket>, then against
+   the TCP listener with --auth-token-file;
 4. stops the daemon with SIGTERM (SIGKILL if it does not exit in time).
 
 Exits 0 only when the client and the daemon's graceful shutdown both exit 0.
@@ -113,8 +114,16 @@ def stop(daemon):
 def run(args, workdir):
     socket_path = os.path.join(workdir, "s.sock")
     target = "unix:" + socket_path
+    # And on loopback TCP, where a bearer token is needed.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        tcp_target = "127.0.0.1:%d" % probe.getsockname()[1]
+    token_file = os.path.join(workdir, "tokens")
+    with open(token_file, "w") as f:
+        f.write("example-token-%s\n" % os.urandom(12).hex())
     daemon_env = {k: v for k, v in os.environ.items() if not k.startswith("MOQ_STATS_")}
-    command = [args.daemon, "--listen=" + target, "--admin-listen=", "--log-level=debug"]
+    command = [args.daemon, "--listen=" + target, "--listen=" + tcp_target, "--auth-token-file=" + token_file,
+               "--admin-listen=", "--log-level=debug"]
     log("starting %s" % " ".join(command))
     with open(os.path.join(workdir, "daemon.log"), "wb") as daemon_log:
         daemon = subprocess.Popen(command, cwd=workdir, env=daemon_env, stdin=subprocess.DEVNULL,
@@ -126,15 +135,19 @@ def run(args, workdir):
             client_env = dict(os.environ)
             client_env["PYTHONPATH"] = os.pathsep.join(
                 [args.generated] + ([client_env["PYTHONPATH"]] if client_env.get("PYTHONPATH") else []))
-            client = [args.python, args.client, "--target", target]
-            log("running PYTHONPATH=%s %s" % (args.generated, " ".join(client)))
-            try:
-                client_status = subprocess.run(client, env=client_env, stdin=subprocess.DEVNULL,
-                                               timeout=CLIENT_TIMEOUT_S, check=False,
-                                               preexec_fn=die_with_parent).returncode
-            except subprocess.TimeoutExpired:
-                log("the client did not finish within %d s (killed)" % CLIENT_TIMEOUT_S)
-            log("client exit status: %s" % client_status)
+            for client in ([args.python, args.client, "--target", target],
+                           [args.python, args.client, "--target", tcp_target, "--auth-token-file", token_file]):
+                log("running PYTHONPATH=%s %s" % (args.generated, " ".join(client)))
+                client_status = None
+                try:
+                    client_status = subprocess.run(client, env=client_env, stdin=subprocess.DEVNULL,
+                                                   timeout=CLIENT_TIMEOUT_S, check=False,
+                                                   preexec_fn=die_with_parent).returncode
+                except subprocess.TimeoutExpired:
+                    log("the client did not finish within %d s (killed)" % CLIENT_TIMEOUT_S)
+                log("client exit status: %s" % client_status)
+                if client_status != 0:
+                    break
     finally:
         daemon_status = stop(daemon)
         log("daemon exit status after SIGTERM: %s" % daemon_status)
