@@ -48,6 +48,27 @@ std::string ListenModeText(const SidecarConfig& config) {
   return "";
 }
 
+// LoadListenerSecurity over the credential files that exist here; a
+// missing one is warned about on stderr.
+absl::Status CheckCredentialFiles(AuthConfig auth) {
+  for (auto [flag, path] : {std::pair<const char*, std::string*>{"--auth-token-file", &auth.token_file},
+                            {"--tls-cert", &auth.tls_cert},
+                            {"--tls-key", &auth.tls_key},
+                            {"--tls-client-ca", &auth.tls_client_ca}}) {
+    if (path->empty() || access(path->c_str(), F_OK) == 0) continue;
+    std::fprintf(stderr,
+                 "moq-stats-sidecar: warning: %s %s does not exist here; the daemon will not start without it\n", flag,
+                 path->c_str());
+    path->clear();
+  }
+  if (auth.tls_cert.empty() || auth.tls_key.empty()) {
+    auth.tls_cert.clear();
+    auth.tls_key.clear();
+    auth.tls_client_ca.clear();
+  }
+  return LoadListenerSecurity(auth).status();
+}
+
 absl::Status CheckCheckpointPath(const std::string& path) {
   if (path.empty()) return absl::OkStatus();  // checkpoints off
   return ResolveCheckpointPath(path).status();
@@ -89,9 +110,11 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (config.check_config) {
-    // The token and TLS files are read as at start, so a bad one shows here.
-    if (absl::StatusOr<ListenerSecurity> security = LoadListenerSecurity(config.auth); !security.ok()) {
-      std::fprintf(stderr, "moq-stats-sidecar: %s\n", std::string(security.status().message()).c_str());
+    // The token and TLS files are read as at start, so a bad one shows here;
+    // one that does not exist on this machine (a manifest checked elsewhere,
+    // a Secret mounted only at run time) is only warned about.
+    if (absl::Status s = CheckCredentialFiles(config.auth); !s.ok()) {
+      std::fprintf(stderr, "moq-stats-sidecar: %s\n", std::string(s.message()).c_str());
       return kExitUsage;
     }
     for (const auto& [name, value] : DescribeSidecarConfig(config)) std::printf("%s=%s\n", name.c_str(), value.c_str());

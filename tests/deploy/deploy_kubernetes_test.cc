@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -20,6 +21,7 @@ namespace moq_stats::deploy::test {
 namespace {
 
 using ::testing::Contains;
+using ::testing::HasSubstr;
 
 std::string Scalar(const YamlNode* parent, absl::string_view dotted_path) {
   const YamlNode* node = parent == nullptr ? nullptr : parent->At(dotted_path);
@@ -80,7 +82,7 @@ TEST(KubernetesManifestTest, GrpcProbesMatchAListenerThePodIpReaches) {
     auto [host, port] = HostPort(address);
     if (IsWildcardHost(host)) reachable_ports.insert(port);
   }
-  for (const char* probe : {"startupProbe", "readinessProbe"}) {
+  for (const char* probe : {"startupProbe"}) {
     SCOPED_TRACE(probe);
     const YamlNode* grpc = m.sidecar->At(absl::StrCat(probe, ".grpc"));
     ASSERT_NE(grpc, nullptr) << "the sidecar has no native gRPC " << probe;
@@ -101,6 +103,9 @@ TEST(KubernetesManifestTest, LivenessAndScrapeMatchTheAdminListener) {
                                     << " is not reachable at the pod IP";
   EXPECT_EQ(Scalar(m.sidecar, "livenessProbe.httpGet.path"), "/healthz");
   EXPECT_EQ(Scalar(m.sidecar, "livenessProbe.httpGet.port"), port);
+  // Readiness is the admin listener's /readyz (unready at SIGTERM).
+  EXPECT_EQ(Scalar(m.sidecar, "readinessProbe.httpGet.path"), "/readyz");
+  EXPECT_EQ(Scalar(m.sidecar, "readinessProbe.httpGet.port"), port);
   const YamlNode* annotations = m.pod_metadata->Get("annotations");
   ASSERT_NE(annotations, nullptr) << "no pod annotations";
   // Annotation keys hold dots, so Get, not the dotted-path At.
@@ -167,4 +172,34 @@ TEST(KubernetesManifestTest, IsANativeSidecarSharingItsSocketDirectory) {
 }
 
 }  // namespace
+TEST(KubernetesManifestTest, TheListenerBeyondThePodNeedsATokenFromASecret) {
+  Manifest m;
+  absl::Status loaded = LoadManifest(&m);
+  ASSERT_TRUE(loaded.ok()) << loaded;
+  absl::StatusOr<Settings> settings = CheckConfig(m.launch);
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  // --check-config's line for the pod-IP listener.
+  bool token_needed = false;
+  for (const auto& [line, value] : *settings) {
+    if (absl::StartsWith(line, "listener 0.0.0.0:")) {
+      EXPECT_THAT(line, HasSubstr("accepts: bearer token; reads need it too")) << line;
+      token_needed = absl::StrContains(line, "bearer token");
+    }
+  }
+  EXPECT_TRUE(token_needed) << "no TCP listener on 0.0.0.0 that needs a token";
+  const std::string token_file = settings->at("auth-token-file");
+  ASSERT_FALSE(token_file.empty());
+  // The token file is in a volume mounted from a Secret.
+  std::string secret_volume;
+  for (const auto& [path, volume] : MountsOf(*m.sidecar)) {
+    if (absl::StartsWith(token_file, path + "/")) secret_volume = volume;
+  }
+  ASSERT_FALSE(secret_volume.empty()) << token_file << " is in no volume of the sidecar";
+  bool from_secret = false;
+  for (const YamlNode& v : m.pod_spec->Get("volumes")->seq) {
+    if (Scalar(&v, "name") == secret_volume) from_secret = v.Get("secret") != nullptr;
+  }
+  EXPECT_TRUE(from_secret) << "volume " << secret_volume << " is not a Secret";
+}
+
 }  // namespace moq_stats::deploy::test

@@ -61,7 +61,10 @@ TEST(SystemdUnitTest, SocketAndCheckpointLiveInTheUnitsDirectories) {
   ASSERT_TRUE(setup.ok()) << setup.status();
   absl::StatusOr<Settings> settings = CheckConfig(setup->launch);
   ASSERT_TRUE(settings.ok()) << settings.status();
-  EXPECT_THAT(UnitValue(*setup, "Type"), testing::AnyOf("exec", "simple"));
+  // The daemon sends READY=1 on $NOTIFY_SOCKET (tests/integration/
+  // readiness_integration_test); only its main process does.
+  EXPECT_EQ(UnitValue(*setup, "Type"), "notify");
+  EXPECT_EQ(UnitValue(*setup, "NotifyAccess"), "main");
   EXPECT_EQ(Directory(UnixSocketPath(*settings)), absl::StrCat("/run/", UnitValue(*setup, "RuntimeDirectory")));
   EXPECT_EQ(Directory(settings->at("checkpoint-path")), absl::StrCat("/var/lib/", UnitValue(*setup, "StateDirectory")));
 }

@@ -237,10 +237,19 @@ TEST(AuthIntegrationTest, CheckConfigShowsWhatEachListenerAcceptsAndNoToken) {
   EXPECT_THAT(result.out, HasSubstr("auth-token-file=" + tmp.path() + "/tokens\n"));
   EXPECT_THAT(result.out, ::testing::Not(HasSubstr(kOldToken)));
 
-  // A token file that cannot be read is a configuration error.
+  // A token file without a token is a configuration error; one that does
+  // not exist on this machine (a Secret mounted at run time) only a warning.
+  const std::string empty = WriteFile(tmp.path(), "empty-tokens", "# none yet\n");
+  CommandResult malformed = RunSidecarCommand({"--check-config", "--auth-token-file", empty}, tmp.path());
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_THAT(malformed.err, HasSubstr("--auth-token-file: " + empty + ": holds no token"));
   CommandResult missing = RunSidecarCommand({"--check-config", "--auth-token-file", tmp.path() + "/none"}, tmp.path());
-  EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_THAT(missing.err, HasSubstr("--auth-token-file: cannot read"));
+  EXPECT_EQ(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("warning: --auth-token-file " + tmp.path() + "/none does not exist here"));
+  // The daemon itself refuses to start without it.
+  DaemonProcess without({"--auth-token-file", tmp.path() + "/none"});
+  EXPECT_FALSE(without.Start());
+  EXPECT_THAT(without.Log(), HasSubstr("--auth-token-file: cannot read " + tmp.path() + "/none"));
 }
 
 TEST(AuthIntegrationTest, UnixSocketModeAndGroupAreSetAfterBind) {
