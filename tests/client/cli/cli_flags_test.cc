@@ -121,9 +121,11 @@ TEST(CliFlagsTest, HelpWinsOverErrors) {
 
 TEST(CliFlagsTest, UsageLinesComeFromTheTables) {
   const std::string general = GeneralUsage();
-  EXPECT_THAT(general,
-              HasSubstr("\nusage: moq-stats [--target=TARGET] [--json] [--timeout=DURATION] [--auth-token-file=PATH] [--tls-ca=PATH] "
-                             "[--tls-cert=PATH] [--tls-key=PATH] <command> [args]\n"));
+  EXPECT_THAT(
+      general,
+      HasSubstr(
+          "\nusage: moq-stats [--target=TARGET] [--json] [--timeout=DURATION] [--auth-token-file=PATH] [--tls-ca=PATH] "
+          "[--tls-cert=PATH] [--tls-key=PATH] <command> [args]\n"));
   EXPECT_THAT(general, HasSubstr("\n  bump --path=PATH  count traffic on PATH through the relay-side library\n"));
   EXPECT_THAT(general,
               HasSubstr("\n  --target=TARGET     the sidecar, unix:PATH or HOST:PORT; default $MOQ_STATS_TARGET, "
