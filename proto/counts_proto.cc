@@ -37,6 +37,11 @@ void CountsToProto(const Counts& c, pb::Snapshot* out) {
   out->set_bytes(c.bytes);
   out->set_frames(c.frames);
   out->set_groups(c.groups);
+  out->set_announced(c.announced);
+  out->set_announced_closed(c.announced_closed);
+  out->set_announced_bytes(c.announced_bytes);
+  out->set_fetches(c.fetches);
+  out->set_datagrams(c.datagrams);
 }
 
 Counts CountsFromProto(const pb::Snapshot& s) {
@@ -48,6 +53,11 @@ Counts CountsFromProto(const pb::Snapshot& s) {
   c.bytes = s.bytes();
   c.frames = s.frames();
   c.groups = s.groups();
+  c.announced = s.announced();
+  c.announced_closed = s.announced_closed();
+  c.announced_bytes = s.announced_bytes();
+  c.fetches = s.fetches();
+  c.datagrams = s.datagrams();
   return c;
 }
 
@@ -59,6 +69,11 @@ void CountsToDelta(const Counts& c, pb::HandleDelta* out) {
   out->set_bytes(c.bytes);
   out->set_frames(c.frames);
   out->set_groups(c.groups);
+  out->set_announced_opened(c.announced);
+  out->set_announced_closed(c.announced_closed);
+  out->set_announced_bytes(c.announced_bytes);
+  out->set_fetches(c.fetches);
+  out->set_datagrams(c.datagrams);
 }
 
 Counts CountsFromDelta(const pb::HandleDelta& d) {
@@ -70,6 +85,11 @@ Counts CountsFromDelta(const pb::HandleDelta& d) {
   c.bytes = d.bytes();
   c.frames = d.frames();
   c.groups = d.groups();
+  c.announced = d.announced_opened();
+  c.announced_closed = d.announced_closed();
+  c.announced_bytes = d.announced_bytes();
+  c.fetches = d.fetches();
+  c.datagrams = d.datagrams();
   return c;
 }
 

@@ -58,6 +58,10 @@ struct BumpOptions {
   uint64_t frames = 0;
   uint64_t bytes = 0;
   uint64_t groups = 0;
+  uint64_t fetches = 0;
+  uint64_t datagrams = 0;
+  // Also hold an announce guard on the broadcast while bumping.
+  bool announce = false;
   absl::Duration hold = absl::ZeroDuration();
 };
 

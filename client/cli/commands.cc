@@ -18,6 +18,7 @@
 #include "client/cli/stop_signals.h"
 #include "client/cli/terminal_text.h"
 #include "client/cli/text_table.h"
+#include "common/path.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 // stats.h (owned by the library) leaves BroadcastGuard::track's parameter
 // unnamed-but-unused, which -Wextra -Werror refuses in this file.
@@ -82,6 +83,11 @@ std::string SnapshotJson(const pb::Snapshot& s) {
       .Add("bytes", s.bytes())
       .Add("frames", s.frames())
       .Add("groups", s.groups())
+      .Add("announced", s.announced())
+      .Add("announced_closed", s.announced_closed())
+      .Add("announced_bytes", s.announced_bytes())
+      .Add("fetches", s.fetches())
+      .Add("datagrams", s.datagrams())
       .str();
 }
 
@@ -284,6 +290,8 @@ void BumpTrack(const moq_stats::TrackGuard<R>& track, const BumpOptions& bump) {
   if (bump.bytes > 0) track.bytes(bump.bytes);
   for (uint64_t i = 0; i < bump.frames; ++i) track.frame();
   for (uint64_t i = 0; i < bump.groups; ++i) track.group();
+  for (uint64_t i = 0; i < bump.fetches; ++i) track.fetch();
+  for (uint64_t i = 0; i < bump.datagrams; ++i) track.datagram();
 }
 
 CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
@@ -308,17 +316,20 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
   // Opens the guards, bumps, holds, and closes them (track first) on return.
   bool interrupted = false;
   const absl::Time opened = absl::Now();
-  auto run = [&](auto broadcast_guard) {
+  // The announce guard, when there is one, is held until the run ends.
+  auto run = [&](auto broadcast_guard, [[maybe_unused]] auto announce_guard) {
     auto track = broadcast_guard.track("moq-stats");
     BumpTrack(track, bump);
     if (bump.hold > absl::ZeroDuration()) interrupted = stop.Wait(bump.hold);
   };
   if (bump.role == BumpRole::kPublisher) {
-    run(broadcast.publisher());
+    run(broadcast.publisher(), bump.announce ? broadcast.publisher_announce() : moq_stats::PublisherAnnounce());
   } else {
-    run(broadcast.subscriber());
+    run(broadcast.subscriber(), bump.announce ? broadcast.subscriber_announce() : moq_stats::SubscriberAnnounce());
   }
   const absl::Duration held = absl::Now() - opened;
+  // An announce guard adds the normalised path's length at open and at close.
+  const uint64_t broadcast_path_bytes = moq_stats::Path(bump.path).str().size();
 
   const bool acknowledged = stats.Shutdown(std::chrono::milliseconds(absl::ToInt64Milliseconds(global.timeout)));
   const moq_stats::ClientCounters counters = stats.counters();
@@ -332,6 +343,11 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
                                  .Add("bytes", bump.bytes)
                                  .Add("frames", bump.frames)
                                  .Add("groups", bump.groups)
+                                 .Add("announced", bump.announce ? 1 : 0)
+                                 .Add("announced_closed", bump.announce ? 1 : 0)
+                                 .Add("announced_bytes", bump.announce ? 2 * broadcast_path_bytes : 0)
+                                 .Add("fetches", bump.fetches)
+                                 .Add("datagrams", bump.datagrams)
                                  .str();
     out << JsonObject()
                .AddString("target", global.target)
@@ -350,7 +366,8 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
     out << "bump on " << global.target << ": path \"" << bump.path << "\", tier " << TierName(bump.tier) << ", role "
         << RoleName(bump.role) << "\n"
         << "sent: broadcasts 1 (closed 1), subscriptions 1 (closed 1), bytes " << bump.bytes << ", frames "
-        << bump.frames << ", groups " << bump.groups << "\n"
+        << bump.frames << ", groups " << bump.groups << ", fetches " << bump.fetches << ", datagrams " << bump.datagrams
+        << (bump.announce ? ", announced 1 (closed 1)" : "") << "\n"
         << "held " << absl::FormatDuration(absl::Trunc(held, absl::Milliseconds(1)))
         << (interrupted ? " (ended early by a signal)" : "") << "\n"
         << "acknowledged: " << (acknowledged ? "yes" : "no") << " (batches sent " << counters.batches_sent

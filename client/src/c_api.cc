@@ -50,10 +50,34 @@ struct moq_stats_track_guard_t {
   moq_stats::SubscriberTrack subscriber;
 };
 
+struct moq_stats_announce_guard_t {
+  int role;
+  moq_stats::PublisherAnnounce publisher;
+  moq_stats::SubscriberAnnounce subscriber;
+};
+
 namespace {
 
 void SetErr(int* err, int code) {
   if (err != nullptr) *err = code;
+}
+
+// The hot path: `bump` on the C++ guard of the object's role, an inline
+// relaxed atomic add on the slot of that role. Nothing in it allocates,
+// locks or throws; the try/catch only keeps that promise should the C++
+// side change, and costs nothing (the compiler sees no call that can throw
+// and drops the handler). A NULL object is a no-op.
+template <typename Guards, typename Bump>
+void InRole(const Guards* guards, Bump bump) {
+  if (guards == nullptr) return;
+  try {
+    if (guards->role == MOQ_STATS_ROLE_PUBLISHER) {
+      bump(guards->publisher);
+    } else {
+      bump(guards->subscriber);
+    }
+  } catch (...) {
+  }
 }
 
 // The error code of the exception being handled; call from a catch block.
@@ -396,42 +420,53 @@ void moq_stats_track_guard_close(moq_stats_track_guard_t* track) {
   }
 }
 
-// The hot path: the C++ guard's inline bump, one relaxed atomic add on the
-// slot of the guard's role. Nothing in it allocates, locks or throws; the
-// try/catch only keeps that promise should the C++ side change, and costs
-// nothing (the compiler sees no call that can throw and drops the handler).
 void moq_stats_track_frame(const moq_stats_track_guard_t* track) {
-  if (track == nullptr) return;
-  try {
-    if (track->role == MOQ_STATS_ROLE_PUBLISHER) {
-      track->publisher.frame();
-    } else {
-      track->subscriber.frame();
-    }
-  } catch (...) {
-  }
+  InRole(track, [](const auto& guard) { guard.frame(); });
 }
 
 void moq_stats_track_bytes(const moq_stats_track_guard_t* track, uint64_t n) {
-  if (track == nullptr) return;
-  try {
-    if (track->role == MOQ_STATS_ROLE_PUBLISHER) {
-      track->publisher.bytes(n);
-    } else {
-      track->subscriber.bytes(n);
-    }
-  } catch (...) {
-  }
+  InRole(track, [n](const auto& guard) { guard.bytes(n); });
 }
 
 void moq_stats_track_group(const moq_stats_track_guard_t* track) {
-  if (track == nullptr) return;
-  try {
-    if (track->role == MOQ_STATS_ROLE_PUBLISHER) {
-      track->publisher.group();
-    } else {
-      track->subscriber.group();
+  InRole(track, [](const auto& guard) { guard.group(); });
+}
+
+void moq_stats_track_datagram(const moq_stats_track_guard_t* track) {
+  InRole(track, [](const auto& guard) { guard.datagram(); });
+}
+
+void moq_stats_track_fetch(const moq_stats_track_guard_t* track) {
+  InRole(track, [](const auto& guard) { guard.fetch(); });
+}
+
+void moq_stats_broadcast_guard_fetch(const moq_stats_broadcast_guard_t* guard) {
+  InRole(guard, [](const auto& g) { g.fetch(); });
+}
+
+// ---------------------------------------------------------------------------
+// Announce guards
+
+moq_stats_announce_guard_t* moq_stats_announce_guard_open(const moq_stats_broadcast_t* broadcast, int role, int* err) {
+  return MakeHandle<moq_stats_announce_guard_t>(err, [&](int* code) -> moq_stats_announce_guard_t* {
+    if (broadcast == nullptr || !ValidRole(role)) {
+      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
+      return nullptr;
     }
+    // Allocate first, so that a failed allocation counts no open.
+    auto* guard = new moq_stats_announce_guard_t{role, {}, {}};
+    if (role == MOQ_STATS_ROLE_PUBLISHER) {
+      guard->publisher = broadcast->broadcast.publisher_announce();
+    } else {
+      guard->subscriber = broadcast->broadcast.subscriber_announce();
+    }
+    return guard;
+  });
+}
+
+void moq_stats_announce_guard_close(moq_stats_announce_guard_t* guard) {
+  try {
+    delete guard;
   } catch (...) {
   }
 }

@@ -25,7 +25,10 @@ bool AddDelta(uint32_t id, size_t role, const Counts& from, const Counts& to, bo
   d->set_handle(id);
   d->set_role(RoleToProto(static_cast<Role>(role)));
   Counts delta = CountsSince(from, to);
-  if (sums_only) delta.broadcasts = delta.broadcasts_closed = delta.subscriptions = delta.subscriptions_closed = 0;
+  if (sums_only) {
+    delta.broadcasts = delta.broadcasts_closed = delta.subscriptions = delta.subscriptions_closed = 0;
+    delta.announced = delta.announced_closed = 0;
+  }
   CountsToDelta(delta, d);
   return true;
 }
@@ -132,12 +135,14 @@ pb::Batch SessionState::Resync() {
     t->defined = true;
     for (size_t r = 0; r < 2; ++r) {
       const Counts& v = t->sent[r];
-      if (v.broadcasts != v.broadcasts_closed || v.subscriptions != v.subscriptions_closed) {
+      if (v.broadcasts != v.broadcasts_closed || v.subscriptions != v.subscriptions_closed ||
+          v.announced != v.announced_closed) {
         pb::OpenGuards* open = batch.add_open();
         open->set_handle(id);
         open->set_role(RoleToProto(static_cast<Role>(r)));
         open->set_broadcasts(v.broadcasts - v.broadcasts_closed);
         open->set_subscriptions(v.subscriptions - v.subscriptions_closed);
+        open->set_announced(v.announced - v.announced_closed);
       }
       // The sums sent but never acknowledged; the opens and closes are
       // settled by `open` above.

@@ -31,4 +31,8 @@ PublisherTrack BroadcastStats::publisher_track(std::string_view) const { return 
 
 SubscriberTrack BroadcastStats::subscriber_track(std::string_view) const { return SubscriberTrack(*this); }
 
+PublisherAnnounce BroadcastStats::publisher_announce() const { return PublisherAnnounce(*this); }
+
+SubscriberAnnounce BroadcastStats::subscriber_announce() const { return SubscriberAnnounce(*this); }
+
 }  // namespace moq_stats

@@ -54,9 +54,18 @@ DELTA_TO_SNAPSHOT = collections.OrderedDict([
     ("bytes", "bytes"),
     ("frames", "frames"),
     ("groups", "groups"),
+    # Counted by the node format only.
+    ("announced_opened", "announced"),
+    ("announced_closed", "announced_closed"),
+    ("announced_bytes", "announced_bytes"),
+    ("fetches", "fetches"),
+    ("datagrams", "datagrams"),
 ])
 # The counters that are sums only: they open or close nothing.
-SUM_FIELDS = ("bytes", "frames", "groups")
+SUM_FIELDS = ("bytes", "frames", "groups", "announced_bytes", "fetches", "datagrams")
+# The guards: (opened field, closed field), in the order _open keeps them.
+GUARD_FIELDS = (("broadcasts_opened", "broadcasts_closed"), ("subscriptions_opened", "subscriptions_closed"),
+                ("announced_opened", "announced_closed"))
 
 ROLES = (pb.ROLE_PUBLISHER, pb.ROLE_SUBSCRIBER)
 
@@ -153,7 +162,7 @@ class Relay:
         self._handles = {}  # (path, tier) -> handle
         self._paths = {}  # handle -> (path, tier), for handles in use
         # Guards open right now per (handle, role): [broadcasts, subscriptions].
-        self._open = collections.defaultdict(lambda: [0, 0])
+        self._open = collections.defaultdict(lambda: [0, 0, 0])
         # What goes into the next batch.
         self._pending_defines = []
         self._pending_deltas = collections.OrderedDict()  # (handle, role) -> HandleDelta
@@ -209,8 +218,18 @@ class Relay:
     def close_track(self, handle, role, count=1):
         self._bump(handle, role, subscriptions_closed=count)
 
-    def add(self, handle, role, bytes=0, frames=0, groups=0):  # pylint: disable=redefined-builtin
-        self._bump(handle, role, bytes=bytes, frames=frames, groups=groups)
+    def open_announce(self, handle, role, count=1):
+        """Announcements (node format only): each adds the path's length in
+        bytes to announced_bytes, at open and again at close."""
+        self._bump(handle, role, announced_opened=count,
+                   announced_bytes=count * len(self._paths[handle][0].encode()))
+
+    def close_announce(self, handle, role, count=1):
+        self._bump(handle, role, announced_closed=count,
+                   announced_bytes=count * len(self._paths[handle][0].encode()))
+
+    def add(self, handle, role, bytes=0, frames=0, groups=0, fetches=0, datagrams=0):  # pylint: disable=redefined-builtin
+        self._bump(handle, role, bytes=bytes, frames=frames, groups=groups, fetches=fetches, datagrams=datagrams)
 
     def _bump(self, handle, role, **fields):
         if handle not in self._paths:
@@ -218,11 +237,11 @@ class Relay:
         guards = self._open[(handle, role)]
         # Opens count before closes, as in the sidecar: a guard opened and
         # closed between two flushes is fine.
-        broadcasts = guards[0] + fields.get("broadcasts_opened", 0) - fields.get("broadcasts_closed", 0)
-        subscriptions = guards[1] + fields.get("subscriptions_opened", 0) - fields.get("subscriptions_closed", 0)
-        if broadcasts < 0 or subscriptions < 0:
+        now = [open_now + fields.get(opened, 0) - fields.get(closed, 0)
+               for open_now, (opened, closed) in zip(guards, GUARD_FIELDS)]
+        if any(count < 0 for count in now):
             raise ValueError("handle %d: closing more guards than are open" % handle)
-        guards[:] = [broadcasts, subscriptions]
+        guards[:] = now
         delta = self._pending_deltas.get((handle, role))
         if delta is None:
             delta = self._pending_deltas[(handle, role)] = pb.HandleDelta(handle=handle, role=role)
@@ -279,10 +298,11 @@ class Relay:
         batch = pb.Batch(sequence=self._take_sequence(), resync=True)
         for number, (path, tier) in self._paths.items():
             batch.defines.add(handle=number, path=path.encode(), tier=tier)
-        for (number, role), (broadcasts, subscriptions) in self._open.items():
-            if number in self._paths and (broadcasts or subscriptions):
-                batch.open.add(handle=number, role=role, broadcasts=broadcasts, subscriptions=subscriptions)
-        batch.deltas.extend(d for d in sums.values() if d.bytes or d.frames or d.groups)
+        for (number, role), (broadcasts, subscriptions, announced) in self._open.items():
+            if number in self._paths and (broadcasts or subscriptions or announced):
+                batch.open.add(handle=number, role=role, broadcasts=broadcasts, subscriptions=subscriptions,
+                               announced=announced)
+        batch.deltas.extend(d for d in sums.values() if any(getattr(d, name) for name in SUM_FIELDS))
         self.unacked.clear()
         self._pending_defines, self._pending_deltas, self._pending_releases = [], collections.OrderedDict(), []
         self._send(batch)
@@ -463,6 +483,8 @@ def run_demo(channel, timeout):
     relay.open_track(external, sub, 2)
     relay.open_broadcast(internal, sub)
     relay.open_track(internal, sub)
+    relay.open_announce(external, pub)
+    relay.open_announce(internal, sub)
     send(relay, "open guards")
     relay.wait_acked()
     print("acknowledged up to %d" % relay.acked)
@@ -470,7 +492,8 @@ def run_demo(channel, timeout):
     for second in range(3):
         relay.add(external, pub, bytes=120000 + second, frames=60, groups=2)
         relay.add(external, sub, bytes=2 * (120000 + second), frames=120, groups=4)
-        relay.add(internal, sub, bytes=65000, frames=30, groups=1)
+        relay.add(internal, sub, bytes=65000, frames=30, groups=1, datagrams=1)
+        relay.add(external, pub, fetches=1)
         send(relay, "traffic, second %d" % (second + 1))
 
     # Break the stream before the acks come back, then resume the session:
@@ -492,6 +515,8 @@ def run_demo(channel, timeout):
     relay.close_broadcast(internal, sub)
     relay.close_track(external, pub, 2)
     relay.close_broadcast(external, pub)
+    relay.close_announce(internal, sub)
+    relay.close_announce(external, pub)
     send(relay, "close guards")
     relay.wait_acked()
     print("every batch acknowledged")

@@ -20,6 +20,7 @@ namespace {
 struct OpenGuards {
   uint64_t broadcasts = 0;
   uint64_t subscriptions = 0;
+  uint64_t announced = 0;
 };
 
 const pb::Snapshot& SnapshotAt(const pb::CheckpointLevel& level, size_t index) {
@@ -64,14 +65,16 @@ absl::Status CheckCheckpointCounts(const pb::Checkpoint& checkpoint, const Stats
     std::array<OpenGuards, kTierRoleCount>& guards = open[level.key()];
     for (size_t i = 0; i < kTierRoleCount; ++i) {
       const pb::Snapshot& s = SnapshotAt(level, i);
-      if (s.broadcasts_closed() > s.broadcasts() || s.subscriptions_closed() > s.subscriptions()) {
-        return absl::DataLossError(absl::StrCat("checkpoint ", Where(level.key(), i), " has ", s.broadcasts_closed(),
-                                                " of ", s.broadcasts(), " broadcasts and ", s.subscriptions_closed(),
-                                                " of ", s.subscriptions(),
-                                                " subscriptions closed: more closed than opened"));
+      if (s.broadcasts_closed() > s.broadcasts() || s.subscriptions_closed() > s.subscriptions() ||
+          s.announced_closed() > s.announced()) {
+        return absl::DataLossError(absl::StrCat(
+            "checkpoint ", Where(level.key(), i), " has ", s.broadcasts_closed(), " of ", s.broadcasts(),
+            " broadcasts, ", s.subscriptions_closed(), " of ", s.subscriptions(), " subscriptions and ",
+            s.announced_closed(), " of ", s.announced(), " announcements closed: more closed than opened"));
       }
       guards[i].broadcasts = SaturatingAdd(guards[i].broadcasts, s.broadcasts() - s.broadcasts_closed());
       guards[i].subscriptions = SaturatingAdd(guards[i].subscriptions, s.subscriptions() - s.subscriptions_closed());
+      guards[i].announced = SaturatingAdd(guards[i].announced, s.announced() - s.announced_closed());
     }
   }
 
@@ -84,8 +87,8 @@ absl::Status CheckCheckpointCounts(const pb::Checkpoint& checkpoint, const Stats
       const Path path(handle.path());
       if (path.has_prefix(stats.prefix())) continue;
       const std::array<OpenGuards, 2> held = {
-          OpenGuards{handle.publisher_broadcasts(), handle.publisher_subscriptions()},
-          OpenGuards{handle.subscriber_broadcasts(), handle.subscriber_subscriptions()}};
+          OpenGuards{handle.publisher_broadcasts(), handle.publisher_subscriptions(), handle.publisher_announced()},
+          OpenGuards{handle.subscriber_broadcasts(), handle.subscriber_subscriptions(), handle.subscriber_announced()}};
       // The level keys at or above the path: the root, then one segment more
       // each time.
       for (size_t segments = 0; segments <= path.segment_count(); ++segments) {
@@ -100,6 +103,9 @@ absl::Status CheckCheckpointCounts(const pb::Checkpoint& checkpoint, const Stats
           if (s.ok()) {
             s = Take(h.subscriptions, &it->second[i].subscriptions, "subscriptions", session.session_id(),
                      Where(key, i));
+          }
+          if (s.ok()) {
+            s = Take(h.announced, &it->second[i].announced, "announcements", session.session_id(), Where(key, i));
           }
           if (!s.ok()) return s;
         }

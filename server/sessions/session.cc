@@ -83,6 +83,7 @@ void Session::Commit(const pb::Batch& batch, Plan& plan) {
     OpenGuards& open = handle->open[static_cast<size_t>(role)];
     open.broadcasts += d.broadcasts_opened() - d.broadcasts_closed();
     open.subscriptions += d.subscriptions_opened() - d.subscriptions_closed();
+    open.announced += d.announced_opened() - d.announced_closed();
   }
   for (uint32_t handle : batch.releases()) handles_.erase(handle);
   applied_sequence_ = batch.sequence();
@@ -101,6 +102,11 @@ void Session::MoveTo(Handle& handle, Role role, const OpenGuards& target) {
   } else {
     delta.subscriptions_closed = open.subscriptions - target.subscriptions;
   }
+  if (target.announced >= open.announced) {
+    delta.announced = target.announced - open.announced;
+  } else {
+    delta.announced_closed = open.announced - target.announced;
+  }
   handle.stats.Apply(role, delta);
   open = target;
 }
@@ -118,6 +124,7 @@ std::array<Session::OpenGuards, 2> Session::open_guards() const {
     for (size_t r = 0; r < 2; ++r) {
       total[r].broadcasts += handle.open[r].broadcasts;
       total[r].subscriptions += handle.open[r].subscriptions;
+      total[r].announced += handle.open[r].announced;
     }
   }
   return total;
@@ -138,6 +145,8 @@ void Session::SaveTo(pb::CheckpointSession* out) const {
     h->set_publisher_subscriptions(pub.subscriptions);
     h->set_subscriber_broadcasts(sub.broadcasts);
     h->set_subscriber_subscriptions(sub.subscriptions);
+    h->set_publisher_announced(pub.announced);
+    h->set_subscriber_announced(sub.announced);
   }
 }
 
@@ -153,8 +162,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Restore(const pb::CheckpointSe
                                               ": ", tier ? path_ok.message() : "bad tier"));
     }
     Handle handle{Path(h.path()), *tier, stats.tier(*tier).broadcast(h.path()), {}};
-    handle.open[static_cast<size_t>(Role::kPublisher)] = {h.publisher_broadcasts(), h.publisher_subscriptions()};
-    handle.open[static_cast<size_t>(Role::kSubscriber)] = {h.subscriber_broadcasts(), h.subscriber_subscriptions()};
+    handle.open[static_cast<size_t>(Role::kPublisher)] = {h.publisher_broadcasts(), h.publisher_subscriptions(),
+                                                          h.publisher_announced()};
+    handle.open[static_cast<size_t>(Role::kSubscriber)] = {h.subscriber_broadcasts(), h.subscriber_subscriptions(),
+                                                           h.subscriber_announced()};
     if (!session->handles_.emplace(h.handle(), std::move(handle)).second) {
       return absl::DataLossError(
           absl::StrCat("checkpoint session \"", saved.session_id(), "\" lists handle ", h.handle(), " twice"));

@@ -73,10 +73,12 @@ class Session {
   // every handle: what a session that ended without resuming leaves behind.
   void CloseAll();
 
-  // Guards open now, summed over handles: [role] = {broadcasts, subscriptions}.
+  // Guards open now, summed over handles: [role] = {broadcasts,
+  // subscriptions, announced}.
   struct OpenGuards {
     uint64_t broadcasts = 0;
     uint64_t subscriptions = 0;
+    uint64_t announced = 0;
   };
   std::array<OpenGuards, 2> open_guards() const;
 

@@ -183,7 +183,7 @@ absl::Status Session::Validation::CheckResyncOpen() {
       return Refuse(RejectReason::kUnknownHandle,
                     absl::InvalidArgumentError(absl::StrCat("open[", i, "]: unknown handle ", open.handle())));
     }
-    const OpenGuards guards{open.broadcasts(), open.subscriptions()};
+    const OpenGuards guards{open.broadcasts(), open.subscriptions(), open.announced()};
     if (!plan_.resync.try_emplace(internal::GuardKey(open.handle(), *role), guards).second) {
       return Refuse(RejectReason::kDuplicate,
                     absl::InvalidArgumentError(absl::StrCat("open[", i, "]: handle ", open.handle(), " role ",
@@ -223,7 +223,7 @@ absl::Status Session::Validation::CheckDelta(int i) {
   plan_.targets.push_back(plan_.defined.contains(delta.handle()) ? nullptr : record);
   plan_.roles.push_back(*role);
   if ((delta.broadcasts_opened() | delta.broadcasts_closed() | delta.subscriptions_opened() |
-       delta.subscriptions_closed()) == 0) {
+       delta.subscriptions_closed() | delta.announced_opened() | delta.announced_closed()) == 0) {
     return absl::OkStatus();  // only sums: nothing opens or closes
   }
   return CheckOpensAndCloses(i, *role, OpenNow(delta.handle(), *role, *record));
@@ -237,7 +237,8 @@ absl::Status Session::Validation::CheckOpensAndCloses(int i, Role role, OpenGuar
     uint64_t closed;
     const char* what;
   } guards[] = {{&open.broadcasts, delta.broadcasts_opened(), delta.broadcasts_closed(), "broadcast"},
-                {&open.subscriptions, delta.subscriptions_opened(), delta.subscriptions_closed(), "subscription"}};
+                {&open.subscriptions, delta.subscriptions_opened(), delta.subscriptions_closed(), "subscription"},
+                {&open.announced, delta.announced_opened(), delta.announced_closed(), "announce"}};
   for (const Guards& g : guards) {
     if (g.opened > std::numeric_limits<uint64_t>::max() - *g.open) {
       return Refuse(RejectReason::kOverClose,
@@ -278,11 +279,12 @@ absl::Status Session::Validation::CheckRelease(int i, absl::flat_hash_set<uint32
   }
   for (Role role : kRoles) {
     const OpenGuards& open = OpenNow(handle, role, *record);
-    if (open.broadcasts != 0 || open.subscriptions != 0) {
-      return Refuse(RejectReason::kReleaseOpen,
-                    absl::InvalidArgumentError(absl::StrCat(
-                        "releases[", i, "]: handle ", handle, " still has ", open.broadcasts, " broadcast and ",
-                        open.subscriptions, " subscription guards open as ", std::string(RoleName(role)))));
+    if (open.broadcasts != 0 || open.subscriptions != 0 || open.announced != 0) {
+      return Refuse(
+          RejectReason::kReleaseOpen,
+          absl::InvalidArgumentError(absl::StrCat(
+              "releases[", i, "]: handle ", handle, " still has ", open.broadcasts, " broadcast, ", open.subscriptions,
+              " subscription and ", open.announced, " announce guards open as ", std::string(RoleName(role)))));
     }
   }
   return absl::OkStatus();

@@ -29,7 +29,7 @@ size_t LevelPublisher::WriteChanged(const Path& node, int64_t ts_ms) {
   size_t written = 0;
   for (size_t i = 0; i < kTierRoleCount; ++i) {
     Counts snapshot = level_->snapshot(TierAt(i), RoleAt(i));
-    if (written_[i] && last_[i] == snapshot) continue;
+    if (written_[i] && SameLevelFrameCounts(last_[i], snapshot)) continue;
     SnapshotFrame frame;
     frame.level = level_->key().str();
     frame.tier = TierAt(i);

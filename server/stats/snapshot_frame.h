@@ -31,6 +31,16 @@ struct SnapshotFrame {
 // subscriptions, subscriptions_closed, bytes, frames, groups.
 std::string EncodeSnapshotFrame(const SnapshotFrame& frame);
 
+// True when `a` and `b` agree on every counter a level frame carries (the
+// first kLevelCounterCount), whatever the counters only the node format
+// publishes: a frame is written only when its content would change.
+inline bool SameLevelFrameCounts(const Counts& a, const Counts& b) {
+  for (size_t i = 0; i < kLevelCounterCount; ++i) {
+    if (a.*kCountFields[i].field != b.*kCountFields[i].field) return false;
+  }
+  return true;
+}
+
 }  // namespace moq_stats::server
 
 #endif  // MOQ_STATS_SERVER_STATS_SNAPSHOT_FRAME_H_

@@ -103,9 +103,19 @@ TEST_F(CApiIntegrationTest, WhatTheCProgramBumpedIsWhatTheSidecarCounts) {
   // every level of it: the root, capi and capi/live. Nothing from the paths
   // under the prefix, the invalid path, the failed calls, the disabled
   // library or the bumps after Shutdown.
-  const pb::Snapshot external_publisher = MakeSnapshot(1, 1, 1, 1, 1000 * 100, 1000, 10);
+  pb::Snapshot external_publisher = MakeSnapshot(1, 1, 1, 1, 1000 * 100, 1000, 10);
   const pb::Snapshot external_subscriber = MakeSnapshot(0, 0, 1, 1, 300 * 50, 300, 3);
-  const pb::Snapshot internal_subscriber = MakeSnapshot(1, 1, 2, 2, 2 * 10 * 20, 2 * 10, 2);
+  pb::Snapshot internal_subscriber = MakeSnapshot(1, 1, 2, 2, 2 * 10 * 20, 2 * 10, 2);
+  const uint64_t path_bytes = std::string("capi/live/cam1").size();
+  external_publisher.set_announced(1);
+  external_publisher.set_announced_closed(1);
+  external_publisher.set_announced_bytes(2 * path_bytes);
+  external_publisher.set_fetches(3);
+  external_publisher.set_datagrams(5);
+  internal_subscriber.set_announced(2);
+  internal_subscriber.set_announced_closed(2);
+  internal_subscriber.set_announced_bytes(4 * path_bytes);
+  internal_subscriber.set_fetches(1);
   const pb::Snapshot nothing;
 
   auto stub = daemon_.NewStub();
@@ -122,6 +132,7 @@ TEST_F(CApiIntegrationTest, WhatTheCProgramBumpedIsWhatTheSidecarCounts) {
         const pb::Snapshot& s = SnapshotOf(level, tier, role);
         EXPECT_EQ(s.subscriptions_closed(), s.subscriptions()) << TierRoleName(tier, role);
         EXPECT_EQ(s.broadcasts_closed(), s.broadcasts()) << TierRoleName(tier, role);
+        EXPECT_EQ(s.announced_closed(), s.announced()) << TierRoleName(tier, role);
       }
     }
   }

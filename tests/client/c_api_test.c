@@ -205,6 +205,16 @@ static int CheckNullAndBadArguments(const moq_stats_t* stats) {
   moq_stats_track_frame(NULL);
   moq_stats_track_bytes(NULL, 100);
   moq_stats_track_group(NULL);
+  moq_stats_track_datagram(NULL);
+  moq_stats_track_fetch(NULL);
+  moq_stats_broadcast_guard_fetch(NULL);
+  err = -1;
+  CHECK(moq_stats_announce_guard_open(NULL, MOQ_STATS_ROLE_PUBLISHER, &err) == NULL);
+  CHECK_CODE(err, MOQ_STATS_ERR_INVALID_ARGUMENT);
+  err = -1;
+  CHECK(moq_stats_announce_guard_open(broadcast, 7, &err) == NULL);
+  CHECK_CODE(err, MOQ_STATS_ERR_INVALID_ARGUMENT);
+  moq_stats_announce_guard_close(NULL);
   moq_stats_broadcast_destroy(broadcast);
   return 0;
 }
@@ -242,6 +252,15 @@ static int CheckDisabled(void) {
   moq_stats_track_bytes(track, 100);
   moq_stats_track_group(track);
   moq_stats_track_frame(direct);
+  moq_stats_track_datagram(direct);
+  moq_stats_track_fetch(direct);
+  moq_stats_broadcast_guard_fetch(guard);
+  {
+    moq_stats_announce_guard_t* announce = moq_stats_announce_guard_open(broadcast, MOQ_STATS_ROLE_PUBLISHER, &err);
+    CHECK_CODE(err, MOQ_STATS_OK);
+    CHECK(announce != NULL);
+    moq_stats_announce_guard_close(announce);
+  }
   moq_stats_track_guard_close(direct);
   moq_stats_track_guard_close(track);
   moq_stats_broadcast_guard_close(guard);
@@ -354,6 +373,9 @@ static void Bump(const moq_stats_track_guard_t* track, int frames, uint64_t byte
  *   external subscriber  broadcasts 0/0  subscriptions 1/1  frames 300   bytes 15000   groups 3
  *   internal subscriber  broadcasts 1/1  subscriptions 2/2  frames 20    bytes 400     groups 2
  *   internal publisher   nothing
+ * and the counters only the node format publishes:
+ *   external publisher   announced 1/1 (announced_bytes 2 x 14), fetches 3, datagrams 5
+ *   internal subscriber  announced 2/2 (announced_bytes 4 x 14), fetches 1
  * The bumps on the paths under the prefix and on an invalid path count
  * nowhere. */
 static int RunSession(const char* target) {
@@ -466,6 +488,25 @@ static int RunSession(const char* target) {
   Bump(peer_video, 10, 20, 1);
   Bump(nowhere_track, 77, 7, 7);
   Bump(invalid_track, 77, 7, 7);
+  {
+    /* Announcements are guards of their own; fetches and datagrams sums. */
+    moq_stats_announce_guard_t* announced = moq_stats_announce_guard_open(external, MOQ_STATS_ROLE_PUBLISHER, &err);
+    moq_stats_announce_guard_t* peer_first = moq_stats_announce_guard_open(internal, MOQ_STATS_ROLE_SUBSCRIBER, &err);
+    moq_stats_announce_guard_t* peer_second = moq_stats_announce_guard_open(internal, MOQ_STATS_ROLE_SUBSCRIBER, &err);
+    moq_stats_announce_guard_t* nowhere = moq_stats_announce_guard_open(under_prefix, MOQ_STATS_ROLE_PUBLISHER, &err);
+    CHECK_CODE(err, MOQ_STATS_OK);
+    REQUIRE(announced != NULL && peer_first != NULL && peer_second != NULL && nowhere != NULL);
+    for (i = 0; i < 5; ++i) moq_stats_track_datagram(video);
+    moq_stats_track_fetch(video);
+    moq_stats_track_fetch(video);
+    moq_stats_broadcast_guard_fetch(publisher);
+    moq_stats_broadcast_guard_fetch(subscriber);
+    moq_stats_track_fetch(nowhere_track);
+    moq_stats_announce_guard_close(nowhere);
+    moq_stats_announce_guard_close(peer_second);
+    moq_stats_announce_guard_close(peer_first);
+    moq_stats_announce_guard_close(announced);
+  }
 
   /* The broadcast handles go first: the guards keep what they count. */
   moq_stats_broadcast_destroy(external);

@@ -52,13 +52,44 @@ TEST(CountsTest, CountsSinceIsTheDifferenceOfTwoReadings) {
   EXPECT_TRUE(CountsSince(after, after).empty());
 }
 
-TEST(CountsTest, ClosedCountersAreTheTwoCloses) {
+TEST(CountsTest, ClosedCountersAreTheThreeCloses) {
   int closed = 0;
-  for (const CountField& f : kCountFields) closed += IsClosedCounter(f.counter) ? 1 : 0;
-  EXPECT_EQ(closed, 2);
+  for (const CountField& f : kCountFields) {
+    if (!IsClosedCounter(f.counter)) continue;
+    ++closed;
+    // Each close follows the open it closes.
+    const Counter open = static_cast<Counter>(static_cast<size_t>(f.counter) - 1);
+    EXPECT_FALSE(IsClosedCounter(open)) << f.name;
+  }
+  EXPECT_EQ(closed, 3);
   EXPECT_TRUE(IsClosedCounter(Counter::kBroadcastsClosed));
   EXPECT_TRUE(IsClosedCounter(Counter::kSubscriptionsClosed));
+  EXPECT_TRUE(IsClosedCounter(Counter::kAnnouncedClosed));
   EXPECT_FALSE(IsClosedCounter(Counter::kSubscriptions));
+  EXPECT_FALSE(IsClosedCounter(Counter::kAnnouncedBytes));
+}
+
+TEST(CountsTest, TheLevelFormatCountersComeFirstAndTheNodeOnlyOnesAfter) {
+  const std::string_view level[] = {
+      "broadcasts", "broadcasts_closed", "subscriptions", "subscriptions_closed", "bytes", "frames", "groups"};
+  const std::string_view node_only[] = {"announced", "announced_closed", "announced_bytes", "fetches", "datagrams"};
+  ASSERT_EQ(kLevelCounterCount, std::size(level));
+  ASSERT_EQ(kCounterCount, std::size(level) + std::size(node_only));
+  for (size_t i = 0; i < std::size(level); ++i) EXPECT_EQ(kCountFields[i].name, level[i]);
+  for (size_t i = 0; i < std::size(node_only); ++i) EXPECT_EQ(kCountFields[kLevelCounterCount + i].name, node_only[i]);
+}
+
+TEST(AtomicCountsTest, LoadNeverShowsAnAnnounceClosedBeforeItsOpen) {
+  AtomicCounts a;
+  Counts delta;
+  delta.announced = 2;
+  delta.announced_closed = 2;
+  delta.announced_bytes = 40;
+  a.Add(delta);
+  const Counts read = a.Load();
+  EXPECT_EQ(read.announced, 2u);
+  EXPECT_EQ(read.announced_closed, 2u);
+  EXPECT_EQ(read.announced_bytes, 40u);
 }
 
 TEST(AtomicCountsTest, AddThenLoadRoundTrips) {

@@ -34,6 +34,11 @@ TEST(CountsProtoTest, SnapshotCarriesEveryCounter) {
   EXPECT_EQ(wire.broadcasts(), 100u);
   EXPECT_EQ(wire.subscriptions_closed(), 103u);
   EXPECT_EQ(wire.groups(), 106u);
+  EXPECT_EQ(wire.announced(), 107u);
+  EXPECT_EQ(wire.announced_closed(), 108u);
+  EXPECT_EQ(wire.announced_bytes(), 109u);
+  EXPECT_EQ(wire.fetches(), 110u);
+  EXPECT_EQ(wire.datagrams(), 111u);
   EXPECT_EQ(CountsFromProto(wire), Distinct());
 }
 
@@ -44,6 +49,11 @@ TEST(CountsProtoTest, HandleDeltaCarriesEveryCounter) {
   EXPECT_EQ(wire.broadcasts_closed(), 101u);
   EXPECT_EQ(wire.subscriptions_opened(), 102u);
   EXPECT_EQ(wire.bytes(), 104u);
+  EXPECT_EQ(wire.announced_opened(), 107u);
+  EXPECT_EQ(wire.announced_closed(), 108u);
+  EXPECT_EQ(wire.announced_bytes(), 109u);
+  EXPECT_EQ(wire.fetches(), 110u);
+  EXPECT_EQ(wire.datagrams(), 111u);
   EXPECT_EQ(CountsFromDelta(wire), Distinct());
 }
 

@@ -158,6 +158,16 @@ const CliFlag kFlags[] = {
     {"groups", nullptr, CliFlagKind::kValue, Command::kBump, "N", false, nullptr,
      [](absl::string_view v, Invocation* inv) { return ParseCount("groups", v, kMaxBumpRepeats, &inv->bump.groups); },
      nullptr},
+    {"fetches", nullptr, CliFlagKind::kValue, Command::kBump, "N", false, nullptr,
+     [](absl::string_view v, Invocation* inv) { return ParseCount("fetches", v, kMaxBumpRepeats, &inv->bump.fetches); },
+     nullptr},
+    {"datagrams", nullptr, CliFlagKind::kValue, Command::kBump, "N", false, nullptr,
+     [](absl::string_view v, Invocation* inv) {
+       return ParseCount("datagrams", v, kMaxBumpRepeats, &inv->bump.datagrams);
+     },
+     nullptr},
+    {"announce", nullptr, CliFlagKind::kBool, Command::kBump, nullptr, false, nullptr,
+     [](absl::string_view v, Invocation* inv) { return ParseBoolFlag("announce", v, &inv->bump.announce); }, nullptr},
     {"hold", nullptr, CliFlagKind::kValue, Command::kBump, "DURATION", false, nullptr,
      [](absl::string_view v, Invocation* inv) { return ParseDurationFlag("hold", v, &inv->bump.hold); }, nullptr},
 };

@@ -2,7 +2,7 @@
 #define MOQ_STATS_COUNTS_H_
 
 // The traffic counts a relay reports and the sidecar aggregates: the tiers
-// and roles they are kept per, and the seven cumulative counters. The
+// and roles they are kept per, and the twelve cumulative counters. The
 // relay-side library and the sidecar share these definitions; adding a
 // counter means adding it here (to Counter, Counts and kCountFields) and to
 // its wire mapping (proto/counts_proto.cc).
@@ -30,8 +30,10 @@ constexpr std::string_view TierName(Tier tier) { return tier == Tier::kExternal 
 // "publisher" / "subscriber".
 constexpr std::string_view RoleName(Role role) { return role == Role::kPublisher ? "publisher" : "subscriber"; }
 
-// One counter of one (tier, role). Broadcasts and subscriptions count guards
-// opened and closed; bytes, frames and groups are sums.
+// One counter of one (tier, role). Broadcasts, subscriptions and
+// announcements count guards opened and closed; the others are sums. The
+// first seven are the counters of the level format; the last five are moq's
+// counters that only the node format publishes.
 enum class Counter : uint8_t {
   kBroadcasts,
   kBroadcastsClosed,
@@ -40,8 +42,15 @@ enum class Counter : uint8_t {
   kBytes,
   kFrames,
   kGroups,
+  kAnnounced,        // announce guards opened
+  kAnnouncedClosed,  // announce guards closed
+  kAnnouncedBytes,   // the path's length in bytes, once per announce and once per unannounce
+  kFetches,          // one-shot group fetches requested
+  kDatagrams,        // groups of one frame carried as datagrams (also counted in groups, frames, bytes)
 };
-inline constexpr size_t kCounterCount = 7;
+inline constexpr size_t kCounterCount = 12;
+// The counters the level format publishes: the first seven.
+inline constexpr size_t kLevelCounterCount = 7;
 
 // The counters of one (tier, role): either cumulative values read at one
 // moment, or a batch of bumps to add (guards opened and closed, sums).
@@ -53,6 +62,11 @@ struct Counts {
   uint64_t bytes = 0;
   uint64_t frames = 0;
   uint64_t groups = 0;
+  uint64_t announced = 0;
+  uint64_t announced_closed = 0;
+  uint64_t announced_bytes = 0;
+  uint64_t fetches = 0;
+  uint64_t datagrams = 0;
 
   uint64_t& operator[](Counter c);
   uint64_t operator[](Counter c) const;
@@ -79,12 +93,17 @@ inline constexpr std::array<CountField, kCounterCount> kCountFields = {{
     {Counter::kBytes, &Counts::bytes, "bytes"},
     {Counter::kFrames, &Counts::frames, "frames"},
     {Counter::kGroups, &Counts::groups, "groups"},
+    {Counter::kAnnounced, &Counts::announced, "announced"},
+    {Counter::kAnnouncedClosed, &Counts::announced_closed, "announced_closed"},
+    {Counter::kAnnouncedBytes, &Counts::announced_bytes, "announced_bytes"},
+    {Counter::kFetches, &Counts::fetches, "fetches"},
+    {Counter::kDatagrams, &Counts::datagrams, "datagrams"},
 }};
 
 // The counters that count closes; each closes what the counter before it in
 // Counter order opened, and may never be read above it.
 constexpr bool IsClosedCounter(Counter c) {
-  return c == Counter::kBroadcastsClosed || c == Counter::kSubscriptionsClosed;
+  return c == Counter::kBroadcastsClosed || c == Counter::kSubscriptionsClosed || c == Counter::kAnnouncedClosed;
 }
 
 inline uint64_t& Counts::operator[](Counter c) { return this->*kCountFields[static_cast<size_t>(c)].field; }

@@ -100,6 +100,9 @@ typedef struct moq_stats_broadcast_guard_t moq_stats_broadcast_guard_t;
 /* An open track of one role (a PublisherTrack or SubscriberTrack). */
 typedef struct moq_stats_track_guard_t moq_stats_track_guard_t;
 
+/* An open announcement of one role (an AnnounceGuard). */
+typedef struct moq_stats_announce_guard_t moq_stats_announce_guard_t;
+
 /* ------------------------------------------------------------------------ */
 /* Options: made with the defaults below, changed with setters, read by
  * moq_stats_connect (which copies them: destroy them any time after). Not
@@ -292,6 +295,28 @@ void moq_stats_track_guard_close(moq_stats_track_guard_t* track);
 void moq_stats_track_frame(const moq_stats_track_guard_t* track);             /* frames += 1 */
 void moq_stats_track_bytes(const moq_stats_track_guard_t* track, uint64_t n); /* bytes += n */
 void moq_stats_track_group(const moq_stats_track_guard_t* track);             /* groups += 1 */
+/* datagrams += 1: a group of one frame carried as a datagram; count its
+ * group, frame and bytes too, as for any group. Counted by the node format
+ * only, as are the fetches below. */
+void moq_stats_track_datagram(const moq_stats_track_guard_t* track);
+void moq_stats_track_fetch(const moq_stats_track_guard_t* track);               /* fetches += 1 */
+void moq_stats_broadcast_guard_fetch(const moq_stats_broadcast_guard_t* guard); /* fetches += 1 */
+
+/* ------------------------------------------------------------------------ */
+/* Announce guards: the record of one announcement of a broadcast in one
+ * role (publisher: announced to a peer; subscriber: a peer's announcement
+ * received). Opening counts announced += 1, closing announced_closed += 1,
+ * exactly once, each adding the path's length in bytes to announced_bytes.
+ * Counted by the node format only. */
+
+/* Opens an announce guard of `role` on `broadcast` (a no-op guard on an
+ * empty handle). NULL on error: MOQ_STATS_ERR_INVALID_ARGUMENT for NULL
+ * `broadcast` or a role out of range, MOQ_STATS_ERR_OUT_OF_MEMORY. Close
+ * with moq_stats_announce_guard_close. */
+moq_stats_announce_guard_t* moq_stats_announce_guard_open(const moq_stats_broadcast_t* broadcast, int role, int* err);
+
+/* Closes the guard (announced_closed += 1) and frees it. NULL is a no-op. */
+void moq_stats_announce_guard_close(moq_stats_announce_guard_t* guard);
 
 #ifdef __cplusplus
 } /* extern "C" */

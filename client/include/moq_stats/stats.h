@@ -94,6 +94,8 @@ struct alignas(64) RoleSlot : AtomicCounts {};
 
 // The handle's role slot, or null for an empty handle.
 RoleSlot* SlotOf(const std::shared_ptr<Handle>& handle, Role role);
+// The byte length of the handle's (normalised) path; 0 for an empty handle.
+uint64_t PathBytesOf(const std::shared_ptr<Handle>& handle);
 }  // namespace internal
 
 class StatsHandle;
@@ -102,10 +104,14 @@ template <Role R>
 class BroadcastGuard;
 template <Role R>
 class TrackGuard;
+template <Role R>
+class AnnounceGuard;
 using PublisherStats = BroadcastGuard<Role::kPublisher>;
 using SubscriberStats = BroadcastGuard<Role::kSubscriber>;
 using PublisherTrack = TrackGuard<Role::kPublisher>;
 using SubscriberTrack = TrackGuard<Role::kSubscriber>;
+using PublisherAnnounce = AnnounceGuard<Role::kPublisher>;
+using SubscriberAnnounce = AnnounceGuard<Role::kSubscriber>;
 
 // The library's entry point: one per relay process. Cheap to copy (copies
 // share everything). Safe for concurrent access from multiple threads
@@ -183,12 +189,21 @@ class BroadcastStats {
   [[nodiscard]] PublisherTrack publisher_track(std::string_view name) const;
   [[nodiscard]] SubscriberTrack subscriber_track(std::string_view name) const;
 
+  // Announce guards: announced += 1 now and announced_closed += 1 when
+  // dropped, each adding the path's length in bytes to announced_bytes. The
+  // publisher role announces the broadcast to a peer; the subscriber role
+  // receives a peer's announcement. Counted by the node format only.
+  [[nodiscard]] PublisherAnnounce publisher_announce() const;
+  [[nodiscard]] SubscriberAnnounce subscriber_announce() const;
+
  private:
   friend class StatsHandle;
   template <Role R>
   friend class BroadcastGuard;
   template <Role R>
   friend class TrackGuard;
+  template <Role R>
+  friend class AnnounceGuard;
   explicit BroadcastStats(std::shared_ptr<internal::Handle> handle) : handle_(std::move(handle)) {}
   std::shared_ptr<internal::Handle> handle_;
 };
@@ -215,6 +230,12 @@ class [[nodiscard]] BroadcastGuard {
 
   // A track guard under this broadcast.
   [[nodiscard]] TrackGuard<R> track(std::string_view /*name*/) const { return TrackGuard<R>(BroadcastStats(handle_)); }
+
+  // fetches += 1: a one-shot group fetch of this broadcast (counted when
+  // requested, found or not).
+  void fetch() const {
+    if (slot_) (*slot_)[Counter::kFetches].fetch_add(1, std::memory_order_relaxed);
+  }
 
  private:
   friend class BroadcastStats;
@@ -265,6 +286,15 @@ class [[nodiscard]] TrackGuard {
   void group() const {
     if (slot_) (*slot_)[Counter::kGroups].fetch_add(1, std::memory_order_relaxed);
   }
+  // datagrams += 1: a group of one frame sent or received as a datagram.
+  // Count its group, frame and bytes too, as for any group.
+  void datagram() const {
+    if (slot_) (*slot_)[Counter::kDatagrams].fetch_add(1, std::memory_order_relaxed);
+  }
+  // fetches += 1: a one-shot group fetch on this track.
+  void fetch() const {
+    if (slot_) (*slot_)[Counter::kFetches].fetch_add(1, std::memory_order_relaxed);
+  }
 
  private:
   friend class BroadcastStats;
@@ -276,6 +306,49 @@ class [[nodiscard]] TrackGuard {
   }
   void Close() {
     if (slot_) (*slot_)[Counter::kSubscriptionsClosed].fetch_add(1, std::memory_order_release);
+    slot_ = nullptr;
+    handle_.reset();
+  }
+
+  std::shared_ptr<internal::Handle> handle_;
+  internal::RoleSlot* slot_ = nullptr;
+};
+
+// RAII announce guard, move-only like BroadcastGuard. Opening adds 1 to
+// announced and the path's length to announced_bytes; dropping adds 1 to
+// announced_closed and the length again. The bytes are added before the
+// close, so a reader that sees the close sees its bytes.
+template <Role R>
+class [[nodiscard]] AnnounceGuard {
+ public:
+  AnnounceGuard() = default;
+  AnnounceGuard(AnnounceGuard&& other) noexcept
+      : handle_(std::move(other.handle_)), slot_(std::exchange(other.slot_, nullptr)) {}
+  AnnounceGuard& operator=(AnnounceGuard&& other) noexcept {
+    if (this != &other) {
+      Close();
+      handle_ = std::move(other.handle_);
+      slot_ = std::exchange(other.slot_, nullptr);
+    }
+    return *this;
+  }
+  AnnounceGuard(const AnnounceGuard&) = delete;
+  AnnounceGuard& operator=(const AnnounceGuard&) = delete;
+  ~AnnounceGuard() { Close(); }
+
+ private:
+  friend class BroadcastStats;
+  explicit AnnounceGuard(BroadcastStats broadcast)
+      : handle_(std::move(broadcast.handle_)), slot_(internal::SlotOf(handle_, R)) {
+    if (!slot_) return;
+    (*slot_)[Counter::kAnnouncedBytes].fetch_add(internal::PathBytesOf(handle_), std::memory_order_relaxed);
+    (*slot_)[Counter::kAnnounced].fetch_add(1, std::memory_order_relaxed);
+  }
+  void Close() {
+    if (slot_) {
+      (*slot_)[Counter::kAnnouncedBytes].fetch_add(internal::PathBytesOf(handle_), std::memory_order_relaxed);
+      (*slot_)[Counter::kAnnouncedClosed].fetch_add(1, std::memory_order_release);
+    }
     slot_ = nullptr;
     handle_.reset();
   }

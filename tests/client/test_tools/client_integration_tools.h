@@ -127,6 +127,8 @@ class Worker {
     moq_stats::PublisherStats publisher;
     moq_stats::PublisherTrack track;
     moq_stats::SubscriberTrack ingest;
+    moq_stats::PublisherAnnounce announce;
+    uint64_t path_bytes = 0;
   };
 
   void Run(uint64_t iterations, bool throttle) {
@@ -142,6 +144,10 @@ class Worker {
       pub.Add(Counter::kSubscriptions, 1);
       h.ingest = h.stats.subscriber_track("ingest");
       sub.Add(Counter::kSubscriptions, 1);
+      h.path_bytes = absl::StrCat(segment_, "/b", b).size();
+      h.announce = h.stats.publisher_announce();
+      pub.Add(Counter::kAnnounced, 1);
+      pub.Add(Counter::kAnnouncedBytes, h.path_bytes);
     }
     for (uint64_t i = 1; iterations == 0 || i <= iterations; ++i) {
       if (stop_.load(std::memory_order_relaxed)) break;
@@ -168,11 +174,26 @@ class Worker {
           h.ingest.frame();
           sub.Add(Counter::kFrames, 1);
         }
+        if (i % 16 == 0) {
+          h.ingest.datagram();
+          sub.Add(Counter::kDatagrams, 1);
+        }
+        if (i % 128 == 0) {
+          h.track.fetch();
+          pub.Add(Counter::kFetches, 1);
+        }
         if (i % 4096 == 0) {
           // A subscription ends and another starts.
           h.track = h.publisher.track("video");
           pub.Add(Counter::kSubscriptions, 1);
           pub.Add(Counter::kSubscriptionsClosed, 1);
+        }
+        if (i % 8192 == 0) {
+          // The broadcast is announced again: the new announcement opens first.
+          h.announce = h.stats.publisher_announce();
+          pub.Add(Counter::kAnnounced, 1);
+          pub.Add(Counter::kAnnouncedClosed, 1);
+          pub.Add(Counter::kAnnouncedBytes, 2 * h.path_bytes);
         }
         if (i % 65536 == 0) {
           // The broadcast guard is replaced: the new one opens first.
@@ -190,6 +211,9 @@ class Worker {
       sub.Add(Counter::kSubscriptionsClosed, 1);
       h.publisher = moq_stats::PublisherStats();
       pub.Add(Counter::kBroadcastsClosed, 1);
+      h.announce = moq_stats::PublisherAnnounce();
+      pub.Add(Counter::kAnnouncedClosed, 1);
+      pub.Add(Counter::kAnnouncedBytes, h.path_bytes);
     }
     held.clear();
     done_.store(true, std::memory_order_release);

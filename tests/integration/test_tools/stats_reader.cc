@@ -22,6 +22,11 @@ constexpr Field kFields[] = {
     {"bytes", &pb::Snapshot::bytes},
     {"frames", &pb::Snapshot::frames},
     {"groups", &pb::Snapshot::groups},
+    {"announced", &pb::Snapshot::announced},
+    {"announced_closed", &pb::Snapshot::announced_closed},
+    {"announced_bytes", &pb::Snapshot::announced_bytes},
+    {"fetches", &pb::Snapshot::fetches},
+    {"datagrams", &pb::Snapshot::datagrams},
 };
 
 std::string Show(const pb::Snapshot& s) {

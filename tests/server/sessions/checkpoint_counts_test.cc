@@ -91,7 +91,31 @@ TEST_F(CheckpointCountsTest, MoreSubscriptionsClosedThanOpenedIsRefused) {
   const absl::Status status = CheckCheckpointCounts(checkpoint, f_.stats());
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_THAT(Message(status), HasSubstr("level \"c\" internal/subscriber"));
-  EXPECT_THAT(Message(status), HasSubstr("5 of 4 subscriptions closed"));
+  EXPECT_THAT(Message(status), HasSubstr("5 of 4 subscriptions"));
+  EXPECT_THAT(Message(status), HasSubstr("more closed than opened"));
+}
+
+TEST_F(CheckpointCountsTest, MoreAnnouncementsClosedThanOpenedIsRefused) {
+  pb::Checkpoint checkpoint = ThreeOpen();
+  pb::CheckpointLevel* level = AddLevel(&checkpoint, "c", 0, 0);
+  level->mutable_external_subscriber()->set_announced(1);
+  level->mutable_external_subscriber()->set_announced_closed(2);
+  const absl::Status status = CheckCheckpointCounts(checkpoint, f_.stats());
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(Message(status), HasSubstr("level \"c\" external/subscriber"));
+  EXPECT_THAT(Message(status), HasSubstr("2 of 1 announcements closed"));
+}
+
+TEST_F(CheckpointCountsTest, SessionHoldingMoreAnnouncementsThanItsLevelsCountIsRefused) {
+  pb::Checkpoint checkpoint = ThreeOpen();
+  for (pb::CheckpointLevel& level : *checkpoint.mutable_levels()) level.mutable_external_publisher()->set_announced(1);
+  AddSession(&checkpoint, "s", "a/x", 1);
+  checkpoint.mutable_sessions(0)->mutable_handles(0)->set_publisher_announced(1);
+  EXPECT_TRUE(CheckCheckpointCounts(checkpoint, f_.stats()).ok());
+  checkpoint.mutable_sessions(0)->mutable_handles(0)->set_publisher_announced(2);
+  const absl::Status status = CheckCheckpointCounts(checkpoint, f_.stats());
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(Message(status), HasSubstr("session \"s\" holds 2 announcements open"));
 }
 
 TEST_F(CheckpointCountsTest, SessionHoldingMoreThanItsLevelCountsIsRefused) {

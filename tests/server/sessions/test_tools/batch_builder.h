@@ -59,6 +59,26 @@ class DeltaFor {
     delta_.set_groups(n);
     return *this;
   }
+  DeltaFor& announced_opened(uint64_t n) {
+    delta_.set_announced_opened(n);
+    return *this;
+  }
+  DeltaFor& announced_closed(uint64_t n) {
+    delta_.set_announced_closed(n);
+    return *this;
+  }
+  DeltaFor& announced_bytes(uint64_t n) {
+    delta_.set_announced_bytes(n);
+    return *this;
+  }
+  DeltaFor& fetches(uint64_t n) {
+    delta_.set_fetches(n);
+    return *this;
+  }
+  DeltaFor& datagrams(uint64_t n) {
+    delta_.set_datagrams(n);
+    return *this;
+  }
 
   const ::moq::stats::v1::HandleDelta& proto() const { return delta_; }
 
@@ -105,12 +125,14 @@ class BatchBuilder {
     batch_.set_release_unlisted(true);
     return *this;
   }
-  BatchBuilder& Open(uint32_t handle, ::moq::stats::v1::Role role, uint64_t broadcasts, uint64_t subscriptions) {
+  BatchBuilder& Open(uint32_t handle, ::moq::stats::v1::Role role, uint64_t broadcasts, uint64_t subscriptions,
+                     uint64_t announced = 0) {
     ::moq::stats::v1::OpenGuards* open = batch_.add_open();
     open->set_handle(handle);
     open->set_role(role);
     open->set_broadcasts(broadcasts);
     open->set_subscriptions(subscriptions);
+    open->set_announced(announced);
     return *this;
   }
 

@@ -62,6 +62,8 @@ inline void ExpectAllClosed(const Stats& stats) {
           << "level \"" << key << "\" " << TierName(TierAt(i)) << " " << RoleName(RoleAt(i));
       EXPECT_EQ(counts[i].subscriptions_closed, counts[i].subscriptions)
           << "level \"" << key << "\" " << TierName(TierAt(i)) << " " << RoleName(RoleAt(i));
+      EXPECT_EQ(counts[i].announced_closed, counts[i].announced)
+          << "level \"" << key << "\" " << TierName(TierAt(i)) << " " << RoleName(RoleAt(i));
     }
   }
 }
