@@ -118,6 +118,20 @@ absl::Status Sidecar::Init() {
   absl::StatusOr<Stats> stats = Stats::Create(stats_config, &origin_, &scheduler_, clock_);
   if (!stats.ok()) return stats.status();
   stats_ = *stats;
+  if (stats_.paths()) {
+    NodePublisher::Options node;
+    node.origin = &origin_;
+    node.scheduler = &scheduler_;
+    node.clock = clock_;
+    node.paths = stats_.paths();
+    node.prefix = stats_.prefix();
+    node.node = Path(config_.stats.node);
+    node.depth = config_.stats_depth;
+    node.interval = config_.stats.interval;
+    absl::StatusOr<std::shared_ptr<NodePublisher>> publisher = NodePublisher::Create(std::move(node));
+    if (!publisher.ok()) return publisher.status();
+    node_publisher_ = *std::move(publisher);
+  }
   SessionRegistryOptions options;
   options.grace = config_.grace;
   options.max_sessions = config_.max_sessions;
@@ -445,8 +459,10 @@ void Sidecar::Shutdown() {
     service_->EndAllStreams(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the sidecar is shutting down; reconnect"));
   }
   size_t ticked = stats_.TickAll();
+  if (node_publisher_) ticked += node_publisher_->Tick() > 0 ? 1 : 0;
   // After the final tick, so its frames (and any unannounce) go out first.
   if (bridge_) bridge_->Stop();
+  if (node_publisher_) node_publisher_->Stop();
   if (checkpointer_.joinable()) checkpointer_.join();
   const bool write_checkpoint = registry_ && init_done_;
   absl::Status checkpoint = write_checkpoint ? WriteCheckpoint() : absl::OkStatus();

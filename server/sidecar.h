@@ -25,6 +25,7 @@
 #include "server/admin/sidecar_metrics.h"
 #include "server/grpc/stats_service.h"
 #include "server/instance_lock.h"
+#include "server/node/node_publisher.h"
 #include "server/sessions/session_registry.h"
 #include "server/sidecar_config.h"
 #include "server/stats/stats.h"
@@ -111,6 +112,8 @@ class Sidecar {
   Scheduler scheduler_;
   std::unique_ptr<SchedulerThread> scheduler_thread_;
   Stats stats_;
+  // The node format's publisher, when it is published.
+  std::shared_ptr<NodePublisher> node_publisher_;
   std::shared_ptr<SessionRegistry> registry_;
   std::unique_ptr<StatsService> service_;
   std::shared_ptr<grpc::ServerCredentials> tcp_credentials_;  // TLS or plaintext, per --tls-cert

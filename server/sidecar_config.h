@@ -20,6 +20,10 @@ struct SidecarConfig {
   // --stats-prefix, --stats-levels, --stats-node, --stats-interval,
   // --stats-retention.
   StatsConfig stats;
+  // --stats-format: which formats are published (levels, node or both, as
+  // stats.publish_levels and stats.count_paths), and --stats-depth: the
+  // node format's grouping depth (moq-relay's --stats-depth).
+  uint32_t stats_depth = 0;
   // --listen (repeatable): gRPC endpoints, each "unix:PATH" (a relative PATH
   // is under the working directory) or "HOST:PORT".
   std::vector<std::string> listen = {"unix:moq-stats.sock", "127.0.0.1:50051"};

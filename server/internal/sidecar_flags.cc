@@ -64,6 +64,35 @@ const SidecarFlag kFlags[] = {
        return ParseDurationValue(who, v, &c->stats.retention);
      },
      [](const SidecarConfig& c) { return absl::FormatDuration(c.stats.retention); }},
+    {"stats-format", "MOQ_STATS_FORMAT", FlagKind::kValue, "levels|node|levels,node",
+     "Which stats broadcasts to publish: the level format (one broadcast per prefix level, four tracks), moq's "
+     "node format (one broadcast per node with every live path), or both.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       if (v == "levels") {
+         c->stats.publish_levels = true;
+         c->stats.count_paths = false;
+       } else if (v == "node") {
+         c->stats.publish_levels = false;
+         c->stats.count_paths = true;
+       } else if (v == "levels,node" || v == "node,levels") {
+         c->stats.publish_levels = true;
+         c->stats.count_paths = true;
+       } else {
+         return absl::InvalidArgumentError(absl::StrCat(who, ": \"", v, "\" is not levels, node or levels,node"));
+       }
+       return absl::OkStatus();
+     },
+     [](const SidecarConfig& c) {
+       if (!c.stats.count_paths) return std::string("levels");
+       return std::string(c.stats.publish_levels ? "levels,node" : "node");
+     }},
+    {"stats-depth", "MOQ_STATS_DEPTH", FlagKind::kValue, "N",
+     "Node format: group the broadcast paths by their first N segments, one broadcast "
+     "<prefix>/<group>/node/<node> per group; 0 for one broadcast <prefix>/node/<node>.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->stats_depth);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.stats_depth); }},
     {"listen", "MOQ_STATS_LISTEN", FlagKind::kList, "ADDRESS",
      "gRPC endpoint, unix:PATH (relative: under the working directory) or HOST:PORT. Repeat for several; given "
      "on the command line it replaces the default list. The variable takes a comma-separated list.",

@@ -19,20 +19,31 @@ struct StatsCore {
   uint64_t max_levels = 0;
   std::shared_ptr<LevelTree> tree;
   std::shared_ptr<LevelPublishers> publishers;
+  bool publish_levels = true;
+  std::shared_ptr<PathTable> paths;  // null unless counting paths
   // Relaxed: a self-counter that orders nothing.
   std::atomic<uint64_t> rejected_paths{0};
 };
 
-// The levels of one broadcast path in one tier, shared by a BroadcastStats,
-// its copies and every guard opened from them. Holds one handle on each level
-// for as long as it lives.
+// Starts the publishers of `levels` that have open subscriptions, when the
+// level format is published.
+void EnsurePublishers(const StatsCore& core, const std::vector<std::shared_ptr<Level>>& levels) {
+  if (core.publish_levels) core.publishers->Ensure(levels);
+}
+
+// The levels of one broadcast path in one tier, and its path entry when
+// paths are counted, shared by a BroadcastStats, its copies and every guard
+// opened from them. Holds one handle on each level and on the entry for as
+// long as it lives.
 struct LevelSet {
-  LevelSet(std::shared_ptr<StatsCore> core, std::vector<std::shared_ptr<Level>> levels, Tier tier)
-      : core(std::move(core)), levels(std::move(levels)) {
+  LevelSet(std::shared_ptr<StatsCore> core, std::vector<std::shared_ptr<Level>> levels, Tier tier,
+           std::shared_ptr<PathEntry> entry)
+      : core(std::move(core)), levels(std::move(levels)), entry(std::move(entry)) {
     for (Role role : kRoles) {
       auto& out = counters[static_cast<size_t>(role)];
-      out.reserve(this->levels.size());
+      out.reserve(this->levels.size() + 1);
       for (const auto& level : this->levels) out.push_back(&level->counters(tier, role));
+      if (this->entry) out.push_back(&this->entry->counters(role));
     }
   }
   ~LevelSet() { core->tree->Release(levels); }
@@ -41,7 +52,9 @@ struct LevelSet {
 
   const std::shared_ptr<StatsCore> core;
   const std::vector<std::shared_ptr<Level>> levels;
-  // Per role, the counters the bumps land on: one pointer per level.
+  const std::shared_ptr<PathEntry> entry;
+  // Per role, the counters the bumps land on: one pointer per level, and
+  // the path entry's last.
   std::array<std::vector<Counters*>, 2> counters;
 };
 
@@ -98,6 +111,8 @@ absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, S
   publishers.interval = config.interval;
   publishers.node = Path(config.node);
   core->publishers = LevelPublishers::Create(publishers, core->tree);
+  core->publish_levels = config.publish_levels;
+  if (config.count_paths) core->paths = std::make_shared<PathTable>();
   return Stats(std::move(core));
 }
 
@@ -136,6 +151,11 @@ absl::Duration Stats::tick_time() const { return core_ ? core_->publishers->tick
 uint64_t Stats::rejected_paths() const { return core_ ? core_->rejected_paths.load(std::memory_order_relaxed) : 0; }
 
 uint64_t Stats::publishes_refused() const { return core_ ? core_->publishers->publishes_refused() : 0; }
+
+const std::shared_ptr<PathTable>& Stats::paths() const {
+  static const std::shared_ptr<PathTable>* const kNone = new std::shared_ptr<PathTable>();
+  return core_ ? core_->paths : *kNone;
+}
 
 size_t Stats::TickAll() const { return core_ ? core_->publishers->TickAll() : 0; }
 
@@ -182,7 +202,7 @@ void Stats::RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCoun
   for (size_t i = 0; i < kTierRoleCount; ++i) {
     level->counters(TierAt(i), RoleAt(i)).Add(counts[i]);
   }
-  if (level->any_active()) core_->publishers->Ensure(levels);
+  if (level->any_active()) EnsurePublishers(*core_, levels);
   core_->tree->Release(levels);
 }
 
@@ -198,7 +218,8 @@ BroadcastStats StatsHandle::broadcast(std::string_view raw) const {
   // must not feed back into the aggregator.
   if (path.has_prefix(core->prefix)) return {};
   std::vector<std::shared_ptr<Level>> levels = core->tree->Acquire(LevelKeys(path, core->levels));
-  return BroadcastStats(std::make_shared<const LevelSet>(core, std::move(levels), tier_), tier_);
+  std::shared_ptr<PathEntry> entry = core->paths ? core->paths->Acquire(tier_, path) : nullptr;
+  return BroadcastStats(std::make_shared<const LevelSet>(core, std::move(levels), tier_, std::move(entry)), tier_);
 }
 
 std::vector<std::shared_ptr<const Level>> BroadcastStats::levels() const {
@@ -223,13 +244,13 @@ SubscriberTrack BroadcastStats::subscriber_track(std::string_view) const {
 void BroadcastStats::OpenTrack(Role role) const {
   if (!levels_) return;
   for (Counters* c : internal::CountersOf(*levels_, role)) c->OpenSubscription();
-  levels_->core->publishers->Ensure(levels_->levels);
+  EnsurePublishers(*levels_->core, levels_->levels);
 }
 
 void BroadcastStats::Apply(Role role, const Counts& delta) const {
   if (!levels_ || delta.empty()) return;
   for (Counters* c : internal::CountersOf(*levels_, role)) c->Add(delta);
-  if (delta.subscriptions > 0) levels_->core->publishers->Ensure(levels_->levels);
+  if (delta.subscriptions > 0) EnsurePublishers(*levels_->core, levels_->levels);
 }
 
 template <Role R>

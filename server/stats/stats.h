@@ -38,6 +38,7 @@
 #include "origin/origin.h"
 #include "server/stats/counters.h"
 #include "server/stats/level.h"
+#include "server/stats/path_table.h"
 #include "server/stats/tier.h"
 
 namespace moq_stats::server {
@@ -66,6 +67,12 @@ struct StatsConfig {
   // Stats::ReserveLevels, which callers use before creating levels
   // (broadcast() itself never refuses a path for want of room).
   uint64_t max_levels = 0;
+  // Publish the level broadcasts (the level format). Off, levels are still
+  // counted (gRPC, checkpoints) but no level publisher starts.
+  bool publish_levels = true;
+  // Also count each (path, tier) on its own, for the node format
+  // (Stats::paths()).
+  bool count_paths = false;
 };
 
 // Checks `config` as Stats::Create does, and nothing else: no origin,
@@ -126,6 +133,9 @@ class Stats {
   // Level broadcasts the origin refused because another broadcast held the
   // advertised path (the next track guard on the level tries again).
   uint64_t publishes_refused() const;
+
+  // The per-(path, tier) counters when config.count_paths is set, else null.
+  const std::shared_ptr<PathTable>& paths() const;
 
   // Runs one tick now on every running publisher, so their latest counts are
   // written (a final tick before shutdown). Returns how many ticked.

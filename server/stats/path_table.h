@@ -1,0 +1,91 @@
+#ifndef MOQ_STATS_SERVER_STATS_PATH_TABLE_H_
+#define MOQ_STATS_SERVER_STATS_PATH_TABLE_H_
+
+// The counters of each broadcast path in each tier, for the node format:
+// where levels sum every path under a prefix, a path entry holds the counts
+// of exactly one (path, tier), summed over every relay and session that
+// counts it.
+//
+//   std::shared_ptr<PathEntry> e = table.Acquire(Tier::kExternal, Path("a/b"));
+//   e->counters(Role::kPublisher).Add(delta);    // any thread
+//   std::vector<PathReport> r = table.Report();   // the tick
+//
+// An entry lives while anyone holds it. Report reads every entry and then
+// drops the ones nobody holds any more, so their final counts are in that
+// report and the next one lacks them; a path counted again later starts
+// from zero, as moq's registry does.
+//
+// Safe for concurrent access from multiple threads.
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "common/path.h"
+#include "server/stats/counters.h"
+#include "server/stats/tier.h"
+
+namespace moq_stats::server {
+
+// One (path, tier)'s counters, per role.
+class PathEntry {
+ public:
+  PathEntry(Path path, Tier tier) : path_(std::move(path)), tier_(tier) {}
+  PathEntry(const PathEntry&) = delete;
+  PathEntry& operator=(const PathEntry&) = delete;
+
+  const Path& path() const { return path_; }
+  Tier tier() const { return tier_; }
+  Counters& counters(Role role) { return roles_[static_cast<size_t>(role)]; }
+  const Counters& counters(Role role) const { return roles_[static_cast<size_t>(role)]; }
+
+ private:
+  const Path path_;
+  const Tier tier_;
+  std::array<Counters, 2> roles_;
+};
+
+// One entry's counts as one Report read them.
+struct PathReport {
+  Path path;
+  Tier tier = Tier::kExternal;
+  std::array<Counts, 2> roles;  // by Role
+};
+
+class PathTable {
+ public:
+  PathTable() = default;
+  PathTable(const PathTable&) = delete;
+  PathTable& operator=(const PathTable&) = delete;
+
+  // The entry of (`tier`, `path`), made when missing.
+  std::shared_ptr<PathEntry> Acquire(Tier tier, const Path& path) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Every entry's counts, in no particular order; then forgets the entries
+  // no one holds (their last counts are in this report).
+  std::vector<PathReport> Report() ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Key {
+    Tier tier;
+    std::string path;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.tier, k.path);
+    }
+    friend bool operator==(const Key& a, const Key& b) { return a.tier == b.tier && a.path == b.path; }
+  };
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<Key, std::shared_ptr<PathEntry>> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace moq_stats::server
+
+#endif  // MOQ_STATS_SERVER_STATS_PATH_TABLE_H_

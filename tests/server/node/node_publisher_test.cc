@@ -1,0 +1,191 @@
+// The node format's broadcasts over an in-memory origin and simulated time:
+// paths, tracks per tier, frames only on change, the group lifecycle at a
+// depth, and the level format switched off.
+
+#include "server/node/node_publisher.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "origin/origin.h"
+#include "server/stats/stats.h"
+#include "tests/common/test_tools/simulated_time.h"
+
+namespace moq_stats::server {
+namespace {
+
+constexpr absl::Duration kInterval = absl::Seconds(1);
+
+class NodePublisherTest : public ::testing::Test {
+ protected:
+  void Start(uint32_t depth, bool publish_levels = false, std::string node = "sjc") {
+    StatsConfig config;
+    config.prefix = ".stats";
+    config.levels = 2;
+    config.node = node;
+    config.publish_levels = publish_levels;
+    config.count_paths = true;
+    auto stats = Stats::Create(config, &origin_, &time_.scheduler(), &time_.clock());
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    stats_ = *stats;
+    announcements_ = origin_.Announced(Path(".stats"));
+    NodePublisher::Options options;
+    options.origin = &origin_;
+    options.scheduler = &time_.scheduler();
+    options.clock = &time_.clock();
+    options.paths = stats_.paths();
+    options.prefix = Path(".stats");
+    options.node = Path(node);
+    options.depth = depth;
+    options.interval = kInterval;
+    auto publisher = NodePublisher::Create(options);
+    ASSERT_TRUE(publisher.ok()) << publisher.status();
+    publisher_ = *publisher;
+  }
+
+  std::vector<std::string> TakeAnnouncements() {
+    std::vector<std::string> out;
+    while (auto a = announcements_->Next()) out.push_back((a->active ? "+" : "-") + a->path.str());
+    return out;
+  }
+
+  std::unique_ptr<TrackConsumer> Subscribe(const std::string& broadcast, const std::string& track) {
+    auto consumer = origin_.Subscribe(Path(broadcast), track);
+    EXPECT_TRUE(consumer.ok()) << broadcast << " " << track << ": " << consumer.status();
+    return consumer.ok() ? std::move(*consumer) : nullptr;
+  }
+
+  static std::vector<std::string> Frames(TrackConsumer& consumer) {
+    std::vector<std::string> out;
+    while (auto g = consumer.Next()) out.push_back(*g->frame);
+    return out;
+  }
+
+  Origin origin_;
+  test::SimulatedTime time_;
+  Stats stats_;
+  std::unique_ptr<AnnouncementConsumer> announcements_;
+  std::shared_ptr<NodePublisher> publisher_;
+};
+
+TEST_F(NodePublisherTest, DepthZeroIsOneBroadcastForTheSidecarsLife) {
+  Start(0);
+  EXPECT_EQ(TakeAnnouncements(), std::vector<std::string>{"+.stats/node/sjc"});
+  time_.Advance(kInterval);
+  for (const char* name : {"publisher.json", "subscriber.json", "sessions.json"}) {
+    auto track = Subscribe(".stats/node/sjc", name);
+    ASSERT_NE(track, nullptr);
+    EXPECT_EQ(Frames(*track), std::vector<std::string>{"{}"}) << name;
+  }
+  time_.Advance(10 * kInterval);
+  EXPECT_TRUE(TakeAnnouncements().empty());
+  publisher_->Stop();
+  EXPECT_EQ(TakeAnnouncements(), std::vector<std::string>{"-.stats/node/sjc"});
+}
+
+TEST_F(NodePublisherTest, WithoutANodeTheBroadcastEndsInNode) {
+  Start(0, false, "");
+  EXPECT_EQ(TakeAnnouncements(), std::vector<std::string>{"+.stats/node"});
+}
+
+TEST_F(NodePublisherTest, TrafficOfEachTierGoesToItsTracksAndOnlyChangesWriteFrames) {
+  Start(0);
+  time_.Advance(kInterval);
+  auto publisher = Subscribe(".stats/node/sjc", "publisher.json");
+  auto subscriber = Subscribe(".stats/node/sjc", "subscriber.json");
+  ASSERT_EQ(Frames(*publisher).size(), 1u);  // {}
+  ASSERT_EQ(Frames(*subscriber).size(), 1u);
+
+  BroadcastStats external = stats_.tier(Tier::kExternal).broadcast("acme/cam");
+  BroadcastStats internal = stats_.tier(Tier::kInternal).broadcast("acme/cam");
+  {
+    PublisherStats viewer = external.publisher();
+    PublisherTrack video = viewer.track("video");
+    video.bytes(1000);
+    video.frame();
+    SubscriberTrack peer = internal.subscriber_track("video");
+    peer.bytes(50);
+    time_.Advance(kInterval);
+    const std::vector<std::string> frames = Frames(*publisher);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0],
+              "{\"acme/cam\":{\"announced\":0,\"announced_closed\":0,\"announced_bytes\":0,\"broadcasts\":1,"
+              "\"broadcasts_closed\":0,\"subscriptions\":1,\"subscriptions_closed\":0,\"fetches\":0,\"bytes\":1000,"
+              "\"frames\":1,\"groups\":0,\"datagrams\":0}}");
+    EXPECT_TRUE(Frames(*subscriber).empty());  // the external tier has no ingress
+    auto internal_subscriber = Subscribe(".stats/node/sjc", "internal/subscriber.json");
+    ASSERT_NE(internal_subscriber, nullptr);
+    const std::vector<std::string> peer_frames = Frames(*internal_subscriber);
+    ASSERT_EQ(peer_frames.size(), 1u);
+    EXPECT_NE(peer_frames[0].find("\"subscriptions\":1,\"subscriptions_closed\":0,\"fetches\":0,\"bytes\":50"),
+              std::string::npos)
+        << peer_frames[0];
+    // Nothing moves: nothing is written.
+    time_.Advance(3 * kInterval);
+    EXPECT_TRUE(Frames(*publisher).empty());
+  }
+  // The guards closed: the final counts once, then the path is dropped.
+  time_.Advance(kInterval);
+  std::vector<std::string> frames = Frames(*publisher);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_NE(frames[0].find("\"broadcasts\":1,\"broadcasts_closed\":1,\"subscriptions\":1,\"subscriptions_closed\":1"),
+            std::string::npos)
+      << frames[0];
+  time_.Advance(kInterval);
+  EXPECT_EQ(Frames(*publisher), std::vector<std::string>{"{}"});
+}
+
+TEST_F(NodePublisherTest, AGroupBroadcastLivesWhileItsGroupHasPaths) {
+  Start(1);
+  time_.Advance(kInterval);
+  EXPECT_TRUE(TakeAnnouncements().empty());  // no depth-0 broadcast, no group yet
+  {
+    BroadcastStats cam = stats_.tier(Tier::kExternal).broadcast("acme/room/cam");
+    PublisherTrack track = cam.publisher_track("video");
+    track.bytes(7);
+    time_.Advance(kInterval);
+    EXPECT_EQ(TakeAnnouncements(), std::vector<std::string>{"+.stats/acme/node/sjc"});
+    auto frames = Subscribe(".stats/acme/node/sjc", "publisher.json");
+    ASSERT_NE(frames, nullptr);
+    const std::vector<std::string> got = Frames(*frames);
+    ASSERT_EQ(got.size(), 1u);
+    // Keys are the whole path, not relative to the group.
+    EXPECT_EQ(got[0].rfind("{\"acme/room/cam\":", 0), 0u) << got[0];
+  }
+  // Released: the report holds its final counts once (the group stays for
+  // that tick), and the next tick ends the group.
+  time_.Advance(kInterval);
+  EXPECT_TRUE(TakeAnnouncements().empty());
+  time_.Advance(kInterval);
+  EXPECT_EQ(TakeAnnouncements(), std::vector<std::string>{"-.stats/acme/node/sjc"});
+}
+
+TEST_F(NodePublisherTest, WithTheLevelFormatOffNoLevelBroadcastStarts) {
+  Start(0, /*publish_levels=*/false);
+  TakeAnnouncements();
+  BroadcastStats cam = stats_.tier(Tier::kExternal).broadcast("a/b");
+  PublisherTrack track = cam.publisher_track("video");
+  time_.Advance(2 * kInterval);
+  EXPECT_TRUE(TakeAnnouncements().empty());
+  EXPECT_EQ(stats_.running_publishers(), 0);
+  // The levels are still counted.
+  ASSERT_NE(stats_.level(Path("a")), nullptr);
+  EXPECT_EQ(stats_.level(Path("a"))->snapshot(Tier::kExternal, Role::kPublisher).subscriptions, 1u);
+}
+
+TEST_F(NodePublisherTest, BothFormatsSideBySide) {
+  Start(0, /*publish_levels=*/true);
+  TakeAnnouncements();
+  BroadcastStats cam = stats_.tier(Tier::kExternal).broadcast("a/b");
+  PublisherTrack track = cam.publisher_track("video");
+  time_.Advance(kInterval);
+  const std::vector<std::string> announced = TakeAnnouncements();
+  EXPECT_NE(std::find(announced.begin(), announced.end(), "+.stats/prefix/a/sjc"), announced.end());
+  EXPECT_GT(stats_.running_publishers(), 0);
+}
+
+}  // namespace
+}  // namespace moq_stats::server
