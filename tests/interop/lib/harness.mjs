@@ -303,7 +303,7 @@ export const STATS_PREFIX = ".stats";
 export const STATS_NODE = "interop";
 
 // Starts the daemon and waits for its "listening" log line.
-export async function startSidecar(procs, binary, { dir, originUrl, moqListen = "off", interval = "100ms" }) {
+export async function startSidecar(procs, binary, { dir, originUrl, moqListen = "off", interval = "100ms", extraArgs = [] }) {
   const sock = path.join(dir, "sidecar.sock");
   const args = [
     `--listen=unix:${sock}`,
@@ -316,6 +316,7 @@ export async function startSidecar(procs, binary, { dir, originUrl, moqListen = 
     `--moq-listen=${moqListen}`,
   ];
   if (originUrl) args.push(`--origin-url=${originUrl}`);
+  args.push(...extraArgs);
   const child = procs.start("moq-stats-sidecar", binary, args, { cwd: dir });
   await child.waitForLine(/listening on/, 20000, "the sidecar to log that it listens");
   return { child, sock, args };
