@@ -54,6 +54,8 @@ const std::vector<std::string> kSettingFlags = {"stats-prefix",
                                                 "stats-node",
                                                 "stats-interval",
                                                 "stats-retention",
+                                                "stats-format",
+                                                "stats-depth",
                                                 "listen",
                                                 "admin-listen",
                                                 "admin-max-connections",
@@ -88,6 +90,8 @@ const std::map<std::string, std::string> kEnvOf = {
     {"stats-node", "MOQ_STATS_NODE"},
     {"stats-interval", "MOQ_STATS_INTERVAL"},
     {"stats-retention", "MOQ_STATS_RETENTION"},
+    {"stats-format", "MOQ_STATS_FORMAT"},
+    {"stats-depth", "MOQ_STATS_DEPTH"},
     {"listen", "MOQ_STATS_LISTEN"},
     {"admin-listen", "MOQ_STATS_ADMIN_LISTEN"},
     {"admin-max-connections", "MOQ_STATS_ADMIN_MAX_CONNECTIONS"},
@@ -128,6 +132,8 @@ const std::vector<Sample> kSamples = {
     {"stats-node", "sjc/1", "sjc/1"},
     {"stats-interval", "500ms", "500ms"},
     {"stats-retention", "2m", "2m"},
+    {"stats-format", "levels,node", "levels,node"},
+    {"stats-depth", "2", "2"},
     {"listen", "unix:/run/moq/stats.sock", "unix:/run/moq/stats.sock"},
     {"admin-listen", "0.0.0.0:9191", "0.0.0.0:9191"},
     {"admin-max-connections", "3", "3"},
@@ -622,6 +628,38 @@ TEST(UnknownSidecarEnvTest, NamesOnlyMoqStatsVariablesNoFlagReads) {
   EXPECT_THAT(UnknownSidecarEnv({"PATH", "MOQ_STATS_PREFIX", "MOQ_STATS_LEVLES", "MOQ_STATS_GRACE", "MOQ_STATSX"}),
               ::testing::ElementsAre("MOQ_STATS_LEVLES"));
   EXPECT_TRUE(UnknownSidecarEnv({}).empty());
+}
+
+}  // namespace
+}  // namespace moq_stats::server
+
+namespace moq_stats::server {
+namespace {
+
+TEST(SidecarConfigFormatTest, EachFormatSetsWhatIsPublished) {
+  struct Case {
+    std::string value;
+    bool publish_levels;
+    bool count_paths;
+  } cases[] = {
+      {"levels", true, false}, {"node", false, true}, {"levels,node", true, true}, {"node,levels", true, true}};
+  for (const Case& c : cases) {
+    auto parsed = ParseSidecarFlags({"moq-stats-sidecar", "--stats-format=" + c.value}, nullptr);
+    ASSERT_TRUE(parsed.ok()) << c.value << ": " << parsed.status();
+    EXPECT_EQ(parsed->config.stats.publish_levels, c.publish_levels) << c.value;
+    EXPECT_EQ(parsed->config.stats.count_paths, c.count_paths) << c.value;
+  }
+  auto defaults = ParseSidecarFlags({"moq-stats-sidecar"}, nullptr);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->config.stats.publish_levels);
+  EXPECT_FALSE(defaults->config.stats.count_paths);
+  EXPECT_EQ(defaults->config.stats_depth, 0u);
+}
+
+TEST(SidecarConfigFormatTest, AnUnknownFormatIsRefusedNamingTheChoices) {
+  auto parsed = ParseSidecarFlags({"moq-stats-sidecar", "--stats-format=nodes"}, nullptr);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message(), "--stats-format: \"nodes\" is not levels, node or levels,node");
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+// One tick of a node-format traffic track (server/node/node_track.h): the
+// frame built from a report of N live paths of which a share changed, and
+// its size. Args: live paths, percent of them changed per tick.
+//
+//   make bench   (or build-release/bench/node_track_bench)
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "server/node/node_track.h"
+
+namespace moq_stats::server {
+namespace {
+
+void BM_NodeTrackTick(benchmark::State& state) {
+  const size_t paths = static_cast<size_t>(state.range(0));
+  const size_t changed_percent = static_cast<size_t>(state.range(1));
+  std::vector<std::string> names;
+  names.reserve(paths);
+  for (size_t i = 0; i < paths; ++i) names.push_back(absl::StrCat("customer-", i % 97, "/room-", i, "/camera"));
+  std::vector<Counts> counts(paths);
+  for (Counts& c : counts) {
+    c.broadcasts = 1;
+    c.subscriptions = 3;
+    c.subscriptions_closed = 1;
+    c.announced = 1;
+    c.announced_bytes = 30;
+  }
+  NodeTrack track;
+  const size_t stride = changed_percent == 0 ? paths + 1 : 100 / changed_percent;
+  uint64_t tick = 0;
+  size_t frame_bytes = 0;
+  size_t frames = 0;
+  for (auto _ : state) {
+    ++tick;
+    for (size_t i = (tick % stride); i < paths; i += stride) {
+      counts[i].bytes += 1200;
+      counts[i].frames += 1;
+    }
+    std::vector<NodeTrack::Entry> entries;
+    entries.reserve(paths);
+    for (size_t i = 0; i < paths; ++i) entries.emplace_back(names[i], counts[i]);
+    std::optional<std::string> frame = track.Tick(std::move(entries));
+    if (frame) {
+      frame_bytes = frame->size();
+      ++frames;
+    }
+    benchmark::DoNotOptimize(frame);
+  }
+  state.counters["frame_bytes"] = static_cast<double>(frame_bytes);
+  state.counters["frames"] = static_cast<double>(frames);
+}
+BENCHMARK(BM_NodeTrackTick)
+    ->Args({10000, 1})
+    ->Args({10000, 100})
+    ->Args({100000, 1})
+    ->Args({100000, 100})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace moq_stats::server
+
+BENCHMARK_MAIN();
