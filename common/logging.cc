@@ -28,7 +28,46 @@ const char* LevelName(LogLevel level) {
   return "?";
 }
 
+// Appends `c` escaped when it is a control character (or, with `quotes`, a
+// backslash or a double quote); as is otherwise.
+void AppendEscaped(char c, bool quotes, std::string& out) {
+  const unsigned char u = static_cast<unsigned char>(c);
+  switch (c) {
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    case '\\':
+    case '"':
+      if (quotes) out += '\\';
+      out += c;
+      return;
+    default:
+      break;
+  }
+  if (u < 0x20 || u == 0x7f) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += "\\x";
+    out += kHex[u >> 4];
+    out += kHex[u & 0xf];
+    return;
+  }
+  out += c;
+}
+
 }  // namespace
+
+std::string LogSafe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) AppendEscaped(c, true, out);
+  return out;
+}
 
 void SetMinLogLevel(LogLevel level) { g_min_level.store(static_cast<int>(level), std::memory_order_relaxed); }
 
@@ -56,6 +95,13 @@ bool ParseLogLevel(std::string_view text, LogLevel* out) {
 
 namespace internal {
 
+std::string EscapeControl(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) AppendEscaped(c, false, out);
+  return out;
+}
+
 LogMessage::LogMessage(LogLevel level, const char* file, int line) : level_(level) {
   std::string_view name(file);
   size_t slash = name.rfind('/');
@@ -65,8 +111,8 @@ LogMessage::LogMessage(LogLevel level, const char* file, int line) : level_(leve
 }
 
 LogMessage::~LogMessage() {
-  stream_ << '\n';
-  std::string text = stream_.str();
+  std::string text = EscapeControl(stream_.str());
+  text += '\n';
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 

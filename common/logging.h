@@ -6,9 +6,15 @@
 //
 //   MOQSTATS_LOG(WARNING) << "origin refused " << path;
 //
-// Safe for concurrent use; each message is written with one call.
+// Safe for concurrent use; each message is written with one call. A message
+// is always one line: control characters in it are written escaped.
+//
+// Text a peer chose (a session id, a relay name, a path, a status message
+// quoting them) goes through LogSafe wherever it is logged, so that it can
+// neither end the line nor the quotes around it.
 
 #include <sstream>
+#include <string>
 #include <string_view>
 
 namespace moq_stats {
@@ -21,7 +27,17 @@ LogLevel MinLogLevel();
 // Parses "debug", "info", "warning"/"warn", "error"; false when unknown.
 bool ParseLogLevel(std::string_view text, LogLevel* out);
 
+// `text` with `\` and `"` escaped by a backslash and every control
+// character (below 0x20, and 0x7f) written as `\n`, `\r`, `\t` or `\xHH`:
+// printable, one line, and unable to close the quotes it is logged in. Other
+// bytes are kept as they are.
+std::string LogSafe(std::string_view text);
+
 namespace internal {
+
+// `text` with its control characters escaped as LogSafe does; backslashes
+// and quotes kept. What every message goes through before it is written.
+std::string EscapeControl(std::string_view text);
 
 class LogMessage {
  public:

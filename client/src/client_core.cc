@@ -31,6 +31,9 @@ std::string RandomSessionId() {
 
 absl::Duration ToDuration(std::chrono::milliseconds ms) { return absl::Milliseconds(ms.count()); }
 
+// The most bytes of one part of a resync sent in parts.
+constexpr size_t kResyncPartBytes = size_t{4} << 20;
+
 }  // namespace
 
 // The transport: one Session stream. Reports everything to the core; freed
@@ -280,7 +283,10 @@ void ClientCore::OnWelcome(Stream* stream, const pb::Welcome& welcome) {
     // state says to resend. (None of them is in flight: only the open can
     // be, and it is not in writes_.)
     writes_.clear();
-    QueueLocked(state_.OnWelcome(welcome.resumed(), welcome.applied_sequence()));
+    // A sidecar that takes a resync in parts gets one whose parts fit its
+    // 16 MiB message cap with room to spare; an older one gets one batch.
+    state_.SetResyncPartBytes(welcome.resync_parts() ? kResyncPartBytes : 0);
+    QueueLocked(state_.OnWelcome(welcome.resumed(), welcome.applied_sequence(), welcome.expired_applied_sequence()));
     if (close_queued_) {
       Request close;
       close.mutable_close();

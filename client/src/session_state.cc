@@ -103,41 +103,56 @@ std::vector<pb::Batch> SessionState::Collect() {
   return out;
 }
 
-std::vector<pb::Batch> SessionState::OnWelcome(bool resumed, uint64_t applied_sequence) {
+std::vector<pb::Batch> SessionState::OnWelcome(bool resumed, uint64_t applied_sequence, uint64_t expired_applied) {
+  // What an expired session applied was counted (and its guards closed when
+  // it expired): those batches are done, like acknowledged ones.
+  // Only for a session this relay sent batches in: the sequences of another
+  // process that used the same id say nothing of this one's batches.
+  if (!resumed && welcomed_before_ && expired_applied > 0 && expired_applied < next_sequence_) {
+    OnAck(expired_applied);
+  }
   OnAck(applied_sequence);
   std::vector<pb::Batch> out;
   bool lost = applied_sequence < acked_sequence_ || (!resumed && welcomed_before_);
   welcomed_before_ = true;
   if (lost) {
     ++resyncs_;
-    out.push_back(Resync());
-    return out;
+    return Resync();
   }
-  for (const Inflight& f : inflight_) out.push_back(f.batch);
+  for (const Inflight& f : inflight_) {
+    out.insert(out.end(), f.leading.begin(), f.leading.end());
+    out.push_back(f.batch);
+  }
   return out;
 }
 
-pb::Batch SessionState::Resync() {
+std::vector<pb::Batch> SessionState::Resync() {
   // What was in flight is dropped: the resync batch carries it instead.
   for (Inflight& f : inflight_) {
     for (auto& t : f.releases) t->release_sent = false;
   }
   inflight_.clear();
   Inflight resync;
-  pb::Batch& batch = resync.batch;
-  batch.set_sequence(next_sequence_++);
-  batch.set_resync(true);
-  // Handles the sidecar restored but this relay has let go of are released.
-  batch.set_release_unlisted(true);
+  const uint64_t sequence = next_sequence_++;
+  size_t part_bytes = 0;
+  auto start_part = [&](pb::Batch& batch) {
+    batch.set_sequence(sequence);
+    batch.set_resync(true);
+    // Handles the sidecar restored but this relay has let go of are released.
+    batch.set_release_unlisted(true);
+  };
+  start_part(resync.batch);
   for (auto& [id, t] : tracked_) {
+    // One handle's entries, whole, in one part.
+    pb::Batch entries;
     const Handle& handle = *t->handle;
-    AddDefine(handle, &batch);
+    AddDefine(handle, &entries);
     t->defined = true;
     for (size_t r = 0; r < 2; ++r) {
       const Counts& v = t->sent[r];
       if (v.broadcasts != v.broadcasts_closed || v.subscriptions != v.subscriptions_closed ||
           v.announced != v.announced_closed) {
-        pb::OpenGuards* open = batch.add_open();
+        pb::OpenGuards* open = entries.add_open();
         open->set_handle(id);
         open->set_role(RoleToProto(static_cast<Role>(r)));
         open->set_broadcasts(v.broadcasts - v.broadcasts_closed);
@@ -146,12 +161,24 @@ pb::Batch SessionState::Resync() {
       }
       // The sums sent but never acknowledged; the opens and closes are
       // settled by `open` above.
-      AddDelta(id, r, t->acked[r], v, true, &batch);
+      AddDelta(id, r, t->acked[r], v, true, &entries);
     }
+    const size_t bytes = entries.ByteSizeLong();
+    if (resync_part_bytes_ > 0 && part_bytes > 0 && part_bytes + bytes > resync_part_bytes_) {
+      resync.batch.set_resync_continues(true);
+      resync.leading.push_back(std::move(resync.batch));
+      resync.batch = pb::Batch();
+      start_part(resync.batch);
+      part_bytes = 0;
+    }
+    part_bytes += bytes;
+    resync.batch.MergeFrom(entries);
     resync.covers.emplace_back(t, t->sent);
   }
-  inflight_.push_back(resync);
-  return batch;
+  std::vector<pb::Batch> out = resync.leading;
+  out.push_back(resync.batch);
+  inflight_.push_back(std::move(resync));
+  return out;
 }
 
 size_t SessionState::OnAck(uint64_t sequence) {

@@ -55,9 +55,16 @@ class SessionState {
   // from now on.
   std::vector<moq::stats::v1::Batch> Collect();
 
+  // Whether the sidecar takes a resync in parts (Welcome.resync_parts), and
+  // the most bytes one part may hold then; 0: one batch, whatever its size.
+  void SetResyncPartBytes(size_t max_part_bytes) { resync_part_bytes_ = max_part_bytes; }
+
   // The sidecar welcomed a stream: returns the batches to send before any
-  // other (resends, or one resync batch).
-  std::vector<moq::stats::v1::Batch> OnWelcome(bool resumed, uint64_t applied_sequence);
+  // other (resends, or one resync, in parts when SetResyncPartBytes allows).
+  // `expired_applied` (Welcome.expired_applied_sequence): the batches in
+  // flight up to it were applied by a session that since expired, so they
+  // count as acknowledged and their sums are not carried by the resync.
+  std::vector<moq::stats::v1::Batch> OnWelcome(bool resumed, uint64_t applied_sequence, uint64_t expired_applied = 0);
 
   // The sidecar applied every batch up to `sequence`. Returns how many
   // batches in flight that acknowledged.
@@ -82,6 +89,8 @@ class SessionState {
     bool release_sent = false;  // the release is in a batch in flight
   };
   struct Inflight {
+    // A resync sent in parts: the parts before `batch`, its last one.
+    std::vector<moq::stats::v1::Batch> leading;
     moq::stats::v1::Batch batch;
     // Per handle that had deltas in it: the counters it covers.
     std::vector<std::pair<std::shared_ptr<Tracked>, HandleValues>> covers;
@@ -91,9 +100,11 @@ class SessionState {
   // A batch under construction.
   struct Builder;
 
-  moq::stats::v1::Batch Resync();
+  // The resync, as its parts (one when it fits or parts are not allowed).
+  std::vector<moq::stats::v1::Batch> Resync();
 
   uint32_t max_batch_entries_;
+  size_t resync_part_bytes_ = 0;
   const uint32_t max_inflight_;
   uint32_t next_handle_ = 0;                              // where the next Collect starts
   std::map<uint32_t, std::shared_ptr<Tracked>> tracked_;  // by handle id, in id order

@@ -103,7 +103,7 @@ struct PublisherSession::State {
       CloseSession(code, std::move(reason));
       return;
     }
-    MOQSTATS_LOG(DEBUG) << "moq-lite stream " << id << ": " << reason;
+    MOQSTATS_LOG(DEBUG) << "moq-lite stream " << id << ": " << LogSafe(reason);
     announces.Stop(id);
     subscriptions.Stop(id);
     ctx.mux->ResetStream(id, static_cast<uint64_t>(code));

@@ -44,6 +44,13 @@ std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
     counter("moq_stats_batches_rejected_total", "Batches refused, by reason; nothing of them was applied.",
             double(s.rejected[i]), {{"reason", std::string(RejectReasonName(static_cast<RejectReason>(i)))}});
   }
+  counter("moq_stats_resync_parts_total",
+          "Parts of resyncs sent in several batches, held until their last part arrived.", double(s.resync_parts_held));
+  gauge("moq_stats_resync_parts_held_bytes", "Bytes of resync parts held now, waiting for their last part.",
+        double(s.pending_resync_bytes));
+  gauge("moq_stats_sessions_remembered",
+        "Sessions that ended by grace expiry or eviction, remembered to tell their relay what was applied.",
+        double(s.remembered));
   const Stats& stats = *in.stats;
   gauge("moq_stats_levels", "Levels held by the aggregator.", double(stats.level_count()));
   counter("moq_stats_levels_freed_total", "Levels freed after their retention time.", double(stats.levels_freed()));

@@ -90,6 +90,8 @@ void SessionStream::Process() {
     welcome_.set_applied_sequence(attached->applied_sequence);
     welcome_.mutable_limits()->set_max_handles(registry_->limits().max_handles);
     welcome_.mutable_limits()->set_max_batch_entries(registry_->limits().max_batch_entries);
+    welcome_.set_resync_parts(true);
+    welcome_.set_expired_applied_sequence(attached->expired_applied_sequence);
     welcome_pending_ = true;
     WriteLocked();
     StartRead(&request_);
@@ -104,15 +106,19 @@ void SessionStream::Process() {
         FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the first request must be open"));
         return;
       }
-      absl::Status status = registry_->Apply(attachment_, request_.batch());
+      bool held = false;
+      absl::Status status = registry_->Apply(attachment_, request_.batch(), &held);
       if (!status.ok()) {
-        MOQSTATS_LOG(DEBUG) << "session batch " << request_.batch().sequence() << " refused: " << status;
+        MOQSTATS_LOG(DEBUG) << "session batch " << request_.batch().sequence()
+                            << " refused: " << LogSafe(status.ToString());
         DetachLocked();
         FinishLocked(ToGrpcStatus(status));
         return;
       }
-      ack_wanted_ = request_.batch().sequence();
-      WriteLocked();
+      if (!held) {  // a resync part waits for its last part: nothing applied yet
+        ack_wanted_ = request_.batch().sequence();
+        WriteLocked();
+      }
       break;
     }
     case pb::SessionRequest::kClose: {

@@ -1,5 +1,6 @@
 #include "server/sessions/session.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -40,6 +41,12 @@ std::string_view RejectReasonName(RejectReason reason) {
       return "draining";
     case RejectReason::kTakenOver:
       return "taken_over";
+    case RejectReason::kResyncPart:
+      return "resync_part";
+    case RejectReason::kResyncMemory:
+      return "resync_memory";
+    case RejectReason::kCounterWrap:
+      return "counter_wrap";
   }
   return "unknown";
 }
@@ -47,7 +54,70 @@ std::string_view RejectReasonName(RejectReason reason) {
 Session::Session(std::string id, std::string relay, Stats stats, SessionLimits limits)
     : id_(std::move(id)), relay_(std::move(relay)), stats_(std::move(stats)), limits_(limits) {}
 
-absl::Status Session::Apply(const pb::Batch& batch, RejectReason* reason, size_t* deltas) {
+absl::Status Session::Apply(const pb::Batch& batch, RejectReason* reason, size_t* deltas, bool* held) {
+  if (held) *held = false;
+  if (pending_ || batch.resync_continues()) return ApplyPart(batch, reason, deltas, held);
+  return ApplyWhole(batch, reason, deltas);
+}
+
+void Session::DropPendingResync() {
+  pending_.reset();
+  pending_bytes_ = 0;
+}
+
+absl::Status Session::ApplyPart(const pb::Batch& batch, RejectReason* reason, size_t* deltas, bool* held) {
+  auto refuse = [&](RejectReason why, absl::Status status) {
+    DropPendingResync();
+    if (reason) *reason = why;
+    return status;
+  };
+  if (pending_ && (batch.sequence() != pending_->sequence() || !batch.resync())) {
+    const uint64_t sequence = pending_->sequence();
+    return refuse(RejectReason::kResyncPart,
+                  absl::InvalidArgumentError(absl::StrCat("batch ", batch.sequence(), " came before the last part of ",
+                                                          "the resync of sequence ", sequence,
+                                                          "; the parts received were dropped")));
+  }
+  if (!pending_) {
+    if (!batch.resync()) {
+      return refuse(RejectReason::kResyncPart,
+                    absl::InvalidArgumentError(absl::StrCat("batch ", batch.sequence(),
+                                                            ": resync_continues is only allowed with resync set")));
+    }
+    if (batch.sequence() <= applied_sequence_) {
+      return refuse(RejectReason::kSequence,
+                    absl::OutOfRangeError(absl::StrCat("batch sequence ", batch.sequence(),
+                                                       " is not above the last applied sequence ", applied_sequence_)));
+    }
+    pending_ = std::make_unique<pb::Batch>();
+    pending_->set_sequence(batch.sequence());
+    pending_->set_resync(true);
+    pending_->set_release_unlisted(batch.release_unlisted());
+  }
+  pending_bytes_ += batch.ByteSizeLong();
+  pending_->mutable_defines()->MergeFrom(batch.defines());
+  pending_->mutable_deltas()->MergeFrom(batch.deltas());
+  pending_->mutable_releases()->MergeFrom(batch.releases());
+  pending_->mutable_open()->MergeFrom(batch.open());
+  const uint64_t entries =
+      uint64_t(pending_->defines_size()) + pending_->deltas_size() + pending_->releases_size() + pending_->open_size();
+  const uint64_t max_entries = std::max<uint64_t>(limits_.max_batch_entries, uint64_t{limits_.max_handles} * 5);
+  if (entries > max_entries) {
+    return refuse(RejectReason::kBatchSize,
+                  absl::ResourceExhaustedError(absl::StrCat("resync ", batch.sequence(), " has ", entries,
+                                                            " entries in the parts received so far; the limit is ",
+                                                            max_entries, " for a resync (5 per handle, max_handles)")));
+  }
+  if (batch.resync_continues()) {
+    if (held) *held = true;
+    return absl::OkStatus();
+  }
+  std::unique_ptr<pb::Batch> whole = std::move(pending_);
+  DropPendingResync();
+  return ApplyWhole(*whole, reason, deltas);
+}
+
+absl::Status Session::ApplyWhole(const pb::Batch& batch, RejectReason* reason, size_t* deltas) {
   Plan plan;
   RejectReason why = RejectReason::kNone;
   absl::Status status = Validation(*this, batch, plan).Run(&why);

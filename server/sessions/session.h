@@ -32,8 +32,11 @@ enum class RejectReason {
   kDuplicate,      // an entry repeated where it must be unique
   kDraining,       // the sidecar is shutting down
   kTakenOver,      // a newer stream carries the session
+  kResyncPart,     // a resync part out of turn (another sequence, or no resync)
+  kResyncMemory,   // resync parts held across sessions past their memory cap
+  kCounterWrap,    // a delta would take a level's counter past 2^64-1
 };
-inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kTakenOver) + 1;
+inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kCounterWrap) + 1;
 
 // "sequence", "batch_size", ...: the metric label of `reason`.
 std::string_view RejectReasonName(RejectReason reason);
@@ -67,7 +70,19 @@ class Session {
   // releases). On error nothing is applied, `*reason` says why and the status
   // (see stats.proto for the codes) names the offending entry. On success
   // `*deltas` is the number of handle-deltas applied.
-  absl::Status Apply(const moq::stats::v1::Batch& batch, RejectReason* reason, size_t* deltas);
+  //
+  // A resync part with resync_continues is held, not applied (`*held` is
+  // set): the parts of one sequence add up until the part without it, then
+  // the whole is validated and applied as one batch. A batch of another
+  // sequence, or not a resync, while parts are held drops them and is
+  // refused (kResyncPart); so does a whole over a resync's entry limit
+  // (kBatchSize), checked as the parts arrive.
+  absl::Status Apply(const moq::stats::v1::Batch& batch, RejectReason* reason, size_t* deltas, bool* held = nullptr);
+
+  // The bytes of resync parts held (their wire size), and dropping them (the
+  // stream carrying them ended).
+  size_t pending_resync_bytes() const { return pending_bytes_; }
+  void DropPendingResync();
 
   // Closes every guard still open, as the relay would have, and releases
   // every handle: what a session that ended without resuming leaves behind.
@@ -101,6 +116,9 @@ class Session {
   struct Plan;
   class Validation;
 
+  // Holds or completes a resync sent in parts (see Apply).
+  absl::Status ApplyPart(const moq::stats::v1::Batch& batch, RejectReason* reason, size_t* deltas, bool* held);
+  absl::Status ApplyWhole(const moq::stats::v1::Batch& batch, RejectReason* reason, size_t* deltas);
   // Applies a batch Validation accepted, as `plan` says.
   void Commit(const moq::stats::v1::Batch& batch, Plan& plan);
   // Applies opens or closes that take `handle`'s record in `role` to `target`.
@@ -112,6 +130,9 @@ class Session {
   const SessionLimits limits_;
   uint64_t applied_sequence_ = 0;
   absl::flat_hash_map<uint32_t, Handle> handles_;
+  // The parts of a resync received so far, merged; null when none.
+  std::unique_ptr<moq::stats::v1::Batch> pending_;
+  size_t pending_bytes_ = 0;
 };
 
 }  // namespace moq_stats::server

@@ -1,5 +1,6 @@
 #include "server/sessions/session_registry.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace pb = ::moq::stats::v1;
 namespace {
 
 constexpr size_t kMaxSessionIdBytes = 128;
+constexpr size_t kMaxRelayNameBytes = 256;
 constexpr uint32_t kCheckpointFormat = 1;
 
 }  // namespace
@@ -32,6 +34,11 @@ absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_vi
   if (id.empty() || id.size() > kMaxSessionIdBytes || !IsValidUtf8(id)) {
     return absl::InvalidArgumentError(absl::StrCat("open.session_id must be 1 to ", kMaxSessionIdBytes,
                                                    " bytes of UTF-8; got ", id.size(), " bytes"));
+  }
+  if (relay.size() > kMaxRelayNameBytes || !IsValidUtf8(relay)) {
+    return absl::InvalidArgumentError(absl::StrCat("open.relay must be at most ", kMaxRelayNameBytes,
+                                                   " bytes of UTF-8; got ", relay.size(), " bytes",
+                                                   IsValidUtf8(relay) ? "" : " that are not UTF-8"));
   }
   if (draining()) return absl::UnavailableError("the sidecar is shutting down; reconnect to its successor");
   Attached result;
@@ -51,6 +58,10 @@ absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_vi
               "the sidecar holds ", sessions_.size(), " sessions, the limit max_sessions=", options_.max_sessions,
               ", each of them active within the last ", absl::FormatDuration(options_.idle_eviction), "; retry later"));
         }
+        PruneRememberedLocked(now);
+        if (auto ended = remembered_.find(std::string(id)); ended != remembered_.end()) {
+          result.expired_applied_sequence = ended->second.applied_sequence;
+        }
         auto session = std::make_unique<Session>(std::string(id), std::string(relay), stats_, options_.limits);
         it = sessions_.emplace(std::string(id), std::make_shared<Entry>(std::string(id), std::move(session))).first;
         created = true;
@@ -63,6 +74,8 @@ absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_vi
       } else {
         attached_.fetch_add(1, std::memory_order_relaxed);
       }
+      // Resync parts of an older stream are never completed by this one.
+      DropPending(*entry.session);
       entry.stream = next_stream_++;
       entry.on_lost = std::move(on_lost);
       entry.last_active = now;
@@ -77,7 +90,7 @@ absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_vi
       // line each.
       auto open = evicted.session->open_guards();
       const std::string line =
-          absl::StrCat(evicted.why.message(), " (relay \"", evicted.session->relay(),
+          absl::StrCat(evicted.why.message(), " (relay \"", LogSafe(evicted.session->relay()),
                        "\"; guards it held: ", open[0].broadcasts + open[1].broadcasts, " broadcast, ",
                        open[0].subscriptions + open[1].subscriptions, " subscription)");
       if (evicted.session->applied_sequence() == 0) {
@@ -119,11 +132,14 @@ bool SessionRegistry::EvictLocked(Evicted* evicted) {
     absl::MutexLock entry_lock(&victim->mu);
     const EvictionCandidate& c = candidates[*chosen];
     evicted->why = absl::ResourceExhaustedError(absl::StrCat(
-        "session \"", victim->id, "\" evicted to make room for a new one (max_sessions=", options_.max_sessions, "): ",
+        "session \"", LogSafe(victim->id),
+        "\" evicted to make room for a new one (max_sessions=", options_.max_sessions, "): ",
         c.holds_nothing ? "it had applied no batch"
                         : absl::StrCat(c.attached ? "its stream sent nothing for " : "it was detached for ",
                                        absl::FormatDuration(now - c.last_active), "; its guards were closed"),
         "; reconnect"));
+    DropPending(*victim->session);
+    if (victim->session->applied_sequence() > 0) RememberLocked(victim->id, victim->session->applied_sequence(), now);
     evicted->session = std::move(victim->session);
     if (victim->stream != 0) {
       evicted->on_lost = std::move(victim->on_lost);
@@ -138,7 +154,8 @@ bool SessionRegistry::EvictLocked(Evicted* evicted) {
   return true;
 }
 
-absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batch& batch) {
+absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batch& batch, bool* held) {
+  if (held) *held = false;
   absl::ReaderMutexLock apply_lock(&apply_mu_);
   if (draining()) {
     CountReject(RejectReason::kDraining);
@@ -150,14 +167,47 @@ absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batc
     CountReject(RejectReason::kTakenOver);
     return absl::AbortedError(absl::StrCat("session \"", entry.id, "\" is carried by a newer stream or was evicted"));
   }
+  Session& session = *entry.session;
+  if (batch.resync_continues()) {
+    const size_t part = batch.ByteSizeLong();
+    if (pending_resync_bytes_.load(std::memory_order_relaxed) + part > options_.max_pending_resync_bytes) {
+      DropPending(session);
+      CountReject(RejectReason::kResyncMemory);
+      absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
+          "resync ", batch.sequence(), " of session \"", LogSafe(entry.id),
+          "\": the resync parts held over every session would ", "pass ", options_.max_pending_resync_bytes,
+          " bytes; the parts received were dropped, resync again later"));
+      MOQSTATS_LOG(WARNING) << status.message();
+      return status;
+    }
+  }
   RejectReason reason = RejectReason::kNone;
   size_t deltas = 0;
-  absl::Status status = entry.session->Apply(batch, &reason, &deltas);
+  bool part_held = false;
+  const size_t pending_before = session.pending_resync_bytes();
+  absl::Status status = session.Apply(batch, &reason, &deltas, &part_held);
+  const size_t pending_after = session.pending_resync_bytes();
+  if (pending_after >= pending_before) {
+    pending_resync_bytes_.fetch_add(pending_after - pending_before, std::memory_order_relaxed);
+  } else {
+    pending_resync_bytes_.fetch_sub(pending_before - pending_after, std::memory_order_relaxed);
+  }
+  if (held) *held = part_held;
   if (!status.ok()) {
     CountReject(reason);
+    if (batch.resync()) {
+      // A refused resync leaves the relay's guards unrepaired until it
+      // resyncs again: worth a line, unlike a refused ordinary batch.
+      MOQSTATS_LOG(WARNING) << "resync " << batch.sequence() << " of session \"" << LogSafe(entry.id)
+                            << "\" refused: " << LogSafe(status.ToString());
+    }
     return status;
   }
   entry.last_active = clock_->Now();
+  if (part_held) {
+    resync_parts_held_.fetch_add(1, std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
   batches_applied_.fetch_add(1, std::memory_order_relaxed);
   deltas_applied_.fetch_add(deltas, std::memory_order_relaxed);
   return absl::OkStatus();
@@ -170,6 +220,8 @@ void SessionRegistry::Detach(const Attachment& attachment) {
   entry.stream = 0;
   entry.on_lost = nullptr;
   attached_.fetch_sub(1, std::memory_order_relaxed);
+  // A resync whose last part did not arrive applies nothing.
+  if (entry.session) DropPending(*entry.session);
   StartGraceLocked(entry);
 }
 
@@ -195,12 +247,16 @@ void SessionRegistry::Expire(const std::string& id, uint64_t epoch) {
     Entry& entry = *held;
     absl::MutexLock entry_lock(&entry.mu);
     if (entry.stream != 0 || entry.detach_epoch != epoch) return;  // resumed since
+    DropPending(*entry.session);
+    if (entry.session->applied_sequence() > 0) {
+      RememberLocked(entry.id, entry.session->applied_sequence(), clock_->Now());
+    }
     session = std::move(entry.session);
     entry.gone = true;
     sessions_.erase(it);
   }
   auto open = session->open_guards();
-  MOQSTATS_LOG(INFO) << "session \"" << id << "\" (relay \"" << session->relay()
+  MOQSTATS_LOG(INFO) << "session \"" << LogSafe(id) << "\" (relay \"" << LogSafe(session->relay())
                      << "\") was not resumed within the grace period; closing the guards it held: "
                      << open[0].broadcasts + open[1].broadcasts << " broadcast, "
                      << open[0].subscriptions + open[1].subscriptions << " subscription";
@@ -216,12 +272,17 @@ void SessionRegistry::Close(const Attachment& attachment) {
     Entry& entry = *attachment.entry_;
     absl::MutexLock entry_lock(&entry.mu);
     if (entry.stream != attachment.stream_ || entry.gone) return;
+    DropPending(*entry.session);
     session = std::move(entry.session);
     entry.gone = true;
     entry.stream = 0;
     entry.on_lost = nullptr;
     attached_.fetch_sub(1, std::memory_order_relaxed);
     sessions_.erase(entry.id);
+    if (auto ended = remembered_.find(entry.id); ended != remembered_.end()) {  // the relay is done with the id
+      remembered_order_.erase({ended->second.ended, entry.id});
+      remembered_.erase(ended);
+    }
   }
   session->CloseAll();
   closed_.fetch_add(1, std::memory_order_relaxed);
@@ -255,6 +316,12 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
   for (const auto& [id, entry] : sessions_) {
     absl::MutexLock entry_lock(&entry->mu);
     if (entry->session) entry->session->SaveTo(checkpoint.add_sessions());
+  }
+  for (const auto& [id, ended] : remembered_) {
+    pb::CheckpointSession* out = checkpoint.add_expired_sessions();
+    out->set_session_id(id);
+    out->set_applied_sequence(ended.applied_sequence);
+    out->set_ended_unix_ms(absl::ToUnixMillis(ended.ended));
   }
   return checkpoint;
 }
@@ -294,6 +361,21 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
     absl::MutexLock entry_lock(&entry->mu);
     StartGraceLocked(*entry);
   }
+  // Oldest first, so that the order of ends (and max_remembered) holds.
+  std::vector<const pb::CheckpointSession*> ended;
+  for (const pb::CheckpointSession& saved : checkpoint.expired_sessions()) {
+    if (saved.session_id().empty() || saved.session_id().size() > kMaxSessionIdBytes ||
+        !IsValidUtf8(saved.session_id()) || sessions_.count(saved.session_id()) > 0) {
+      continue;  // not an id a relay could resume with: nothing to tell anyone
+    }
+    ended.push_back(&saved);
+  }
+  std::stable_sort(ended.begin(), ended.end(),
+                   [](const auto* a, const auto* b) { return a->ended_unix_ms() < b->ended_unix_ms(); });
+  for (const pb::CheckpointSession* saved : ended) {
+    RememberLocked(saved->session_id(), saved->applied_sequence(), absl::FromUnixMillis(saved->ended_unix_ms()));
+  }
+  PruneRememberedLocked(clock_->Now());
   return first_error;
 }
 
@@ -302,6 +384,7 @@ SessionRegistry::Counts SessionRegistry::counts() const {
   {
     absl::MutexLock lock(&mu_);
     c.known = sessions_.size();
+    c.remembered = remembered_.size();
   }
   c.attached = attached_.load(std::memory_order_relaxed);
   c.created = created_.load(std::memory_order_relaxed);
@@ -312,6 +395,8 @@ SessionRegistry::Counts SessionRegistry::counts() const {
   c.closed = closed_.load(std::memory_order_relaxed);
   c.batches_applied = batches_applied_.load(std::memory_order_relaxed);
   c.deltas_applied = deltas_applied_.load(std::memory_order_relaxed);
+  c.resync_parts_held = resync_parts_held_.load(std::memory_order_relaxed);
+  c.pending_resync_bytes = pending_resync_bytes_.load(std::memory_order_relaxed);
   for (int i = 0; i < kRejectReasonCount; ++i) c.rejected[i] = rejected_[i].load(std::memory_order_relaxed);
   return c;
 }
@@ -322,6 +407,30 @@ absl::StatusOr<std::array<Session::OpenGuards, 2>> SessionRegistry::OpenGuards(s
   if (it == sessions_.end()) return absl::NotFoundError(absl::StrCat("no session \"", std::string(id), "\""));
   absl::MutexLock entry_lock(&it->second->mu);
   return it->second->session->open_guards();
+}
+
+void SessionRegistry::RememberLocked(const std::string& id, uint64_t applied, absl::Time ended) {
+  auto [it, inserted] = remembered_.try_emplace(id, Remembered{applied, ended});
+  if (!inserted) {
+    remembered_order_.erase({it->second.ended, id});
+    it->second = Remembered{applied, ended};
+  }
+  remembered_order_.emplace(ended, id);
+  PruneRememberedLocked(ended);
+}
+
+void SessionRegistry::PruneRememberedLocked(absl::Time now) {
+  while (!remembered_order_.empty()) {
+    const auto& [ended, id] = *remembered_order_.begin();
+    if (now - ended <= options_.remember_expired && remembered_.size() <= options_.max_remembered) break;
+    remembered_.erase(id);
+    remembered_order_.erase(remembered_order_.begin());
+  }
+}
+
+void SessionRegistry::DropPending(Session& session) {
+  pending_resync_bytes_.fetch_sub(session.pending_resync_bytes(), std::memory_order_relaxed);
+  session.DropPendingResync();
 }
 
 void SessionRegistry::CountReject(RejectReason reason) {

@@ -7,8 +7,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -37,6 +39,18 @@ struct SessionRegistryOptions {
   // nothing, and is never cut off for that alone.
   absl::Duration idle_eviction = absl::Seconds(60);
   SessionLimits limits;
+  // Bytes of resync parts held, over every session, waiting for their last
+  // part (a resync too large for one message). A part that would take them
+  // past it is refused with RESOURCE_EXHAUSTED (and its session's parts
+  // dropped); its relay retries the resync after its backoff.
+  size_t max_pending_resync_bytes = size_t{256} << 20;
+  // A session that ended by grace expiry or eviction after applying a batch
+  // is remembered (its id and last applied sequence) for this long, and at
+  // most max_remembered of them (the oldest go first), in checkpoints too: a
+  // relay that comes back with its id learns what was applied
+  // (Welcome.expired_applied_sequence) and does not send it again.
+  absl::Duration remember_expired = absl::Minutes(10);
+  uint32_t max_remembered = 4096;
 };
 
 // Every relay session the sidecar knows, and the rules that keep their counts
@@ -82,6 +96,9 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
     Attachment attachment;
     bool resumed = false;
     uint64_t applied_sequence = 0;
+    // For a new session: the last sequence an ended session with this id
+    // applied, if remembered; else 0.
+    uint64_t expired_applied_sequence = 0;
   };
 
   // Called, with no lock held, when the stream loses its session: ABORTED
@@ -91,14 +108,16 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
 
   // Attaches a stream to session `id`, creating the session when unknown
   // (evicting one at max_sessions if the rule allows). INVALID_ARGUMENT for
-  // an id that is empty, over 128 bytes or not UTF-8; RESOURCE_EXHAUSTED at
+  // an id that is empty, over 128 bytes or not UTF-8, and for a relay name
+  // over 256 bytes or not UTF-8; RESOURCE_EXHAUSTED at
   // max_sessions when none may be evicted; UNAVAILABLE while draining. If
   // another stream carries the session, its `on_lost` is called.
   absl::StatusOr<Attached> Attach(std::string_view id, std::string_view relay, LostFn on_lost);
 
   // Applies a batch of the attached session (see Session::Apply). ABORTED
-  // when the session was taken over, UNAVAILABLE while draining.
-  absl::Status Apply(const Attachment& attachment, const moq::stats::v1::Batch& batch);
+  // when the session was taken over, UNAVAILABLE while draining. A resync
+  // part that is held, not applied yet, sets `*held` (nothing to acknowledge).
+  absl::Status Apply(const Attachment& attachment, const moq::stats::v1::Batch& batch, bool* held = nullptr);
 
   // The stream ended without Close: the grace period starts.
   void Detach(const Attachment& attachment);
@@ -136,6 +155,9 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
     uint64_t closed = 0;   // by Close
     uint64_t batches_applied = 0;
     uint64_t deltas_applied = 0;
+    uint64_t remembered = 0;            // ended sessions remembered now
+    uint64_t resync_parts_held = 0;     // resync parts received and held for their last part
+    uint64_t pending_resync_bytes = 0;  // bytes of them held now
     std::array<uint64_t, kRejectReasonCount> rejected{};
   };
   Counts counts() const;
@@ -172,6 +194,12 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   bool EvictLocked(Evicted* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Expire(const std::string& id, uint64_t epoch);
   void CountReject(RejectReason reason);
+  // Remembers that session `id` ended at `ended` after applying up to
+  // `applied`; forgets those past remember_expired or max_remembered.
+  void RememberLocked(const std::string& id, uint64_t applied, absl::Time ended) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PruneRememberedLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the resync parts `session` holds, and their bytes from the total.
+  void DropPending(Session& session);
 
   // Constant after construction.
   const Stats stats_;
@@ -187,11 +215,20 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
   std::map<std::string, std::shared_ptr<Entry>> sessions_ ABSL_GUARDED_BY(mu_);
   uint64_t next_stream_ ABSL_GUARDED_BY(mu_) = 1;
+  // Ended sessions remembered, by id, and by (end, id): the same entries.
+  struct Remembered {
+    uint64_t applied_sequence = 0;
+    absl::Time ended;
+  };
+  std::map<std::string, Remembered> remembered_ ABSL_GUARDED_BY(mu_);
+  std::set<std::pair<absl::Time, std::string>> remembered_order_ ABSL_GUARDED_BY(mu_);
 
   // Self-counters, relaxed: they order nothing.
   std::atomic<uint64_t> created_{0}, resumed_{0}, taken_over_{0}, expired_{0}, evicted_{0}, closed_{0};
   std::atomic<uint64_t> attached_{0};
-  std::atomic<uint64_t> batches_applied_{0}, deltas_applied_{0};
+  std::atomic<uint64_t> batches_applied_{0}, deltas_applied_{0}, resync_parts_held_{0};
+  // Bytes of resync parts held over every session (see options).
+  std::atomic<size_t> pending_resync_bytes_{0};
   std::array<std::atomic<uint64_t>, kRejectReasonCount> rejected_{};
 };
 

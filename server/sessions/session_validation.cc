@@ -3,6 +3,7 @@
 #include "server/sessions/internal/session_validation.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <optional>
 #include <string>
@@ -36,7 +37,7 @@ absl::Status Session::Validation::Run(RejectReason* reason) {
   static constexpr Rule kRules[] = {
       &Validation::CheckSequence,           &Validation::CheckBatchSize,  &Validation::CheckDefines,
       &Validation::ReserveLevelsForDefines, &Validation::CheckResyncOpen, &Validation::CheckDeltas,
-      &Validation::CheckReleases,
+      &Validation::CheckCounterRoom,        &Validation::CheckReleases,
   };
   for (Rule rule : kRules) {
     if (absl::Status status = (this->*rule)(); !status.ok()) {
@@ -252,6 +253,56 @@ absl::Status Session::Validation::CheckOpensAndCloses(int i, Role role, OpenGuar
                                                             " ", g.what, " guards but only ", available, " are open")));
     }
     *g.open = available - g.closed;
+  }
+  return absl::OkStatus();
+}
+
+// No counter of any level passes 2^64-1: the batch's deltas (and a resync's
+// open guards, an upper bound of the opens it counts), summed per tier, role
+// and counter, fit above the root level's counters. Every bump lands on the
+// root, so no level holds more than it, and room there is room everywhere.
+// The refusal names the first delta (or open entry) that does not fit.
+absl::Status Session::Validation::CheckCounterRoom() {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  std::array<Counts, kTierRoleCount> total{};
+  if (std::shared_ptr<const Level> root = session_.stats_.level(Path())) {
+    for (size_t i = 0; i < kTierRoleCount; ++i) total[i] = root->snapshot(TierAt(i), RoleAt(i));
+  }
+  auto add = [&](const std::string& entry, Tier tier, Role role, const Counts& delta) -> absl::Status {
+    Counts& sum = total[TierRoleIndex(tier, role)];
+    for (const CountField& f : kCountFields) {
+      if (delta.*f.field <= kMax - sum.*f.field) {
+        sum.*f.field += delta.*f.field;
+        continue;
+      }
+      return Refuse(RejectReason::kCounterWrap,
+                    absl::InvalidArgumentError(absl::StrCat(
+                        entry, "adds ", delta.*f.field, " to ", std::string(f.name), " (", std::string(TierName(tier)),
+                        " ", std::string(RoleName(role)), "), which would pass 2^64-1 on the root level (",
+                        total[TierRoleIndex(tier, role)].*f.field, " with the entries before it)")));
+    }
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < batch_.open_size(); ++i) {
+    const pb::OpenGuards& open = batch_.open(i);
+    const Handle* record = Find(open.handle());
+    Counts opens;
+    opens.broadcasts = open.broadcasts();
+    opens.subscriptions = open.subscriptions();
+    const Role role = *RoleFromProto(open.role());  // checked by CheckResyncOpen
+    if (absl::Status s = add(absl::StrCat("open[", i, "] (handle ", open.handle(), "): "), record->tier, role, opens);
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (int i = 0; i < batch_.deltas_size(); ++i) {
+    const pb::HandleDelta& delta = batch_.deltas(i);
+    const Handle* record = Find(delta.handle());
+    if (absl::Status s =
+            add(DeltaEntry(i, delta.handle(), plan_.roles[i]), record->tier, plan_.roles[i], CountsFromDelta(delta));
+        !s.ok()) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }

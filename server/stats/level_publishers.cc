@@ -106,8 +106,8 @@ bool LevelPublishers::TickLocked(Slot& slot, int64_t ts_ms) {
   for (;;) {
     if (!publisher.announced()) {
       if (absl::Status status = publisher.Announce(*options_.origin); !status.ok()) {
-        MOQSTATS_LOG(WARNING) << "stats: origin rejected stats broadcast " << slot.level->advertised().str() << ": "
-                              << status.message();
+        MOQSTATS_LOG(WARNING) << "stats: origin rejected stats broadcast " << LogSafe(slot.level->advertised().str())
+                              << ": " << LogSafe(std::string(status.message()));
         publishes_refused_.fetch_add(1, std::memory_order_relaxed);
         EmptyLocked(slot, /*keep_if_active=*/false);
         return false;

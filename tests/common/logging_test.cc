@@ -169,5 +169,35 @@ TEST_F(LoggingTest, RaisingTheLevelSilencesLowerMessages) {
   EXPECT_THAT(after, IsEmpty());
 }
 
+// --- Peer text --------------------------------------------------------------
+
+TEST(LogSafeTest, EscapesControlCharactersQuotesAndBackslashes) {
+  EXPECT_EQ(LogSafe("plain/path-1"), "plain/path-1");
+  EXPECT_EQ(LogSafe("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(LogSafe(std::string("nul\0\x1b[31m\x7f", 10)), "nul\\x00\\x1b[31m\\x7f");
+  EXPECT_EQ(LogSafe("say \"hi\" \\ bye"), "say \\\"hi\\\" \\\\ bye");
+  // UTF-8 is kept as it is.
+  EXPECT_EQ(LogSafe("caf\xc3\xa9"), "caf\xc3\xa9");
+}
+
+TEST_F(LoggingTest, PeerTextCannotForgeALine) {
+  SetMinLogLevel(LogLevel::kInfo);
+  const std::string id = "s1\n2026-01-01T00:00:00.000Z ERROR forged.cc:1] \"owned\"";
+  testing::internal::CaptureStderr();
+  MOQSTATS_LOG(INFO) << "session \"" << LogSafe(id) << "\" expired";
+  std::string output = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(output.find('\n'), output.size() - 1) << output;
+  EXPECT_THAT(output, HasSubstr("session \"s1\\n2026-01-01T00:00:00.000Z ERROR forged.cc:1] \\\"owned\\\"\" expired"));
+}
+
+TEST_F(LoggingTest, EveryMessageIsOneLineEvenWithoutLogSafe) {
+  SetMinLogLevel(LogLevel::kInfo);
+  testing::internal::CaptureStderr();
+  MOQSTATS_LOG(INFO) << "first\nsecond\r\x1b";
+  std::string output = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(output.find('\n'), output.size() - 1) << output;
+  EXPECT_THAT(output, EndsWith("] first\\nsecond\\r\\x1b\n"));
+}
+
 }  // namespace
 }  // namespace moq_stats

@@ -81,7 +81,7 @@ bool AnnounceServer::Append(Entry& entry, const Announcement& announcement, std:
     msg.hops.push_back(ctx_->options.origin_id);
   }
   if (!msg.Encode(ctx_->options.version, out).ok()) {
-    MOQSTATS_LOG(WARNING) << "cannot announce " << path;
+    MOQSTATS_LOG(WARNING) << "cannot announce " << LogSafe(path);
     if (announcement.active) entry.active.erase(path);
     return false;
   }

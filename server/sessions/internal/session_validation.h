@@ -63,6 +63,7 @@ class Session::Validation {
   absl::Status ReserveLevelsForDefines();
   absl::Status CheckResyncOpen();
   absl::Status CheckDeltas();
+  absl::Status CheckCounterRoom();
   absl::Status CheckReleases();
 
   // One entry of a rule.

@@ -125,6 +125,11 @@ class BatchBuilder {
     batch_.set_release_unlisted(true);
     return *this;
   }
+  // With Resync: more parts of this resync follow (resync_continues).
+  BatchBuilder& Continues() {
+    batch_.set_resync_continues(true);
+    return *this;
+  }
   BatchBuilder& Open(uint32_t handle, ::moq::stats::v1::Role role, uint64_t broadcasts, uint64_t subscriptions,
                      uint64_t announced = 0) {
     ::moq::stats::v1::OpenGuards* open = batch_.add_open();
