@@ -27,7 +27,11 @@ std::shared_ptr<SessionRegistry> SessionRegistry::Create(Stats stats, Scheduler*
 }
 
 SessionRegistry::SessionRegistry(Stats stats, Scheduler* scheduler, const Clock* clock, SessionRegistryOptions options)
-    : stats_(std::move(stats)), scheduler_(scheduler), clock_(clock), options_(options) {}
+    : stats_(std::move(stats)),
+      scheduler_(scheduler),
+      clock_(clock),
+      options_(options),
+      ended_(options.remember_expired, options.max_remembered) {}
 
 absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_view id, std::string_view relay,
                                                                   LostFn on_lost) {
@@ -58,10 +62,7 @@ absl::StatusOr<SessionRegistry::Attached> SessionRegistry::Attach(std::string_vi
               "the sidecar holds ", sessions_.size(), " sessions, the limit max_sessions=", options_.max_sessions,
               ", each of them active within the last ", absl::FormatDuration(options_.idle_eviction), "; retry later"));
         }
-        PruneRememberedLocked(now);
-        if (auto ended = remembered_.find(std::string(id)); ended != remembered_.end()) {
-          result.expired_applied_sequence = ended->second.applied_sequence;
-        }
+        result.expired_applied_sequence = ended_.Find(id, now).value_or(0);
         auto session = std::make_unique<Session>(std::string(id), std::string(relay), stats_, options_.limits);
         it = sessions_.emplace(std::string(id), std::make_shared<Entry>(std::string(id), std::move(session))).first;
         created = true;
@@ -139,7 +140,7 @@ bool SessionRegistry::EvictLocked(Evicted* evicted) {
                                        absl::FormatDuration(now - c.last_active), "; its guards were closed"),
         "; reconnect"));
     DropPending(*victim->session);
-    if (victim->session->applied_sequence() > 0) RememberLocked(victim->id, victim->session->applied_sequence(), now);
+    if (victim->session->applied_sequence() > 0) ended_.Remember(victim->id, victim->session->applied_sequence(), now);
     evicted->session = std::move(victim->session);
     if (victim->stream != 0) {
       evicted->on_lost = std::move(victim->on_lost);
@@ -249,7 +250,7 @@ void SessionRegistry::Expire(const std::string& id, uint64_t epoch) {
     if (entry.stream != 0 || entry.detach_epoch != epoch) return;  // resumed since
     DropPending(*entry.session);
     if (entry.session->applied_sequence() > 0) {
-      RememberLocked(entry.id, entry.session->applied_sequence(), clock_->Now());
+      ended_.Remember(entry.id, entry.session->applied_sequence(), clock_->Now());
     }
     session = std::move(entry.session);
     entry.gone = true;
@@ -279,10 +280,7 @@ void SessionRegistry::Close(const Attachment& attachment) {
     entry.on_lost = nullptr;
     attached_.fetch_sub(1, std::memory_order_relaxed);
     sessions_.erase(entry.id);
-    if (auto ended = remembered_.find(entry.id); ended != remembered_.end()) {  // the relay is done with the id
-      remembered_order_.erase({ended->second.ended, entry.id});
-      remembered_.erase(ended);
-    }
+    ended_.Forget(entry.id);  // the relay is done with the id
   }
   session->CloseAll();
   closed_.fetch_add(1, std::memory_order_relaxed);
@@ -317,12 +315,7 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
     absl::MutexLock entry_lock(&entry->mu);
     if (entry->session) entry->session->SaveTo(checkpoint.add_sessions());
   }
-  for (const auto& [id, ended] : remembered_) {
-    pb::CheckpointSession* out = checkpoint.add_expired_sessions();
-    out->set_session_id(id);
-    out->set_applied_sequence(ended.applied_sequence);
-    out->set_ended_unix_ms(absl::ToUnixMillis(ended.ended));
-  }
+  ended_.SaveTo(&checkpoint);
   return checkpoint;
 }
 
@@ -361,21 +354,7 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
     absl::MutexLock entry_lock(&entry->mu);
     StartGraceLocked(*entry);
   }
-  // Oldest first, so that the order of ends (and max_remembered) holds.
-  std::vector<const pb::CheckpointSession*> ended;
-  for (const pb::CheckpointSession& saved : checkpoint.expired_sessions()) {
-    if (saved.session_id().empty() || saved.session_id().size() > kMaxSessionIdBytes ||
-        !IsValidUtf8(saved.session_id()) || sessions_.count(saved.session_id()) > 0) {
-      continue;  // not an id a relay could resume with: nothing to tell anyone
-    }
-    ended.push_back(&saved);
-  }
-  std::stable_sort(ended.begin(), ended.end(),
-                   [](const auto* a, const auto* b) { return a->ended_unix_ms() < b->ended_unix_ms(); });
-  for (const pb::CheckpointSession* saved : ended) {
-    RememberLocked(saved->session_id(), saved->applied_sequence(), absl::FromUnixMillis(saved->ended_unix_ms()));
-  }
-  PruneRememberedLocked(clock_->Now());
+  ended_.Restore(checkpoint, clock_->Now());
   return first_error;
 }
 
@@ -384,7 +363,7 @@ SessionRegistry::Counts SessionRegistry::counts() const {
   {
     absl::MutexLock lock(&mu_);
     c.known = sessions_.size();
-    c.remembered = remembered_.size();
+    c.remembered = ended_.size();
   }
   c.attached = attached_.load(std::memory_order_relaxed);
   c.created = created_.load(std::memory_order_relaxed);
@@ -407,25 +386,6 @@ absl::StatusOr<std::array<Session::OpenGuards, 2>> SessionRegistry::OpenGuards(s
   if (it == sessions_.end()) return absl::NotFoundError(absl::StrCat("no session \"", std::string(id), "\""));
   absl::MutexLock entry_lock(&it->second->mu);
   return it->second->session->open_guards();
-}
-
-void SessionRegistry::RememberLocked(const std::string& id, uint64_t applied, absl::Time ended) {
-  auto [it, inserted] = remembered_.try_emplace(id, Remembered{applied, ended});
-  if (!inserted) {
-    remembered_order_.erase({it->second.ended, id});
-    it->second = Remembered{applied, ended};
-  }
-  remembered_order_.emplace(ended, id);
-  PruneRememberedLocked(ended);
-}
-
-void SessionRegistry::PruneRememberedLocked(absl::Time now) {
-  while (!remembered_order_.empty()) {
-    const auto& [ended, id] = *remembered_order_.begin();
-    if (now - ended <= options_.remember_expired && remembered_.size() <= options_.max_remembered) break;
-    remembered_.erase(id);
-    remembered_order_.erase(remembered_order_.begin());
-  }
 }
 
 void SessionRegistry::DropPending(Session& session) {

@@ -7,10 +7,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -21,6 +19,7 @@
 #include "common/scheduler.h"
 #include "moq/stats/v1/checkpoint.pb.h"
 #include "moq/stats/v1/stats.pb.h"
+#include "server/sessions/ended_sessions.h"
 #include "server/sessions/session.h"
 #include "server/stats/stats.h"
 
@@ -194,10 +193,6 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   bool EvictLocked(Evicted* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Expire(const std::string& id, uint64_t epoch);
   void CountReject(RejectReason reason);
-  // Remembers that session `id` ended at `ended` after applying up to
-  // `applied`; forgets those past remember_expired or max_remembered.
-  void RememberLocked(const std::string& id, uint64_t applied, absl::Time ended) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PruneRememberedLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the resync parts `session` holds, and their bytes from the total.
   void DropPending(Session& session);
 
@@ -215,13 +210,8 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
   std::map<std::string, std::shared_ptr<Entry>> sessions_ ABSL_GUARDED_BY(mu_);
   uint64_t next_stream_ ABSL_GUARDED_BY(mu_) = 1;
-  // Ended sessions remembered, by id, and by (end, id): the same entries.
-  struct Remembered {
-    uint64_t applied_sequence = 0;
-    absl::Time ended;
-  };
-  std::map<std::string, Remembered> remembered_ ABSL_GUARDED_BY(mu_);
-  std::set<std::pair<absl::Time, std::string>> remembered_order_ ABSL_GUARDED_BY(mu_);
+  // Sessions that ended after applying a batch, for relays coming back.
+  EndedSessions ended_ ABSL_GUARDED_BY(mu_);
 
   // Self-counters, relaxed: they order nothing.
   std::atomic<uint64_t> created_{0}, resumed_{0}, taken_over_{0}, expired_{0}, evicted_{0}, closed_{0};

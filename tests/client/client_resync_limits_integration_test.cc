@@ -67,6 +67,7 @@ TEST(ClientResyncLimitsIntegrationTest, ARelayAtTheLimitsResyncsAfterTheSidecarL
   daemon.Kill();
   ASSERT_TRUE(daemon.Restart());
   stub = daemon.NewStub();
+  snapshot.Clear();
   // The resync defines every handle again and opens its broadcast.
   ASSERT_TRUE(WaitUntil([&] { return open_on_big(&snapshot); }, absl::Seconds(60)))
       << "the relay never resynced: " << snapshot.DebugString() << ShowCounters(stats.counters());
