@@ -230,7 +230,10 @@ TEST(RejectReasonTest, NamesAreTheMetricLabels) {
   EXPECT_EQ(RejectReasonName(RejectReason::kLevelLimit), "level_limit");
   EXPECT_EQ(RejectReasonName(RejectReason::kOverClose), "over_close");
   EXPECT_EQ(RejectReasonName(RejectReason::kTakenOver), "taken_over");
-  EXPECT_EQ(kRejectReasonCount, static_cast<int>(RejectReason::kTakenOver) + 1);
+  EXPECT_EQ(RejectReasonName(RejectReason::kResyncPart), "resync_part");
+  EXPECT_EQ(RejectReasonName(RejectReason::kResyncMemory), "resync_memory");
+  EXPECT_EQ(RejectReasonName(RejectReason::kCounterWrap), "counter_wrap");
+  EXPECT_EQ(kRejectReasonCount, static_cast<int>(RejectReason::kCounterWrap) + 1);
 }
 
 }  // namespace

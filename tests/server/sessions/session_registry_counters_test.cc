@@ -33,6 +33,7 @@ TEST_F(SessionRegistryTest, CountsBatchesDeltasAndRefusalsByReason) {
   SessionRegistryOptions options = DefaultOptions();
   options.limits.max_handles = 3;
   options.limits.max_batch_entries = 6;
+  options.max_pending_resync_bytes = 8;
   Recreate(options);
   auto s1 = AttachOk("s1");
   ApplyOk(s1.attachment, OpenTraffic(1));                             // 3 deltas
@@ -51,6 +52,9 @@ TEST_F(SessionRegistryTest, CountsBatchesDeltasAndRefusalsByReason) {
       {RejectReason::kOverClose, BatchBuilder(4).Add(DeltaFor(1, kPubRole).broadcasts_closed(2))},
       {RejectReason::kReleaseOpen, BatchBuilder(4).Release(1)},
       {RejectReason::kDuplicate, BatchBuilder(4).Resync().Open(1, kPubRole, 1, 1).Open(1, kPubRole, 1, 1)},
+      {RejectReason::kResyncPart, BatchBuilder(4).Continues()},
+      {RejectReason::kResyncMemory, BatchBuilder(4).Resync().Continues().Define(1, "a/b")},
+      {RejectReason::kCounterWrap, BatchBuilder(4).Add(DeltaFor(1, kPubRole).bytes(~uint64_t{0}))},
   };
   for (const auto& [reason, batch] : refused) {
     EXPECT_FALSE(registry_->Apply(s1.attachment, batch).ok()) << RejectReasonName(reason);
