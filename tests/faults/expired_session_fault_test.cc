@@ -45,10 +45,7 @@ bool AllClosed(const Readings& r) {
   return true;
 }
 
-// DISABLED until issue 13 item 8 (expired-session memory, branch i13-faults)
-// is merged: today the sums of the applied, unacknowledged batches count
-// twice after the resync (docs/semantics.md section 3 says so).
-TEST(FaultsExpiredSession, DISABLED_UnacknowledgedBatchesOfAnExpiredSessionCountOnce) {
+TEST(FaultsExpiredSession, UnacknowledgedBatchesOfAnExpiredSessionCountOnce) {
   ScenarioRow row{"expired_session"};
   Rng rng(ScenarioSeed(row.scenario));
   DaemonProcess daemon({"--stats-levels=1", "--grace=300ms"});

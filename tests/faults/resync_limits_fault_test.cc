@@ -36,11 +36,7 @@ using namespace std::chrono_literals;
 constexpr int kHandles = 65536;     // the default --max-handles
 constexpr size_t kPathBytes = 900;  // under the 1,024-byte limit
 
-// DISABLED until issue 13 item 2 (resync spanning batches, branch
-// i13-faults) is merged: today the resync batch (about 60 MiB) is over the
-// message cap, the relay reconnects and resyncs forever, and "big" stays
-// phantom-open.
-TEST(FaultsResyncLimits, DISABLED_RelayAtTheHandleLimitResyncsAfterSigkill) {
+TEST(FaultsResyncLimits, RelayAtTheHandleLimitResyncsAfterSigkill) {
   ScenarioRow row{"resync_limits"};
   ScenarioSeed(row.scenario);
   DaemonProcess daemon({"--stats-levels=1", "--grace=60s", "--checkpoint-interval=100ms"});
