@@ -183,8 +183,8 @@ CommandOutcome RunGet(const Invocation& inv, std::ostream& out) {
     out << LevelJson(level) << "\n";
     return Done();
   }
-  out << "level       " << (level.key().empty() ? "\"\" (the root)" : TerminalText(level.key())) << "\n"
-      << "advertised  " << TerminalText(level.advertised_path()) << "\n"
+  out << "level       " << (level.key().empty() ? "\"\" (the root)" : TerminalSafe(level.key())) << "\n"
+      << "advertised  " << TerminalSafe(level.advertised_path()) << "\n"
       << "publishing  " << (level.publishing() ? "yes" : "no") << "\n\n";
   std::vector<TextTable::Column> columns = {{"TIER"}, {"ROLE"}};
   for (TextTable::Column& c : CounterColumns()) columns.push_back(std::move(c));
@@ -220,11 +220,11 @@ std::string WatchEventLine(const pb::WatchEvent& event, bool json) {
   if (event.has_announce()) {
     const pb::Announce& a = event.announce();
     if (json) return JsonObject().AddString(a.active() ? "announce" : "end", a.path()).str();
-    return absl::StrCat(a.active() ? "# announce " : "# end ", TerminalText(a.path()));
+    return absl::StrCat(a.active() ? "# announce " : "# end ", TerminalSafe(a.path()));
   }
   if (event.has_frame()) {
     const pb::Frame& f = event.frame();
-    if (!json) return TerminalText(f.payload());
+    if (!json) return TerminalSafe(f.payload());
     JsonObject o;
     o.AddString("path", f.path()).AddString("track", f.track()).Add("sequence", f.sequence());
     if (IsValidJson(f.payload())) {
@@ -236,7 +236,7 @@ std::string WatchEventLine(const pb::WatchEvent& event, bool json) {
   }
   // An event of a newer contract: shown so that nothing passes unseen.
   if (json) return JsonObject().AddString("unknown_event", event.ShortDebugString()).str();
-  return absl::StrCat("# unknown event ", TerminalText(event.ShortDebugString()));
+  return absl::StrCat("# unknown event ", TerminalSafe(event.ShortDebugString()));
 }
 
 CommandOutcome RunWatch(const Invocation& inv, std::ostream& out) {
@@ -519,7 +519,7 @@ CommandOutcome RunInfo(const Invocation& inv, std::ostream& out) {
         << "\n";
     return Done();
   }
-  out << "version  " << TerminalText(info.version()) << "\n"
+  out << "version  " << TerminalSafe(info.version()) << "\n"
       << "uptime   " << absl::FormatDuration(absl::Trunc(absl::Seconds(info.uptime_seconds()), absl::Milliseconds(1)))
       << "\n\n";
   TextTable config_table({{"SETTING"}, {"VALUE"}});

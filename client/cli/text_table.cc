@@ -12,7 +12,7 @@ void TextTable::AddRow(std::vector<std::string> cells) {
   cells.resize(columns_.size());
   // Cells carry relay-chosen text: nothing in them may reach the terminal
   // as a control.
-  for (std::string& cell : cells) cell = TerminalText(cell);
+  for (std::string& cell : cells) cell = TerminalSafe(cell);
   rows_.push_back(std::move(cells));
 }
 

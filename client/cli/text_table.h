@@ -21,7 +21,7 @@ class TextTable {
   explicit TextTable(std::vector<Column> columns) : columns_(std::move(columns)) {}
 
   // One row; missing cells are empty, extra cells are dropped. Each cell is
-  // shown through TerminalText (control and bidi characters escaped).
+  // shown through TerminalSafe (control and bidi characters escaped).
   void AddRow(std::vector<std::string> cells);
 
   // The header line and every row, each ending in '\n', with no trailing

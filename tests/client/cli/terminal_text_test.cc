@@ -1,75 +1,72 @@
+// Text from relays and the sidecar made safe for a terminal, and measured
+// and cut in columns.
+
 #include "client/cli/terminal_text.h"
 
 #include <string>
 
-#include "client/cli/text_table.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace moq_stats {
-namespace cli {
+namespace moq_stats::cli {
 namespace {
 
-TEST(TerminalTextTest, PlainTextAndOtherUnicodeAreKept) {
-  EXPECT_EQ(TerminalText(""), "");
-  EXPECT_EQ(TerminalText("live/room-1/cam.hd"), "live/room-1/cam.hd");
-  EXPECT_EQ(TerminalText("caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x8e\xa5"),
-            "caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x8e\xa5");
-  // Right-to-left letters are text, not controls.
-  EXPECT_EQ(TerminalText("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d");
+TEST(TerminalTextTest, KeepsPlainAndUnicodeText) {
+  EXPECT_EQ(TerminalSafe("tv/news-1_a.b"), "tv/news-1_a.b");
+  EXPECT_EQ(TerminalSafe("caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac"), "caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac");
 }
 
-TEST(TerminalTextTest, ControlCharactersAndDelAreEscaped) {
-  EXPECT_EQ(TerminalText("a\x1b[2Jb"), "a\\x1b[2Jb");                 // clear screen
-  EXPECT_EQ(TerminalText("\x1b]0;owned\x07"), "\\x1b]0;owned\\x07");  // window title
-  EXPECT_EQ(TerminalText("a\rb\nc\td"), "a\\x0db\\x0ac\\x09d");
-  EXPECT_EQ(TerminalText(std::string("a\0b", 3)), "a\\x00b");
-  EXPECT_EQ(TerminalText("a\x7f"), "a\\x7f");
-  EXPECT_EQ(TerminalText("\xc2\x9b"
-                         "2J"),
-            "\\u009b2J");  // C1 CSI
-  EXPECT_EQ(TerminalText("\xc2\x85"), "\\u0085");
+TEST(TerminalTextTest, EscapesControlsC1BidiInvisiblesBadBytesAndBackslash) {
+  EXPECT_EQ(TerminalSafe(std::string("a\x1b[2Jb", 6)), "a\\x1b[2Jb");
+  EXPECT_EQ(TerminalSafe(std::string("\t\n\r\0\x7f", 5)), "\\t\\n\\r\\x00\\x7f");
+  EXPECT_EQ(TerminalSafe("\xc2\x9b"), "\\u009b");  // C1 CSI
+  EXPECT_EQ(TerminalSafe("a\xe2\x80\xae"
+                         "b"),
+            "a\\u202eb");                                                   // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(TerminalSafe("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u2066x\\u2069");  // isolates
+  EXPECT_EQ(TerminalSafe("\xe2\x80\x8f"), "\\u200f");                       // RIGHT-TO-LEFT MARK
+  EXPECT_EQ(TerminalSafe("\xe2\x80\xa8"), "\\u2028");                       // LINE SEPARATOR
+  EXPECT_EQ(TerminalSafe("\xef\xbb\xbf"), "\\ufeff");
+  EXPECT_EQ(TerminalSafe("\xf3\xa0\x81\x81"), "\\U000e0041");  // a tag character
+  EXPECT_EQ(TerminalSafe("\xff\xc3"), "\\xff\\xc3");           // not UTF-8
+  EXPECT_EQ(TerminalSafe("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
+  EXPECT_EQ(TerminalSafe("a\\x1b"), "a\\\\x1b");               // an escape cannot be faked
 }
 
-TEST(TerminalTextTest, BidiOverridesIsolatesAndMarksAreEscaped) {
-  EXPECT_EQ(TerminalText("live/\xe2\x80\xae"
-                         "gpj.exe"),
-            "live/\\u202egpj.exe");  // RLO
-  const char* const kBidi[] = {"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad",
-                               "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8",
-                               "\xe2\x81\xa9", "\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c"};
-  const char* const kEscaped[] = {"\\u202a", "\\u202b", "\\u202c", "\\u202d", "\\u202e", "\\u2066",
-                                  "\\u2067", "\\u2068", "\\u2069", "\\u200e", "\\u200f", "\\u061c"};
-  for (size_t i = 0; i < std::size(kBidi); ++i) {
-    SCOPED_TRACE(kEscaped[i]);
-    EXPECT_EQ(TerminalText(std::string("x") + kBidi[i] + "y"), std::string("x") + kEscaped[i] + "y");
+TEST(TerminalTextTest, WidthCountsWideAndZeroWidthCharacters) {
+  EXPECT_EQ(TerminalWidth("abc"), 3u);
+  EXPECT_EQ(TerminalWidth("\xe6\x97\xa5\xe6\x9c\xac"), 4u);  // two CJK ideographs
+  EXPECT_EQ(TerminalWidth("e\xcc\x81"), 1u);                 // e + combining acute
+  EXPECT_EQ(TerminalWidth("\xf0\x9f\x8e\xac"), 2u);          // an emoji
+  EXPECT_EQ(TerminalWidth(""), 0u);
+}
+
+TEST(TerminalTextTest, FitStartAndFitEndCutWholeCharacters) {
+  EXPECT_EQ(FitStart("abcdef", 6), "abcdef");
+  EXPECT_EQ(FitStart("abcdef", 4), "abc\xe2\x80\xa6");
+  EXPECT_EQ(FitEnd("abcdef", 4),
+            "\xe2\x80\xa6"
+            "def");
+  EXPECT_EQ(FitStart("abcdef", 0), "");
+  // A wide character that does not fit whole is left out, never split.
+  EXPECT_EQ(FitStart("a\xe6\x97\xa5\xe6\x9c\xac", 3), "a\xe2\x80\xa6");
+  EXPECT_EQ(FitEnd("\xe6\x97\xa5\xe6\x9c\xac"
+                   "b",
+                   4),
+            "\xe2\x80\xa6\xe6\x9c\xac"
+            "b");
+  // A combining mark is not left at the front to join the ellipsis.
+  EXPECT_EQ(FitEnd("xxe\xcc\x81z", 2), "\xe2\x80\xa6z");
+  for (size_t w = 0; w < 8; ++w) {
+    EXPECT_LE(TerminalWidth(FitStart("a\xe6\x97\xa5"
+                                     "bc\xe6\x9c\xac",
+                                     w)),
+              w);
+    EXPECT_LE(TerminalWidth(FitEnd("a\xe6\x97\xa5"
+                                   "bc\xe6\x9c\xac",
+                                   w)),
+              w);
   }
-  // Neighbours of the ranges are ordinary characters.
-  EXPECT_EQ(TerminalText("\xe2\x80\xaf"), "\xe2\x80\xaf");  // U+202F narrow no-break space
-  EXPECT_EQ(TerminalText("\xe2\x80\x8d"), "\xe2\x80\x8d");  // U+200D zero width joiner
-}
-
-TEST(TerminalTextTest, BackslashesAndBytesThatAreNotUtf8AreEscaped) {
-  EXPECT_EQ(TerminalText("a\\x1b"), "a\\\\x1b");  // cannot pass for an escape
-  EXPECT_EQ(TerminalText("\xff\xfe"), "\\xff\\xfe");
-  EXPECT_EQ(TerminalText("\xe2\x80"), "\\xe2\\x80");           // cut-off sequence
-  EXPECT_EQ(TerminalText("\xc0\xae"), "\\xc0\\xae");           // overlong '.'
-  EXPECT_EQ(TerminalText("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
-}
-
-TEST(TerminalTextTest, TableCellsAreEscapedAndPaddedByWhatIsShown) {
-  TextTable table({{"PATH"}, {"N", TextTable::Align::kRight}});
-  table.AddRow({"a\x1b[31m", "1"});
-  table.AddRow(
-      {"\xe2\x80\xae"
-       "b",
-       "22"});
-  EXPECT_EQ(table.Render(),
-            "PATH        N\n"
-            "a\\x1b[31m   1\n"
-            "\\u202eb    22\n");
 }
 
 }  // namespace
-}  // namespace cli
-}  // namespace moq_stats
+}  // namespace moq_stats::cli
