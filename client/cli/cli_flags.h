@@ -28,7 +28,7 @@ inline constexpr char kTargetEnv[] = "MOQ_STATS_TARGET";
 // The largest --frames and --groups: each is one library call per unit.
 inline constexpr uint64_t kMaxBumpRepeats = 100'000'000;
 
-enum class Command { kLevels, kGet, kWatch, kBump, kHealth, kInfo };
+enum class Command { kLevels, kGet, kWatch, kBump, kHealth, kInfo, kTop };
 
 // The flags every command takes.
 struct GlobalOptions {
@@ -65,6 +65,23 @@ struct BumpOptions {
   absl::Duration hold = absl::ZeroDuration();
 };
 
+// How `top` orders its rows: the largest first.
+enum class TopSort {
+  kBitrate,  // bits per second sent
+  kViewers,  // subscriptions open now
+};
+
+// The shortest --interval of `top`.
+inline constexpr absl::Duration kMinTopInterval = absl::Milliseconds(100);
+
+// What `top` shows and for how long.
+struct TopOptions {
+  std::string prefix;  // the levels at or under it; "" for all
+  absl::Duration interval = absl::Seconds(1);
+  TopSort sort = TopSort::kBitrate;
+  uint64_t iterations = 0;  // refreshes before it ends by itself; 0: until told
+};
+
 // A parsed command line: either help to print, or a command to run.
 struct Invocation {
   // --help (global or per command): print `help` to stdout and exit 0.
@@ -76,6 +93,7 @@ struct Invocation {
   // levels and watch: the prefix ("" for all); get: the level key.
   std::string argument;
   BumpOptions bump;  // bump only
+  TopOptions top;    // top only
 };
 
 // Looks up an environment variable; nullptr when unset.

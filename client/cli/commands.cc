@@ -19,6 +19,7 @@
 #include "client/cli/terminal_text.h"
 #include "client/cli/text_table.h"
 #include "common/path.h"
+#include "client/cli/top_command.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 // stats.h (owned by the library) leaves BroadcastGuard::track's parameter
 // unnamed-but-unused, which -Wextra -Werror refuses in this file.
@@ -547,6 +548,8 @@ CommandOutcome RunCommand(const Invocation& invocation, std::ostream& out) {
       return RunHealth(invocation, out);
     case Command::kInfo:
       return RunInfo(invocation, out);
+    case Command::kTop:
+      return RunTop(invocation, out);
   }
   return Fail(2, "unknown command");
 }

@@ -20,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "client/cli/cli_flags.h"
 #include "moq_stats/counts.h"
 
 namespace moq_stats {
@@ -45,10 +46,6 @@ struct TopRow {
   std::string key;
   TopRates rates;
 };
-
-// How rows are ordered: the largest first (bitrate: out b/s), ties in key
-// order.
-enum class TopSort { kBitrate, kViewers };
 
 // "bitrate", "viewers".
 const char* TopSortName(TopSort sort);
@@ -76,7 +73,7 @@ class TopModel {
   // The levels of the last refresh.
   size_t level_count() const { return levels_.size(); }
 
-  // At most `max_rows` rows, ordered by `sort`. The root level ("") is not
+  // At most `max_rows` rows, ordered by `sort` (ties in key order). The root level ("") is not
   // among them: its numbers are the totals.
   std::vector<TopRow> Rows(TopSort sort, size_t max_rows) const;
 

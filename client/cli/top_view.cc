@@ -118,6 +118,10 @@ std::vector<std::string> RenderTopScreen(const TopScreen& screen, size_t width, 
 }
 
 std::string RenderTopPlain(const TopScreen& screen, absl::TimeZone zone) {
+  if (!screen.error.empty()) {
+    // Rows of an earlier refresh would pass for this one's: none.
+    return absl::StrCat(SidecarLine(screen), "\n", StatusLine(screen, zone, /*keys_hint=*/false), "\n\n");
+  }
   size_t key_width = 3;  // "KEY"
   std::vector<std::string> keys;
   keys.reserve(screen.rows.size());

@@ -62,7 +62,8 @@ std::vector<std::string> RenderTopScreen(const TopScreen& screen, size_t width, 
 
 // The refresh for a pipe: the status lines, the column headers and every
 // row, each line ending in '\n', the key column as wide as its widest key,
-// and a blank line after.
+// and a blank line after. After a failed read: the first line, the status
+// line with the error, and the blank line.
 std::string RenderTopPlain(const TopScreen& screen, absl::TimeZone zone);
 
 }  // namespace cli

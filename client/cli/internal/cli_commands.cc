@@ -62,6 +62,26 @@ constexpr CommandInfo kCommands[] = {
      "\n"
      "--json: one line, {\"version\":..,\"uptime_seconds\":..,\"config\":{NAME:VALUE,..},\n"
      "\"counters\":{NAME:NUMBER,..}}.\n"},
+    {Command::kTop, "top", "", 0, nullptr, "a live view of the busiest levels until q or Ctrl-C",
+     "Shows the levels at or under PREFIX (all by default) busiest first, read\n"
+     "from the sidecar (GetInfo and ListLevels) every DURATION (default 1s),\n"
+     "until q or Ctrl-C (exit 0) or after N refreshes (default: no limit).\n"
+     "Numbers are those of the external tier: VIEWERS, subscriptions open now\n"
+     "(publisher role); OUT b/s and IN b/s, bits per second sent (publisher\n"
+     "role) and received (subscriber role); FRAMES/s, frames sent per second.\n"
+     "A rate is the increase between two refreshes over the time between them\n"
+     "(\"-\" until a level was read twice); a counter read lower than before\n"
+     "was reset and counts from zero. The header shows the sidecar's version,\n"
+     "uptime, relay sessions and bridge, and the totals (the root level).\n"
+     "\n"
+     "Keys: s switches the order between bitrate and viewers (--sort sets the\n"
+     "first), b and v choose one, q or Ctrl-C quits. The screen fits the\n"
+     "terminal and follows its size.\n"
+     "\n"
+     "When stdout or stdin is not a terminal, each refresh is printed as plain\n"
+     "lines (the header, then every level, then a blank line), with no escape\n"
+     "sequences. Exits 1 when --iterations ran out and the last refresh could\n"
+     "not read the sidecar. No --json: see `levels --json` and `watch --json`.\n"},
 };
 
 }  // namespace

@@ -170,6 +170,43 @@ const CliFlag kFlags[] = {
      [](absl::string_view v, Invocation* inv) { return ParseBoolFlag("announce", v, &inv->bump.announce); }, nullptr},
     {"hold", nullptr, CliFlagKind::kValue, Command::kBump, "DURATION", false, nullptr,
      [](absl::string_view v, Invocation* inv) { return ParseDurationFlag("hold", v, &inv->bump.hold); }, nullptr},
+
+    // top.
+    {"prefix", nullptr, CliFlagKind::kValue, Command::kTop, "PREFIX", false, nullptr,
+     [](absl::string_view v, Invocation* inv) {
+       inv->top.prefix = std::string(v);
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"interval", nullptr, CliFlagKind::kValue, Command::kTop, "DURATION", false, nullptr,
+     [](absl::string_view v, Invocation* inv) {
+       absl::Duration interval;
+       if (absl::Status s = ParseDurationFlag("interval", v, &interval); !s.ok()) return s;
+       if (interval < kMinTopInterval) {
+         return absl::InvalidArgumentError(
+             absl::StrCat("--interval: must be at least ", absl::FormatDuration(kMinTopInterval)));
+       }
+       inv->top.interval = interval;
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"sort", nullptr, CliFlagKind::kValue, Command::kTop, "bitrate|viewers", false, nullptr,
+     [](absl::string_view v, Invocation* inv) {
+       if (v == "bitrate") {
+         inv->top.sort = TopSort::kBitrate;
+       } else if (v == "viewers") {
+         inv->top.sort = TopSort::kViewers;
+       } else {
+         return absl::InvalidArgumentError(absl::StrCat("--sort: \"", v, "\" is not bitrate or viewers"));
+       }
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"iterations", nullptr, CliFlagKind::kValue, Command::kTop, "N", false, nullptr,
+     [](absl::string_view v, Invocation* inv) {
+       return ParseCount("iterations", v, std::numeric_limits<uint64_t>::max(), &inv->top.iterations);
+     },
+     nullptr},
 };
 
 }  // namespace

@@ -104,6 +104,33 @@ TEST(CliFlagsTest, ArgumentsAndTheEndOfFlags) {
   EXPECT_EQ(Parse({"levels", "-"})->argument, "-");
 }
 
+TEST(CliFlagsTest, TopFlags) {
+  auto defaults = Parse({"top"});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->command, Command::kTop);
+  EXPECT_EQ(defaults->top.prefix, "");
+  EXPECT_EQ(defaults->top.interval, absl::Seconds(1));
+  EXPECT_EQ(defaults->top.sort, TopSort::kBitrate);
+  EXPECT_EQ(defaults->top.iterations, 0u);
+
+  auto set = Parse({"top", "--prefix=tv/news", "--interval", "250ms", "--sort=viewers", "--iterations=3"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->top.prefix, "tv/news");
+  EXPECT_EQ(set->top.interval, absl::Milliseconds(250));
+  EXPECT_EQ(set->top.sort, TopSort::kViewers);
+  EXPECT_EQ(set->top.iterations, 3u);
+  EXPECT_EQ(Parse({"top", "--interval=2"})->top.interval, absl::Seconds(2));
+
+  EXPECT_EQ(ParseError({"top", "--interval=10ms"}), "--interval: must be at least 100ms");
+  EXPECT_EQ(ParseError({"top", "--sort=frames"}), "--sort: \"frames\" is not bitrate or viewers");
+  EXPECT_EQ(ParseError({"top", "--iterations=-1"}), "--iterations: \"-1\" is not a number");
+  EXPECT_EQ(ParseError({"top", "tv"}), "top: unexpected argument \"tv\"");
+  EXPECT_EQ(ParseError({"levels", "--sort=viewers"}), "unknown flag --sort for levels");
+  EXPECT_THAT(CommandUsage(Command::kTop),
+              StartsWith("usage: moq-stats [global flags] top [--prefix=PREFIX] [--interval=DURATION]\n"
+                         "           [--sort=bitrate|viewers] [--iterations=N]\n"));
+}
+
 TEST(CliFlagsTest, HelpWinsOverErrors) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--help"}, {"-h"}, {"--frob", "--help"}, {"--help=1"}, {"--timeout=0", "-h"}}) {

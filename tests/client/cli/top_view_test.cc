@@ -141,6 +141,16 @@ TEST(TopViewTest, ErrorReplacesTheStatusAndNoAnswerYetIsSaid) {
             "08:00:00  error: cannot reach the sidecar at unix:x: UNAVAILABLE: \\x1b[31mno; retrying every 1s");
 }
 
+TEST(TopViewTest, PlainAfterAFailedReadShowsTheErrorAndNoRows) {
+  TopScreen screen = Screen({Row("tv/news", 7, 4e6)});
+  screen.error = "GetInfo failed";
+  EXPECT_EQ(RenderTopPlain(screen, absl::UTCTimeZone()),
+            "moq-stats top  unix:moq-stats.sock  sidecar 1.2.3  up 1h2m5s  2 relay sessions  bridge: dial off, serve 1 "
+            "session\n"
+            "08:00:00  error: GetInfo failed; retrying every 1s\n"
+            "\n");
+}
+
 TEST(TopViewTest, ViewersSortIsNamedAndSingularSession) {
   TopScreen screen = Screen({});
   screen.sort = TopSort::kViewers;

@@ -25,8 +25,8 @@ TEST(CliCommandsTest, EveryCommandOnceAndFoundByName) {
     // --help prints the description as it is.
     EXPECT_TRUE(absl::EndsWith(info.description, "\n"));
   }
-  for (Command command :
-       {Command::kLevels, Command::kGet, Command::kWatch, Command::kBump, Command::kHealth, Command::kInfo}) {
+  for (Command command : {Command::kLevels, Command::kGet, Command::kWatch, Command::kBump, Command::kHealth,
+                          Command::kInfo, Command::kTop}) {
     EXPECT_EQ(seen.count(command), 1u);
   }
   EXPECT_EQ(FindCommand("frob"), std::nullopt);
