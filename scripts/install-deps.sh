@@ -18,6 +18,7 @@ packages=(
   nodejs npm
   chromium
   prometheus
+  tmux
 )
 
 missing=()

@@ -18,8 +18,8 @@
 #include "client/cli/stop_signals.h"
 #include "client/cli/terminal_text.h"
 #include "client/cli/text_table.h"
-#include "common/path.h"
 #include "client/cli/top_command.h"
+#include "common/path.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 // stats.h (owned by the library) leaves BroadcastGuard::track's parameter
 // unnamed-but-unused, which -Wextra -Werror refuses in this file.
