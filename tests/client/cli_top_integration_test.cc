@@ -164,8 +164,9 @@ class CliTopTest : public ::testing::Test {
   std::string TopInPane(const std::vector<std::string>& top_args) const {
     std::string command = absl::StrCat(TmuxPane::Quote(CliBinary()), " --target=", daemon_.target(), " top");
     for (const std::string& arg : top_args) absl::StrAppend(&command, " ", TmuxPane::Quote(arg));
-    return absl::StrCat(command, "; echo \"top exited $?\"; stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e isig",
-                        " | tr '\\n' ' '; echo; read done");
+    // One line, written at once: "top exited N; terminal: MODES end".
+    return absl::StrCat(command, "; echo \"top exited $?; terminal: $(stty -a | tr ' ' '\\n' | grep -x -e icanon",
+                        " -e echo -e isig | tr '\\n' ' ')end\"; read done");
   }
 
   DaemonProcess daemon_{{"--stats-levels=2"}};
@@ -199,9 +200,15 @@ TEST_F(CliTopTest, ShowsRatesSwitchesSortAndQuitsRestoringTheTerminal) {
   ASSERT_EQ(bump.exit_code, 0) << bump.description << bump.err;
   ASSERT_TRUE(pane.WaitFor(
       [](const std::string& s) {
+        // A refresh drawn whole: the screen is one write, but tmux may
+        // show it while it has read only its start (the header and the
+        // first rows new, the last rows of the refresh before), so the
+        // totals line must agree with the row.
         const std::vector<std::vector<std::string>> rows = Rows(s);
         const auto* row = FindRow(rows, "a/sport");
-        return row != nullptr && RateValue((*row)[2]) > 0;
+        return row != nullptr && RateValue((*row)[2]) > 0 &&
+               absl::StrContains(s, "total: viewers 1  out " + (*row)[2] + " b/s") &&
+               FindRow(rows, "b/news") != nullptr;
       },
       &screen))
       << screen;
@@ -213,14 +220,16 @@ TEST_F(CliTopTest, ShowsRatesSwitchesSortAndQuitsRestoringTheTerminal) {
   EXPECT_EQ(rows[1][0], "a/sport") << screen;
   EXPECT_EQ(rows[1][1], "0");  // the bump's subscription is closed
   const double out_bits = RateValue(rows[1][2]);
-  EXPECT_GT(out_bits, 8e6 / 2.8) << screen;
-  EXPECT_LT(out_bits, 8e6 / 1.4) << screen;
+  // The time between two refreshes is 2 s from the start of one read to the
+  // start of the next, measured from the end of each: slack for a loaded
+  // machine.
+  EXPECT_GT(out_bits, 8e6 / 4) << screen;
+  EXPECT_LT(out_bits, 8e6 / 1.2) << screen;
   const double frames = RateValue(rows[1][4]);
-  EXPECT_GT(frames, 1 / 2.8) << screen;
-  EXPECT_LT(frames, 1 / 1.4) << screen;
+  EXPECT_GT(frames, 1 / 4.0) << screen;
+  EXPECT_LT(frames, 1 / 1.2) << screen;
   EXPECT_EQ(rows[2][0], "b");
   EXPECT_EQ(rows[3], (std::vector<std::string>{"b/news", "1", "0", "0", "0"})) << screen;
-  EXPECT_THAT(screen, HasSubstr("total: viewers 1  out " + rows[1][2] + " b/s"));
 
   // s: by viewers, b and b/news first. (By bitrate the order stays a, a/sport
   // even once their rate is back to 0: ties go in key order.)
@@ -242,10 +251,10 @@ TEST_F(CliTopTest, ShowsRatesSwitchesSortAndQuitsRestoringTheTerminal) {
       << screen;
 
   pane.SendKeys("q");
-  ASSERT_TRUE(pane.WaitFor([](const std::string& s) { return absl::StrContains(s, "top exited"); }, &screen)) << screen;
-  EXPECT_THAT(screen, HasSubstr("top exited 0\n"));
-  EXPECT_THAT(screen, HasSubstr("isig icanon echo"));  // cooked mode again
-  EXPECT_THAT(screen, Not(HasSubstr("VIEWERS")));      // the alternate screen was left
+  ASSERT_TRUE(pane.WaitFor([](const std::string& s) { return absl::StrContains(s, " end\n"); }, &screen)) << screen;
+  // Cooked mode again: the signals, line editing and echo are back.
+  EXPECT_THAT(screen, HasSubstr("top exited 0; terminal: isig icanon echo end\n"));  // cooked mode again
+  EXPECT_THAT(screen, Not(HasSubstr("VIEWERS")));                                    // the alternate screen was left
   EXPECT_EQ(pane.Format("#{alternate_on} #{cursor_flag}"), "0 1");
 }
 
@@ -261,9 +270,9 @@ TEST_F(CliTopTest, SigtermQuitsRestoringTheTerminal) {
   int top_pid = 0;
   ASSERT_TRUE(children_file >> top_pid) << "no child of the pane's shell " << shell;
   ASSERT_EQ(kill(top_pid, SIGTERM), 0);
-  ASSERT_TRUE(pane.WaitFor([](const std::string& s) { return absl::StrContains(s, "top exited"); }, &screen)) << screen;
-  EXPECT_THAT(screen, HasSubstr("top exited 0\n"));
-  EXPECT_THAT(screen, HasSubstr("isig icanon echo"));
+  ASSERT_TRUE(pane.WaitFor([](const std::string& s) { return absl::StrContains(s, " end\n"); }, &screen)) << screen;
+  // Cooked mode again: the signals, line editing and echo are back.
+  EXPECT_THAT(screen, HasSubstr("top exited 0; terminal: isig icanon echo end\n"));
   EXPECT_THAT(screen, Not(HasSubstr("VIEWERS")));
   EXPECT_EQ(pane.Format("#{alternate_on} #{cursor_flag}"), "0 1");
 }
