@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -53,6 +54,9 @@ class TmuxPane {
     std::string out = Shell(absl::StrCat("tmux -S ", socket_, " display -p -t top ", Quote(format)));
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
+  }
+  void Resize(int columns, int lines) const {
+    Shell(absl::StrCat("tmux -S ", socket_, " resize-window -t top -x ", columns, " -y ", lines));
   }
   void SendKeys(const std::string& keys) const {
     Shell(absl::StrCat("tmux -S ", socket_, " send-keys -t top ", Quote(keys)));
@@ -264,6 +268,25 @@ TEST_F(CliTopTest, SigtermQuitsRestoringTheTerminal) {
   ASSERT_TRUE(pane.WaitFor([](const std::string& s) { return FindRow(Rows(s), "b/news") != nullptr; }, &screen))
       << screen;
   EXPECT_THAT(screen, HasSubstr("sorted by viewers"));
+  // The terminal shrinks to 60x7 (SIGWINCH): the key column takes what the
+  // numbers leave (60 - 40 = 20) and two rows are left room.
+  pane.Resize(60, 7);
+  ASSERT_TRUE(pane.WaitFor(
+      [](const std::string& s) {
+        return absl::StrContains(s, "\nKEY                    VIEWERS   OUT b/s    IN b/s  FRAMES/s\n");
+      },
+      &screen))
+      << screen;
+  const std::vector<std::vector<std::string>> rows = Rows(screen);
+  ASSERT_EQ(rows.size(), 2u) << screen;
+  EXPECT_EQ(rows[0][0], "b");
+  EXPECT_EQ(rows[1][0], "b/news");
+  // At most 60 columns: the characters of a line ("…" ends a line cut short).
+  for (const std::string& line : Lines(screen)) {
+    const auto columns = std::count_if(line.begin(), line.end(), [](char c) { return (c & 0xC0) != 0x80; });
+    EXPECT_LE(columns, 60) << line;
+  }
+  EXPECT_THAT(screen, HasSubstr("\xe2\x80\xa6\n"));
   // top is the only child of the pane's shell.
   const std::string shell = pane.Format("#{pane_pid}");
   std::ifstream children_file(absl::StrCat("/proc/", shell, "/task/", shell, "/children"));
