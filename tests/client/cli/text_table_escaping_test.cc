@@ -1,3 +1,6 @@
+// What a table shows of relay-chosen text: every cell through TerminalSafe
+// (control, bidi and invisible characters escaped), padded by what is shown.
+
 #include "client/cli/terminal_text.h"
 
 #include <string>
@@ -10,7 +13,7 @@ namespace moq_stats {
 namespace cli {
 namespace {
 
-TEST(TerminalTextTest, PlainTextAndOtherUnicodeAreKept) {
+TEST(TableEscapingTest, PlainTextAndOtherUnicodeAreKept) {
   EXPECT_EQ(TerminalSafe(""), "");
   EXPECT_EQ(TerminalSafe("live/room-1/cam.hd"), "live/room-1/cam.hd");
   EXPECT_EQ(TerminalSafe("caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x8e\xa5"),
@@ -19,7 +22,7 @@ TEST(TerminalTextTest, PlainTextAndOtherUnicodeAreKept) {
   EXPECT_EQ(TerminalSafe("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d");
 }
 
-TEST(TerminalTextTest, ControlCharactersAndDelAreEscaped) {
+TEST(TableEscapingTest, ControlCharactersAndDelAreEscaped) {
   EXPECT_EQ(TerminalSafe("a\x1b[2Jb"), "a\\x1b[2Jb");                 // clear screen
   EXPECT_EQ(TerminalSafe("\x1b]0;owned\x07"), "\\x1b]0;owned\\x07");  // window title
   EXPECT_EQ(TerminalSafe("a\rb\nc\td"), "a\\x0db\\x0ac\\x09d");
@@ -31,7 +34,7 @@ TEST(TerminalTextTest, ControlCharactersAndDelAreEscaped) {
   EXPECT_EQ(TerminalSafe("\xc2\x85"), "\\u0085");
 }
 
-TEST(TerminalTextTest, BidiOverridesIsolatesAndMarksAreEscaped) {
+TEST(TableEscapingTest, BidiOverridesIsolatesAndMarksAreEscaped) {
   EXPECT_EQ(TerminalSafe("live/\xe2\x80\xae"
                          "gpj.exe"),
             "live/\\u202egpj.exe");  // RLO
@@ -49,7 +52,7 @@ TEST(TerminalTextTest, BidiOverridesIsolatesAndMarksAreEscaped) {
   EXPECT_EQ(TerminalSafe("\xe2\x80\x8d"), "\xe2\x80\x8d");  // U+200D zero width joiner
 }
 
-TEST(TerminalTextTest, BackslashesAndBytesThatAreNotUtf8AreEscaped) {
+TEST(TableEscapingTest, BackslashesAndBytesThatAreNotUtf8AreEscaped) {
   EXPECT_EQ(TerminalSafe("a\\x1b"), "a\\\\x1b");  // cannot pass for an escape
   EXPECT_EQ(TerminalSafe("\xff\xfe"), "\\xff\\xfe");
   EXPECT_EQ(TerminalSafe("\xe2\x80"), "\\xe2\\x80");           // cut-off sequence
@@ -57,7 +60,7 @@ TEST(TerminalTextTest, BackslashesAndBytesThatAreNotUtf8AreEscaped) {
   EXPECT_EQ(TerminalSafe("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
 }
 
-TEST(TerminalTextTest, TableCellsAreEscapedAndPaddedByWhatIsShown) {
+TEST(TableEscapingTest, TableCellsAreEscapedAndPaddedByWhatIsShown) {
   TextTable table({{"PATH"}, {"N", TextTable::Align::kRight}});
   table.AddRow({"a\x1b[31m", "1"});
   table.AddRow(
