@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <new>
 #include <string>
 #include <string_view>
@@ -57,6 +59,28 @@ struct moq_stats_announce_guard_t {
 };
 
 namespace {
+
+// The fields of moq_stats_counters_t after struct_size, in order: what
+// moq_stats_counters may write into a caller's struct of a given size.
+struct CountersField {
+  size_t offset;
+  size_t size;
+};
+#define MOQ_STATS_COUNTERS_FIELD(name) \
+  CountersField { offsetof(moq_stats_counters_t, name), sizeof(moq_stats_counters_t::name) }
+constexpr CountersField kCountersFields[] = {
+    MOQ_STATS_COUNTERS_FIELD(connected),      MOQ_STATS_COUNTERS_FIELD(batches_sent),
+    MOQ_STATS_COUNTERS_FIELD(batches_acked),  MOQ_STATS_COUNTERS_FIELD(deltas_sent),
+    MOQ_STATS_COUNTERS_FIELD(reconnects),     MOQ_STATS_COUNTERS_FIELD(resyncs),
+    MOQ_STATS_COUNTERS_FIELD(live_handles),   MOQ_STATS_COUNTERS_FIELD(pending_batches),
+    MOQ_STATS_COUNTERS_FIELD(last_error_len),
+};
+#undef MOQ_STATS_COUNTERS_FIELD
+// A field appended to the struct and not listed here fails this.
+static_assert(kCountersFields[std::size(kCountersFields) - 1].offset +
+                      kCountersFields[std::size(kCountersFields) - 1].size ==
+                  sizeof(moq_stats_counters_t),
+              "kCountersFields lists every field of moq_stats_counters_t, the last one last");
 
 void SetErr(int* err, int code) {
   if (err != nullptr) *err = code;
@@ -299,20 +323,28 @@ void moq_stats_destroy(moq_stats_t* stats) {
 
 int moq_stats_counters(const moq_stats_t* stats, moq_stats_counters_t* counters, char* last_error,
                        size_t last_error_cap) {
-  if (stats == nullptr || counters == nullptr || (last_error == nullptr && last_error_cap != 0)) {
+  if (stats == nullptr || counters == nullptr || (last_error == nullptr && last_error_cap != 0) ||
+      counters->struct_size < kCountersFields[0].offset + kCountersFields[0].size) {
     return MOQ_STATS_ERR_INVALID_ARGUMENT;
   }
   try {
     const moq_stats::ClientCounters c = stats->stats.counters();
-    counters->connected = c.connected ? 1 : 0;
-    counters->batches_sent = c.batches_sent;
-    counters->batches_acked = c.batches_acked;
-    counters->deltas_sent = c.deltas_sent;
-    counters->reconnects = c.reconnects;
-    counters->resyncs = c.resyncs;
-    counters->live_handles = c.live_handles;
-    counters->pending_batches = c.pending_batches;
-    counters->last_error_len = c.last_error.size();
+    moq_stats_counters_t full{};
+    full.connected = c.connected ? 1 : 0;
+    full.batches_sent = c.batches_sent;
+    full.batches_acked = c.batches_acked;
+    full.deltas_sent = c.deltas_sent;
+    full.reconnects = c.reconnects;
+    full.resyncs = c.resyncs;
+    full.live_handles = c.live_handles;
+    full.pending_batches = c.pending_batches;
+    full.last_error_len = c.last_error.size();
+    // Only the fields the caller's struct holds (see moq_stats.h).
+    for (const CountersField& field : kCountersFields) {
+      if (field.offset + field.size > counters->struct_size) break;
+      std::memcpy(reinterpret_cast<char*>(counters) + field.offset, reinterpret_cast<const char*>(&full) + field.offset,
+                  field.size);
+    }
     if (last_error_cap > 0) {
       const size_t n = std::min(c.last_error.size(), last_error_cap - 1);
       std::memcpy(last_error, c.last_error.data(), n);

@@ -76,7 +76,7 @@ static int CheckErrors(void) {
  * role out of range: an error code or a no-op, never a crash. */
 static int CheckNullAndBadArguments(const moq_stats_t* stats) {
   int err = -1;
-  moq_stats_counters_t counters;
+  moq_stats_counters_t counters = MOQ_STATS_COUNTERS_INIT;
   char buffer[8];
   moq_stats_options_t* options;
   moq_stats_broadcast_t* broadcast;
@@ -141,6 +141,14 @@ static int CheckNullAndBadArguments(const moq_stats_t* stats) {
   CHECK_CODE(moq_stats_counters(NULL, &counters, buffer, sizeof(buffer)), MOQ_STATS_ERR_INVALID_ARGUMENT);
   CHECK_CODE(moq_stats_counters(stats, NULL, buffer, sizeof(buffer)), MOQ_STATS_ERR_INVALID_ARGUMENT);
   CHECK_CODE(moq_stats_counters(stats, &counters, NULL, sizeof(buffer)), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  /* struct_size not set, or too small for the first field: nothing written. */
+  counters.struct_size = 0;
+  counters.connected = 7;
+  CHECK_CODE(moq_stats_counters(stats, &counters, buffer, sizeof(buffer)), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  counters.struct_size = sizeof(size_t) + 1;
+  CHECK_CODE(moq_stats_counters(stats, &counters, buffer, sizeof(buffer)), MOQ_STATS_ERR_INVALID_ARGUMENT);
+  CHECK(counters.connected == 7);
+  counters.struct_size = sizeof(counters);
 
   /* Broadcast handles. */
   err = -1;
@@ -222,7 +230,7 @@ static int CheckNullAndBadArguments(const moq_stats_t* stats) {
 /* A disabled library: everything succeeds and counts nothing. */
 static int CheckDisabled(void) {
   int err = -1;
-  moq_stats_counters_t counters;
+  moq_stats_counters_t counters = MOQ_STATS_COUNTERS_INIT;
   char buffer[16] = "unchanged";
   moq_stats_t* stats = moq_stats_disabled();
   moq_stats_broadcast_t* broadcast;
@@ -267,6 +275,8 @@ static int CheckDisabled(void) {
   moq_stats_broadcast_destroy(broadcast);
 
   memset(&counters, 0xff, sizeof(counters));
+
+  counters.struct_size = sizeof(counters);
   CHECK_CODE(moq_stats_counters(stats, &counters, buffer, sizeof(buffer)), MOQ_STATS_OK);
   CHECK(counters.connected == 0);
   CHECK(counters.batches_sent == 0);
@@ -292,7 +302,7 @@ static int CheckDisabled(void) {
 static int CheckUnreachable(void) {
   int err = -1;
   int i;
-  moq_stats_counters_t counters;
+  moq_stats_counters_t counters = MOQ_STATS_COUNTERS_INIT;
   char full[512];
   char small[4];
   size_t cut;
@@ -313,6 +323,7 @@ static int CheckUnreachable(void) {
 
   /* Up to 10 s for the first stream to fail. */
   memset(&counters, 0, sizeof(counters));
+  counters.struct_size = sizeof(counters);
   for (i = 0; i < 1000; ++i) {
     CHECK_CODE(moq_stats_counters(stats, &counters, NULL, 0), MOQ_STATS_OK);
     if (counters.last_error_len > 0) break;
@@ -357,6 +368,52 @@ static int CheckUnreachable(void) {
   return 0;
 }
 
+/* moq_stats_counters_t as a caller built against an older header would have
+ * it: the first fields only. */
+typedef struct {
+  size_t struct_size;
+  int connected;
+  uint64_t batches_sent;
+  uint64_t batches_acked;
+} OlderCounters;
+
+/* The size rule of moq_stats_counters_t, on a shut-down library whose
+ * counters no longer change (`expected` read from it): an older caller's
+ * smaller struct gets its fields and not a byte past them; a newer caller's
+ * fields unknown to the library keep what the caller put there. */
+static int CheckOlderAndNewerCallers(const moq_stats_t* stats, const moq_stats_counters_t* expected) {
+  struct {
+    OlderCounters counters;
+    unsigned char after[sizeof(moq_stats_counters_t)];
+  } older;
+  struct {
+    moq_stats_counters_t counters;
+    uint64_t added_later;
+  } newer;
+  size_t i;
+  int untouched = 1;
+
+  memset(&older, 0xab, sizeof(older));
+  older.counters.struct_size = sizeof(OlderCounters);
+  CHECK_CODE(moq_stats_counters(stats, (moq_stats_counters_t*)&older, NULL, 0), MOQ_STATS_OK);
+  CHECK(older.counters.struct_size == sizeof(OlderCounters));
+  CHECK(older.counters.connected == expected->connected);
+  CHECK(older.counters.batches_sent == expected->batches_sent);
+  CHECK(older.counters.batches_acked == expected->batches_acked);
+  for (i = 0; i < sizeof(older.after); ++i) untouched = untouched && older.after[i] == 0xab;
+  CHECK(untouched);
+
+  memset(&newer, 0xcd, sizeof(newer));
+  newer.counters.struct_size = sizeof(newer);
+  CHECK_CODE(moq_stats_counters(stats, &newer.counters, NULL, 0), MOQ_STATS_OK);
+  CHECK(newer.counters.struct_size == sizeof(newer));
+  CHECK(newer.counters.batches_acked == expected->batches_acked);
+  CHECK(newer.counters.deltas_sent == expected->deltas_sent);
+  CHECK(newer.counters.last_error_len == expected->last_error_len);
+  CHECK(newer.added_later == UINT64_C(0xcdcdcdcdcdcdcdcd));
+  return 0;
+}
+
 /* Bumps `frames` frames of `bytes_per_frame` bytes and `groups` groups. */
 static void Bump(const moq_stats_track_guard_t* track, int frames, uint64_t bytes_per_frame, int groups) {
   int i;
@@ -381,7 +438,7 @@ static void Bump(const moq_stats_track_guard_t* track, int frames, uint64_t byte
 static int RunSession(const char* target) {
   int err = -1;
   int i;
-  moq_stats_counters_t counters;
+  moq_stats_counters_t counters = MOQ_STATS_COUNTERS_INIT;
   char last_error[256];
   moq_stats_options_t* options = moq_stats_options_create();
   moq_stats_t* stats;
@@ -434,6 +491,7 @@ static int RunSession(const char* target) {
 
   /* Up to 10 s for the stream to be welcomed. */
   memset(&counters, 0, sizeof(counters));
+  counters.struct_size = sizeof(counters);
   for (i = 0; i < 1000; ++i) {
     CHECK_CODE(moq_stats_counters(stats, &counters, last_error, sizeof(last_error)), MOQ_STATS_OK);
     if (counters.connected) break;
@@ -535,6 +593,7 @@ static int RunSession(const char* target) {
   CHECK(counters.resyncs == 0);
   if (counters.last_error_len != 0) fprintf(stderr, "unexpected stream error: %s\n", last_error);
   CHECK(counters.last_error_len == 0);
+  if (CheckOlderAndNewerCallers(stats, &counters) != 0) return 1;
 
   /* Once shut down: nothing more to acknowledge, and bumps stay safe. */
   err = -1;

@@ -190,8 +190,22 @@ int moq_stats_shutdown(moq_stats_t* stats, uint32_t deadline_ms, int* err);
  * the call. NULL is a no-op. */
 void moq_stats_destroy(moq_stats_t* stats);
 
-/* The library's own counters, for a relay's logs and metrics. */
+/* The library's own counters, for a relay's logs and metrics.
+ *
+ * The struct can grow without breaking callers built against an older
+ * header: fields are only ever appended, and the caller says how large its
+ * struct is. Set `struct_size` to sizeof(moq_stats_counters_t) as the caller
+ * was compiled (MOQ_STATS_COUNTERS_INIT does it) before each
+ * moq_stats_counters call. The library then writes exactly the fields that
+ * lie wholly within the first `struct_size` bytes and nothing past them:
+ * an older caller's smaller struct gets the fields it knows, and a newer
+ * caller's fields unknown to an older library are left as the caller set
+ * them (zero them first). `struct_size` itself is never written.
+ *
+ *   moq_stats_counters_t counters = MOQ_STATS_COUNTERS_INIT;
+ *   moq_stats_counters(stats, &counters, NULL, 0); */
 typedef struct moq_stats_counters_t {
+  size_t struct_size;    /* set by the caller; see above */
   int connected;         /* 1 when a stream is open and welcomed */
   uint64_t batches_sent; /* including resends */
   uint64_t batches_acked;
@@ -206,14 +220,20 @@ typedef struct moq_stats_counters_t {
   size_t last_error_len;
 } moq_stats_counters_t;
 
+/* An initializer for a zeroed moq_stats_counters_t of this header's size
+ * (every field spelt out, so -Wmissing-field-initializers stays quiet). */
+#define MOQ_STATS_COUNTERS_INIT \
+  { sizeof(moq_stats_counters_t), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
 /* Reads the counters of `stats` into `*counters` (all zero for a disabled
  * library) and copies the last stream error into `last_error`, a buffer of
  * `last_error_cap` bytes owned by the caller: at most last_error_cap - 1
  * bytes and a terminating NUL, like snprintf. `last_error` may be NULL when
  * `last_error_cap` is 0 (to learn only the length). Takes the library's lock
  * briefly: call it for logs and metrics, not per frame. Returns
- * MOQ_STATS_ERR_INVALID_ARGUMENT for NULL `stats` or `counters` or a NULL
- * buffer with a non-zero capacity (nothing is written then). */
+ * MOQ_STATS_ERR_INVALID_ARGUMENT for NULL `stats` or `counters`, a
+ * `counters->struct_size` too small to hold `connected` (0: not set), or a
+ * NULL buffer with a non-zero capacity (nothing is written then). */
 int moq_stats_counters(const moq_stats_t* stats, moq_stats_counters_t* counters, char* last_error,
                        size_t last_error_cap);
 
