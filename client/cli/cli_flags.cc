@@ -233,6 +233,7 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     return inv;
   }
   if (!error.ok()) return error;
+  if (inv.show_version) return inv;
   if (!command) return absl::InvalidArgumentError("no command given");
   inv.command = *command;
   if (absl::Status s = CheckArguments(internal::InfoOf(*command), arguments, given); !s.ok()) return s;

@@ -87,6 +87,8 @@ struct Invocation {
   // --help (global or per command): print `help` to stdout and exit 0.
   bool show_help = false;
   std::string help;
+  // --version (and no --help): print the version to stdout and exit 0.
+  bool show_version = false;
 
   GlobalOptions global;
   Command command = Command::kInfo;

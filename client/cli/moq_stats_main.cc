@@ -9,6 +9,10 @@
 #include "client/cli/cli_flags.h"
 #include "client/cli/commands.h"
 
+#ifndef MOQSTATS_VERSION
+#define MOQSTATS_VERSION "unknown"
+#endif
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<moq_stats::cli::Invocation> invocation =
@@ -20,6 +24,10 @@ int main(int argc, char** argv) {
   }
   if (invocation->show_help) {
     std::cout << invocation->help;
+    return 0;
+  }
+  if (invocation->show_version) {
+    std::cout << "moq-stats " << MOQSTATS_VERSION << "\n";
     return 0;
   }
   moq_stats::cli::CommandOutcome outcome = moq_stats::cli::RunCommand(*invocation, std::cout);

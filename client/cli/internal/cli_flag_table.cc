@@ -115,6 +115,8 @@ const CliFlag kFlags[] = {
     {"help", nullptr, CliFlagKind::kHelp, std::nullopt, nullptr, false,
      "this text; `moq-stats COMMAND --help` for a command's",
      [](absl::string_view v, Invocation* inv) { return ParseBoolFlag("help", v, &inv->show_help); }, nullptr},
+    {"version", nullptr, CliFlagKind::kBool, std::nullopt, nullptr, false, "print the version of moq-stats and exit",
+     [](absl::string_view v, Invocation* inv) { return ParseBoolFlag("version", v, &inv->show_version); }, nullptr},
 
     // bump.
     {"path", nullptr, CliFlagKind::kValue, Command::kBump, "PATH", true, nullptr,

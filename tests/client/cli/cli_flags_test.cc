@@ -146,13 +146,27 @@ TEST(CliFlagsTest, HelpWinsOverErrors) {
   EXPECT_EQ(ParseError({"--help", "--help=false"}), "no command given");
 }
 
+TEST(CliFlagsTest, VersionNeedsNoCommandAndHelpWinsOverIt) {
+  auto version = Parse({"--version"});
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_TRUE(version->show_version);
+  EXPECT_FALSE(version->show_help);
+  auto both = Parse({"--version", "-h"});
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_TRUE(both->show_help);
+  EXPECT_EQ(ParseError({"--version", "--frob"}), "unknown flag --frob");
+  EXPECT_EQ(ParseError({"--version=false"}), "no command given");
+}
+
 TEST(CliFlagsTest, UsageLinesComeFromTheTables) {
   const std::string general = GeneralUsage();
   EXPECT_THAT(
       general,
       HasSubstr(
-          "\nusage: moq-stats [--target=TARGET] [--json] [--timeout=DURATION] [--auth-token-file=PATH] [--tls-ca=PATH] "
-          "[--tls-cert=PATH] [--tls-key=PATH] <command> [args]\n"));
+          "
+usage: moq-stats [--target=TARGET] [--json] [--timeout=DURATION] [--auth-token-file=PATH] [--tls-ca=PATH] "
+          "[--tls-cert=PATH] [--tls-key=PATH] [--version] <command> [args]
+"));
   EXPECT_THAT(general, HasSubstr("\n  bump --path=PATH  count traffic on PATH through the relay-side library\n"));
   EXPECT_THAT(general,
               HasSubstr("\n  --target=TARGET     the sidecar, unix:PATH or HOST:PORT; default $MOQ_STATS_TARGET, "
