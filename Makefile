@@ -5,7 +5,8 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench clean install image image-test
+PREFIX ?= /usr/local
 
 all: build
 
@@ -23,9 +24,14 @@ build: configure
 # ws://127.0.0.1:4450/ with no relay. ARGS adds flags, e.g.
 # `make run ARGS=--origin-url=ws://127.0.0.1:4443/anon` to publish into a
 # relay too. Ctrl-C stops it gracefully.
-run: build
+# Builds only the daemon and the CLI, quietly (the build's output is shown
+# only when it fails), so the daemon's listening line is the last one printed.
+run: configure
 	@mkdir -p $(BUILD_DIR)/run
-	cd $(BUILD_DIR)/run && exec ../server/moq-stats-sidecar $(ARGS)
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target moq-stats-sidecar moq-stats >$(BUILD_DIR)/run/build.log 2>&1 \
+	  || { cat $(BUILD_DIR)/run/build.log >&2; exit 1; }
+	@echo "moq-stats (the CLI): $(abspath $(BUILD_DIR))/client/moq-stats"
+	@cd $(BUILD_DIR)/run && exec ../server/moq-stats-sidecar $(ARGS)
 
 # The interop tests' npm packages (tests/interop/node_modules) are installed
 # from the lockfile when missing or older than it; so are the page test's
@@ -39,6 +45,23 @@ test: build
 	fi
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 	FUZZ_BUILD_DIR=$(BUILD_DIR)-fuzz JOBS=$(JOBS) scripts/run-fuzzers.sh
+
+# The daemon, the CLI, the headers, the static libraries, libmoqstats.so,
+# the CMake package and moqstats.pc under PREFIX (default /usr/local).
+install: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target moq-stats-sidecar moq-stats moqstats_shared moqstats_client
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# The container image localhost/moq-stats-sidecar from deploy/Dockerfile,
+# with podman (scripts/build-image.sh); image-test runs it
+# (tests/deploy/image_test.sh, with the CLI of this build tree).
+image:
+	@scripts/install-deps.sh --image
+	scripts/build-image.sh
+
+image-test: image configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target moq-stats >/dev/null
+	tests/deploy/image_test.sh localhost/moq-stats-sidecar:latest $(BUILD_DIR)/client/moq-stats
 
 bench: deps
 	@cmake -S . -B $(BUILD_DIR)-release -DCMAKE_BUILD_TYPE=Release -DMOQSTATS_BUILD_TESTS=OFF >/dev/null

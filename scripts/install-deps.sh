@@ -2,6 +2,12 @@
 # Installs every Debian 12 package the project needs to build, test and run.
 # Idempotent: when everything is already present it does nothing, so `make run`
 # and `make test` can call it on every invocation.
+#
+# --image adds what `make image` and the image test need (Debian's podman and
+# buildah, with runc: crun cannot run containers on a cgroup v1 hybrid host;
+# mmdebstrap to build the Debian base where no registry can be reached;
+# catatonit for `podman run --init`); `make run` and `make test` leave them
+# out.
 set -euo pipefail
 
 packages=(
@@ -20,6 +26,10 @@ packages=(
   prometheus
   tmux
 )
+
+if [ "${1:-}" = "--image" ]; then
+  packages+=(podman buildah runc mmdebstrap catatonit uidmap netavark aardvark-dns slirp4netns fuse-overlayfs)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

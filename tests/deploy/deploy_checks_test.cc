@@ -70,6 +70,13 @@ TEST(DeployReadersTest, DockerfileFinalStageWithContinuationsAndComments) {
   EXPECT_FALSE(ReadDockerfile("FROM x\nENTRYPOINT /bin/d --x\n").ok()) << "shell form must fail";
   EXPECT_FALSE(ReadDockerfile("FROM x\nCMD [\"--x\"]\n").ok()) << "no ENTRYPOINT must fail";
   EXPECT_FALSE(ReadDockerfile("# nothing\n").ok());
+  // FROM takes the defaults of the ARGs before the first FROM.
+  absl::StatusOr<DockerfileFinalStage> from_arg =
+      ReadDockerfile("ARG BASE=debian:bookworm-slim\nARG OTHER=x\nFROM ${BASE}\nENTRYPOINT [\"/d\"]\n");
+  ASSERT_TRUE(from_arg.ok()) << from_arg.status();
+  EXPECT_EQ(from_arg->from, "debian:bookworm-slim");
+  EXPECT_EQ(ReadDockerfile("ARG BASE=a\nFROM $BASE\nENTRYPOINT [\"/d\"]\n")->from, "a");
+  EXPECT_FALSE(ReadDockerfile("ARG BASE\nFROM ${BASE}\nENTRYPOINT [\"/d\"]\n").ok()) << "no default must fail";
 }
 
 TEST(DeployReadersTest, SystemdUnitAndExecStart) {

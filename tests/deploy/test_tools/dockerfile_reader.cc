@@ -2,9 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
@@ -168,6 +171,7 @@ absl::StatusOr<DockerfileFinalStage> ReadDockerfile(absl::string_view text) {
   DockerfileFinalStage stage;
   bool seen_from = false;
   bool has_entrypoint = false;
+  std::vector<std::pair<std::string, std::string>> global_args;  // ARG NAME=default before the first FROM
   for (const Instruction& ins : Instructions(text)) {
     auto error = [&ins](absl::string_view why) {
       return absl::InvalidArgumentError(absl::StrCat("Dockerfile line ", ins.line, ": ", ins.keyword, " ", why));
@@ -178,12 +182,20 @@ absl::StatusOr<DockerfileFinalStage> ReadDockerfile(absl::string_view text) {
       seen_from = true;
       std::vector<std::string> words = absl::StrSplit(ins.args, ' ', absl::SkipWhitespace());
       if (words.empty()) return error("names no image");
+      // ${NAME} and $NAME stand for the default of an ARG before the first FROM.
       stage.from = words[0];
+      for (const auto& [name, value] : global_args) {
+        absl::StrReplaceAll({{absl::StrCat("${", name, "}"), value}}, &stage.from);
+        if (stage.from == absl::StrCat("$", name)) stage.from = value;
+      }
+      if (absl::StrContains(stage.from, "$")) return error("names an image through an ARG with no default");
       continue;
     }
     if (!seen_from) {
-      if (ins.keyword == "ARG") continue;
-      return error("comes before the first FROM");
+      if (ins.keyword != "ARG") return error("comes before the first FROM");
+      std::vector<std::string> name_value = absl::StrSplit(ins.args, absl::MaxSplits('=', 1));
+      if (name_value.size() == 2) global_args.emplace_back(name_value[0], name_value[1]);
+      continue;
     }
     if (ins.keyword == "ENTRYPOINT" || ins.keyword == "CMD") {
       if (ins.args.empty() || ins.args.front() != '[') {

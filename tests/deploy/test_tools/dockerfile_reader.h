@@ -26,8 +26,9 @@ struct DockerfileFinalStage {
 // Fails, naming the line, for a shell-form ENTRYPOINT or CMD (the daemon must
 // be PID 1 to get SIGTERM), a final stage without ENTRYPOINT, or a file
 // without FROM. Only what this project's Dockerfile uses is understood: the
-// default escape character, no here-documents, no ARG substitution in the
-// instructions read.
+// default escape character, no here-documents, and ARG substitution only in
+// FROM, from the defaults of ARGs before the first FROM (an ARG with no
+// default there fails).
 absl::StatusOr<DockerfileFinalStage> ReadDockerfile(absl::string_view text);
 
 // Parses a JSON array of strings, as in the exec form of ENTRYPOINT and CMD.
