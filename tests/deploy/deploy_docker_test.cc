@@ -31,6 +31,13 @@ TEST(DockerfileTest, EntrypointAndCmdPassCheckConfig) {
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(Directory(UnixSocketPath(*settings)), "/run/moq-stats");
   EXPECT_EQ(Directory(settings->at("checkpoint-path")), "/var/lib/moq-stats");
+  // The TCP listener beyond the container takes writes only with a token
+  // from a mounted secret, never --insecure-listen.
+  auto token = settings->find("auth-token-file");
+  ASSERT_NE(token, settings->end()) << "--check-config shows no auth-token-file";
+  EXPECT_EQ(token->second, "/run/secrets/moq-stats-token");
+  auto insecure = settings->find("insecure-listen");
+  if (insecure != settings->end()) EXPECT_EQ(insecure->second, "false");
 }
 
 TEST(DockerfileTest, ExposesExactlyTheTcpPortsItListensOn) {

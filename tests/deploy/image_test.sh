@@ -40,7 +40,15 @@ fi
 # keeps the unix socket and the checkpoint path). Flags that a deployment
 # adds (e.g. authentication) go here, with what the CLI needs in CLI_ARGS.
 mapfile -t DAEMON_ARGS < <("${PODMAN[@]}" image inspect -f '{{range .Config.Cmd}}{{println .}}{{end}}' "$image" | sed '/^$/d')
-CLI_ARGS=()
+# The CMD reads its bearer token from /run/secrets/moq-stats-token: every run
+# mounts a token made here (RUN_ARGS), and the CLI sends it.
+token_dir="$(mktemp -d)"
+chmod 0755 "$token_dir"  # the container user reads the token through it
+token_file="$token_dir/moq-stats-token"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file"
+chmod 0644 "$token_file"
+RUN_ARGS=(-v "$token_file:/run/secrets/moq-stats-token:ro")
+CLI_ARGS=(--auth-token-file="$token_file")
 # ---------------------------------------------------------------------------
 
 tag="moq-stats-image-test-$$"
@@ -49,6 +57,7 @@ containers=()
 cleanup() {
   for c in "${containers[@]+"${containers[@]}"}"; do "${PODMAN[@]}" rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
   "${PODMAN[@]}" volume rm -f "$volume" >/dev/null 2>&1 || true
+  rm -rf "$token_dir"
 }
 trap cleanup EXIT
 fail() {
@@ -65,7 +74,7 @@ run_detached() { # NAME, then podman run flags and arguments
   local name="$1"
   shift
   containers+=("$name")
-  "${PODMAN[@]}" run -d --name "$name" "${PODMAN_RUN_LIMITS[@]}" "$@" >/dev/null
+  "${PODMAN[@]}" run -d --name "$name" "${PODMAN_RUN_LIMITS[@]}" "${RUN_ARGS[@]}" "$@" >/dev/null
 }
 # Stops NAME gracefully (SIGTERM; SIGKILL after 15 s) and prints its exit status.
 stop_gracefully() {
@@ -86,7 +95,7 @@ wait_for() {
 
 # 1. --check-config: the image's settings are valid and say what listens.
 step "1. --check-config"
-config="$(timeout 60 "${PODMAN[@]}" run --rm --network=none "${PODMAN_RUN_LIMITS[@]}" "$image" \
+config="$(timeout 60 "${PODMAN[@]}" run --rm --network=none "${PODMAN_RUN_LIMITS[@]}" "${RUN_ARGS[@]}" "$image" \
   "${DAEMON_ARGS[@]}" --check-config 2>&1)" || fail "--check-config failed: $config"
 for want in unix:/run/moq-stats/moq-stats.sock 0.0.0.0:50051 0.0.0.0:9090 /var/lib/moq-stats/moq-stats.checkpoint; do
   grep -qF -- "$want" <<<"$config" || fail "--check-config does not mention $want: $config"
