@@ -55,6 +55,14 @@ void SetDeadline(const GlobalOptions& global, grpc::ClientContext* context) {
 // A level key for people: the root's is empty, so it is shown quoted.
 std::string KeyText(const std::string& key) { return key.empty() ? "\"\"" : key; }
 
+// A level's creation time for people: UTC, to the millisecond, in RFC 3339;
+// "-" from a sidecar that does not say.
+std::string CreatedText(uint64_t created_unix_ms) {
+  if (created_unix_ms == 0 || created_unix_ms > uint64_t{INT64_MAX}) return "-";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(static_cast<int64_t>(created_unix_ms)),
+                          absl::UTCTimeZone());
+}
+
 const char* TierName(BumpTier tier) { return tier == BumpTier::kExternal ? "external" : "internal"; }
 const char* RoleName(BumpRole role) { return role == BumpRole::kPublisher ? "publisher" : "subscriber"; }
 moq_stats::Tier LibraryTier(BumpTier tier) {
@@ -96,7 +104,8 @@ std::string LevelJson(const pb::Level& level) {
   JsonObject o;
   o.AddString("key", level.key())
       .AddString("advertised_path", level.advertised_path())
-      .AddBool("publishing", level.publishing());
+      .AddBool("publishing", level.publishing())
+      .Add("created_unix_ms", level.created_unix_ms());
   for (const TierRoleSnapshot& t : SnapshotsOf(level)) o.AddRaw(t.name, SnapshotJson(t.snapshot));
   return o.str();
 }
@@ -122,7 +131,8 @@ CommandOutcome RunLevels(const Invocation& inv, std::ostream& out) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = NewSidecarChannel(global);
   if (!channel.ok()) return Fail(2, std::string(channel.status().message()));
   auto stub = pb::StatsService::NewStub(*channel);
-  std::vector<TextTable::Column> columns = {{"KEY"}, {"ADVERTISED PATH"}, {"PUBLISHING"}, {"TIER"}, {"ROLE"}};
+  std::vector<TextTable::Column> columns = {{"KEY"}, {"ADVERTISED PATH"}, {"PUBLISHING"}, {"CREATED"}, {"TIER"},
+                                            {"ROLE"}};
   for (TextTable::Column& c : CounterColumns()) columns.push_back(std::move(c));
   TextTable table(std::move(columns));
   size_t count = 0;
@@ -144,8 +154,12 @@ CommandOutcome RunLevels(const Invocation& inv, std::ostream& out) {
         continue;
       }
       for (const TierRoleSnapshot& t : SnapshotsOf(level)) {
-        std::vector<std::string> row = {KeyText(level.key()), level.advertised_path(),
-                                        level.publishing() ? "yes" : "no", t.tier, t.role};
+        std::vector<std::string> row = {KeyText(level.key()),
+                                        level.advertised_path(),
+                                        level.publishing() ? "yes" : "no",
+                                        CreatedText(level.created_unix_ms()),
+                                        t.tier,
+                                        t.role};
         for (std::string& cell : CounterCells(t.snapshot)) row.push_back(std::move(cell));
         table.AddRow(std::move(row));
       }
@@ -186,7 +200,8 @@ CommandOutcome RunGet(const Invocation& inv, std::ostream& out) {
   }
   out << "level       " << (level.key().empty() ? "\"\" (the root)" : TerminalSafe(level.key())) << "\n"
       << "advertised  " << TerminalSafe(level.advertised_path()) << "\n"
-      << "publishing  " << (level.publishing() ? "yes" : "no") << "\n\n";
+      << "publishing  " << (level.publishing() ? "yes" : "no") << "\n"
+      << "created     " << CreatedText(level.created_unix_ms()) << "\n\n";
   std::vector<TextTable::Column> columns = {{"TIER"}, {"ROLE"}};
   for (TextTable::Column& c : CounterColumns()) columns.push_back(std::move(c));
   TextTable table(std::move(columns));

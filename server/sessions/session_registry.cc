@@ -1,6 +1,7 @@
 #include "server/sessions/session_registry.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -303,6 +304,7 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
     for (const auto& level : page) {
       pb::CheckpointLevel* out = checkpoint.add_levels();
       out->set_key(level->key().str());
+      out->set_created_unix_ms(static_cast<uint64_t>(level->created_unix_ms()));
       CountsToProto(level->snapshot(Tier::kExternal, Role::kPublisher), out->mutable_external_publisher());
       CountsToProto(level->snapshot(Tier::kExternal, Role::kSubscriber), out->mutable_external_subscriber());
       CountsToProto(level->snapshot(Tier::kInternal, Role::kPublisher), out->mutable_internal_publisher());
@@ -333,9 +335,12 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
       if (first_error.ok()) first_error = absl::DataLossError(absl::StrCat("checkpoint level: ", s.message()));
       continue;
     }
-    stats_.RestoreLevel(Path(level.key()),
-                        {CountsFromProto(level.external_publisher()), CountsFromProto(level.external_subscriber()),
-                         CountsFromProto(level.internal_publisher()), CountsFromProto(level.internal_subscriber())});
+    stats_.RestoreLevel(
+        Path(level.key()),
+        {CountsFromProto(level.external_publisher()), CountsFromProto(level.external_subscriber()),
+         CountsFromProto(level.internal_publisher()), CountsFromProto(level.internal_subscriber())},
+        // A time past int64 is not one we wrote: the restart's time instead.
+        level.created_unix_ms() <= uint64_t{INT64_MAX} ? static_cast<int64_t>(level.created_unix_ms()) : 0);
   }
   absl::MutexLock lock(&mu_);
   for (const pb::CheckpointSession& saved : checkpoint.sessions()) {

@@ -4,7 +4,8 @@
 
 namespace moq_stats::server {
 
-Level::Level(Path key, Path advertised) : key_(std::move(key)), advertised_(std::move(advertised)) {}
+Level::Level(Path key, Path advertised, int64_t created_unix_ms)
+    : key_(std::move(key)), advertised_(std::move(advertised)), created_unix_ms_(created_unix_ms) {}
 
 bool Level::any_active() const {
   for (const Counters& c : counters_) {

@@ -27,12 +27,19 @@ namespace moq_stats::server {
 // multiple threads without external synchronization.
 class Level {
  public:
-  Level(Path key, Path advertised);
+  // `created_unix_ms`: when this incarnation of the level was created, wall
+  // clock milliseconds since the Unix epoch (see created_unix_ms()).
+  Level(Path key, Path advertised, int64_t created_unix_ms);
   Level(const Level&) = delete;
   Level& operator=(const Level&) = delete;
 
   const Path& key() const { return key_; }
   const Path& advertised() const { return advertised_; }
+  // When this incarnation of the level was created (wall clock, milliseconds
+  // since the Unix epoch), kept across restarts by the checkpoint. A level
+  // freed by retention and created again later has a later time: its
+  // counters started again from zero then.
+  int64_t created_unix_ms() const { return created_unix_ms_; }
 
   Counters& counters(Tier tier, Role role) { return counters_[TierRoleIndex(tier, role)]; }
   const Counters& counters(Tier tier, Role role) const { return counters_[TierRoleIndex(tier, role)]; }
@@ -61,6 +68,7 @@ class Level {
   // Constant after construction.
   const Path key_;
   const Path advertised_;
+  const int64_t created_unix_ms_;
 
   std::array<Counters, kTierRoleCount> counters_;
 

@@ -21,18 +21,26 @@ std::vector<std::shared_ptr<Level>> LevelTree::Acquire(const std::vector<Path>& 
   std::vector<std::shared_ptr<Level>> out;
   out.reserve(keys.size());
   absl::MutexLock lock(&mu_);
-  for (const Path& key : keys) {
-    auto it = levels_.find(key);
-    if (it == levels_.end()) {
-      auto level = std::make_shared<Level>(key, AdvertisedPath(prefix_, key, node_));
-      it = levels_.emplace(key, Entry{std::move(level)}).first;
-    }
-    // Under mu_: Sweep checks handles under mu_ too, so it never frees a level
-    // that is being handed out.
-    it->second.level->AddHandle();
-    out.push_back(it->second.level);
-  }
+  for (const Path& key : keys) out.push_back(AcquireLocked(key, 0));
   return out;
+}
+
+std::shared_ptr<Level> LevelTree::AcquireRestored(const Path& key, int64_t created_unix_ms) {
+  absl::MutexLock lock(&mu_);
+  return AcquireLocked(key, created_unix_ms);
+}
+
+std::shared_ptr<Level> LevelTree::AcquireLocked(const Path& key, int64_t created_unix_ms) {
+  auto it = levels_.find(key);
+  if (it == levels_.end()) {
+    if (created_unix_ms == 0) created_unix_ms = clock_->UnixMillis();
+    auto level = std::make_shared<Level>(key, AdvertisedPath(prefix_, key, node_), created_unix_ms);
+    it = levels_.emplace(key, Entry{std::move(level)}).first;
+  }
+  // Under mu_: Sweep checks handles under mu_ too, so it never frees a level
+  // that is being handed out.
+  it->second.level->AddHandle();
+  return it->second.level;
 }
 
 absl::StatusOr<uint64_t> LevelTree::Reserve(const std::vector<Path>& keys, uint64_t max_levels) {
@@ -81,6 +89,9 @@ void LevelTree::OnPublisherStopped(const std::shared_ptr<Level>& level) {
 }
 
 void LevelTree::MarkIdleLocked(const std::shared_ptr<Level>& level) {
+  // The root is never freed: it holds the totals of everything. A zero
+  // retention keeps every level.
+  if (level->key().empty() || retention_ == absl::ZeroDuration()) return;
   auto it = levels_.find(level->key());
   // A level no longer (or no more this one) in the tree has nothing to free.
   if (it == levels_.end() || it->second.level != level) return;

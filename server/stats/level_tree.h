@@ -26,7 +26,9 @@ namespace moq_stats::server {
 // that no handle references and whose publisher has stopped is freed once it
 // has stayed so for the retention time, so memory follows the paths that are
 // live, not every path ever seen. A path that comes back after its level was
-// freed starts again from zero counters.
+// freed starts again from zero counters, as a new incarnation with a later
+// Level::created_unix_ms(), so that consumers can tell. The root level is
+// never freed, and a retention of zero keeps every level forever.
 //
 // The tree knows publishers only through Level::publisher_running(): the
 // LevelPublishers of the same Stats tells it when one stopped
@@ -50,6 +52,11 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
   // The levels of `keys`, created when missing (advertised under the tree's
   // prefix and node), each with one more handle counted.
   std::vector<std::shared_ptr<Level>> Acquire(const std::vector<Path>& keys);
+
+  // The level of `key` as Acquire gives it, except that a level created by
+  // this call takes `created_unix_ms` (a restored level keeps the time of its
+  // incarnation; 0: now). An existing level keeps its own.
+  std::shared_ptr<Level> AcquireRestored(const Path& key, int64_t created_unix_ms);
 
   // Reserves room for the levels of `keys` (distinct) that are missing, so
   // that they can be created later within `max_levels` (0: no limit) whatever
@@ -98,6 +105,7 @@ class LevelTree : public std::enable_shared_from_this<LevelTree> {
 
   LevelTree(Path prefix, Path node, absl::Duration retention, Scheduler* scheduler, const Clock* clock);
 
+  std::shared_ptr<Level> AcquireLocked(const Path& key, int64_t created_unix_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkIdleLocked(const std::shared_ptr<Level>& level) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleSweepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Sweep();

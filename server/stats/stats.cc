@@ -195,9 +195,10 @@ Stats::LevelReservation::~LevelReservation() {
   if (core_ && count_) core_->tree->Unreserve(count_);
 }
 
-void Stats::RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCount>& counts) const {
+void Stats::RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCount>& counts,
+                         int64_t created_unix_ms) const {
   if (!core_) return;
-  std::vector<std::shared_ptr<Level>> levels = core_->tree->Acquire({key});
+  std::vector<std::shared_ptr<Level>> levels = {core_->tree->AcquireRestored(key, created_unix_ms)};
   const std::shared_ptr<Level>& level = levels.front();
   for (size_t i = 0; i < kTierRoleCount; ++i) {
     level->counters(TierAt(i), RoleAt(i)).Add(counts[i]);

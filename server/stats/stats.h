@@ -159,8 +159,11 @@ class Stats {
 
   // Adds `counts` (indexed by TierRoleIndex) to the level at `key`, creating
   // it if missing, and starts its publisher if a subscription is open. For
-  // restoring a checkpoint into a fresh aggregator. No-op when disabled.
-  void RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCount>& counts) const;
+  // restoring a checkpoint into a fresh aggregator. A level it creates takes
+  // `created_unix_ms` as its creation time (0: now), so that a restart does
+  // not make it look like a new incarnation. No-op when disabled.
+  void RestoreLevel(const Path& key, const std::array<Counts, kTierRoleCount>& counts,
+                    int64_t created_unix_ms = 0) const;
 
  private:
   friend class StatsHandle;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/test_tools/cli_runner.h"
@@ -32,12 +33,16 @@ TEST_F(CliTest, LevelsListsEveryLevelAsTextAndAsOneJsonObjectPerLine) {
   auto beta = LevelsRow(text.out, "beta", "external", "publisher");
   ASSERT_TRUE(root && alpha && beta) << text.description;
   EXPECT_EQ((*alpha)[1], ".stats/prefix/alpha");
-  EXPECT_EQ(NumbersAfter(*root, 5), (std::vector<uint64_t>{2, 2, 2, 2, 30, 7, 1}));
-  EXPECT_EQ(NumbersAfter(*alpha, 5), (std::vector<uint64_t>{1, 1, 1, 1, 30, 2, 0}));
-  EXPECT_EQ(NumbersAfter(*beta, 5), (std::vector<uint64_t>{1, 1, 1, 1, 0, 5, 1}));
+  // CREATED: the level's creation time as the sidecar holds it, UTC.
+  EXPECT_EQ((*alpha)[3], absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                          absl::FromUnixMillis(int64_t(GetLevelDirect("alpha").created_unix_ms())),
+                                          absl::UTCTimeZone()));
+  EXPECT_EQ(NumbersAfter(*root, 6), (std::vector<uint64_t>{2, 2, 2, 2, 30, 7, 1}));
+  EXPECT_EQ(NumbersAfter(*alpha, 6), (std::vector<uint64_t>{1, 1, 1, 1, 30, 2, 0}));
+  EXPECT_EQ(NumbersAfter(*beta, 6), (std::vector<uint64_t>{1, 1, 1, 1, 0, 5, 1}));
   auto beta_internal = LevelsRow(text.out, "beta", "internal", "subscriber");
   ASSERT_TRUE(beta_internal) << text.description;
-  EXPECT_EQ(NumbersAfter(*beta_internal, 5), kZeros);
+  EXPECT_EQ(NumbersAfter(*beta_internal, 6), kZeros);
   // A header and four rows per level.
   EXPECT_EQ(Lines(text.out).size(), 1u + 3 * 4) << text.description;
 
@@ -54,6 +59,10 @@ TEST_F(CliTest, LevelsListsEveryLevelAsTextAndAsOneJsonObjectPerLine) {
     ASSERT_TRUE(Member(*level, "external_publisher")) << line;
     EXPECT_EQ(CountsOf(*Member(*level, "external_publisher")), CountsOf(direct.external_publisher())) << line;
     EXPECT_EQ(StringMember(*level, "advertised_path"), direct.advertised_path());
+    const google::protobuf::Value* created = Member(*level, "created_unix_ms");
+    ASSERT_TRUE(created) << line;
+    EXPECT_NE(direct.created_unix_ms(), 0u);
+    EXPECT_EQ(created->number_value(), double(direct.created_unix_ms())) << line;
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"", "alpha", "beta"}));
 

@@ -291,7 +291,7 @@ inline std::optional<std::vector<std::string>> LevelsRow(const std::string& out,
                                                          const std::string& tier, const std::string& role) {
   for (const std::string& line : Lines(out)) {
     std::vector<std::string> w = Words(line);
-    if (w.size() == 12 && w[0] == key && w[3] == tier && w[4] == role) return w;
+    if (w.size() == 13 && w[0] == key && w[4] == tier && w[5] == role) return w;
   }
   return std::nullopt;
 }

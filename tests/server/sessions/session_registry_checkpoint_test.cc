@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -150,6 +151,44 @@ TEST_F(SessionRegistryTest, CaptureAndRestoreIntoAFreshSidecar) {
   ExpectAllClosed(g.stats());
   g.Advance(kInterval);
   EXPECT_EQ(g.stats().running_publishers(), 0);
+}
+
+TEST_F(SessionRegistryTest, RestoreKeepsEachLevelsCreationTime) {
+  auto s1 = AttachOk("s1");
+  ApplyOk(s1.attachment, BatchBuilder(1).Define(1, "a/b").Add(DeltaFor(1, kPubRole).subscriptions_opened(1).bytes(3)));
+  f_.Advance(absl::Seconds(7));
+  ApplyOk(s1.attachment, BatchBuilder(2).Define(2, "c/d").Add(DeltaFor(2, kPubRole).subscriptions_opened(1).bytes(4)));
+  std::map<std::string, int64_t> created;
+  for (const auto& level : f_.stats().ListLevels(Path(), std::nullopt, 100)) {
+    created[level->key().str()] = level->created_unix_ms();
+  }
+  ASSERT_EQ(created.size(), 5u);  // "", "a", "a/b", "c", "c/d"
+  EXPECT_EQ(created["c"] - created["a"], 7'000);
+  pb::Checkpoint checkpoint = registry_->Capture(f_.time().clock().UnixMillis());
+  for (const auto& level : checkpoint.levels()) {
+    EXPECT_EQ(int64_t(level.created_unix_ms()), created[level.key()]) << "level \"" << level.key() << "\"";
+  }
+
+  // A sidecar restarted an hour later: the levels are the same incarnations.
+  StatsFixture g(2);
+  g.Advance(absl::Hours(1));
+  auto restored = SessionRegistry::Create(g.stats(), &g.time().scheduler(), &g.time().clock(), DefaultOptions());
+  ASSERT_TRUE(restored->Restore(checkpoint).ok());
+  for (const auto& [key, when] : created) {
+    auto level = g.stats().level(Path(key));
+    ASSERT_NE(level, nullptr) << key;
+    EXPECT_EQ(level->created_unix_ms(), when) << "level \"" << key << "\"";
+  }
+  // A level first seen after the restart is created at the restart's time.
+  auto r1 = restored->Attach("s1", "relay-s1", nullptr);
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  ASSERT_TRUE(restored
+                  ->Apply(r1->attachment,
+                          BatchBuilder(3).Define(3, "e/f").Add(DeltaFor(3, kPubRole).subscriptions_opened(1).bytes(1)))
+                  .ok());
+  EXPECT_EQ(g.stats().level(Path("e"))->created_unix_ms(), g.time().clock().UnixMillis());
+  restored->Close(r1->attachment);
+  registry_->Close(s1.attachment);
 }
 
 TEST_F(SessionRegistryTest, RestoredSessionsThatNobodyResumesExpire) {

@@ -33,7 +33,7 @@ class LevelPublisherTest : public ::testing::Test {
   }
 
   Origin origin_;
-  std::shared_ptr<Level> level_ = std::make_shared<Level>(Path("demo"), Path(".stats/prefix/demo/sjc"));
+  std::shared_ptr<Level> level_ = std::make_shared<Level>(Path("demo"), Path(".stats/prefix/demo/sjc"), 1);
   LevelPublisher publisher_{level_};
 };
 

@@ -9,7 +9,7 @@ namespace moq_stats::server {
 namespace {
 
 TEST(LevelTest, ActiveWhileAnySubscriptionIsOpen) {
-  Level level(Path("demo"), Path(".stats/prefix/demo/sjc"));
+  Level level(Path("demo"), Path(".stats/prefix/demo/sjc"), 1'700'000'000'000);
   EXPECT_EQ(level.key().str(), "demo");
   EXPECT_EQ(level.advertised().str(), ".stats/prefix/demo/sjc");
   EXPECT_FALSE(level.any_active());
@@ -24,7 +24,7 @@ TEST(LevelTest, ActiveWhileAnySubscriptionIsOpen) {
 }
 
 TEST(LevelTest, MarksSayWhatRetentionNeeds) {
-  Level level(Path(), Path(".stats/prefix"));
+  Level level(Path(), Path(".stats/prefix"), 1);
   EXPECT_EQ(level.handles(), 0);
   EXPECT_FALSE(level.publisher_running());
   level.AddHandle();

@@ -53,7 +53,7 @@ TEST_F(LevelTreeTest, AcquireCreatesOnceAndCountsHandles) {
 }
 
 TEST_F(LevelTreeTest, RetentionFreesAnUnreferencedLevel) {
-  auto levels = Acquire({"", "gone"});
+  auto levels = Acquire({"gone", "gone/x"});
   tree_->Release(levels);
   levels.clear();
   time_.Advance(absl::Seconds(59));
@@ -62,6 +62,68 @@ TEST_F(LevelTreeTest, RetentionFreesAnUnreferencedLevel) {
   EXPECT_EQ(tree_->size(), 0u);
   EXPECT_EQ(tree_->freed(), 2u);
   EXPECT_EQ(time_.scheduler().pending(), 0u) << "no sweep stays scheduled with nothing idle";
+}
+
+TEST_F(LevelTreeTest, RootLevelIsNeverFreed) {
+  auto levels = Acquire({"", "gone"});
+  Counts bytes;
+  bytes.bytes = 5;
+  levels[0]->counters(Tier::kExternal, Role::kPublisher).Add(bytes);
+  const int64_t created = levels[0]->created_unix_ms();
+  tree_->Release(levels);
+  levels.clear();
+  time_.Advance(absl::Hours(24));
+  EXPECT_THAT(ListKeys(""), ElementsAre(""));
+  EXPECT_EQ(tree_->freed(), 1u);
+  std::shared_ptr<Level> root = tree_->Find(Path());
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(root->snapshot(Tier::kExternal, Role::kPublisher).bytes, 5u) << "the totals are kept";
+  EXPECT_EQ(root->created_unix_ms(), created);
+  EXPECT_EQ(time_.scheduler().pending(), 0u) << "nothing stays scheduled for the root";
+}
+
+TEST(LevelTreeRetentionTest, ZeroRetentionKeepsEveryLevel) {
+  SimulatedTime time;
+  auto tree = LevelTree::Create(Path(".stats"), Path("sjc"), absl::ZeroDuration(), &time.scheduler(), &time.clock());
+  auto levels = tree->Acquire({Path(""), Path("a"), Path("a/b")});
+  tree->Release(levels);
+  levels.clear();
+  time.Advance(absl::Hours(24 * 365));
+  EXPECT_EQ(tree->size(), 3u);
+  EXPECT_EQ(tree->freed(), 0u);
+  EXPECT_EQ(time.scheduler().pending(), 0u) << "no sweep is scheduled when nothing can be freed";
+}
+
+TEST_F(LevelTreeTest, ALevelCreatedAgainAfterRetentionIsANewIncarnation) {
+  auto first = Acquire({"x"});
+  const int64_t first_created = first[0]->created_unix_ms();
+  EXPECT_EQ(first_created, time_.clock().UnixMillis());
+  Counts frames;
+  frames.frames = 9;
+  first[0]->counters(Tier::kExternal, Role::kPublisher).Add(frames);
+  tree_->Release(first);
+  first.clear();
+  time_.Advance(absl::Seconds(60));
+  ASSERT_EQ(tree_->size(), 0u);
+  time_.Advance(absl::Seconds(5));
+  auto again = Acquire({"x"});
+  // Zero again, and recognisable as such: created later.
+  EXPECT_EQ(again[0]->snapshot(Tier::kExternal, Role::kPublisher).frames, 0u);
+  EXPECT_EQ(again[0]->created_unix_ms(), first_created + 65'000);
+  tree_->Release(again);
+}
+
+TEST_F(LevelTreeTest, ARestoredLevelKeepsItsCreationTime) {
+  std::shared_ptr<Level> restored = tree_->AcquireRestored(Path("r"), 1'600'000'000'123);
+  EXPECT_EQ(restored->created_unix_ms(), 1'600'000'000'123);
+  // An existing level keeps its own time.
+  std::shared_ptr<Level> again = tree_->AcquireRestored(Path("r"), 1'500'000'000'000);
+  EXPECT_EQ(again, restored);
+  EXPECT_EQ(again->created_unix_ms(), 1'600'000'000'123);
+  // 0: a checkpoint that did not keep it; the time of the restore.
+  std::shared_ptr<Level> unknown = tree_->AcquireRestored(Path("u"), 0);
+  EXPECT_EQ(unknown->created_unix_ms(), time_.clock().UnixMillis());
+  tree_->Release({restored, again, unknown});
 }
 
 TEST_F(LevelTreeTest, ReferencedLevelIsKept) {
