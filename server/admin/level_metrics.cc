@@ -45,6 +45,10 @@ constexpr LevelFamily kFamilies[] = {
      [](const LevelReading& r, size_t i) { return D(At(r, i).broadcasts - At(r, i).broadcasts_closed); }},
     {"moq_stats_level_subscriptions_open", "Track subscriptions open now under the level's prefix (opened - closed).",
      false, [](const LevelReading& r, size_t i) { return D(At(r, i).subscriptions - At(r, i).subscriptions_closed); }},
+    {"moq_stats_level_created",
+     "When this incarnation of the level was created, in seconds since the Unix epoch: a level freed by retention "
+     "and created again starts its counters from zero with a later time.",
+     false, [](const LevelReading& r, size_t) { return static_cast<double>(r.created_unix_ms) / 1000.0; }},
 };
 
 // Shallowest first, then in key order.
@@ -107,6 +111,7 @@ void LevelMetrics::Render(const std::vector<std::shared_ptr<const Level>>& level
       if (!chosen[i]) continue;
       LevelReading reading;
       reading.key = levels[i]->key().str();
+      reading.created_unix_ms = levels[i]->created_unix_ms();
       for (Tier tier : kTiers) {
         for (Role role : kRoles) reading.counts[TierRoleIndex(tier, role)] = levels[i]->snapshot(tier, role);
       }

@@ -75,6 +75,7 @@ class LevelMetrics {
 struct LevelReading {
   std::string key;
   std::array<Counts, kTierRoleCount> counts;  // by TierRoleIndex
+  int64_t created_unix_ms = 0;                // when this incarnation of the level was created
 };
 
 }  // namespace moq_stats::server

@@ -21,13 +21,13 @@ namespace {
 // "room<i>/cam<j>" under it, in key order.
 std::vector<std::shared_ptr<const Level>> MakeLevels(size_t n) {
   std::vector<std::shared_ptr<Level>> levels;
-  levels.push_back(std::make_shared<Level>(Path(""), Path(".stats")));
+  levels.push_back(std::make_shared<Level>(Path(""), Path(".stats"), 0));
   for (size_t room = 0; levels.size() < n; ++room) {
     const std::string key = absl::StrCat("room", room);
-    levels.push_back(std::make_shared<Level>(Path(key), Path(".stats/" + key)));
+    levels.push_back(std::make_shared<Level>(Path(key), Path(".stats/" + key), 0));
     for (size_t cam = 0; cam < 9 && levels.size() < n; ++cam) {
       const std::string sub = absl::StrCat(key, "/cam", cam);
-      levels.push_back(std::make_shared<Level>(Path(sub), Path(".stats/" + sub)));
+      levels.push_back(std::make_shared<Level>(Path(sub), Path(".stats/" + sub), 0));
     }
   }
   for (const auto& level : levels) {

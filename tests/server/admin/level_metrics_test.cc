@@ -14,8 +14,11 @@ namespace {
 
 using Levels = std::vector<std::shared_ptr<const Level>>;
 
+// Created at 2025-12-03T12:00:00.250Z.
+constexpr int64_t kCreatedMs = 1764763200250;
+
 std::shared_ptr<Level> MakeLevel(const std::string& key) {
-  return std::make_shared<Level>(Path(key), Path(".stats").join(Path(key)));
+  return std::make_shared<Level>(Path(key), Path(".stats").join(Path(key)), kCreatedMs);
 }
 
 // `levels` sorted by key, as Stats::ListLevels gives them.
@@ -70,11 +73,14 @@ TEST(LevelMetricsTest, ExportsTheSevenCountersAndTheOpenGaugesPerTierAndRole) {
   EXPECT_EQ(samples.at("moq_stats_level_subscriptions_closed_total" + ext_pub), "2");
   EXPECT_EQ(samples.at("moq_stats_level_broadcasts_open" + ext_pub), "2");
   EXPECT_EQ(samples.at("moq_stats_level_subscriptions_open" + ext_pub), "3");
+  // When this incarnation of the level was created, in seconds since the
+  // epoch: a level freed and created again shows a later time.
+  EXPECT_EQ(samples.at("moq_stats_level_created" + ext_pub), "1764763200.25");
   EXPECT_EQ(samples.at(R"(moq_stats_level_bytes_total{level="room",tier="internal",role="subscriber",node="lon"})"),
             "99");
   EXPECT_EQ(samples.at(R"(moq_stats_level_bytes_total{level="",tier="external",role="publisher",node="lon"})"), "0");
-  // 2 levels x 4 (tier, role) x 9 families, plus the two selection gauges.
-  EXPECT_EQ(samples.size(), 2u * 4 * 9 + 2);
+  // 2 levels x 4 (tier, role) x 10 families, plus the two selection gauges.
+  EXPECT_EQ(samples.size(), 2u * 4 * 10 + 2);
   EXPECT_EQ(samples.at("moq_stats_levels_exported"), "2");
   EXPECT_EQ(samples.at("moq_stats_levels_unexported"), "0");
   // One HELP and one TYPE per family.
