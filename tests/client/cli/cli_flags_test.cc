@@ -163,10 +163,8 @@ TEST(CliFlagsTest, UsageLinesComeFromTheTables) {
   EXPECT_THAT(
       general,
       HasSubstr(
-          "
-usage: moq-stats [--target=TARGET] [--json] [--timeout=DURATION] [--auth-token-file=PATH] [--tls-ca=PATH] "
-          "[--tls-cert=PATH] [--tls-key=PATH] [--version] <command> [args]
-"));
+          "\nusage: moq-stats [--target=TARGET] [--json] [--timeout=DURATION] [--auth-token-file=PATH] [--tls-ca=PATH] "
+          "[--tls-cert=PATH] [--tls-key=PATH] [--version] <command> [args]\n"));
   EXPECT_THAT(general, HasSubstr("\n  bump --path=PATH  count traffic on PATH through the relay-side library\n"));
   EXPECT_THAT(general,
               HasSubstr("\n  --target=TARGET     the sidecar, unix:PATH or HOST:PORT; default $MOQ_STATS_TARGET, "
