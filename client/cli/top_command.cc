@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/cli/raw_terminal.h"
+#include "client/cli/sidecar_channel.h"
 #include "client/cli/signal_fd.h"
 #include "client/cli/top_model.h"
 #include "client/cli/top_source.h"
@@ -80,7 +81,9 @@ CommandOutcome RunTop(const Invocation& inv, std::ostream& out) {
   SignalFd signals({SIGINT, SIGTERM, SIGHUP, SIGWINCH});
   if (!signals.ok()) return CommandOutcome{1, "cannot watch for signals (signalfd failed)"};
   const bool on_terminal = isatty(kIn) && isatty(kOut);
-  TopSource source(inv.global.target, inv.top.prefix, inv.global.timeout);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = NewSidecarChannel(inv.global);
+  if (!channel.ok()) return CommandOutcome{2, std::string(channel.status().message())};
+  TopSource source(*channel, inv.global.target, inv.top.prefix, inv.global.timeout);
 
   std::unique_ptr<RawTerminal> terminal;
   if (on_terminal) {

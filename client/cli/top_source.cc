@@ -48,11 +48,9 @@ TopSidecarInfo SidecarInfoFrom(const pb::GetInfoResponse& info) {
   return out;
 }
 
-TopSource::TopSource(const std::string& target, std::string prefix, absl::Duration timeout)
-    : target_(target),
-      prefix_(std::move(prefix)),
-      timeout_(timeout),
-      stub_(pb::StatsService::NewStub(NewSidecarChannel(target))) {}
+TopSource::TopSource(std::shared_ptr<grpc::Channel> channel, const std::string& target, std::string prefix,
+                     absl::Duration timeout)
+    : target_(target), prefix_(std::move(prefix)), timeout_(timeout), stub_(pb::StatsService::NewStub(channel)) {}
 
 absl::Status TopSource::Read(TopRead* read) {
   read->levels.clear();

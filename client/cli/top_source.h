@@ -36,7 +36,10 @@ class TopSource {
  public:
   // The levels at or under `prefix` ("" for all); each call's deadline is
   // `timeout` after it starts.
-  TopSource(const std::string& target, std::string prefix, absl::Duration timeout);
+  // `channel` reaches the sidecar at `target` (named in errors), with the
+  // CLI's credentials (NewSidecarChannel).
+  TopSource(std::shared_ptr<grpc::Channel> channel, const std::string& target, std::string prefix,
+            absl::Duration timeout);
 
   // One refresh; on failure the message for people (DescribeCallError) as
   // UNAVAILABLE.
