@@ -37,7 +37,9 @@ TEST(DockerfileTest, EntrypointAndCmdPassCheckConfig) {
   ASSERT_NE(token, settings->end()) << "--check-config shows no auth-token-file";
   EXPECT_EQ(token->second, "/run/secrets/moq-stats-token");
   auto insecure = settings->find("insecure-listen");
-  if (insecure != settings->end()) EXPECT_EQ(insecure->second, "false");
+  if (insecure != settings->end()) {
+    EXPECT_EQ(insecure->second, "false");
+  }
 }
 
 TEST(DockerfileTest, ExposesExactlyTheTcpPortsItListensOn) {
