@@ -258,7 +258,8 @@ class Relay:
         if self._stream is not None:
             self._stream.cancel()
         self._stream = _Stream(self._stub)
-        self._stream.send(pb.SessionRequest(open=pb.Open(session_id=self.session_id.encode(), relay=self.relay_name)))
+        opening = pb.Open(session_id=self.session_id.encode(), relay=self.relay_name.encode())
+        self._stream.send(pb.SessionRequest(open=opening))
         response = self._recv(self.timeout)
         if response.WhichOneof("response") != "welcome":
             self.break_stream()

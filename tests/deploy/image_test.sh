@@ -124,7 +124,7 @@ wait_for "$cli" "${CLI_ARGS[@]+"${CLI_ARGS[@]}"}" --target="$target" --timeout=2
   fail "moq-stats health over $target did not report SERVING within 20 s"
 bump="$(timeout 60 "$cli" "${CLI_ARGS[@]+"${CLI_ARGS[@]}"}" --target="$target" --timeout=10s bump \
   --path=image/test --frames=7 --bytes=7000 --groups=2 --json)" || fail "moq-stats bump failed: $bump"
-expected='{"broadcasts":1,"broadcasts_closed":1,"subscriptions":1,"subscriptions_closed":1,"bytes":7000,"frames":7,"groups":2}'
+expected='{"broadcasts":1,"broadcasts_closed":1,"subscriptions":1,"subscriptions_closed":1,"bytes":7000,"frames":7,"groups":2,"announced":0,"announced_closed":0,"announced_bytes":0,"fetches":0,"datagrams":0}'
 counts_of() { # prints the external publisher counts of the level "image" (image/test)
   timeout 30 "$cli" "${CLI_ARGS[@]+"${CLI_ARGS[@]}"}" --target="$1" get image --json |
     python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["external_publisher"], separators=(",", ":")))'
