@@ -43,15 +43,16 @@ constexpr CommandInfo kCommands[] = {
     {Command::kBump, "bump", "", 0, nullptr, "count traffic on PATH through the relay-side library",
      "Counts traffic on broadcast PATH as a relay would, through the relay-side\n"
      "library: opens a broadcast guard and a track guard in TIER (default\n"
-     "external) and ROLE (default publisher), adds N frames, N bytes and N\n"
-     "groups (default 0 each; --frames and --groups at most 100000000), holds\n"
+     "external) and ROLE (default publisher), adds N frames, N bytes, N\n"
+     "groups, N fetches and N datagrams (default 0 each; the counts other than\n"
+     "bytes at most 100000000), with --announce also an announce guard, holds\n"
      "the guards for DURATION (default 0; Ctrl-C ends the hold early), closes\n"
      "them and shuts the library down, waiting up to --timeout for the sidecar\n"
      "to acknowledge everything. Prints what was sent and whether the sidecar\n"
      "acknowledged it; exits 1 when it did not.\n"
      "\n"
      "--json: one line, {\"target\":..,\"path\":..,\"tier\":..,\"role\":..,\n"
-     "\"sent\":{the seven counters},\"held_seconds\":..,\"acknowledged\":..,\n"
+     "\"sent\":{the twelve counters},\"held_seconds\":..,\"acknowledged\":..,\n"
      "\"batches_sent\":..,\"batches_acked\":..}.\n"},
     {Command::kHealth, "health", "", 0, nullptr, "grpc.health.v1 checks of the server and the stats service",
      "Asks grpc.health.v1.Health/Check about the server as a whole (\"\") and\n"

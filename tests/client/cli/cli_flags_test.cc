@@ -174,7 +174,7 @@ TEST(CliFlagsTest, UsageLinesComeFromTheTables) {
   EXPECT_THAT(CommandUsage(Command::kBump),
               StartsWith("usage: moq-stats [global flags] bump --path=PATH [--tier=external|internal]\n"
                          "           [--role=publisher|subscriber] [--frames=N] [--bytes=N] [--groups=N]\n"
-                         "           [--hold=DURATION]\n"
+                         "           [--fetches=N] [--datagrams=N] [--announce] [--hold=DURATION]\n"
                          "\n"
                          "Counts traffic"));
   EXPECT_THAT(CommandUsage(Command::kGet), StartsWith("usage: moq-stats [global flags] get LEVEL\n\nShows one level"));

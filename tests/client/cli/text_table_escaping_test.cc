@@ -25,7 +25,7 @@ TEST(TableEscapingTest, PlainTextAndOtherUnicodeAreKept) {
 TEST(TableEscapingTest, ControlCharactersAndDelAreEscaped) {
   EXPECT_EQ(TerminalSafe("a\x1b[2Jb"), "a\\x1b[2Jb");                 // clear screen
   EXPECT_EQ(TerminalSafe("\x1b]0;owned\x07"), "\\x1b]0;owned\\x07");  // window title
-  EXPECT_EQ(TerminalSafe("a\rb\nc\td"), "a\\x0db\\x0ac\\x09d");
+  EXPECT_EQ(TerminalSafe("a\rb\nc\td"), "a\\rb\\nc\\td");
   EXPECT_EQ(TerminalSafe(std::string("a\0b", 3)), "a\\x00b");
   EXPECT_EQ(TerminalSafe("a\x7f"), "a\\x7f");
   EXPECT_EQ(TerminalSafe("\xc2\x9b"

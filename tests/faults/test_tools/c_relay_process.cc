@@ -116,10 +116,10 @@ CRelayProcess::Result CRelayProcess::Stop(absl::Duration timeout) {
   for (absl::string_view line : absl::StrSplit(result.output, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
     if (words.size() == 2 && words[0] == "acknowledged") result.acknowledged = words[1] == "1";
-    if (words.size() != 2 + kCounterCount || words[0] != "ledger") continue;
+    if (words.size() != 2 + kLevelCounterCount || words[0] != "ledger") continue;
     int role = 0;
     if (!absl::SimpleAtoi(words[1], &role) || role < 0 || role > 1) continue;
-    for (size_t f = 0; f < kCounterCount; ++f) {
+    for (size_t f = 0; f < kLevelCounterCount; ++f) {
       uint64_t v = 0;
       if (!absl::SimpleAtoi(words[2 + f], &v)) continue;
       result.ledger[role].*kCountFields[f].field = v;

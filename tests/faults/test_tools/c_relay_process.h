@@ -30,7 +30,7 @@ class CRelayProcess {
   struct Result {
     bool reported = false;         // it exited and printed its ledger
     bool acknowledged = false;     // its Shutdown saw everything acknowledged
-    std::array<Counts, 2> ledger;  // per Role
+    std::array<Counts, 2> ledger;  // per Role; the seven level-format counters (the others stay 0)
     std::string output;            // what it printed (stdout, then stderr)
   };
   // Tells it to stop, and waits (up to `timeout`) for its ledger.

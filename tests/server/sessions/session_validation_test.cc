@@ -170,11 +170,11 @@ TEST_F(SessionValidationTest, Releases) {
   EXPECT_EQ(Refused(BatchBuilder(2).Release(3).Release(3)),
             "duplicate INVALID_ARGUMENT: releases[1]: handle 3 is released twice");
   EXPECT_EQ(Refused(BatchBuilder(2).Release(3).Release(1)),
-            "release_open INVALID_ARGUMENT: releases[1]: handle 1 still has 1 broadcast and 2 subscription guards "
-            "open as publisher");
+            "release_open INVALID_ARGUMENT: releases[1]: handle 1 still has 1 broadcast, 2 subscription and 0 "
+            "announce guards open as publisher");
   EXPECT_EQ(Refused(BatchBuilder(2).Add(DeltaFor(2, kSubRole).broadcasts_closed(1)).Release(2)),
-            "release_open INVALID_ARGUMENT: releases[0]: handle 2 still has 0 broadcast and 1 subscription guards "
-            "open as subscriber");
+            "release_open INVALID_ARGUMENT: releases[0]: handle 2 still has 0 broadcast, 1 subscription and 0 "
+            "announce guards open as subscriber");
 }
 
 // ---------------------------------------------------------------------------
