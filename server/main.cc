@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/logging.h"
 #include "server/auth/listener_security.h"
+#include "server/file_limit.h"
 #include "server/sd_notify.h"
 #include "server/sessions/checkpoint_path.h"
 #include "server/sidecar.h"
@@ -133,6 +134,15 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Every connection a listener accepts costs a descriptor: use all the
+  // system grants before the listeners open.
+  absl::StatusOr<FileLimit> file_limit = RaiseFileLimit();
+  if (file_limit.ok()) {
+    MOQSTATS_LOG(INFO) << file_limit->Describe();
+  } else {
+    MOQSTATS_LOG(WARNING) << file_limit.status().message();
+  }
 
   absl::StatusOr<std::unique_ptr<Sidecar>> sidecar = Sidecar::Start(config);
   if (!sidecar.ok()) {

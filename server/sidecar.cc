@@ -94,6 +94,22 @@ pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
   return out;
 }
 
+// The gRPC targets a client on this host dials to reach `listening` (as
+// listening() has them): a wildcard host is reached on the loopback.
+std::vector<std::string> ProbeTargets(const std::vector<std::string>& listening) {
+  std::vector<std::string> out;
+  for (const std::string& address : listening) {
+    if (absl::StartsWith(address, "0.0.0.0:")) {
+      out.push_back("127.0.0.1:" + address.substr(8));
+    } else if (absl::StartsWith(address, "[::]:")) {
+      out.push_back("[::1]:" + address.substr(5));
+    } else {
+      out.push_back(address);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Sidecar::Sidecar(const SidecarConfig& config)
@@ -174,6 +190,12 @@ absl::Status Sidecar::Init() {
     }
     admin_ = *std::move(admin);
     admin_view_.store(admin_.get(), std::memory_order_release);
+  }
+  if (config_.health_probe_interval > absl::ZeroDuration()) {
+    GrpcListenerProbe::Options probe;
+    probe.targets = ProbeTargets(listening_);
+    probe.interval = config_.health_probe_interval;
+    probe_ = std::make_unique<GrpcListenerProbe>(probe);
   }
   if (!checkpoint_path_.empty()) checkpointer_ = std::thread([this] { CheckpointLoop(); });
   init_done_ = true;
@@ -359,8 +381,11 @@ std::string Sidecar::Readiness() const {
 }
 
 std::string Sidecar::Health() const {
-  absl::MutexLock lock(&mu_);
-  return shutting_down_ ? "shutting down" : "";
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return "shutting down";
+  }
+  return probe_ ? probe_->Failure() : "";
 }
 
 void Sidecar::CheckpointLoop() {
@@ -470,6 +495,7 @@ void Sidecar::Shutdown() {
   if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_timeout));
   admin_view_.store(nullptr, std::memory_order_release);
   admin_.reset();
+  probe_.reset();  // after admin_, whose /healthz reads it
   scheduler_thread_.reset();
   scheduler_.Shutdown();
   for (const std::string& path : unix_sockets_) unlink(path.c_str());

@@ -24,6 +24,7 @@
 #include "server/admin/level_metrics.h"
 #include "server/admin/sidecar_metrics.h"
 #include "server/grpc/stats_service.h"
+#include "server/grpc_listener_probe.h"
 #include "server/instance_lock.h"
 #include "server/node/node_publisher.h"
 #include "server/sessions/session_registry.h"
@@ -124,6 +125,7 @@ class Sidecar {
   std::unique_ptr<AdminApi> admin_api_;
   std::unique_ptr<AdminHttpServer> admin_;
   std::atomic<const AdminHttpServer*> admin_view_{nullptr};  // admin_ for the metrics, while it serves
+  std::unique_ptr<GrpcListenerProbe> probe_;                 // null when --health-probe-interval=0
   std::thread checkpointer_;
   std::unique_ptr<bridge::OriginBridge> bridge_;  // null when neither dialling nor serving
   // Set once Init succeeded; a sidecar that failed to start writes no

@@ -90,6 +90,9 @@ struct SidecarConfig {
   // load balancers stop sending new work first; a second SIGTERM ends the
   // delay early.
   absl::Duration shutdown_delay = absl::ZeroDuration();
+  // --health-probe-interval: how often each gRPC listener is probed over a
+  // new connection (/healthz fails while one does not answer); 0: never.
+  absl::Duration health_probe_interval = absl::Seconds(5);
 };
 
 // What the command line asked for.

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/host_port.h"
 #include "common/logging.h"
 
@@ -61,11 +62,13 @@ void MoqServer::OnAccepted(std::unique_ptr<Transport> transport) {
     return;
   }
   if (sessions_.size() >= options_.max_sessions) {
-    // The first refusal and every 100th after it are logged (a client
-    // retrying in a loop must not flood the log); all are counted.
-    if (refused_total_++ % 100 == 0) {
-      MOQSTATS_LOG(WARNING) << "refusing moq client " << transport->peer() << ": " << sessions_.size()
-                            << " sessions open (the limit); " << refused_total_ << " refused so far";
+    // Logged once per interval with the count (a client retrying in a loop
+    // must not flood the log); all are counted.
+    ++refused_total_;
+    if (uint64_t count = refusals_.Refused(Clock::Real()->Now())) {
+      MOQSTATS_LOG(WARNING) << "refused " << count << " moq client(s) (the last " << transport->peer()
+                            << "): " << sessions_.size() << " sessions open (the limit); " << refused_total_
+                            << " refused so far";
     }
     board_->EditServe([](ServeStatus& serve) { ++serve.sessions_refused; });
     const uint64_t id = next_refused_id_++;

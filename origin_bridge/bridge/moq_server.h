@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/status/statusor.h"
+#include "common/refusal_log.h"
 #include "origin/origin.h"
 #include "origin_bridge/bridge/bridge_status.h"
 #include "origin_bridge/bridge/moq_session.h"
@@ -64,6 +65,7 @@ class MoqServer : public std::enable_shared_from_this<MoqServer> {
   std::map<uint64_t, std::unique_ptr<Transport>> refused_;
   uint64_t next_refused_id_ = 0;
   uint64_t refused_total_ = 0;
+  RefusalLog refusals_;  // when refusals are logged
   bool stopped_ = false;
 };
 

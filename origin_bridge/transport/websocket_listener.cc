@@ -22,8 +22,10 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/host_port.h"
 #include "common/logging.h"
+#include "common/refusal_log.h"
 #include "origin_bridge/transport/peer_address.h"
 #include "origin_bridge/transport/subprotocol.h"
 #include "origin_bridge/transport/transport.h"
@@ -142,8 +144,13 @@ class ListenerState : public std::enable_shared_from_this<ListenerState> {
       return;
     }
     if (*open_ >= options_.max_connections) {
-      MOQSTATS_LOG(WARNING) << "websocket listener :" << port_ << ": refusing " << RemoteAddress(socket) << ", "
-                            << *open_ << " connections open (max " << options_.max_connections << ")";
+      // Once per interval with the count: a client retrying in a loop must
+      // not flood the log.
+      if (uint64_t count = refusals_.Refused(Clock::Real()->Now())) {
+        MOQSTATS_LOG(WARNING) << "websocket listener :" << port_ << ": refused " << count << " connection(s) (the last "
+                              << RemoteAddress(socket) << "), " << *open_ << " connections open (max "
+                              << options_.max_connections << ")";
+      }
       error_code ignored;
       socket.close(ignored);
     } else {
@@ -158,6 +165,7 @@ class ListenerState : public std::enable_shared_from_this<ListenerState> {
 
   tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
+  RefusalLog refusals_;
   WebSocketListener::AcceptHandler on_session_;
   const WebSocketListener::Options options_;
   const std::shared_ptr<size_t> open_ = std::make_shared<size_t>(0);

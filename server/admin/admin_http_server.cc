@@ -24,8 +24,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/host_port.h"
 #include "common/logging.h"
+#include "common/refusal_log.h"
 #include "server/admin/prometheus_text.h"
 
 namespace moq_stats::server {
@@ -312,7 +314,7 @@ class AdminHttpServerImpl : public AdminHttpServer {
 
   int port() const override { return port_; }
   size_t connections() const override { return open_.load(std::memory_order_relaxed); }
-  uint64_t connections_refused() const override { return refused_.load(std::memory_order_relaxed); }
+  uint64_t connections_refused() const override { return refusals_.total(); }
 
   // Opens, binds and listens on `endpoint`; `listen` names it in errors.
   absl::Status Listen(const tcp::endpoint& endpoint, const std::string& listen) {
@@ -374,8 +376,11 @@ class AdminHttpServerImpl : public AdminHttpServer {
     // Sessions are destroyed on this thread, so the count is exact here.
     if (open_.load(std::memory_order_relaxed) >= limits_.max_connections) {
       // Over the cap: closed at once, before anything is read.
-      refused_.fetch_add(1, std::memory_order_relaxed);
-      MOQSTATS_LOG(DEBUG) << "admin: connection refused, " << open_.load(std::memory_order_relaxed) << " open";
+      // Logged once per interval with a count: a flood costs one line.
+      if (uint64_t count = refusals_.Refused(Clock::Real()->Now())) {
+        MOQSTATS_LOG(WARNING) << "admin HTTP server: refused " << count << " connection(s): " << limits_.max_connections
+                              << " open (--admin-max-connections)";
+      }
       socket.close(ec);
       Accept();
       return;
@@ -419,7 +424,7 @@ class AdminHttpServerImpl : public AdminHttpServer {
   // Sessions alive (each counts itself), and connections refused over the
   // cap. Declared before io_ for the same reason as handlers_.
   std::atomic<size_t> open_{0};
-  std::atomic<uint64_t> refused_{0};
+  RefusalLog refusals_;  // connections refused over the cap, and when they are logged
 
   asio::io_context io_{1};
   // Used only on the server's thread once Run() is called.

@@ -269,6 +269,13 @@ const SidecarFlag kFlags[] = {
        return ParseDurationValue(who, v, &c->shutdown_delay);
      },
      [](const SidecarConfig& c) { return absl::FormatDuration(c.shutdown_delay); }},
+    {"health-probe-interval", "MOQ_STATS_HEALTH_PROBE_INTERVAL", FlagKind::kValue, "DURATION",
+     "How often each gRPC listener is probed over a new connection; /healthz fails while one does not answer "
+     "two probes in a row. 0 turns probing off.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->health_probe_interval);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.health_probe_interval); }},
     {"check-config", nullptr, FlagKind::kBool, nullptr, "Validate the settings, print them and exit.",
      [](const std::string& who, const std::string& v, SidecarConfig* c) { return ParseBool(who, v, &c->check_config); },
      [](const SidecarConfig& c) { return std::string(c.check_config ? "true" : "false"); }},

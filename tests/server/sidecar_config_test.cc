@@ -82,6 +82,7 @@ const std::vector<std::string> kSettingFlags = {"stats-prefix",
                                                 "listen-group",
                                                 "expose-grpc-introspection",
                                                 "shutdown-delay",
+                                                "health-probe-interval",
                                                 "check-config"};
 
 const std::map<std::string, std::string> kEnvOf = {
@@ -118,6 +119,7 @@ const std::map<std::string, std::string> kEnvOf = {
     {"listen-group", "MOQ_STATS_LISTEN_GROUP"},
     {"expose-grpc-introspection", "MOQ_STATS_EXPOSE_GRPC_INTROSPECTION"},
     {"shutdown-delay", "MOQ_STATS_SHUTDOWN_DELAY"},
+    {"health-probe-interval", "MOQ_STATS_HEALTH_PROBE_INTERVAL"},
 };
 
 // A good non-default value for each flag taking one, and how it is described.
@@ -150,6 +152,7 @@ const std::vector<Sample> kSamples = {
     {"max-levels", "10000000000", "10000000000"},
     {"shutdown-timeout", "0", "0"},
     {"log-level", "warn", "warning"},
+    {"health-probe-interval", "250ms", "250ms"},
 };
 
 TEST(SidecarConfigTest, DefaultsWithNoArgumentsAndNoEnvironment) {
@@ -328,8 +331,8 @@ TEST(SidecarConfigTest, BadNumbersNameTheFlag) {
 }
 
 TEST(SidecarConfigTest, BadDurationsNameTheFlag) {
-  const std::vector<std::string> duration_flags = {"stats-interval", "stats-retention", "grace", "checkpoint-interval",
-                                                   "shutdown-timeout"};
+  const std::vector<std::string> duration_flags = {"stats-interval",      "stats-retention",       "grace",
+                                                   "checkpoint-interval", "health-probe-interval", "shutdown-timeout"};
   for (const std::string& flag : duration_flags) {
     for (const std::string bad : {"abc", "-1s", "-5", "inf", "5 s", "1.5", "", "10x", "99999999999999999999"}) {
       SCOPED_TRACE(absl::StrCat(flag, " = '", bad, "'"));
@@ -582,6 +585,8 @@ TEST(SidecarConfigTest, DescribeListsEverySettingInFlagOrder) {
   EXPECT_EQ(values["shutdown-timeout"], "5s");
   EXPECT_EQ(values["log-level"], "info");
   EXPECT_EQ(values["check-config"], "false");
+  EXPECT_EQ(values["admin-max-connections"], "16");
+  EXPECT_EQ(values["health-probe-interval"], "5s");
 }
 
 TEST(SidecarConfigTest, UsageMentionsEveryFlagVariableAndDefault) {

@@ -236,6 +236,23 @@ TEST_F(WebSocketListenerTest, LimitsOpenConnections) {
   EXPECT_EQ(Agreed({"qmux-01.moq-lite-05"}), "qmux-01.moq-lite-05");
 }
 
+TEST_F(WebSocketListenerTest, RefusalsAreLoggedOncePerIntervalWithACount) {
+  WebSocketListener::Options options;
+  options.max_connections = 1;
+  Listen(options);
+  EXPECT_EQ(Agreed({"qmux-01.moq-lite-05"}), "qmux-01.moq-lite-05");
+  ::testing::internal::CaptureStderr();
+  constexpr int kRefused = 30;
+  for (int i = 0; i < kRefused; ++i) EXPECT_TRUE(Offer({"qmux-01.moq-lite-05"}).error()) << i;
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  // A flood within one interval: one line, for the first.
+  size_t lines = 0;
+  for (size_t at = log.find("refused "); at != std::string::npos; at = log.find("refused ", at + 1)) ++lines;
+  EXPECT_EQ(lines, 1u) << log;
+  EXPECT_THAT(log, ::testing::HasSubstr("refused 1 connection(s)"));
+  EXPECT_EQ(sessions_.size(), 1u);
+}
+
 TEST_F(WebSocketListenerTest, StopRefusesNewConnectionsAndDropsHandshakes) {
   Listen();
   uint16_t port = listener_->port();
