@@ -96,9 +96,12 @@ pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
 
 // The gRPC targets a client on this host dials to reach `listening` (as
 // listening() has them): a wildcard host is reached on the loopback.
-std::vector<std::string> ProbeTargets(const std::vector<std::string>& listening) {
+std::vector<std::string> ProbeTargets(const std::vector<std::string>& listening, bool tcp_uses_tls) {
   std::vector<std::string> out;
   for (const std::string& address : listening) {
+    // The probe speaks plaintext: TCP listeners behind TLS are left to the
+    // orchestrator's own probes (the unix socket is still checked).
+    if (tcp_uses_tls && !absl::StartsWith(address, "unix:")) continue;
     if (absl::StartsWith(address, "0.0.0.0:")) {
       out.push_back("127.0.0.1:" + address.substr(8));
     } else if (absl::StartsWith(address, "[::]:")) {
@@ -193,7 +196,7 @@ absl::Status Sidecar::Init() {
   }
   if (config_.health_probe_interval > absl::ZeroDuration()) {
     GrpcListenerProbe::Options probe;
-    probe.targets = ProbeTargets(listening_);
+    probe.targets = ProbeTargets(listening_, config_.auth.tls());
     probe.interval = config_.health_probe_interval;
     probe_ = std::make_unique<GrpcListenerProbe>(probe);
   }
