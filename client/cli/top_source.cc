@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/cli/sidecar_channel.h"
+#include "proto/counts_proto.h"
 
 namespace moq_stats {
 namespace cli {
@@ -15,18 +16,6 @@ namespace pb = ::moq::stats::v1;
 
 // Levels asked for per ListLevels page (the service's maximum).
 constexpr uint32_t kPageSize = 1000;
-
-Counts CountsFrom(const pb::Snapshot& s) {
-  Counts c;
-  c.broadcasts = s.broadcasts();
-  c.broadcasts_closed = s.broadcasts_closed();
-  c.subscriptions = s.subscriptions();
-  c.subscriptions_closed = s.subscriptions_closed();
-  c.bytes = s.bytes();
-  c.frames = s.frames();
-  c.groups = s.groups();
-  return c;
-}
 
 }  // namespace
 
@@ -74,8 +63,8 @@ absl::Status TopSource::Read(TopRead* read) {
     grpc::Status status = stub_->ListLevels(&context, request, &response);
     if (!status.ok()) return absl::UnavailableError(DescribeCallError("ListLevels", target_, status));
     for (const pb::Level& level : response.levels()) {
-      read->levels.push_back(TopLevelReading{level.key(), CountsFrom(level.external_publisher()),
-                                             CountsFrom(level.external_subscriber())});
+      read->levels.push_back(TopLevelReading{level.key(), CountsFromProto(level.external_publisher()),
+                                             CountsFromProto(level.external_subscriber())});
     }
     if (!response.next_page_token().empty() && response.next_page_token() == token) {
       return absl::UnavailableError(absl::StrCat("ListLevels failed: the sidecar at ", target_,
