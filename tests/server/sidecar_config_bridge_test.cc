@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/sidecar_config.h"
+#include "tests/server/test_tools/sidecar_flags_testing.h"
 
 namespace moq_stats::server {
 namespace {
@@ -16,31 +17,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-using Env = std::map<std::string, std::string>;
-
-absl::StatusOr<ParsedSidecarFlags> Parse(std::vector<std::string> args, const Env& env = {}) {
-  args.insert(args.begin(), "moq-stats-sidecar");
-  return ParseSidecarFlags(args, [&env](const char* name) -> const char* {
-    auto it = env.find(name);
-    return it == env.end() ? nullptr : it->second.c_str();
-  });
-}
-
-std::string ParseError(std::vector<std::string> args, const Env& env = {}) {
-  auto parsed = Parse(std::move(args), env);
-  EXPECT_FALSE(parsed.ok());
-  if (parsed.ok()) return "";
-  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << parsed.status();
-  return std::string(parsed.status().message());
-}
-
-std::string Described(const SidecarConfig& config, const std::string& flag) {
-  for (const auto& [name, value] : DescribeSidecarConfig(config)) {
-    if (name == flag) return value;
-  }
-  ADD_FAILURE() << "no setting " << flag;
-  return "";
-}
+using test::Described;
+using test::Env;
+using test::Parse;
+using test::ParseError;
 
 TEST(SidecarConfigBridgeTest, DefaultsServeOnLoopbackAndDialNothing) {
   auto parsed = Parse({});
