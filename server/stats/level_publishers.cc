@@ -117,16 +117,26 @@ bool LevelPublishers::TickLocked(Slot& slot, int64_t ts_ms) {
     // When stopping, these are the final frames of every track that changed.
     // Counted only when there are some: an idle tick stays free of atomic
     // read-modify-writes.
-    if (size_t written = publisher.WriteChanged(options_.node, ts_ms)) {
-      frames_written_.fetch_add(written, std::memory_order_relaxed);
+    const size_t written = publisher.WriteChanged(options_.node, ts_ms);
+    if (written > 0) frames_written_.fetch_add(written, std::memory_order_relaxed);
+    if (active) {
+      slot.lingering = false;
+      return true;
     }
-    if (active) return true;
+    // The linger: frames written on an idle tick (the closing counts) stay
+    // announced until the next tick, so subscribers read them before the
+    // broadcast ends.
+    if (written > 0 || !slot.lingering) {
+      slot.lingering = true;
+      return true;
+    }
     // Unannounced before the slot is emptied: whoever fills it next finds
     // the path free.
     publisher.Unannounce();
     if (EmptyLocked(slot, /*keep_if_active=*/true)) return false;
     // A guard that found the slot full opened a subscription since `active`
     // was read: the publisher goes on, announced again at once.
+    slot.lingering = false;
   }
 }
 

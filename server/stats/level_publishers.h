@@ -38,19 +38,26 @@ inline constexpr absl::Duration kMissedTickTolerance = absl::Milliseconds(5);
 //    publisher, whose first tick is immediate (within the wheel's 1 ms).
 //  - Tick, every interval: announce the level's broadcast if not yet done,
 //    then write a frame on each track whose snapshot changed.
-//  - Stop. A tick that finds no open subscription in any (tier, role)
+//  - Linger. A tick that finds no open subscription in any (tier, role)
 //    writes the frames of the closing counts (a final frame on each track
-//    that changed), drops the broadcast, which unannounces it, and only then
-//    empties the slot, under this object's lock and after checking once
-//    more. A guard whose Ensure comes meanwhile either found the slot full
-//    before that lock, so the check sees its subscription and the publisher
-//    goes on (announced again at once), or finds the slot empty and the
-//    path already free: the fresh publisher it starts is accepted by the
-//    origin.
-//    Both steps differ from the seed on purpose: without the final frame a
-//    consumer's last frame still shows the subscriptions open, and a slot
-//    emptied before its broadcast is dropped lets a fresh publisher be
-//    refused as a duplicate, leaving its subscription unpublished.
+//    that changed) and keeps the broadcast announced and its tracks open
+//    until the next tick, one interval, so that subscribers read those
+//    frames before the broadcast ends. A subscription opened meanwhile
+//    finds the slot full: the same publisher and broadcast carry on, not
+//    announced again. Frames written by an idle tick (counts that moved
+//    during the linger) start the linger over.
+//  - Stop. The next idle tick that writes nothing drops the broadcast,
+//    which unannounces it, and only then empties the slot, under this
+//    object's lock and after checking once more. A guard whose Ensure comes
+//    meanwhile either found the slot full before that lock, so the check
+//    sees its subscription and the publisher goes on (announced again at
+//    once), or finds the slot empty and the path already free: the fresh
+//    publisher it starts is accepted by the origin.
+//    Without the final frame and its linger a consumer's last frame could
+//    still show the subscriptions open (a client may drop a group it has
+//    not read yet when its subscription ends); a slot emptied before its
+//    broadcast is dropped would let a fresh publisher be refused as a
+//    duplicate, leaving its subscription unpublished.
 //  - Refused. If the origin refuses the broadcast (another is active at the
 //    path), the tick logs it, counts it in publishes_refused() and empties
 //    the slot; the next track guard tries again.
@@ -97,7 +104,9 @@ class LevelPublishers : public std::enable_shared_from_this<LevelPublishers> {
   void Ensure(const std::vector<std::shared_ptr<Level>>& levels);
 
   // Runs one tick now on every running publisher, outside its schedule (a
-  // final tick before shutdown). Returns how many ticked.
+  // final tick before shutdown). It counts as the next tick of a lingering
+  // publisher: a linger with nothing new to write ends there, without
+  // waiting out its interval. Returns how many ticked.
   size_t TickAll();
 
   // Self-counters.
@@ -118,6 +127,9 @@ class LevelPublishers : public std::enable_shared_from_this<LevelPublishers> {
     explicit Slot(std::shared_ptr<Level> l) : publisher(l), level(std::move(l)) {}
     absl::Mutex mu;
     bool stopped ABSL_GUARDED_BY(mu) = false;
+    // The last tick found no open subscription and wrote the closing
+    // counts (or found them written): the broadcast lingers until the next.
+    bool lingering ABSL_GUARDED_BY(mu) = false;
     LevelPublisher publisher ABSL_GUARDED_BY(mu);
     const std::shared_ptr<Level> level;
   };

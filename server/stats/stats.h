@@ -138,7 +138,8 @@ class Stats {
   const std::shared_ptr<PathTable>& paths() const;
 
   // Runs one tick now on every running publisher, so their latest counts are
-  // written (a final tick before shutdown). Returns how many ticked.
+  // written (a final tick before shutdown; a lingering broadcast with
+  // nothing new to write ends there). Returns how many ticked.
   size_t TickAll() const;
 
   // Room for the levels broadcast() would create for `paths` (valid paths),

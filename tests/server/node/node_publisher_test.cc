@@ -163,6 +163,62 @@ TEST_F(NodePublisherTest, AGroupBroadcastLivesWhileItsGroupHasPaths) {
   EXPECT_EQ(TakeAnnouncements(), std::vector<std::string>{"-.stats/acme/node/sjc"});
 }
 
+// The closing counts of a group stay announced one interval, like a level's
+// final frame: the group ends on the tick after the one that wrote them.
+TEST_F(NodePublisherTest, AGroupLingersOneIntervalAfterItsFinalCounts) {
+  Start(1);
+  std::unique_ptr<TrackConsumer> frames;
+  {
+    BroadcastStats cam = stats_.tier(Tier::kExternal).broadcast("acme/cam");
+    PublisherTrack track = cam.publisher_track("video");
+    track.bytes(7);
+    time_.Advance(kInterval);
+    TakeAnnouncements();
+    frames = Subscribe(".stats/acme/node/sjc", "publisher.json");
+    ASSERT_NE(frames, nullptr);
+    ASSERT_EQ(Frames(*frames).size(), 1u);
+  }
+  time_.Advance(kInterval);
+  const std::vector<std::string> last = Frames(*frames);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_NE(last[0].find("\"subscriptions\":1,\"subscriptions_closed\":1,\"fetches\":0,\"bytes\":7"), std::string::npos)
+      << last[0];
+  EXPECT_FALSE(frames->ended());
+  EXPECT_TRUE(TakeAnnouncements().empty());
+
+  time_.Advance(kInterval - absl::Milliseconds(1));
+  EXPECT_FALSE(frames->ended()) << "the group ended before its interval ran out";
+  time_.Advance(absl::Milliseconds(1));
+  EXPECT_TRUE(Frames(*frames).empty());
+  EXPECT_TRUE(frames->ended());
+  EXPECT_EQ(TakeAnnouncements(), std::vector<std::string>{"-.stats/acme/node/sjc"});
+}
+
+TEST_F(NodePublisherTest, AGroupLiveAgainDuringItsLingerCarriesOn) {
+  Start(1);
+  std::unique_ptr<TrackConsumer> frames;
+  {
+    BroadcastStats cam = stats_.tier(Tier::kExternal).broadcast("acme/cam");
+    PublisherTrack track = cam.publisher_track("video");
+    time_.Advance(kInterval);
+    TakeAnnouncements();
+    frames = Subscribe(".stats/acme/node/sjc", "publisher.json");
+    ASSERT_NE(frames, nullptr);
+    Frames(*frames);
+  }
+  time_.Advance(kInterval);  // the final counts
+  ASSERT_EQ(Frames(*frames).size(), 1u);
+
+  BroadcastStats other = stats_.tier(Tier::kExternal).broadcast("acme/mic");
+  PublisherTrack track = other.publisher_track("audio");
+  time_.Advance(3 * kInterval);
+  EXPECT_TRUE(TakeAnnouncements().empty()) << "neither ended nor announced again";
+  EXPECT_FALSE(frames->ended());
+  const std::vector<std::string> got = Frames(*frames);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].rfind("{\"acme/mic\":", 0), 0u) << got[0];
+}
+
 TEST_F(NodePublisherTest, WithTheLevelFormatOffNoLevelBroadcastStarts) {
   Start(0, /*publish_levels=*/false);
   TakeAnnouncements();

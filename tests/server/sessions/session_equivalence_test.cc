@@ -124,8 +124,9 @@ TEST(SessionEquivalenceTest, GuardsAndBatchesGiveTheSameSnapshots) {
               .Add(DeltaFor(3, kPubRole).broadcasts_closed(1))
               .Add(DeltaFor(4, kSubRole).subscriptions_closed(1)));
     EXPECT_EQ(AllCounts(by_batches.stats()), AllCounts(by_guards.stats()));
-    by_guards.Advance(kInterval);
-    by_batches.Advance(kInterval);
+    // The final frames, then the end of the linger.
+    by_guards.Advance(2 * kInterval);
+    by_batches.Advance(2 * kInterval);
     EXPECT_EQ(by_batches.stats().running_publishers(), 0);
     EXPECT_EQ(by_guards.stats().running_publishers(), 0);
     ExpectAllClosed(by_batches.stats());

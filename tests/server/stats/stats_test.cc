@@ -221,15 +221,15 @@ TEST(StatsTest, DeltasProduceWhatTheSameGuardsWould) {
   guards.Advance(absl::Seconds(1));
   deltas.Advance(absl::Seconds(1));
 
-  // Tick 2: everything closes; final frames, then the broadcasts end.
+  // Tick 2: everything closes; final frames. Tick 3: the broadcasts end.
   g_video.reset();
   g_pub.reset();
   g_sub_track.reset();
   g_sub.reset();
   d_bs.Apply(kPub, Counts{0, 1, 0, 1, 0, 0, 0});
   d_in.Apply(kSub, Counts{0, 1, 0, 1, 0, 0, 0});
-  guards.Advance(absl::Seconds(1));
-  deltas.Advance(absl::Seconds(1));
+  guards.Advance(absl::Seconds(2));
+  deltas.Advance(absl::Seconds(2));
 
   ASSERT_EQ(g_consumers.size(), d_consumers.size());
   size_t frames = 0;
