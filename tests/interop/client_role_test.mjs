@@ -45,7 +45,7 @@ await runTest(`client_role ${version}`, procs, async () => {
   const dir = makeTempDir(`client-${version}`);
   const port = await freePort();
   const sidecar = await startSidecar(procs, options.sidecar, { dir, moqListen: `127.0.0.1:${port}` });
-  const { session, conn, tap } = await connectWithin(`ws://127.0.0.1:${port}/`, 15000);
+  const { session, conn } = await connectWithin(`ws://127.0.0.1:${port}/`, 15000);
   log(`connected to 127.0.0.1:${port}, negotiated ${session.protocol}`);
   if (session.protocol !== alpn) fail(`negotiated application protocol ${session.protocol}, want ${alpn}`);
   try {
@@ -56,7 +56,7 @@ await runTest(`client_role ${version}`, procs, async () => {
     await announcements.waitFor(path, true, 15000);
     log(`announced ${path}`);
 
-    const reader = new TrackReader(conn, level, TRACKS[0], tap);
+    const reader = new TrackReader(conn, level, TRACKS[0]);
     const want = { broadcasts: 1, subscriptions: 1, frames: 3, broadcasts_closed: 0, subscriptions_closed: 0 };
     const held = await reader.until(want, 15000, "the bump while held");
     log(`publisher.json group ${held.sequence}: ${countersText(held.frame)}`);

@@ -45,7 +45,7 @@ await runTest(`relay_role ${version}`, procs, async () => {
     await announcements.waitFor(path, true, 15000);
     log(`announced ${path}`);
 
-    const readers = TRACKS.map((track) => new TrackReader(s.conn, level, track, s.tap));
+    const readers = TRACKS.map((track) => new TrackReader(s.conn, level, track));
     const want = { broadcasts: 1, subscriptions: 1, frames: 3, bytes: 1200, groups: 1, broadcasts_closed: 0, subscriptions_closed: 0 };
     const held = await readers[0].until(want, 15000, "the bump while held");
     log(`publisher.json group ${held.sequence}: ${countersText(held.frame)}`);

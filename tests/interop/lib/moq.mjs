@@ -80,7 +80,6 @@ export class RelayServer {
 
   async #accept(ws, req, offered) {
     this.sockets.add(ws);
-    const tap = new WireTap(ws, ws.protocol.replace(/^qmux-0\d\./, ""));
     ws.on("close", () => this.sockets.delete(ws));
     const wire = ws.protocol;
     try {
@@ -88,7 +87,7 @@ export class RelayServer {
       await within(10000, "the QMux session to open", session.ready);
       const url = new URL(`ws://127.0.0.1:${this.port}${req.url}`);
       const conn = await within(10000, "the moq-lite session to start", Moq.Connection.accept(session, url));
-      this.sessions.push({ ws, session, conn, wire, offered, tap, acceptedAt: Date.now() });
+      this.sessions.push({ ws, session, conn, wire, offered, acceptedAt: Date.now() });
     } catch (err) {
       this.sessions.push({ ws, wire, offered, error: err });
     }
@@ -113,117 +112,14 @@ export class RelayServer {
   }
 }
 
-function readVarint(buf, pos) {
-  if (pos >= buf.length) throw new RangeError("truncated varint");
-  const first = buf[pos];
-  const len = 1 << (first >> 6);
-  if (pos + len > buf.length) throw new RangeError("truncated varint");
-  let value = BigInt(first & 0x3f);
-  for (let i = 1; i < len; i++) value = (value << 8n) | BigInt(buf[pos + i]);
-  return [Number(value), pos + len];
-}
-
-// Reads the QMux records the daemon sends on one WebSocket and decodes the
-// moq-lite group streams in them: a witness of what was on the wire,
-// independent of how @moq/net delivers it. With MOQ_INTEROP_TRACE set it
-// also prints the STREAM frames of each record. Attach before the QMux
-// session so it sees each message first.
-export class WireTap {
-  constructor(ws, alpn) {
-    this.timestamps = alpn === "moq-lite-05";  // lite-05 frames carry a timestamp delta
-    this.streams = new Map();  // id -> Uint8Array[]
-    this.groups = [];  // {sequence, texts}
-    ws.on("message", (data) => this.#record(new Uint8Array(data)));
-  }
-
-  // The frames of group `sequence` whose JSON names this level, tier and role.
-  frame(sequence, { level, tier, role }) {
-    for (const group of this.groups) {
-      if (group.sequence !== sequence) continue;
-      for (const text of group.texts) {
-        try {
-          const f = JSON.parse(text);
-          if (f.level === level && f.tier === tier && f.role === role) return text;
-        } catch {
-          // Not one of ours.
-        }
-      }
-    }
-    return undefined;
-  }
-
-  #record(buf) {
-    const out = [];
-    try {
-      let pos = 0;
-      while (pos < buf.length) {
-        let type;
-        [type, pos] = readVarint(buf, pos);
-        if (type < 0x08 || type > 0x0f) {
-          out.push(`frame 0x${type.toString(16)}`);
-          break;  // other frames are not walked
-        }
-        let id;
-        let offset = 0;
-        let length = buf.length - pos;
-        [id, pos] = readVarint(buf, pos);
-        if (type & 0x04) [offset, pos] = readVarint(buf, pos);
-        if (type & 0x02) [length, pos] = readVarint(buf, pos);
-        const data = buf.subarray(pos, pos + length);
-        out.push(`stream ${id} @${offset} len ${length}${type & 0x01 ? " FIN" : ""} ${Buffer.from(data.subarray(0, 12)).toString("hex")}`);
-        pos += length;
-        const chunks = this.streams.get(id) ?? [];
-        chunks.push(data.slice());
-        this.streams.set(id, chunks);
-        if (type & 0x01) this.#finished(id);
-      }
-    } catch (err) {
-      out.push(`(undecodable: ${err.message})`);
-    }
-    if (process.env.MOQ_INTEROP_TRACE) process.stderr.write(`  [trace <-] ${out.join(" | ")}\n`);
-  }
-
-  #finished(id) {
-    const chunks = this.streams.get(id);
-    this.streams.delete(id);
-    if ((id & 0x02) === 0) return;  // bidi: not a group stream
-    const buf = Buffer.concat(chunks);
-    try {
-      let pos = 0;
-      let type;
-      [type, pos] = readVarint(buf, pos);
-      if (type !== 0) return;  // not a group stream
-      let len;
-      [len, pos] = readVarint(buf, pos);
-      const end = pos + len;
-      let sequence;
-      [, pos] = readVarint(buf, pos);  // subscription id
-      [sequence, pos] = readVarint(buf, pos);
-      pos = end;
-      const texts = [];
-      while (pos < buf.length) {
-        if (this.timestamps) [, pos] = readVarint(buf, pos);
-        let size;
-        [size, pos] = readVarint(buf, pos);
-        texts.push(buf.subarray(pos, pos + size).toString("utf8"));
-        pos += size;
-      }
-      this.groups.push({ sequence, texts });
-    } catch {
-      // A group this tap cannot read is simply not witnessed.
-    }
-  }
-}
-
 // Dials `url` as a moq-lite client over QMux, offering `alpn` only (on
-// qmux-01, then qmux-00), with a WireTap on the socket.
+// qmux-01, then qmux-00).
 export async function connectClient(url, alpn, ms) {
   const ws = new WebSocket(url, [`qmux-01.${alpn}`, `qmux-00.${alpn}`]);
-  const tap = new WireTap(ws, alpn);
   const session = new Session(ws, {});
   await within(ms, `the WebSocket to ${url} to open`, session.ready);
   const conn = await within(ms, "the moq-lite session to start", Moq.Connection.connect(new URL(url), { transport: session }));
-  return { session, conn, tap };
+  return { session, conn };
 }
 
 // Follows announcements under the stats prefix; paths are full paths.
@@ -234,17 +130,20 @@ export class Announcements {
     this.seen = [];
   }
 
-  // Waits for `path` to be announced (active) or unannounced (!active);
-  // other announcements are recorded and skipped.
+  // Waits for `path` (or each path of an array, in any order) to be
+  // announced (active) or unannounced (!active); other announcements are
+  // recorded and skipped.
   async waitFor(path, active, ms) {
-    const what = `${path} to be ${active ? "announced" : "unannounced"}`;
+    const waiting = new Set([path].flat().map(String));
+    const what = `${[...waiting].join(" and ")} to be ${active ? "announced" : "unannounced"}`;
     const wanted = async () => {
       for (;;) {
         const event = await this.consumer.next();
         if (event === undefined) fail(`the announcement stream ended while waiting for ${what} (seen: ${this.#seenText()})`);
         const full = Moq.Path.join(this.prefix, event.path);
         this.seen.push(`${event.active ? "+" : "-"}${full}`);
-        if (full === path && event.active === active) return;
+        if (event.active === active) waiting.delete(String(full));
+        if (waiting.size === 0) return;
       }
     };
     try {
@@ -306,17 +205,10 @@ export function countersText(frame) {
 }
 
 // One subscription to one track of a level's broadcast: groups in order,
-// each one JSON frame. Fails when a group's sequence does not increase.
-//
-// @moq/net 0.3.4 closes a lite-05 track as soon as the subscribe stream
-// ends (SUBSCRIBE_END then FIN), even when the last group's frame reached it
-// first on the wire; that group then reads as empty. Given the session's
-// WireTap, such a group's frame is taken from the wire instead (and counted
-// in `fromWire`); without one, the empty group fails the test.
+// each one JSON frame, read with @moq/net alone. Fails when a group has no
+// frame or its sequence does not increase.
 export class TrackReader {
-  constructor(conn, level, track, tap = undefined) {
-    this.tap = tap;
-    this.fromWire = [];
+  constructor(conn, level, track) {
     this.level = level;
     this.track = track;
     this.broadcast = levelBroadcast(level);
@@ -334,11 +226,7 @@ export class TrackReader {
   async next(ms) {
     const group = await within(ms, `a group on ${this.what}`, this.subscriber.recvGroup());
     if (group === undefined) return undefined;
-    let text = await within(ms, `the frame of group ${group.sequence} on ${this.what}`, group.readString());
-    if (text === undefined && this.tap) {
-      text = this.tap.frame(group.sequence, { level: this.level, tier: this.track.tier, role: this.track.role });
-      if (text !== undefined) this.fromWire.push(group.sequence);
-    }
+    const text = await within(ms, `the frame of group ${group.sequence} on ${this.what}`, group.readString());
     if (text === undefined) {
       const closed = group.closed.peek();
       fail(`group ${group.sequence} on ${this.what} has no frame (the group ended ${closed ? `with an error: ${closed.message ?? closed}` : "cleanly"})`);
