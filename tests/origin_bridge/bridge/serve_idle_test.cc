@@ -150,6 +150,22 @@ TEST_F(ServeIdleTest, SubscribedSessionIsKeptAndItsIdleTimeRestartsWhenItsLastSu
   EXPECT_FALSE(barrier->subscriber().closed());
 }
 
+// Following announcements is not a subscription: such a session is idle.
+TEST_F(ServeIdleTest, AnnouncementInterestAloneDoesNotKeepASession) {
+  auto producer = origin_.Publish(Path("stats/a"), {"data"});
+  ASSERT_TRUE(producer.ok());
+  StartBridge();
+  std::unique_ptr<MoqPeer> follower = Connect(1);
+  ASSERT_NE(follower, nullptr);
+  lite::test::LiteSubscriber& sub = follower->subscriber();
+  const uint64_t announces = *sub.RequestAnnounces("");
+  follower->Flush();
+  ASSERT_TRUE(RunUntil(io_, [&] { return sub.announces(announces)->active.count("stats/a") == 1; }));
+  time_.Advance(kTimeout);
+  ASSERT_NO_FATAL_FAILURE(ExpectClosedForIdleness(*follower));
+  EXPECT_TRUE(WaitStatus([](const BridgeStatus& s) { return s.serve.sessions_idle_closed == 1; }));
+}
+
 TEST_F(ServeIdleTest, ZeroTimeoutNeverClosesAnIdleSession) {
   StartBridge(absl::ZeroDuration());
   std::unique_ptr<MoqPeer> idle = Connect(1);
