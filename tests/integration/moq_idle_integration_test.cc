@@ -2,9 +2,9 @@
 // subscribe to nothing hold its slots. With --moq-max-sessions=2 and a short
 // --moq-idle-timeout, two clients that subscribe to nothing fill the
 // listener and a third is refused; once the timeout passes they are closed
-// with Timeout, counted in GetInfo and /metrics, and a real subscriber gets
-// a slot, reads a level's frames, and keeps its session past the timeout
-// while subscribed.
+// with Timeout, counted in GetInfo, /metrics and `moq-stats info`, and a
+// real subscriber gets a slot, reads a level's frames, and keeps its session
+// past the timeout while subscribed.
 
 #include <chrono>
 #include <memory>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <google/protobuf/struct.pb.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -24,6 +25,7 @@
 #include "moq/stats/v1/stats.grpc.pb.h"
 #include "origin_bridge/lite/wire.h"
 #include "origin_bridge/transport/transport.h"
+#include "tests/client/test_tools/cli_runner.h"
 #include "tests/integration/test_tools/admin_http_client.h"
 #include "tests/integration/test_tools/count_model.h"
 #include "tests/integration/test_tools/daemon_process.h"
@@ -167,6 +169,16 @@ TEST(MoqIdleIntegrationTest, ClientsSubscribingToNothingGiveTheirSlotsToASubscri
   std::optional<std::map<std::string, double>> metrics = ScrapeMetrics(daemon.admin_port());
   ASSERT_TRUE(metrics);
   EXPECT_EQ((*metrics)["moq_stats_bridge_serve_sessions_idle_closed_total"], 2.0);
+  // And in `moq-stats info --json`.
+  cli::test::RunResult json = cli::test::RunCli({"--target=" + daemon.target(), "info", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.description;
+  std::optional<google::protobuf::Value> parsed = cli::test::ParseJson(json.out);
+  ASSERT_TRUE(parsed) << json.description;
+  const google::protobuf::Value* bridge = cli::test::Member(*parsed, "bridge");
+  const google::protobuf::Value* serve = bridge ? cli::test::Member(*bridge, "serve") : nullptr;
+  const google::protobuf::Value* idle_closed = serve ? cli::test::Member(*serve, "sessions_idle_closed") : nullptr;
+  ASSERT_TRUE(idle_closed) << json.description;
+  EXPECT_EQ(idle_closed->number_value(), 2) << json.description;
 
   // Subscribed, it stays past the timeout: frames keep coming (the level
   // ticks every 100 ms while the relay's counts change) and the session
