@@ -81,6 +81,7 @@ pb::BridgeInfo BridgeInfoProto(const bridge::BridgeStatus& status) {
   serve->set_sessions(status.serve.sessions);
   serve->set_sessions_total(status.serve.sessions_total);
   serve->set_sessions_refused(status.serve.sessions_refused);
+  serve->set_sessions_idle_closed(status.serve.sessions_idle_closed);
   serve->set_last_error(status.serve.last_error);
   const bridge::SessionCounters& t = status.totals;
   out.set_announced_broadcasts(t.announced_broadcasts);
@@ -352,6 +353,10 @@ absl::Status Sidecar::StartBridge() {
   if (!listen.ok()) return absl::InvalidArgumentError(absl::StrCat("--moq-listen: ", listen.status().message()));
   options.moq_listen = *listen;
   options.listen_failure_is_fatal = config_.moq_listen_given;
+  options.max_serve_sessions = config_.moq_max_sessions;
+  options.serve_idle_timeout = config_.moq_idle_timeout;
+  options.clock = clock_;
+  options.scheduler = &scheduler_;
   if (options.origin_url.empty() && !options.moq_listen.has_value()) return absl::OkStatus();
   if (!options.origin_url.empty()) {
     absl::StatusOr<bridge::DialTarget> target = bridge::ParseOriginUrl(options.origin_url);

@@ -128,6 +128,8 @@ absl::Status CheckLimits(const SidecarConfig& config, const FlagNamer& name) {
   RETURN_IF_ERROR(CheckAtLeast(name("max-levels"), config.max_levels, 1));
   RETURN_IF_ERROR(CheckAtLeast(name("admin-max-connections"), config.admin_max_connections, 1));
   RETURN_IF_ERROR(CheckDuration(name("admin-idle-timeout"), config.admin_idle_timeout, true));
+  RETURN_IF_ERROR(CheckAtLeast(name("moq-max-sessions"), config.moq_max_sessions, 1));
+  RETURN_IF_ERROR(CheckDuration(name("moq-idle-timeout"), config.moq_idle_timeout, false));
   RETURN_IF_ERROR(CheckDuration(name("shutdown-delay"), config.shutdown_delay, false));
   RETURN_IF_ERROR(CheckDuration(name("health-probe-interval"), config.health_probe_interval, false));
   return CheckDuration(name("shutdown-timeout"), config.shutdown_timeout, false);

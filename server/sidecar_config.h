@@ -49,6 +49,11 @@ struct SidecarConfig {
   // Whether --moq-listen (or its variable) was given: an address given
   // explicitly must be bound, the default may fail with a warning.
   bool moq_listen_given = false;
+  // --moq-max-sessions: MoQ client sessions served at once.
+  uint32_t moq_max_sessions = 256;
+  // --moq-idle-timeout: how long a MoQ client session may hold no
+  // subscription before it is closed; zero: never.
+  absl::Duration moq_idle_timeout = absl::Seconds(60);
   // --grace: how long a session whose stream ended may be resumed before its
   // guards are closed.
   absl::Duration grace = absl::Seconds(10);

@@ -455,6 +455,7 @@ std::string BridgeJson(const pb::BridgeInfo& b) {
                            .Add("sessions", s.sessions())
                            .Add("sessions_total", s.sessions_total())
                            .Add("sessions_refused", s.sessions_refused())
+                           .Add("sessions_idle_closed", s.sessions_idle_closed())
                            .AddString("last_error", s.last_error())
                            .str())
       .Add("announced_broadcasts", b.announced_broadcasts())
@@ -490,8 +491,9 @@ std::string BridgeTable(const pb::BridgeInfo& b) {
   }
   if (s.enabled()) {
     table.AddRow({"serve listen", absl::StrCat("ws://", s.listen(), "/")});
-    table.AddRow({"serve sessions", absl::StrCat(s.sessions(), " now, ", s.sessions_total(), " total, ",
-                                                 s.sessions_refused(), " refused")});
+    table.AddRow(
+        {"serve sessions", absl::StrCat(s.sessions(), " now, ", s.sessions_total(), " total, ", s.sessions_refused(),
+                                        " refused, ", s.sessions_idle_closed(), " closed idle")});
   } else {
     table.AddRow({"serve", s.last_error().empty() ? "off" : absl::StrCat("off (", s.last_error(), ")")});
   }

@@ -46,8 +46,9 @@ struct ServeStatus {
   std::string listen;  // host:port as bound (the actual port)
   uint64_t sessions = 0;
   uint64_t sessions_total = 0;
-  uint64_t sessions_refused = 0;  // over the session limit
-  std::string last_error;         // e.g. why it could not bind
+  uint64_t sessions_refused = 0;      // over the session limit
+  uint64_t sessions_idle_closed = 0;  // closed after the idle timeout with no subscription
+  std::string last_error;             // e.g. why it could not bind
 };
 
 struct BridgeStatus {

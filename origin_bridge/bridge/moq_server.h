@@ -12,14 +12,21 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/refusal_log.h"
+#include "common/scheduler.h"
 #include "origin/origin.h"
 #include "origin_bridge/bridge/bridge_status.h"
+#include "origin_bridge/bridge/idle_sessions.h"
 #include "origin_bridge/bridge/moq_session.h"
 #include "origin_bridge/transport/transport.h"
 
@@ -30,6 +37,14 @@ struct MoqServerOptions {
   uint16_t port = 0;  // 0 picks a free one
   size_t max_sessions = 256;
   MoqSessionOptions session;  // perspective is forced to server
+  // How long a session may hold no live subscription before it is closed;
+  // zero: never.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // What the idle deadlines are read from and kept on; borrowed, they must
+  // outlive the server. Without a scheduler no session is closed for
+  // idleness.
+  const Clock* clock = Clock::Real();
+  Scheduler* scheduler = nullptr;
 };
 
 class MoqServer : public std::enable_shared_from_this<MoqServer> {
@@ -48,10 +63,26 @@ class MoqServer : public std::enable_shared_from_this<MoqServer> {
 
   size_t session_count() const { return sessions_.size(); }
 
+  ~MoqServer();
+
  private:
+  // Shared with the tasks on the scheduler, which may outlive the server:
+  // they post a sweep to the io thread while the server is running.
+  struct IdleWake {
+    absl::Mutex mu;
+    boost::asio::io_context* io ABSL_GUARDED_BY(mu) = nullptr;  // null once stopped
+    std::weak_ptr<MoqServer> server;                            // set before the first task
+    void Post();
+  };
+
   MoqServer(boost::asio::io_context& io, Origin* origin, MoqServerOptions options, StatusBoard* board);
   void OnAccepted(std::unique_ptr<Transport> transport);
   void OnSessionEnded(uint64_t id);
+  void OnSubscribed(uint64_t id, bool subscribed);
+  // Closes the sessions past the idle timeout, then schedules the next sweep.
+  void SweepIdle();
+  // Schedules a sweep at the earliest idle deadline unless one is due by then.
+  void ScheduleIdleSweep();
 
   boost::asio::io_context& io_;
   Origin* const origin_;
@@ -65,7 +96,10 @@ class MoqServer : public std::enable_shared_from_this<MoqServer> {
   std::map<uint64_t, std::unique_ptr<Transport>> refused_;
   uint64_t next_refused_id_ = 0;
   uint64_t refused_total_ = 0;
-  RefusalLog refusals_;  // when refusals are logged
+  RefusalLog refusals_;               // when refusals are logged
+  std::optional<IdleSessions> idle_;  // set when idle_timeout is positive
+  std::shared_ptr<IdleWake> idle_wake_ = std::make_shared<IdleWake>();
+  absl::Time idle_sweep_at_ = absl::InfiniteFuture();  // the sweep scheduled, if any
   bool stopped_ = false;
 };
 

@@ -295,6 +295,15 @@ void MoqSession::AfterEvent() {
     connection_->Close(static_cast<uint64_t>(lite::ErrorCode::kLagged), "peer is not reading");
     FlushToTransport();
   }
+  // Before the board: whoever sees the gauge there sees the report made.
+  if (on_subscribed_ && !ended_) {
+    const bool subscribed =
+        publisher_ != nullptr && !connection_->closed() && publisher_->counters().subscriptions_active > 0;
+    if (subscribed != subscribed_) {
+      subscribed_ = subscribed;
+      on_subscribed_(subscribed);
+    }
+  }
   if (board_ != nullptr && !ended_) {
     SessionCounters c = counters();
     // A session whose connection closed no longer announces or serves.

@@ -103,6 +103,12 @@ class MoqSession : public std::enable_shared_from_this<MoqSession> {
   // when the peer's transport parameters arrive over TCP). Set before Start.
   void set_on_version(std::function<void(lite::Version)> on_version) { on_version_ = std::move(on_version); }
 
+  // Called when the session's live subscriptions go from none to some
+  // (true) or from some to none (false); a session starts with none. Runs
+  // inside the session's event handling: it must not close the session.
+  // Set before Start.
+  void set_on_subscribed(std::function<void(bool)> on_subscribed) { on_subscribed_ = std::move(on_subscribed); }
+
   // Starts reading and sends our transport parameters (and, when the
   // version is known, our SETUP).
   void Start();
@@ -149,6 +155,8 @@ class MoqSession : public std::enable_shared_from_this<MoqSession> {
   const uint64_t session_id_;
   EndedHandler on_ended_;
   std::function<void(lite::Version)> on_version_;
+  std::function<void(bool)> on_subscribed_;
+  bool subscribed_ = false;  // as last reported to on_subscribed_
   const std::string peer_;
   std::string subprotocol_;
   std::optional<lite::Version> version_;  // set when known

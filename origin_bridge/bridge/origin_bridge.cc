@@ -38,6 +38,14 @@ absl::Status OriginBridge::Init() {
     serve.port = options_.moq_listen->port;
     serve.max_sessions = options_.max_serve_sessions;
     serve.session = options_.session;
+    serve.idle_timeout = options_.serve_idle_timeout;
+    serve.clock = options_.clock;
+    serve.scheduler = options_.scheduler;
+    if (serve.scheduler == nullptr && serve.idle_timeout > absl::ZeroDuration()) {
+      own_scheduler_ = std::make_unique<Scheduler>();
+      own_scheduler_thread_ = std::make_unique<SchedulerThread>(own_scheduler_.get(), options_.clock);
+      serve.scheduler = own_scheduler_.get();
+    }
     absl::StatusOr<std::shared_ptr<MoqServer>> server = MoqServer::Start(io_, origin_, serve, &board_);
     if (server.ok()) {
       server_ = *std::move(server);

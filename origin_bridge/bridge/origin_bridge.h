@@ -24,6 +24,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/scheduler.h"
 #include "origin/origin.h"
 #include "origin_bridge/bridge/backoff.h"
 #include "origin_bridge/bridge/bridge_status.h"
@@ -45,6 +47,13 @@ struct BridgeOptions {
   // and the bridge runs without serving; when true, Start fails.
   bool listen_failure_is_fatal = true;
   size_t max_serve_sessions = 256;
+  // Serve mode: a session holding no live subscription this long is closed
+  // (MoqServerOptions::idle_timeout); zero: never.
+  absl::Duration serve_idle_timeout = absl::Seconds(60);
+  // Where serve mode reads the time and keeps its idle deadlines; borrowed.
+  // Without a scheduler the bridge drives one of its own with `clock`.
+  const Clock* clock = Clock::Real();
+  Scheduler* scheduler = nullptr;
   // Every session, dialled or accepted (the mode sets the perspective).
   MoqSessionOptions session;
   // Dial mode: how long one attempt may take, and the waits between them.
@@ -79,6 +88,10 @@ class OriginBridge {
   Origin* const origin_;
   const BridgeOptions options_;
   StatusBoard board_;
+  // The scheduler serve mode uses when none was given; the thread stops
+  // before the scheduler goes.
+  std::unique_ptr<Scheduler> own_scheduler_;
+  std::unique_ptr<SchedulerThread> own_scheduler_thread_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   // Touched on the io thread only once the thread runs.

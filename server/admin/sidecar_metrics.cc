@@ -85,6 +85,9 @@ std::vector<MetricSample> CollectSidecarMetrics(const MetricInputs& in) {
               double(b.serve.sessions_total));
       counter("moq_stats_bridge_serve_sessions_refused_total", "MoQ clients refused over the session limit.",
               double(b.serve.sessions_refused));
+      counter("moq_stats_bridge_serve_sessions_idle_closed_total",
+              "MoQ client sessions closed after --moq-idle-timeout without a subscription.",
+              double(b.serve.sessions_idle_closed));
     }
     const bridge::SessionCounters& t = b.totals;
     gauge("moq_stats_bridge_announced_broadcasts", "Broadcasts announced now, summed over the bridge's sessions.",

@@ -146,6 +146,20 @@ const SidecarFlag kFlags[] = {
        return absl::OkStatus();
      },
      [](const SidecarConfig& c) { return c.moq_listen; }},
+    {"moq-max-sessions", "MOQ_STATS_MOQ_MAX_SESSIONS", FlagKind::kValue, "N",
+     "MoQ client sessions served on --moq-listen at once; a client beyond is closed after its handshake. At least "
+     "1.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->moq_max_sessions);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.moq_max_sessions); }},
+    {"moq-idle-timeout", "MOQ_STATS_MOQ_IDLE_TIMEOUT", FlagKind::kValue, "DURATION",
+     "A MoQ client session on --moq-listen that holds no subscription this long (from its start or the end of its "
+     "last subscription) is closed to free its slot; 0: never.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseDurationValue(who, v, &c->moq_idle_timeout);
+     },
+     [](const SidecarConfig& c) { return absl::FormatDuration(c.moq_idle_timeout); }},
     {"grace", "MOQ_STATS_GRACE", FlagKind::kValue, "DURATION",
      "How long a session whose stream ended may be resumed before its guards are closed.",
      [](const std::string& who, const std::string& v, SidecarConfig* c) {

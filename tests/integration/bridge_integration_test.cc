@@ -197,6 +197,7 @@ void ExpectFirstBatchFrame(const std::string& payload) {
       {"moq_stats_bridge_serve_sessions", double(b.serve().sessions())},
       {"moq_stats_bridge_serve_sessions_total", double(b.serve().sessions_total())},
       {"moq_stats_bridge_serve_sessions_refused_total", double(b.serve().sessions_refused())},
+      {"moq_stats_bridge_serve_sessions_idle_closed_total", double(b.serve().sessions_idle_closed())},
       {"moq_stats_bridge_announced_broadcasts", double(b.announced_broadcasts())},
       {"moq_stats_bridge_subscriptions_active", double(b.subscriptions_active())},
       {"moq_stats_bridge_subscriptions_served_total", double(b.subscriptions_served())},

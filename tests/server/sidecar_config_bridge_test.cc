@@ -1,10 +1,12 @@
-// The bridge's flags: --origin-url and --moq-listen.
+// The bridge's flags: --origin-url, --moq-listen and the MoQ listener's
+// session bounds.
 
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/sidecar_config.h"
@@ -93,12 +95,49 @@ TEST(SidecarConfigBridgeTest, ValidateChecksTheBridgeSettings) {
   EXPECT_THAT(std::string(ValidateSidecarConfig(config).message()), StartsWith("--moq-listen: "));
 }
 
+TEST(SidecarConfigBridgeTest, MoqSessionBoundsDefaultsAndValues) {
+  auto parsed = Parse({});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.moq_max_sessions, 256u);
+  EXPECT_EQ(parsed->config.moq_idle_timeout, absl::Seconds(60));
+
+  parsed = Parse({"--moq-max-sessions=2", "--moq-idle-timeout=300ms"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.moq_max_sessions, 2u);
+  EXPECT_EQ(parsed->config.moq_idle_timeout, absl::Milliseconds(300));
+
+  // 0 turns the idle timeout off.
+  parsed = Parse({}, {{"MOQ_STATS_MOQ_IDLE_TIMEOUT", "0"}, {"MOQ_STATS_MOQ_MAX_SESSIONS", "9"}});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.moq_idle_timeout, absl::ZeroDuration());
+  EXPECT_EQ(parsed->config.moq_max_sessions, 9u);
+  EXPECT_TRUE(UnknownSidecarEnv({"MOQ_STATS_MOQ_IDLE_TIMEOUT", "MOQ_STATS_MOQ_MAX_SESSIONS"}).empty());
+}
+
+TEST(SidecarConfigBridgeTest, MoqSessionBoundsRefuseBadValues) {
+  EXPECT_THAT(ParseError({"--moq-max-sessions=0"}), StartsWith("--moq-max-sessions: "));
+  EXPECT_THAT(ParseError({"--moq-max-sessions=lots"}), StartsWith("--moq-max-sessions: "));
+  EXPECT_THAT(ParseError({"--moq-idle-timeout=-1s"}), StartsWith("--moq-idle-timeout: "));
+  EXPECT_THAT(ParseError({"--moq-idle-timeout=inf"}), StartsWith("--moq-idle-timeout: "));
+  EXPECT_THAT(ParseError({}, {{"MOQ_STATS_MOQ_IDLE_TIMEOUT", "soon"}}), StartsWith("MOQ_STATS_MOQ_IDLE_TIMEOUT: "));
+
+  SidecarConfig config;
+  config.moq_max_sessions = 0;
+  EXPECT_THAT(std::string(ValidateSidecarConfig(config).message()), StartsWith("--moq-max-sessions: "));
+  config = SidecarConfig{};
+  config.moq_idle_timeout = absl::Seconds(-2);
+  EXPECT_THAT(std::string(ValidateSidecarConfig(config).message()), StartsWith("--moq-idle-timeout: "));
+}
+
 TEST(SidecarConfigBridgeTest, UsageListsTheFlags) {
   const std::string usage = SidecarUsage();
   EXPECT_THAT(usage, HasSubstr("--origin-url=URL"));
   EXPECT_THAT(usage, HasSubstr("MOQ_STATS_ORIGIN_URL"));
   EXPECT_THAT(usage, HasSubstr("--moq-listen=HOST:PORT"));
   EXPECT_THAT(usage, HasSubstr("default 127.0.0.1:4450"));
+  EXPECT_THAT(usage, HasSubstr("--moq-max-sessions=N"));
+  EXPECT_THAT(usage, HasSubstr("--moq-idle-timeout=DURATION"));
+  EXPECT_THAT(usage, HasSubstr("MOQ_STATS_MOQ_IDLE_TIMEOUT"));
 }
 
 }  // namespace
