@@ -70,18 +70,33 @@ struct TrackConsumerState {
 
   absl::Mutex mu;
   // Guarded by mu.
-  std::deque<Group> pending ABSL_GUARDED_BY(mu);
-  bool ended ABSL_GUARDED_BY(mu) = false;  // no group will arrive any more
+  std::deque<Group> pending ABSL_GUARDED_BY(mu);  // frames, in order
+  size_t pending_groups ABSL_GUARDED_BY(mu) = 0;  // distinct groups in pending
+  bool ended ABSL_GUARDED_BY(mu) = false;         // no frame will arrive any more
   uint64_t dropped ABSL_GUARDED_BY(mu) = 0;
 
-  // Queues `group`, skipping the oldest waiting group when kMaxPending are
-  // already waiting.
-  void Push(Group group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (pending.size() >= TrackConsumer::kMaxPending) {
-      pending.pop_front();
+  // Queues `frame`; then, while more than kMaxPending groups or
+  // kMaxPendingFrames frames wait, skips the oldest waiting group whole. The
+  // group `frame` belongs to (the one being written) is never skipped: it
+  // holds at most kMaxGroupFrames frames, so the bounds hold.
+  void Push(Group frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (pending.empty() || pending.back().sequence != frame.sequence) ++pending_groups;
+    pending.push_back(std::move(frame));
+    while ((pending_groups > TrackConsumer::kMaxPending || pending.size() > TrackConsumer::kMaxPendingFrames) &&
+           pending.front().sequence != pending.back().sequence) {
+      const uint64_t oldest = pending.front().sequence;
+      while (pending.front().sequence == oldest) pending.pop_front();
+      --pending_groups;
       ++dropped;
     }
-    pending.push_back(std::move(group));
+  }
+
+  std::optional<Group> Pop() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (pending.empty()) return std::nullopt;
+    Group frame = std::move(pending.front());
+    pending.pop_front();
+    if (pending.empty() || pending.front().sequence != frame.sequence) --pending_groups;
+    return frame;
   }
 };
 
@@ -107,7 +122,10 @@ struct TrackState {
   absl::Mutex mu;
   // Guarded by mu.
   uint64_t next_sequence ABSL_GUARDED_BY(mu) = 0;
-  std::optional<Group> latest ABSL_GUARDED_BY(mu);
+  // Every frame of the latest group, from its frame 0.
+  std::vector<Group> latest ABSL_GUARDED_BY(mu);
+  // The latest group was opened by StartGroup and takes AppendFrame.
+  bool open ABSL_GUARDED_BY(mu) = false;
   // True once the track's producer is gone; no consumer is added after.
   bool ended ABSL_GUARDED_BY(mu) = false;
   std::vector<std::weak_ptr<TrackConsumerState>> consumers ABSL_GUARDED_BY(mu);
@@ -287,9 +305,9 @@ absl::StatusOr<std::unique_ptr<TrackConsumer>> Origin::Subscribe(const Path& pat
     if (track_state->ended) return not_found();
     // Seeding and registering under the track's lock: the latest group comes
     // first, then every later one, with no gap and no repeat.
-    if (track_state->latest.has_value()) {
+    if (!track_state->latest.empty()) {
       absl::MutexLock consumer_lock(&consumer->mu);
-      consumer->pending.push_back(*track_state->latest);
+      for (const Group& frame : track_state->latest) consumer->Push(frame);
     }
     auto& list = track_state->consumers;
     list.erase(std::remove_if(list.begin(), list.end(), [](const auto& weak) { return weak.expired(); }), list.end());
@@ -366,19 +384,42 @@ TrackProducer::~TrackProducer() { internal::EndTrack(*state_); }
 
 const std::string& TrackProducer::name() const { return state_->name; }
 
-uint64_t TrackProducer::WriteFrame(std::string frame) {
-  Group group{0, std::make_shared<const std::string>(std::move(frame))};
+namespace internal {
+namespace {
+
+enum class WriteMode {
+  kSingle,  // a new, complete group of one frame
+  kStart,   // frame 0 of a new group left open
+  kAppend,  // the next frame of the open group
+};
+
+// Writes `bytes` to `track` as `mode` says, queues the frame for every
+// consumer and notifies them.
+absl::StatusOr<Group> WriteToTrack(TrackState& track, std::string bytes, WriteMode mode) {
+  Group frame{0, std::make_shared<const std::string>(std::move(bytes))};
+  frame.complete = mode == WriteMode::kSingle;
   // The group this one replaces as latest; released after the lock so its
-  // frame, when this was its last holder, is freed outside it.
-  std::optional<Group> replaced;
+  // frames, when this was their last holder, are freed outside it.
+  std::vector<Group> replaced;
   // Left empty (no allocation) when the track has no consumers.
   std::vector<std::shared_ptr<TrackConsumerState>> to_notify;
-  TrackState& track = *state_;
-  uint64_t sequence;
   {
     absl::MutexLock lock(&track.mu);
-    sequence = track.next_sequence++;
-    group.sequence = sequence;
+    if (mode == WriteMode::kAppend) {
+      if (!track.open || track.latest.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat("track \"", track.name, "\" has no open group"));
+      }
+      if (track.latest.size() >= TrackProducer::kMaxGroupFrames) {
+        return absl::ResourceExhaustedError(absl::StrCat("the open group of track \"", track.name, "\" holds ",
+                                                         TrackProducer::kMaxGroupFrames, " frames"));
+      }
+      frame.sequence = track.latest.front().sequence;
+      frame.index = static_cast<uint32_t>(track.latest.size());
+    } else {
+      frame.sequence = track.next_sequence++;
+      track.open = mode == WriteMode::kStart;
+      replaced.swap(track.latest);
+    }
     auto& list = track.consumers;
     if (!list.empty()) {
       to_notify.reserve(list.size());
@@ -392,18 +433,42 @@ uint64_t TrackProducer::WriteFrame(std::string frame) {
         ++i;
         {
           absl::MutexLock consumer_lock(&consumer->mu);
-          consumer->Push(group);
+          consumer->Push(frame);
         }
         to_notify.push_back(std::move(consumer));
       }
     }
-    replaced = std::exchange(track.latest, std::move(group));
+    track.latest.push_back(frame);
   }
-  internal::NotifyAll(to_notify);
-  return sequence;
+  NotifyAll(to_notify);
+  return frame;
+}
+
+}  // namespace
+}  // namespace internal
+
+uint64_t TrackProducer::WriteFrame(std::string frame) {
+  // Never fails: only appending does.
+  return internal::WriteToTrack(*state_, std::move(frame), internal::WriteMode::kSingle)->sequence;
+}
+
+uint64_t TrackProducer::StartGroup(std::string frame) {
+  return internal::WriteToTrack(*state_, std::move(frame), internal::WriteMode::kStart)->sequence;
+}
+
+absl::StatusOr<uint32_t> TrackProducer::AppendFrame(std::string frame) {
+  absl::StatusOr<Group> written = internal::WriteToTrack(*state_, std::move(frame), internal::WriteMode::kAppend);
+  if (!written.ok()) return written.status();
+  return written->index;
 }
 
 std::optional<Group> TrackProducer::latest() const {
+  absl::MutexLock lock(&state_->mu);
+  if (state_->latest.empty()) return std::nullopt;
+  return state_->latest.back();
+}
+
+std::vector<Group> TrackProducer::latest_group() const {
   absl::MutexLock lock(&state_->mu);
   return state_->latest;
 }
@@ -420,10 +485,12 @@ TrackConsumer::~TrackConsumer() {
 
 std::optional<Group> TrackConsumer::Next() {
   absl::MutexLock lock(&state_->mu);
-  if (state_->pending.empty()) return std::nullopt;
-  Group group = std::move(state_->pending.front());
-  state_->pending.pop_front();
-  return group;
+  return state_->Pop();
+}
+
+size_t TrackConsumer::pending() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->pending.size();
 }
 
 bool TrackConsumer::ended() const {
