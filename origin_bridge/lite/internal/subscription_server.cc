@@ -127,9 +127,13 @@ void SubscriptionServer::Deliver(Entry& e, Group frame) {
     // A newer group: whatever is held of an older one is skipped, and the
     // open group is done.
     bool truncated = false;
+    if (const uint64_t dropped = e.consumer->dropped(); dropped != e.dropped_seen) {
+      e.dropped_seen = dropped;
+      truncated = true;
+    }
     if (!e.held.empty()) {
       ++ctx_->counters.groups_skipped;
-      truncated = e.held.front().index != 0;
+      truncated = truncated || e.held.front().index != 0;
       e.held.clear();
     }
     FinishOpen(e, truncated);

@@ -85,6 +85,9 @@ class SubscriptionServer {
     bool finish_next_poll = false;
     std::optional<uint64_t> highest;  // Highest sequence read.
     std::optional<OpenGroup> open;
+    // The consumer's dropped() when last looked at: when it moves while a
+    // group is open, the rest of that group may be among what it skipped.
+    uint64_t dropped_seen = 0;
     // Frames waiting to go out, in order, all of one group: from its frame
     // 0, or the next frames of `open`. At most a group's frames.
     std::deque<Group> held;

@@ -190,6 +190,27 @@ TEST(PublisherGroupFramesTest, HeldFramesOfTheOpenGroupGiveWayToANewerGroup) {
   EXPECT_EQ(h.session->counters().groups_skipped, 1u);
 }
 
+// A session that is not polled while the track runs far ahead: the origin
+// skips whole groups for it, the rest of the open group among them, so that
+// group's stream is reset rather than finished as if whole; the session
+// goes on at a later group's frame 0.
+TEST(PublisherGroupFramesTest, GroupsTheOriginSkippedResetTheOpenGroup) {
+  PublisherHarness h(Version::kLite04);
+  TrackProducer* t = h.Publish("b", {"t"})->track("t");
+  h.Open(SubscribeStream(Version::kLite04, 0, "b", "t"));
+  t->StartGroup("a0");
+  h.session->Poll();
+  ASSERT_TRUE(t->AppendFrame("a1").ok());
+  for (size_t g = 1; g <= TrackConsumer::kMaxPending + 1; ++g) t->WriteFrame(absl::StrCat("g", g));
+  h.session->Poll();
+  const std::vector<uint64_t> groups = h.GroupStreams();
+  ASSERT_GE(groups.size(), 2u);
+  EXPECT_EQ(h.mux.stream(groups[0])->reset_code, static_cast<uint64_t>(ErrorCode::kCancel));
+  EXPECT_EQ(h.Written(groups[0]), Hex(Unhex("00 02 00 00 02 \"a0\"")));
+  // Group 1 and the rest of group 0 were skipped: the next stream is group 2.
+  EXPECT_EQ(h.Written(groups[1]), Hex(Unhex("00 02 00 02 02 \"g2\"")));
+}
+
 TEST(PublisherGroupFramesTest, FetchServesEveryFrameOfTheLatestGroup) {
   PublisherHarness h(Version::kLite05);
   TrackProducer* t = h.Publish("b", {"t"})->track("t");
