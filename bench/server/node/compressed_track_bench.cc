@@ -131,7 +131,11 @@ void BM_CompressedTrackTick(benchmark::State& state) {
   state.counters["steady_ratio"] = steady / static_cast<double>(plain_bytes);
 }
 BENCHMARK(BM_CompressedTrackTick)->Args({10000, 1})->Args({10000, 100})->Iterations(60)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CompressedTrackTick)->Args({100000, 1})->Args({100000, 100})->Iterations(12)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CompressedTrackTick)
+    ->Args({100000, 1})
+    ->Args({100000, 100})
+    ->Iterations(12)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace moq_stats::server
