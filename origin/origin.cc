@@ -1,203 +1,18 @@
 #include "origin/origin.h"
 
 #include <algorithm>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "origin/internal/origin_state.h"
 
 namespace moq_stats {
-namespace internal {
-
-// Shared state behind the handles of origin.h. Every handle holds its state
-// through a shared_ptr, so a handle stays safe to use whatever else is gone;
-// lists of consumers hold weak_ptrs and are pruned as their consumers go.
-//
-// Lock order. A thread holding a lock on the left may take one on the right,
-// never the reverse:
-//
-//   OriginState::mu   -> AnnouncementConsumerState::mu
-//   TrackState::mu    -> TrackConsumerState::mu
-//   Notifier::mu      -> any *ConsumerState::mu (a callback calling Next())
-//
-// OriginState::mu, BroadcastState::mu and TrackState::mu are never held
-// together: each operation looks up what it needs under one, copies a
-// shared_ptr and lets go before taking the next. The consumer queue locks
-// (*ConsumerState::mu) are leaves: nothing is taken while one is held.
-// Notifier::mu is taken by SetNotify, by a consumer's destructor, and by a
-// writer after it has queued its item and let go of every other lock, so no
-// origin, broadcast, track or queue lock is ever held while a callback runs.
-// A callback that itself writes or publishes takes those locks, and other
-// consumers' Notifier::mu, under its own Notifier::mu; that stays
-// deadlock-free as long as callbacks do not write to each other's tracks in
-// a cycle.
-
-// A consumer's notify callback. Held under its own mutex, which is also held
-// while the callback runs: Set() therefore waits for a running callback to
-// return, which is what lets SetNotify promise that the old callback is not
-// running and won't run again once it returns. A callback must not call
-// SetNotify on (or destroy) its own consumer: that would wait for itself.
-struct Notifier {
-  void Set(std::function<void()> fn) {
-    std::function<void()> old;
-    {
-      absl::MutexLock lock(&mu);
-      old = std::exchange(callback, std::move(fn));
-    }
-    // The old callback's captures are destroyed here, with no lock held.
-  }
-
-  void Run() {
-    absl::MutexLock lock(&mu);
-    if (callback) callback();
-  }
-
-  absl::Mutex mu;
-  std::function<void()> callback ABSL_GUARDED_BY(mu);
-};
-
-struct TrackConsumerState {
-  Notifier notifier;
-
-  absl::Mutex mu;
-  // Guarded by mu.
-  std::deque<Group> pending ABSL_GUARDED_BY(mu);
-  bool ended ABSL_GUARDED_BY(mu) = false;  // no group will arrive any more
-  uint64_t dropped ABSL_GUARDED_BY(mu) = 0;
-
-  // Queues `group`, skipping the oldest waiting group when kMaxPending are
-  // already waiting.
-  void Push(Group group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (pending.size() >= TrackConsumer::kMaxPending) {
-      pending.pop_front();
-      ++dropped;
-    }
-    pending.push_back(std::move(group));
-  }
-};
-
-struct AnnouncementConsumerState {
-  explicit AnnouncementConsumerState(Path p) : prefix(std::move(p)) {}
-
-  // Constant after construction.
-  const Path prefix;
-
-  Notifier notifier;
-
-  absl::Mutex mu;
-  // Guarded by mu.
-  std::deque<Announcement> pending ABSL_GUARDED_BY(mu);
-};
-
-struct TrackState {
-  explicit TrackState(std::string n) : name(std::move(n)) {}
-
-  // Constant after construction.
-  const std::string name;
-
-  absl::Mutex mu;
-  // Guarded by mu.
-  uint64_t next_sequence ABSL_GUARDED_BY(mu) = 0;
-  std::optional<Group> latest ABSL_GUARDED_BY(mu);
-  // True once the track's producer is gone; no consumer is added after.
-  bool ended ABSL_GUARDED_BY(mu) = false;
-  std::vector<std::weak_ptr<TrackConsumerState>> consumers ABSL_GUARDED_BY(mu);
-};
-
-struct BroadcastState {
-  BroadcastState(Path p, std::weak_ptr<OriginState> o) : path(std::move(p)), origin(std::move(o)) {}
-
-  // Constant after construction.
-  const Path path;
-  const std::weak_ptr<OriginState> origin;
-
-  struct Track {
-    std::shared_ptr<TrackState> state;        // what Subscribe looks up
-    std::unique_ptr<TrackProducer> producer;  // what CreateTrack hands out
-  };
-
-  absl::Mutex mu;
-  // Guarded by mu. Emptied when the BroadcastProducer is destroyed.
-  absl::flat_hash_map<std::string, Track> tracks ABSL_GUARDED_BY(mu);
-};
-
-struct OriginState {
-  absl::Mutex mu;
-  // Guarded by mu.
-  absl::flat_hash_map<Path, std::shared_ptr<BroadcastState>> broadcasts ABSL_GUARDED_BY(mu);
-  std::vector<std::weak_ptr<AnnouncementConsumerState>> announcement_consumers ABSL_GUARDED_BY(mu);
-
-  // Queues `announcement` for every live announcement consumer whose prefix
-  // matches, prunes the dead ones, and returns the matching ones so the
-  // caller can notify them once it has let go of `mu`.
-  std::vector<std::shared_ptr<AnnouncementConsumerState>> Announce(const Announcement& announcement)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    std::vector<std::shared_ptr<AnnouncementConsumerState>> to_notify;
-    auto& list = announcement_consumers;
-    for (size_t i = 0; i < list.size();) {
-      std::shared_ptr<AnnouncementConsumerState> consumer = list[i].lock();
-      if (consumer == nullptr) {
-        list[i] = std::move(list.back());
-        list.pop_back();
-        continue;
-      }
-      ++i;
-      if (!announcement.path.has_prefix(consumer->prefix)) continue;
-      {
-        absl::MutexLock lock(&consumer->mu);
-        consumer->pending.push_back(announcement);
-      }
-      to_notify.push_back(std::move(consumer));
-    }
-    return to_notify;
-  }
-};
-
-namespace {
-
-// Debian 12's Abseil is built with its own absl::string_view, distinct from
-// std::string_view.
-absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-template <typename ConsumerStatePtr>
-void NotifyAll(const std::vector<ConsumerStatePtr>& consumers) {
-  for (const auto& consumer : consumers) consumer->notifier.Run();
-}
-
-// Ends `track`: no group will be written any more, every consumer sees the end
-// once it has read what is queued, and no consumer is added after.
-void EndTrack(TrackState& track) {
-  std::vector<std::shared_ptr<TrackConsumerState>> to_notify;
-  {
-    absl::MutexLock lock(&track.mu);
-    if (track.ended) return;
-    track.ended = true;
-    to_notify.reserve(track.consumers.size());
-    for (const auto& weak : track.consumers) {
-      std::shared_ptr<TrackConsumerState> consumer = weak.lock();
-      if (consumer == nullptr) continue;
-      {
-        absl::MutexLock consumer_lock(&consumer->mu);
-        consumer->ended = true;
-      }
-      to_notify.push_back(std::move(consumer));
-    }
-    track.consumers.clear();
-  }
-  NotifyAll(to_notify);
-}
-
-}  // namespace
-}  // namespace internal
 
 using internal::AnnouncementConsumerState;
 using internal::BroadcastState;
@@ -287,9 +102,9 @@ absl::StatusOr<std::unique_ptr<TrackConsumer>> Origin::Subscribe(const Path& pat
     if (track_state->ended) return not_found();
     // Seeding and registering under the track's lock: the latest group comes
     // first, then every later one, with no gap and no repeat.
-    if (track_state->latest.has_value()) {
+    if (!track_state->latest.empty()) {
       absl::MutexLock consumer_lock(&consumer->mu);
-      consumer->pending.push_back(*track_state->latest);
+      for (const Group& frame : track_state->latest) consumer->Push(frame);
     }
     auto& list = track_state->consumers;
     list.erase(std::remove_if(list.begin(), list.end(), [](const auto& weak) { return weak.expired(); }), list.end());
@@ -357,104 +172,5 @@ absl::StatusOr<TrackProducer*> BroadcastProducer::CreateTrack(std::string_view n
   state_->tracks.emplace(std::string(name), BroadcastState::Track{std::move(track), std::move(producer)});
   return result;
 }
-
-// --- TrackProducer ---
-
-TrackProducer::TrackProducer(std::shared_ptr<TrackState> state) : state_(std::move(state)) {}
-
-TrackProducer::~TrackProducer() { internal::EndTrack(*state_); }
-
-const std::string& TrackProducer::name() const { return state_->name; }
-
-uint64_t TrackProducer::WriteFrame(std::string frame) {
-  Group group{0, std::make_shared<const std::string>(std::move(frame))};
-  // The group this one replaces as latest; released after the lock so its
-  // frame, when this was its last holder, is freed outside it.
-  std::optional<Group> replaced;
-  // Left empty (no allocation) when the track has no consumers.
-  std::vector<std::shared_ptr<TrackConsumerState>> to_notify;
-  TrackState& track = *state_;
-  uint64_t sequence;
-  {
-    absl::MutexLock lock(&track.mu);
-    sequence = track.next_sequence++;
-    group.sequence = sequence;
-    auto& list = track.consumers;
-    if (!list.empty()) {
-      to_notify.reserve(list.size());
-      for (size_t i = 0; i < list.size();) {
-        std::shared_ptr<TrackConsumerState> consumer = list[i].lock();
-        if (consumer == nullptr) {
-          list[i] = std::move(list.back());
-          list.pop_back();
-          continue;
-        }
-        ++i;
-        {
-          absl::MutexLock consumer_lock(&consumer->mu);
-          consumer->Push(group);
-        }
-        to_notify.push_back(std::move(consumer));
-      }
-    }
-    replaced = std::exchange(track.latest, std::move(group));
-  }
-  internal::NotifyAll(to_notify);
-  return sequence;
-}
-
-std::optional<Group> TrackProducer::latest() const {
-  absl::MutexLock lock(&state_->mu);
-  return state_->latest;
-}
-
-// --- TrackConsumer ---
-
-TrackConsumer::TrackConsumer(std::shared_ptr<TrackConsumerState> state) : state_(std::move(state)) {}
-
-TrackConsumer::~TrackConsumer() {
-  // A writer may still hold the state for a moment; make sure it will not
-  // call back into whatever the callback captured, which may go with us.
-  state_->notifier.Set(nullptr);
-}
-
-std::optional<Group> TrackConsumer::Next() {
-  absl::MutexLock lock(&state_->mu);
-  if (state_->pending.empty()) return std::nullopt;
-  Group group = std::move(state_->pending.front());
-  state_->pending.pop_front();
-  return group;
-}
-
-bool TrackConsumer::ended() const {
-  absl::MutexLock lock(&state_->mu);
-  return state_->ended && state_->pending.empty();
-}
-
-uint64_t TrackConsumer::dropped() const {
-  absl::MutexLock lock(&state_->mu);
-  return state_->dropped;
-}
-
-void TrackConsumer::SetNotify(std::function<void()> notify) { state_->notifier.Set(std::move(notify)); }
-
-// --- AnnouncementConsumer ---
-
-AnnouncementConsumer::AnnouncementConsumer(std::shared_ptr<AnnouncementConsumerState> state)
-    : state_(std::move(state)) {}
-
-AnnouncementConsumer::~AnnouncementConsumer() { state_->notifier.Set(nullptr); }
-
-const Path& AnnouncementConsumer::prefix() const { return state_->prefix; }
-
-std::optional<Announcement> AnnouncementConsumer::Next() {
-  absl::MutexLock lock(&state_->mu);
-  if (state_->pending.empty()) return std::nullopt;
-  Announcement announcement = std::move(state_->pending.front());
-  state_->pending.pop_front();
-  return announcement;
-}
-
-void AnnouncementConsumer::SetNotify(std::function<void()> notify) { state_->notifier.Set(std::move(notify)); }
 
 }  // namespace moq_stats

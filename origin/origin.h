@@ -23,11 +23,19 @@ struct TrackConsumerState;
 struct AnnouncementConsumerState;
 }  // namespace internal
 
-// One group of a track. Every group the stats publishers write holds exactly
-// one frame. The frame bytes are shared between every consumer of the group.
+// One frame of a track, as consumers receive it: the frame's bytes and its
+// place, the group `sequence` and its `index` in that group (0 opens the
+// group). A group written with TrackProducer::WriteFrame holds one frame
+// (`complete` at once); one opened with StartGroup grows frame by frame
+// through AppendFrame and is complete when the next group starts or the
+// track ends. The frame bytes are shared between every consumer.
 struct Group {
   uint64_t sequence = 0;
   std::shared_ptr<const std::string> frame;
+  // The frame's index within its group.
+  uint32_t index = 0;
+  // True: no frame follows in this group (a single-frame group).
+  bool complete = true;
 };
 
 // A change in what is published under a followed prefix.
@@ -115,17 +123,33 @@ class BroadcastProducer {
 // Safe for concurrent access from multiple threads.
 class TrackProducer {
  public:
+  // Most frames one group may hold.
+  static constexpr size_t kMaxGroupFrames = 256;
+
   TrackProducer(const TrackProducer&) = delete;
   TrackProducer& operator=(const TrackProducer&) = delete;
 
   const std::string& name() const;
 
-  // Writes `frame` as a new group of one frame and returns its sequence
-  // (0, 1, 2, ... per track).
+  // Writes `frame` as a new, complete group of one frame and returns its
+  // sequence (0, 1, 2, ... per track). Completes an open group.
   uint64_t WriteFrame(std::string frame);
 
-  // The latest group written, if any.
+  // Writes `frame` as frame 0 of a new group that stays open for
+  // AppendFrame, and returns its sequence. Completes an open group.
+  uint64_t StartGroup(std::string frame);
+
+  // Appends `frame` to the open group and returns its index in the group.
+  // FAILED_PRECONDITION when no group is open (none started, or the latest
+  // was written with WriteFrame); RESOURCE_EXHAUSTED when the group already
+  // holds kMaxGroupFrames frames. Nothing is written then.
+  absl::StatusOr<uint32_t> AppendFrame(std::string frame);
+
+  // The last frame written, if any.
   std::optional<Group> latest() const;
+
+  // Every frame of the latest group, from its frame 0.
+  std::vector<Group> latest_group() const;
 
  private:
   friend class BroadcastProducer;
@@ -136,34 +160,42 @@ class TrackProducer {
   std::shared_ptr<internal::TrackState> state_;
 };
 
-// Reads the groups of one track: the latest group at subscription time (if
-// any), then every group written after, in order. A consumer that falls more
-// than kMaxPending groups behind skips the oldest (moq's latest-wins
-// delivery) and counts them in dropped().
+// Reads the frames of one track: every frame of the latest group at
+// subscription time (if any, from its frame 0), then every frame written
+// after, in order. A consumer that falls behind (more than kMaxPending
+// groups or kMaxPendingFrames frames waiting) skips the oldest waiting
+// groups whole (moq's latest-wins delivery) and counts them in dropped():
+// what it reads of any group is always that group's first frames, in
+// order, with none missing; a group being written is never skipped.
 //
 // Safe for concurrent access from multiple threads.
 class TrackConsumer {
  public:
   static constexpr size_t kMaxPending = 64;
+  static constexpr size_t kMaxPendingFrames = 4 * TrackProducer::kMaxGroupFrames;
 
   ~TrackConsumer();
   TrackConsumer(const TrackConsumer&) = delete;
   TrackConsumer& operator=(const TrackConsumer&) = delete;
 
-  // The next group, or nullopt when none is waiting.
+  // The next frame, or nullopt when none is waiting.
   std::optional<Group> Next();
 
-  // True once the broadcast ended and every group was read.
+  // True once the broadcast ended and every frame was read.
   bool ended() const;
 
-  // Groups skipped because this consumer fell behind.
+  // Groups skipped (whole, or the rest of one partly read) because this
+  // consumer fell behind.
   uint64_t dropped() const;
 
-  // `notify` is called when a group arrives or the track ends, on the
+  // Frames waiting to be read.
+  size_t pending() const;
+
+  // `notify` is called when a frame arrives or the track ends, on the
   // writer's thread with no origin lock held. It must not block; it may call
   // Next() but not SetNotify(). Replaces any earlier callback; nullptr
   // clears it. Once SetNotify returns, the old callback is not running and
-  // won't run again, so its captures may be destroyed. Groups queued before
+  // won't run again, so its captures may be destroyed. Frames queued before
   // the callback was set do not call it: drain with Next() after setting.
   // Destroying the consumer also waits for a running callback, so a callback
   // must not destroy its own consumer.

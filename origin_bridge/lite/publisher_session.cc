@@ -344,15 +344,23 @@ void PublisherSession::State::ProcessFetch(uint64_t id, PeerStream& s) {
   // can find.
   absl::StatusOr<std::unique_ptr<TrackConsumer>> consumer =
       ctx.origin->Subscribe(Path(request->broadcast), request->track);
-  std::optional<Group> group;
-  if (consumer.ok()) group = (*consumer)->Next();
-  if (!group.has_value() || group->sequence != request->group) {
+  // A new subscriber holds the latest group's frames so far.
+  std::vector<Group> frames;
+  if (consumer.ok()) {
+    while (std::optional<Group> frame = (*consumer)->Next()) frames.push_back(*std::move(frame));
+  }
+  if (frames.empty() || frames.front().sequence != request->group) {
     Refuse(id, s, internal::RefusalCode(*ctx.origin, request->broadcast));
     return;
   }
   std::string out;
-  internal::AppendFrame(ctx.options.version, internal::FrameTimestamp(ctx),
-                        group->frame ? std::string_view(*group->frame) : std::string_view(), &out);
+  uint64_t timestamp = internal::FrameTimestamp(ctx);
+  for (const Group& frame : frames) {
+    // The first frame carries the timestamp, the later ones deltas of 0.
+    internal::AppendFrame(ctx.options.version, timestamp,
+                          frame.frame ? std::string_view(*frame.frame) : std::string_view(), &out);
+    timestamp = 0;
+  }
   (void)ctx.mux->Write(id, out, true);
   ++ctx.counters.fetches_served;
   Forget(id, s);

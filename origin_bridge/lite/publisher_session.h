@@ -15,8 +15,13 @@
 // - Track streams (lite-05): TRACK is answered with TRACK_INFO and FIN.
 // - Subscribe streams: the latest group (or the first at or after the
 //   requested start) and every later one goes out, each group on its own
-//   unidirectional Group stream (type 0, GROUP header, the group's one
-//   frame, FIN).
+//   unidirectional Group stream (type 0, GROUP header, its frames). A
+//   single-frame group's stream is finished with its frame; a group that
+//   may still grow (TrackProducer::StartGroup) keeps its stream open, each
+//   new frame written to it, until the next group starts or the track ends
+//   (FIN). A subscriber arriving mid-group gets that group from its frame
+//   0. A group cut short (a newer one replaced its held frames, or the
+//   peer unsubscribed) has its stream reset with Cancel.
 //   - Answer: lite-03/04 SUBSCRIBE_OK{the subscriber's priority, unordered,
 //     no latency bound, no start/end} at once; lite-05 SUBSCRIBE_START{first
 //     group} when the first group is about to go out (nothing while the
@@ -28,15 +33,17 @@
 //   - FIN from the peer unsubscribes. The track ending (its broadcast went
 //     away) ends the subscription: lite-05 SUBSCRIBE_END{one past the last
 //     group seen}, then FIN once nothing is held.
-// - Fetch streams (lite-05): the requested group, if it is the one cached.
+// - Fetch streams (lite-05): the requested group (every frame written so
+//   far), if it is the one cached.
 // - Requests for a broadcast not announced here are refused (stream reset
 //   and STOP_SENDING) with Unroutable (30), for a track or group it does not
 //   have with NotFound (13), as moq-lite publishers do.
-// - A group that cannot go out now (the peer's stream-count credit ran out,
-//   the mux holds more than max_queued_bytes unsent, or other subscriptions
-//   are already waiting) is held as its subscription's only held group, a
-//   newer one replacing it (latest wins, counted in groups_skipped). Held
-//   groups go out round-robin, one per subscription per turn, when credit
+// - A frame that cannot go out now (a new group and the peer's
+//   stream-count credit ran out, the mux holds more than max_queued_bytes
+//   unsent, or other subscriptions are already waiting) is held; a
+//   subscription holds the frames of one group at most, a newer group
+//   replacing them (latest wins, counted in groups_skipped). Held frames go
+//   out round-robin, one group per subscription per turn, when credit
 //   returns (OnStreamCreditAvailable) or at the next Poll().
 // - Stream types this version does not serve (Probe, Goaway, Fetch/Track
 //   before lite-05, Setup before lite-05, the peer's Group streams, unknown

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/json/parse.h"
+#include "common/logging.h"
 
 namespace moq_stats::server {
 namespace {
@@ -17,6 +19,9 @@ std::string TierPrefix(Tier tier) { return tier == Tier::kExternal ? "" : "inter
 std::string TrafficTrackName(Tier tier, Role role) {
   return absl::StrCat(TierPrefix(tier), role == Role::kPublisher ? "publisher.json" : "subscriber.json");
 }
+
+// The name of a track's compressed sibling.
+std::string CompressedName(const std::string& name) { return name + ".z"; }
 
 // One tick's report of one group: the entries of each (tier, role).
 using GroupEntries = std::array<std::vector<NodeTrack::Entry>, kTierRoleCount>;
@@ -57,11 +62,16 @@ absl::StatusOr<NodePublisher::Group> NodePublisher::Announce(const Path& group_k
   const std::vector<std::string> names = {TrafficTrackName(Tier::kExternal, Role::kPublisher),
                                           TrafficTrackName(Tier::kExternal, Role::kSubscriber),
                                           std::string(kSessionsTrack)};
+  std::vector<std::string> all = names;
+  for (const std::string& name : names) all.push_back(CompressedName(name));
   absl::StatusOr<std::unique_ptr<BroadcastProducer>> broadcast =
-      options_.origin->Publish(BroadcastPath(group_key), names);
+      options_.origin->Publish(BroadcastPath(group_key), all);
   if (!broadcast.ok()) return broadcast.status();
   Group group;
-  for (const std::string& name : names) group.tracks[name].producer = (*broadcast)->track(name);
+  for (const std::string& name : names) {
+    group.tracks[name].producer = (*broadcast)->track(name);
+    group.tracks[name].compressed = std::make_unique<CompressedTrack>((*broadcast)->track(CompressedName(name)));
+  }
   group.broadcast = *std::move(broadcast);
   return group;
 }
@@ -117,23 +127,39 @@ size_t NodePublisher::Tick() {
         if (track == group.tracks.end()) {
           if (!has_entries) continue;  // a named tier's tracks appear with its first path
           absl::StatusOr<TrackProducer*> producer = group.broadcast->CreateTrack(name);
-          if (!producer.ok()) continue;
-          track = group.tracks.emplace(name, Track{*producer, {}}).first;
+          absl::StatusOr<TrackProducer*> compressed = group.broadcast->CreateTrack(CompressedName(name));
+          if (!producer.ok() || !compressed.ok()) continue;
+          track =
+              group.tracks.emplace(name, Track{*producer, {}, std::make_unique<CompressedTrack>(*compressed)}).first;
         }
         std::optional<std::string> frame = track->second.frames.Tick(std::move(entries[TierRoleIndex(tier, role)]));
         if (!frame) continue;
-        track->second.producer->WriteFrame(*std::move(frame));
+        Write(track->second, *std::move(frame));
         ++written;
       }
     }
     Track& sessions = group.tracks[std::string(kSessionsTrack)];
     if (std::optional<std::string> frame = sessions.frames.Tick({}); frame && sessions.producer != nullptr) {
-      sessions.producer->WriteFrame(*std::move(frame));
+      Write(sessions, *std::move(frame));
       ++written;
     }
   }
   frames_written_ += written;
   return written;
+}
+
+void NodePublisher::Write(Track& track, std::string frame) {
+  if (track.compressed != nullptr) {
+    // The compressed sibling carries the same value.
+    absl::StatusOr<json::Value> value = json::Parse(frame);
+    if (!value.ok()) {
+      MOQSTATS_LOG(ERROR) << "a node-format frame of track " << track.producer->name()
+                          << " is not JSON: " << value.status();
+    } else if (absl::StatusOr<bool> z = track.compressed->Write(*std::move(value)); !z.ok()) {
+      MOQSTATS_LOG(WARNING) << "track " << track.producer->name() << ".z: " << z.status();
+    }
+  }
+  track.producer->WriteFrame(std::move(frame));
 }
 
 void NodePublisher::Stop() {

@@ -19,6 +19,9 @@
 // tracks are made on the first tick that has a path of that tier.
 // `sessions.json` holds `{}`: relays do not report sessions yet.
 //
+// Every track has a compressed sibling `<name>.json.z` (CompressedTrack):
+// the same values on the same tick, in moq-json's snapshot encoding.
+//
 // Every `interval` a tick reads the PathTable (which then forgets the paths
 // nobody holds) and writes a frame on each track whose content changed.
 //
@@ -36,6 +39,7 @@
 #include "common/path.h"
 #include "common/scheduler.h"
 #include "origin/origin.h"
+#include "server/node/compressed_track.h"
 #include "server/node/node_track.h"
 #include "server/stats/path_table.h"
 
@@ -61,7 +65,7 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
   // the broadcast path.
   static absl::StatusOr<std::shared_ptr<NodePublisher>> Create(Options options);
 
-  // One tick now; returns the frames it wrote. Ticks after Stop write
+  // One tick now; returns the plain frames it wrote. Ticks after Stop write
   // nothing.
   size_t Tick() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -79,6 +83,7 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
   struct Track {
     TrackProducer* producer = nullptr;  // owned by the group's broadcast
     NodeTrack frames;
+    std::unique_ptr<CompressedTrack> compressed;  // the `.z` sibling
   };
   struct Group {
     std::unique_ptr<BroadcastProducer> broadcast;
@@ -88,6 +93,8 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
   explicit NodePublisher(Options options) : options_(std::move(options)) {}
   absl::StatusOr<Group> Announce(const Path& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleNext();
+  // Writes `frame` on `track` and the same value on its compressed sibling.
+  static void Write(Track& track, std::string frame);
 
   const Options options_;
   mutable absl::Mutex mu_;

@@ -4,10 +4,12 @@
 // SubscriptionServer serves a PublisherSession's Subscribe streams. What the
 // peer sees (the answer, the range of groups, the end of a subscription,
 // groups held for credit) is described in publisher_session.h. Here: one
-// origin TrackConsumer per stream; groups above the end group parked in the
-// subscription (at most kMaxParked); at most one held group per
-// subscription, and the subscriptions holding one queued in turn order, which
-// Flush() serves one group per subscription per turn.
+// origin TrackConsumer per stream, read frame by frame; at most one open
+// Group stream per subscription (the group that may still grow); groups
+// above the end group parked in the subscription (at most kMaxParked); the
+// frames of at most one group held per subscription, and the subscriptions
+// holding some queued in turn order, which Flush() serves one group per
+// subscription per turn.
 //
 // Used on the session's thread only.
 
@@ -61,6 +63,15 @@ class SubscriptionServer {
   size_t size() const { return entries_.size(); }
 
  private:
+  // The Group stream of the group being sent, kept open while the group may
+  // still grow.
+  struct OpenGroup {
+    uint64_t sequence = 0;
+    uint64_t stream = 0;
+    uint32_t next_index = 0;      // The index of the frame it takes next.
+    uint64_t last_timestamp = 0;  // Of its last frame (lite-05 deltas).
+  };
+
   struct Entry {
     uint64_t stream = 0;
     uint64_t id = 0;  // The peer's subscribe id, echoed in GROUP headers.
@@ -73,24 +84,37 @@ class SubscriptionServer {
     // they travel after the last group's bytes (in a later record).
     bool finish_next_poll = false;
     std::optional<uint64_t> highest;  // Highest sequence read.
-    std::optional<Group> held;        // Newest group waiting to go out.
-    bool waiting = false;             // In waiting_.
-    std::map<uint64_t, Group> parked;
+    std::optional<OpenGroup> open;
+    // The consumer's dropped() when last looked at: when it moves while a
+    // group is open, the rest of that group may be among what it skipped.
+    uint64_t dropped_seen = 0;
+    // Frames waiting to go out, in order, all of one group: from its frame
+    // 0, or the next frames of `open`. At most a group's frames.
+    std::deque<Group> held;
+    bool waiting = false;  // In waiting_.
+    // Frames of groups above the end group, by sequence, each from frame 0.
+    std::map<uint64_t, std::vector<Group>> parked;
   };
 
-  void Offer(Entry& e, Group group);
-  void Deliver(Entry& e, Group group);
-  void Hold(Entry& e, Group group);
-  // False when the mux has no stream credit (the group was not sent).
-  bool Send(Entry& e, const Group& group);
-  bool CanSendNow() const;
+  void Offer(Entry& e, Group frame);
+  void Deliver(Entry& e, Group frame);
+  // Sends the held frames. False when a new Group stream is needed and the
+  // mux has no stream credit (the frames stay held).
+  bool SendHeld(Entry& e);
+  // Ends the open Group stream: FIN when the group went out whole, reset
+  // (Cancel) when `truncated`.
+  void FinishOpen(Entry& e, bool truncated);
+  // Whether `e`'s held frames may go out now (`new_stream`: they need a new
+  // Group stream, so stream credit too).
+  bool CanSendNow(bool new_stream) const;
   // Finishes the subscription when its track ended and nothing is held:
   // the first call schedules the finish for the next Poll (a subscriber
   // that closes a track on the subscribe stream's FIN, as @moq/net does,
   // would drop a group whose bytes arrived with it); the next writes
   // lite-05 SUBSCRIBE_END and FIN. May destroy `e`.
   void MaybeFinish(Entry& e);
-  void Erase(uint64_t stream);
+  // Forgets `stream`'s subscription; `cancel` resets its open Group stream.
+  void Erase(uint64_t stream, bool cancel);
   void UpdateGauge();
 
   SessionContext* const ctx_;
