@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace moq_stats::server {
 
@@ -45,6 +46,12 @@ absl::Status WatchQueue::Frame(const std::string& path, const std::string& track
   Run* run = LatestRun(it->second);
   if (run == nullptr || run->ended) return status_;
   const size_t added = FrameBytes(track, group);
+  if (added > limits_.max_bytes) {
+    // No reader can ever take this frame: say so rather than blame the lag.
+    return Overflow(absl::StrCat("a frame of ", group.frame ? group.frame->size() : 0, " bytes on ", path, " ", track,
+                                 " is larger than a watch may hold (", limits_.max_bytes,
+                                 " bytes); watch a prefix that leaves out ", path));
+  }
   for (auto& [name, held] : run->frames) {
     if (name != track) continue;
     bytes_ -= FrameBytes(name, held);
@@ -149,9 +156,13 @@ void WatchQueue::Forget(Entry& entry) {
 
 absl::Status WatchQueue::CheckLimits() {
   if (ended_ <= limits_.max_ended && bytes_ <= limits_.max_bytes) return status_;
-  status_ = absl::ResourceExhaustedError(absl::StrCat(
-      "the watcher fell behind: ", ended_, " broadcasts ended unsent (limit ", limits_.max_ended, ") and ", bytes_,
-      " bytes held (limit ", limits_.max_bytes, "); read faster or watch a narrower prefix, then watch again"));
+  return Overflow(absl::StrCat("the watcher fell behind: ", ended_, " broadcasts ended unsent (limit ",
+                               limits_.max_ended, ") and ", bytes_, " bytes held (limit ", limits_.max_bytes,
+                               "); read faster or watch a narrower prefix, then watch again"));
+}
+
+absl::Status WatchQueue::Overflow(std::string_view why) {
+  status_ = absl::ResourceExhaustedError(absl::string_view(why.data(), why.size()));
   entries_.clear();
   dirty_.clear();
   ended_ = 0;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,7 +43,10 @@ struct WatchQueueLimits {
 // shared with it. What the watcher's lag alone makes grow is the ends not
 // yet written (broadcasts that churn) and the bytes held: past either limit
 // the queue overflows, keeps nothing, and every later call returns
-// RESOURCE_EXHAUSTED; the stream then ends with that status.
+// RESOURCE_EXHAUSTED; the stream then ends with that status. A single frame
+// larger than max_bytes (a node broadcast with a few hundred thousand live
+// paths) overflows it at once, with a status naming the frame's size, path
+// and track rather than the watcher's lag: no reader could ever take it.
 //
 // Thread-compatible: its stream calls it under the stream's lock.
 class WatchQueue {
@@ -102,6 +106,9 @@ class WatchQueue {
   void DropRun(Run& run);
   void Forget(Entry& entry);
   absl::Status CheckLimits();
+  // Keeps nothing from now on; every later call returns RESOURCE_EXHAUSTED
+  // with `why`.
+  absl::Status Overflow(std::string_view why);
   static size_t FrameBytes(const std::string& track, const Group& group);
 
   const WatchQueueLimits limits_;

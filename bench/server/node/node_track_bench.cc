@@ -1,6 +1,9 @@
 // One tick of a node-format traffic track (server/node/node_track.h): the
 // frame built from a report of N live paths of which a share changed, and
 // its size. Args: live paths, percent of them changed per tick.
+// BM_NodeTrackTick is the incremental track; BM_RebuiltNodeTrackTick builds
+// every frame from scratch (tests/server/node/test_tools/rebuilt_node_track.h,
+// the oracle of the track's tests), for comparison on the same machine.
 //
 //   make bench   (or build-release/bench/node_track_bench)
 
@@ -11,11 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "server/node/node_track.h"
+#include "tests/server/node/test_tools/rebuilt_node_track.h"
 
 namespace moq_stats::server {
 namespace {
 
-void BM_NodeTrackTick(benchmark::State& state) {
+template <typename Track>
+void BM_Tick(benchmark::State& state) {
   const size_t paths = static_cast<size_t>(state.range(0));
   const size_t changed_percent = static_cast<size_t>(state.range(1));
   std::vector<std::string> names;
@@ -29,7 +34,13 @@ void BM_NodeTrackTick(benchmark::State& state) {
     c.announced = 1;
     c.announced_bytes = 30;
   }
-  NodeTrack track;
+  Track track;
+  // The first frame (every path new) is not a steady-state tick.
+  {
+    std::vector<NodeTrack::Entry> entries;
+    for (size_t i = 0; i < paths; ++i) entries.emplace_back(names[i], counts[i]);
+    benchmark::DoNotOptimize(track.Tick(std::move(entries)));
+  }
   const size_t stride = changed_percent == 0 ? paths + 1 : 100 / changed_percent;
   uint64_t tick = 0;
   size_t frame_bytes = 0;
@@ -53,12 +64,14 @@ void BM_NodeTrackTick(benchmark::State& state) {
   state.counters["frame_bytes"] = static_cast<double>(frame_bytes);
   state.counters["frames"] = static_cast<double>(frames);
 }
-BENCHMARK(BM_NodeTrackTick)
-    ->Args({10000, 1})
-    ->Args({10000, 100})
-    ->Args({100000, 1})
-    ->Args({100000, 100})
-    ->Unit(benchmark::kMillisecond);
+void BM_NodeTrackTick(benchmark::State& state) { BM_Tick<NodeTrack>(state); }
+void BM_RebuiltNodeTrackTick(benchmark::State& state) { BM_Tick<test::RebuiltNodeTrack>(state); }
+
+void Sizes(benchmark::internal::Benchmark* b) {
+  b->Args({10000, 1})->Args({10000, 100})->Args({100000, 1})->Args({100000, 100})->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_NodeTrackTick)->Apply(Sizes);
+BENCHMARK(BM_RebuiltNodeTrackTick)->Apply(Sizes);
 
 }  // namespace
 }  // namespace moq_stats::server

@@ -218,5 +218,16 @@ TEST(WatchQueueTest, MoreBytesThanTheLimitOverflow) {
   EXPECT_EQ(queue.bytes(), 0u);
 }
 
+TEST(WatchQueueTest, AFrameLargerThanTheLimitOverflowsAndIsNamed) {
+  WatchQueue queue(WatchQueueLimits{.max_ended = 100, .max_bytes = 10'000});
+  ASSERT_TRUE(queue.Announce("p").ok());
+  ASSERT_TRUE(queue.Frame("p", "small.json", G(0, 100)).ok());
+  EXPECT_EQ(queue.Frame("p", "big.json", G(1, 10'001)).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(queue.status().message()),
+              HasSubstr("a frame of 10001 bytes on p big.json is larger than a watch may hold (10000 bytes)"));
+  EXPECT_EQ(queue.bytes(), 0u);
+  EXPECT_FALSE(queue.Pop().has_value());
+}
+
 }  // namespace
 }  // namespace moq_stats::server

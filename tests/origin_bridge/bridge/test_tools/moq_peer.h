@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,10 +28,12 @@ namespace moq_stats::bridge::test {
 class MoqPeer {
  public:
   // `adjust`, when set, edits the transport parameters the peer advertises
-  // (e.g. to withhold credit).
+  // (e.g. to withhold credit); `max_frame_size`, when set, is the largest
+  // frame payload the subscriber accepts.
   MoqPeer(std::unique_ptr<Transport> transport, qmux::Perspective perspective,
           lite::Version tcp_version = lite::Version::kLite05,
-          const std::function<void(qmux::TransportParameters&)>& adjust = nullptr)
+          const std::function<void(qmux::TransportParameters&)>& adjust = nullptr,
+          std::optional<size_t> max_frame_size = std::nullopt)
       : transport_(std::move(transport)), state_(std::make_shared<State>()) {
     Negotiated negotiated = transport_->negotiated().value_or(Negotiated{tcp_version, true, ""});
     qmux::ConnectionOptions options;
@@ -42,8 +45,9 @@ class MoqPeer {
     options.local = qmux::LocalTransportParameters(options.mode, alpns);
     if (adjust) adjust(options.local);
     connection_ = std::make_unique<qmux::Connection>(options, nullptr);
-    subscriber_ = std::make_unique<lite::test::LiteSubscriber>(
-        lite::test::LiteSubscriber::Options{negotiated.version, 77}, connection_.get());
+    lite::test::LiteSubscriber::Options subscriber_options{negotiated.version, 77};
+    if (max_frame_size) subscriber_options.max_frame_size = *max_frame_size;
+    subscriber_ = std::make_unique<lite::test::LiteSubscriber>(subscriber_options, connection_.get());
     connection_->set_events(subscriber_.get());
     version_ = negotiated.version;
   }
