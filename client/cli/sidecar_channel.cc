@@ -62,6 +62,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> NewSidecarChannel(const GlobalOpt
   grpc::ChannelArguments args;
   // A channel of its own: nothing of another process's state applies.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // A node-format frame carries every live path (~23 MB at 100,000 paths),
+  // far past gRPC's default 4 MiB: take what a Watch stream may hold.
+  args.SetMaxReceiveMessageSize(64 << 20);
   return internal::NewSecuredChannel(global.target, *security, args);
 }
 

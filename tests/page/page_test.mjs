@@ -235,8 +235,13 @@ async function measureTenThousand(browser, daemonPort) {
     }
     return out;
   };
+  const watchPrefixes = new Set();
   const server = http.createServer((req, res) => {
-    if (req.url === "/api/v1/watch") {
+    const url = new URL(req.url, "http://page.test");
+    if (url.pathname === "/api/v1/watch") {
+      // The page follows the level broadcasts only: node-format frames hold
+      // every live path and are not for it.
+      watchPrefixes.add(url.searchParams.get("prefix"));
       res.writeHead(200, { "Content-Type": "text/event-stream" });
       res.write(all());
       streams.add(res);
@@ -264,6 +269,9 @@ async function measureTenThousand(browser, daemonPort) {
     await page.waitForFunction((n) => document.getElementById("levels").textContent === String(n),
       { timeout: 30000 }, LEVELS + 1 - 1);
     const firstShown = Date.now() - start;
+    if (watchPrefixes.size !== 1 || !watchPrefixes.has(".stats/prefix")) {
+      throw new Error(`the page followed ${JSON.stringify([...watchPrefixes])}, want only the level broadcasts (.stats/prefix)`);
+    }
     // Ten seconds of updates: the page's own time per second of them.
     const from = await page.evaluate(() => ({ ...window.dashStats, at: performance.now() }));
     await page.waitForFunction((at) => performance.now() - at >= 10000, { timeout: 30000, polling: 500 }, from.at);

@@ -176,8 +176,22 @@ async function refreshInfo() {
   }
 }
 
-function connect() {
-  const source = new EventSource('/api/v1/watch');
+// The level broadcasts only (`<stats prefix>/prefix/...`): a node-format
+// broadcast carries every live path in one frame, which the page does not
+// show and which can pass what one SSE stream may hold.
+async function levelsPrefix() {
+  try {
+    const info = await (await fetch('/api/v1/info')).json();
+    const statsPrefix = (info.config && info.config['stats-prefix']) || '.stats';
+    return statsPrefix + '/prefix';
+  } catch (e) {
+    return '.stats/prefix';
+  }
+}
+
+async function connect() {
+  const prefix = await levelsPrefix();
+  const source = new EventSource('/api/v1/watch?prefix=' + encodeURIComponent(prefix));
   source.addEventListener('open', () => {
     epoch++;
     $('conn').textContent = 'live';
