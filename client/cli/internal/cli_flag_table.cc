@@ -125,15 +125,25 @@ const CliFlag kFlags[] = {
        return absl::OkStatus();
      },
      nullptr},
-    {"tier", nullptr, CliFlagKind::kValue, Command::kBump, "external|internal", false, nullptr,
+    {"tier", nullptr, CliFlagKind::kValue, Command::kBump, "external|internal|NAME", false, nullptr,
      [](absl::string_view v, Invocation* inv) {
+       inv->bump.tier_label.clear();
        if (v == "external") {
          inv->bump.tier = BumpTier::kExternal;
        } else if (v == "internal") {
          inv->bump.tier = BumpTier::kInternal;
+       } else if (v.empty()) {
+         return absl::InvalidArgumentError("--tier: empty; give external, internal or a tier name");
        } else {
-         return absl::InvalidArgumentError(absl::StrCat("--tier: \"", v, "\" is not external or internal"));
+         inv->bump.tier = BumpTier::kExternal;
+         inv->bump.tier_label = std::string(v);
        }
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"session", nullptr, CliFlagKind::kValue, Command::kBump, "ROOT", false, nullptr,
+     [](absl::string_view v, Invocation* inv) {
+       inv->bump.session = std::string(v);
        return absl::OkStatus();
      },
      nullptr},
