@@ -26,11 +26,6 @@ std::string DeltaEntry(int i, uint32_t handle, Role role) {
 
 }  // namespace
 
-std::string Session::Validation::Describe(const Handle& handle) {
-  const std::string tier = handle.label.empty() ? "external" : handle.label;
-  return absl::StrCat(handle.presence ? "presence of auth root \"" : "\"", handle.path.str(), "\" (", tier, ")");
-}
-
 Session::Validation::Validation(Session& session, const pb::Batch& batch, Plan& plan)
     : session_(session), batch_(batch), plan_(plan), release_unlisted_(batch.resync() && batch.release_unlisted()) {}
 
@@ -124,29 +119,6 @@ absl::Status Session::Validation::CheckDefine(int i) {
   }
   plan_.defined.emplace(define.handle(),
                         Handle{std::move(path), *tier, BroadcastStats(), {}, *std::move(label), define.presence(), {}});
-  return absl::OkStatus();
-}
-
-// The named tiers and the (tier, auth root) pairs of presence the new
-// handles bring fit within the sidecar's caps (--max-tiers,
-// --max-session-roots).
-absl::Status Session::Validation::CheckTierCaps() {
-  std::vector<std::string> labels;
-  std::vector<std::pair<std::string, std::string>> roots;
-  for (int i = 0; i < batch_.defines_size(); ++i) {
-    auto it = plan_.defined.find(batch_.defines(i).handle());
-    if (it == plan_.defined.end()) continue;
-    const Handle& handle = it->second;
-    if (handle.presence) {
-      roots.emplace_back(handle.label, handle.path.str());
-    } else if (IsNamedTier(handle.label)) {
-      labels.push_back(handle.label);
-    }
-  }
-  if (labels.empty() && roots.empty()) return absl::OkStatus();
-  if (absl::Status s = session_.stats_.CheckNewTiers(labels, roots); !s.ok()) {
-    return Refuse(RejectReason::kTierLimit, s);
-  }
   return absl::OkStatus();
 }
 
@@ -408,31 +380,6 @@ Session::Handle* Session::Validation::Find(uint32_t handle) {
   if (auto it = session_.handles_.find(handle); it != session_.handles_.end()) return &it->second;
   if (auto it = plan_.defined.find(handle); it != plan_.defined.end()) return &it->second;
   return nullptr;
-}
-
-bool Session::Validation::InLevels(int define) const {
-  const pb::Define& d = batch_.defines(define);
-  if (d.presence()) return false;
-  absl::StatusOr<std::string> label = NormalizeTierLabel(d.tier_label());
-  return label.ok() && !IsNamedTier(*label);
-}
-
-absl::Status Session::Validation::CheckKind(const std::string& entry, const Handle& record, Role role, uint64_t traffic,
-                                            uint64_t sessions) {
-  if (record.presence) {
-    if (traffic != 0) {
-      return Refuse(RejectReason::kInvalidEnum,
-                    absl::InvalidArgumentError(absl::StrCat(entry, "a presence handle counts sessions only")));
-    }
-    if (sessions != 0 && role != Role::kPublisher) {
-      return Refuse(RejectReason::kInvalidEnum, absl::InvalidArgumentError(absl::StrCat(
-                                                    entry, "a presence handle's sessions take ROLE_PUBLISHER")));
-    }
-  } else if (sessions != 0) {
-    return Refuse(RejectReason::kInvalidEnum,
-                  absl::InvalidArgumentError(absl::StrCat(entry, "sessions are counted by presence handles only")));
-  }
-  return absl::OkStatus();
 }
 
 bool Session::Validation::Usable(uint32_t handle) const { return !release_unlisted_ || plan_.kept.contains(handle); }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -132,8 +133,10 @@ const CliFlag kFlags[] = {
          inv->bump.tier = BumpTier::kExternal;
        } else if (v == "internal") {
          inv->bump.tier = BumpTier::kInternal;
-       } else if (v.empty()) {
-         return absl::InvalidArgumentError("--tier: empty; give external, internal or a tier name");
+       } else if (v.empty() || v.size() > 64 || v == "." || v == ".." || absl::StrContains(v, '/')) {
+         // The rest of a label's rules (UTF-8) are checked when bump runs.
+         return absl::InvalidArgumentError(absl::StrCat(
+             "--tier: \"", v, "\" is not external, internal or a tier name (one path segment of at most 64 bytes)"));
        } else {
          inv->bump.tier = BumpTier::kExternal;
          inv->bump.tier_label = std::string(v);
