@@ -144,6 +144,7 @@ absl::Status Sidecar::Init() {
     node.scheduler = &scheduler_;
     node.clock = clock_;
     node.paths = stats_.paths();
+    node.presence = stats_.presence();
     node.prefix = stats_.prefix();
     node.node = Path(config_.stats.node);
     node.depth = config_.stats_depth;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,7 +55,13 @@ enum class BumpRole { kPublisher, kSubscriber };
 struct BumpOptions {
   std::string path;
   BumpTier tier = BumpTier::kExternal;
+  // --tier NAME other than external or internal: a named tier (checked when
+  // the command runs), counted by the node format only.
+  std::string tier_label;
   BumpRole role = BumpRole::kPublisher;
+  // --session ROOT: also hold a session guard of that auth root in the tier
+  // while bumping.
+  std::optional<std::string> session;
   uint64_t frames = 0;
   uint64_t bytes = 0;
   uint64_t groups = 0;

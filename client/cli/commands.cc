@@ -20,6 +20,7 @@
 #include "client/cli/text_table.h"
 #include "client/cli/top_command.h"
 #include "common/path.h"
+#include "common/tier_label.h"
 #include "moq/stats/v1/stats.grpc.pb.h"
 // stats.h (owned by the library) leaves BroadcastGuard::track's parameter
 // unnamed-but-unused, which -Wextra -Werror refuses in this file.
@@ -321,7 +322,22 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
   options.tls_cert_file = global.tls_cert;
   options.tls_key_file = global.tls_key;
   moq_stats::Stats stats = moq_stats::Stats::Connect(global.target, options);
-  moq_stats::BroadcastStats broadcast = stats.tier(LibraryTier(bump.tier)).broadcast(bump.path);
+  if (!bump.tier_label.empty()) {
+    if (absl::Status s = moq_stats::NormalizeTierLabel(bump.tier_label).status(); !s.ok()) {
+      stats.Shutdown(std::chrono::milliseconds(0));
+      return Fail(2, absl::StrCat("bump: --tier \"", bump.tier_label, "\": ", s.message()));
+    }
+  }
+  const moq_stats::StatsHandle tier =
+      bump.tier_label.empty() ? stats.tier(LibraryTier(bump.tier)) : stats.tier(bump.tier_label);
+  moq_stats::BroadcastStats broadcast = tier.broadcast(bump.path);
+  // Held for the whole run, opened first and closed last.
+  moq_stats::SessionGuard session = bump.session ? tier.session(*bump.session) : moq_stats::SessionGuard();
+  if (bump.session && session.empty()) {
+    stats.Shutdown(std::chrono::milliseconds(0));
+    return Fail(2, absl::StrCat("bump: the library counts no session of auth root \"", *bump.session,
+                                "\" (not a path the sidecar accepts)"));
+  }
   if (broadcast.empty()) {
     stats.Shutdown(std::chrono::milliseconds(0));
     return Fail(2,
@@ -343,6 +359,7 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
   } else {
     run(broadcast.subscriber(), bump.announce ? broadcast.subscriber_announce() : moq_stats::SubscriberAnnounce());
   }
+  session = moq_stats::SessionGuard();
   const absl::Duration held = absl::Now() - opened;
   // An announce guard adds the normalised path's length at open and at close.
   const uint64_t broadcast_path_bytes = moq_stats::Path(bump.path).str().size();
@@ -365,12 +382,17 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
                                  .Add("fetches", bump.fetches)
                                  .Add("datagrams", bump.datagrams)
                                  .str();
-    out << JsonObject()
-               .AddString("target", global.target)
-               .AddString("path", bump.path)
-               .AddString("tier", TierName(bump.tier))
+    std::string sent_with_sessions = sent;
+    if (bump.session) {
+      sent_with_sessions.pop_back();  // the closing brace
+      absl::StrAppend(&sent_with_sessions, ",\"sessions\":1,\"sessions_closed\":1}");
+    }
+    JsonObject line;
+    line.AddString("target", global.target).AddString("path", bump.path);
+    if (bump.session) line.AddString("session", *bump.session);
+    out << line.AddString("tier", bump.tier_label.empty() ? std::string(TierName(bump.tier)) : bump.tier_label)
                .AddString("role", RoleName(bump.role))
-               .AddRaw("sent", sent)
+               .AddRaw("sent", sent_with_sessions)
                .AddDouble("held_seconds", absl::ToDoubleSeconds(held))
                .AddBool("interrupted", interrupted)
                .AddBool("acknowledged", acknowledged)
@@ -379,8 +401,10 @@ CommandOutcome RunBump(const Invocation& inv, std::ostream& out) {
                .str()
         << "\n";
   } else {
-    out << "bump on " << global.target << ": path \"" << bump.path << "\", tier " << TierName(bump.tier) << ", role "
+    out << "bump on " << global.target << ": path \"" << bump.path << "\", tier "
+        << (bump.tier_label.empty() ? std::string(TierName(bump.tier)) : bump.tier_label) << ", role "
         << RoleName(bump.role) << "\n"
+        << (bump.session ? absl::StrCat("session: auth root \"", *bump.session, "\", 1 (closed 1)\n") : "")
         << "sent: broadcasts 1 (closed 1), subscriptions 1 (closed 1), bytes " << bump.bytes << ", frames "
         << bump.frames << ", groups " << bump.groups << ", fetches " << bump.fetches << ", datagrams " << bump.datagrams
         << (bump.announce ? ", announced 1 (closed 1)" : "") << "\n"

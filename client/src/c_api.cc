@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/tier_label.h"
 #include "moq_stats/moq_stats.h"
 #include "moq_stats/stats.h"
 
@@ -56,6 +57,10 @@ struct moq_stats_announce_guard_t {
   int role;
   moq_stats::PublisherAnnounce publisher;
   moq_stats::SubscriberAnnounce subscriber;
+};
+
+struct moq_stats_session_guard_t {
+  moq_stats::SessionGuard session;
 };
 
 namespace {
@@ -135,6 +140,11 @@ bool ValidString(const char* data, size_t len) { return data != nullptr || len =
 
 std::string_view View(const char* data, size_t len) {
   return len == 0 ? std::string_view() : std::string_view(data, len);
+}
+
+// A tier label Stats::tier(label) accepts.
+bool ValidTierLabel(const char* data, size_t len) {
+  return ValidString(data, len) && moq_stats::NormalizeTierLabel(View(data, len)).ok();
 }
 
 bool ValidTier(int tier) { return tier == MOQ_STATS_TIER_EXTERNAL || tier == MOQ_STATS_TIER_INTERNAL; }
@@ -371,6 +381,18 @@ moq_stats_broadcast_t* moq_stats_broadcast(const moq_stats_t* stats, int tier, c
   });
 }
 
+moq_stats_broadcast_t* moq_stats_broadcast_named(const moq_stats_t* stats, const char* tier_label,
+                                                 size_t tier_label_len, const char* path, size_t path_len, int* err) {
+  return MakeHandle<moq_stats_broadcast_t>(err, [&](int* code) -> moq_stats_broadcast_t* {
+    if (stats == nullptr || !ValidTierLabel(tier_label, tier_label_len) || !ValidString(path, path_len)) {
+      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
+      return nullptr;
+    }
+    return new moq_stats_broadcast_t{
+        stats->stats.tier(View(tier_label, tier_label_len)).broadcast(View(path, path_len))};
+  });
+}
+
 int moq_stats_broadcast_empty(const moq_stats_broadcast_t* broadcast) {
   try {
     return broadcast == nullptr || broadcast->broadcast.empty() ? 1 : 0;
@@ -497,6 +519,36 @@ moq_stats_announce_guard_t* moq_stats_announce_guard_open(const moq_stats_broadc
 }
 
 void moq_stats_announce_guard_close(moq_stats_announce_guard_t* guard) {
+  try {
+    delete guard;
+  } catch (...) {
+  }
+}
+
+moq_stats_session_guard_t* moq_stats_session_guard_open(const moq_stats_t* stats, const char* tier_label,
+                                                        size_t tier_label_len, const char* auth_root,
+                                                        size_t auth_root_len, int* err) {
+  return MakeHandle<moq_stats_session_guard_t>(err, [&](int* code) -> moq_stats_session_guard_t* {
+    if (stats == nullptr || !ValidTierLabel(tier_label, tier_label_len) || !ValidString(auth_root, auth_root_len)) {
+      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
+      return nullptr;
+    }
+    // Allocate first, so that a failed allocation counts no open.
+    auto* guard = new moq_stats_session_guard_t{};
+    guard->session = stats->stats.tier(View(tier_label, tier_label_len)).session(View(auth_root, auth_root_len));
+    return guard;
+  });
+}
+
+int moq_stats_session_guard_empty(const moq_stats_session_guard_t* guard) {
+  try {
+    return guard == nullptr || guard->session.empty() ? 1 : 0;
+  } catch (...) {
+    return 1;
+  }
+}
+
+void moq_stats_session_guard_close(moq_stats_session_guard_t* guard) {
   try {
     delete guard;
   } catch (...) {

@@ -169,15 +169,16 @@ ClientCore::~ClientCore() {
       +[](int* alive) { return *alive == 0; }, &streams_alive_));
 }
 
-std::shared_ptr<Handle> ClientCore::GetHandle(std::string_view raw, Tier tier) {
+std::shared_ptr<Handle> ClientCore::GetHandle(std::string_view raw, Tier tier, std::string_view label, bool presence) {
   if (!moq_stats::ValidatePath(raw).ok()) return nullptr;
   moq_stats::Path path(raw);
-  if (!prefix_.empty() && path.has_prefix(moq_stats::Path(prefix_))) return nullptr;
+  // An auth root is no broadcast: the stats prefix does not apply to it.
+  if (!presence && !prefix_.empty() && path.has_prefix(moq_stats::Path(prefix_))) return nullptr;
   absl::MutexLock lock(&mu_);
-  auto key = std::make_pair(path.str(), tier);
+  auto key = std::make_tuple(path.str(), tier, std::string(label), presence);
   auto it = handles_.find(key);
   if (it != handles_.end()) return it->second;
-  auto handle = std::make_shared<Handle>(path.str(), tier, next_handle_id_++);
+  auto handle = std::make_shared<Handle>(path.str(), tier, next_handle_id_++, std::string(label), presence);
   handles_.emplace(key, handle);
   state_.Track(handle);
   return handle;
@@ -286,6 +287,7 @@ void ClientCore::OnWelcome(Stream* stream, const pb::Welcome& welcome) {
     // A sidecar that takes a resync in parts gets one whose parts fit its
     // 16 MiB message cap with room to spare; an older one gets one batch.
     state_.SetResyncPartBytes(welcome.resync_parts() ? kResyncPartBytes : 0);
+    state_.SetSessionPresence(welcome.session_presence());
     QueueLocked(state_.OnWelcome(welcome.resumed(), welcome.applied_sequence(), welcome.expired_applied_sequence()));
     if (close_queued_) {
       Request close;

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -47,8 +48,11 @@ class ClientCore {
   ClientCore& operator=(const ClientCore&) = delete;
 
   // The handle of (path, tier), created when missing; null for a path that
-  // counts nowhere.
-  std::shared_ptr<Handle> GetHandle(std::string_view path, Tier tier);
+  // counts nowhere. `label`: a named tier (normalised, neither "" nor
+  // "internal"), or empty for `tier` alone. With `presence`, `path` is an
+  // auth root ("" allowed) and the handle counts sessions.
+  std::shared_ptr<Handle> GetHandle(std::string_view path, Tier tier, std::string_view label = "",
+                                    bool presence = false);
 
   bool Shutdown(std::chrono::milliseconds deadline);
   ClientCounters counters() const;
@@ -81,7 +85,8 @@ class ClientCore {
   std::unique_ptr<moq::stats::v1::StatsService::Stub> stub_;
 
   mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, Tier>, std::shared_ptr<Handle>> handles_ ABSL_GUARDED_BY(mu_);
+  // By (path, tier, label, presence).
+  std::map<std::tuple<std::string, Tier, std::string, bool>, std::shared_ptr<Handle>> handles_ ABSL_GUARDED_BY(mu_);
   uint32_t next_handle_id_ ABSL_GUARDED_BY(mu_) = 1;
   SessionState state_ ABSL_GUARDED_BY(mu_);
 

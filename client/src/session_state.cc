@@ -16,15 +16,29 @@ void AddDefine(const Handle& handle, pb::Batch* batch) {
   define->set_handle(handle.id);
   define->set_path(handle.path);
   define->set_tier(TierToProto(handle.tier));
+  if (!handle.label.empty()) define->set_tier_label(handle.label);
+  if (handle.presence) define->set_presence(true);
 }
 
 // Adds the delta from `from` to `to` of one role; false when nothing changed.
-bool AddDelta(uint32_t id, size_t role, const Counts& from, const Counts& to, bool sums_only, pb::Batch* batch) {
+// A presence handle's only counts are its sessions: a resync (`sums_only`)
+// carries none of them.
+bool AddDelta(const Handle& handle, size_t role, const Counts& from, const Counts& to, bool sums_only,
+              pb::Batch* batch) {
   if (from == to) return false;
-  pb::HandleDelta* d = batch->add_deltas();
-  d->set_handle(id);
-  d->set_role(RoleToProto(static_cast<Role>(role)));
   Counts delta = CountsSince(from, to);
+  if (handle.presence) {
+    if (sums_only) return false;
+    pb::HandleDelta* d = batch->add_deltas();
+    d->set_handle(handle.id);
+    d->set_role(RoleToProto(static_cast<Role>(role)));
+    d->set_sessions_opened(delta.broadcasts);
+    d->set_sessions_closed(delta.broadcasts_closed);
+    return true;
+  }
+  pb::HandleDelta* d = batch->add_deltas();
+  d->set_handle(handle.id);
+  d->set_role(RoleToProto(static_cast<Role>(role)));
   if (sums_only) {
     delta.broadcasts = delta.broadcasts_closed = delta.subscriptions = delta.subscriptions_closed = 0;
     delta.announced = delta.announced_closed = 0;
@@ -81,6 +95,12 @@ std::vector<pb::Batch> SessionState::Collect() {
       break;
     }
     if (t->release_sent) continue;
+    if (Withheld(*t)) {
+      // A presence handle the sidecar would not understand: nothing is sent;
+      // once let go it is forgotten.
+      if (t->releasing) tracked_.erase(t->handle->id);
+      continue;
+    }
     const Handle& handle = *t->handle;
     HandleValues now = handle.Load();
     if (!t->defined) {
@@ -88,7 +108,7 @@ std::vector<pb::Batch> SessionState::Collect() {
       t->defined = true;
     }
     bool changed = false;
-    for (size_t r = 0; r < 2; ++r) changed |= AddDelta(handle.id, r, t->sent[r], now[r], false, &current.batch);
+    for (size_t r = 0; r < 2; ++r) changed |= AddDelta(handle, r, t->sent[r], now[r], false, &current.batch);
     if (changed) {
       t->sent = now;
       current.covers.emplace_back(t, now);
@@ -143,6 +163,10 @@ std::vector<pb::Batch> SessionState::Resync() {
   };
   start_part(resync.batch);
   for (auto& [id, t] : tracked_) {
+    if (Withheld(*t)) {
+      t->defined = false;
+      continue;
+    }
     // One handle's entries, whole, in one part.
     pb::Batch entries;
     const Handle& handle = *t->handle;
@@ -150,8 +174,15 @@ std::vector<pb::Batch> SessionState::Resync() {
     t->defined = true;
     for (size_t r = 0; r < 2; ++r) {
       const Counts& v = t->sent[r];
-      if (v.broadcasts != v.broadcasts_closed || v.subscriptions != v.subscriptions_closed ||
-          v.announced != v.announced_closed) {
+      if (handle.presence) {
+        if (v.broadcasts != v.broadcasts_closed) {
+          pb::OpenGuards* open = entries.add_open();
+          open->set_handle(id);
+          open->set_role(RoleToProto(static_cast<Role>(r)));
+          open->set_sessions(v.broadcasts - v.broadcasts_closed);
+        }
+      } else if (v.broadcasts != v.broadcasts_closed || v.subscriptions != v.subscriptions_closed ||
+                 v.announced != v.announced_closed) {
         pb::OpenGuards* open = entries.add_open();
         open->set_handle(id);
         open->set_role(RoleToProto(static_cast<Role>(r)));
@@ -161,7 +192,7 @@ std::vector<pb::Batch> SessionState::Resync() {
       }
       // The sums sent but never acknowledged; the opens and closes are
       // settled by `open` above.
-      AddDelta(id, r, t->acked[r], v, true, &entries);
+      AddDelta(handle, r, t->acked[r], v, true, &entries);
     }
     const size_t bytes = entries.ByteSizeLong();
     if (resync_part_bytes_ > 0 && part_bytes > 0 && part_bytes + bytes > resync_part_bytes_) {
@@ -198,6 +229,7 @@ size_t SessionState::OnAck(uint64_t sequence) {
 bool SessionState::Idle() const {
   if (!inflight_.empty()) return false;
   for (const auto& [id, t] : tracked_) {
+    if (Withheld(*t)) continue;
     if (!t->defined || t->releasing || t->handle->Load() != t->sent) return false;
   }
   return true;

@@ -55,6 +55,12 @@ class SessionState {
   // from now on.
   std::vector<moq::stats::v1::Batch> Collect();
 
+  // Whether the sidecar understands presence handles
+  // (Welcome.session_presence). Until it says so, presence handles are not
+  // sent at all: their counts wait in their slots, and one let go is
+  // forgotten.
+  void SetSessionPresence(bool understood) { session_presence_ = understood; }
+
   // Whether the sidecar takes a resync in parts (Welcome.resync_parts), and
   // the most bytes one part may hold then; 0: one batch, whatever its size.
   void SetResyncPartBytes(size_t max_part_bytes) { resync_part_bytes_ = max_part_bytes; }
@@ -100,11 +106,15 @@ class SessionState {
   // A batch under construction.
   struct Builder;
 
+  // A presence handle the sidecar does not understand.
+  bool Withheld(const Tracked& t) const { return t.handle->presence && !session_presence_; }
+
   // The resync, as its parts (one when it fits or parts are not allowed).
   std::vector<moq::stats::v1::Batch> Resync();
 
   uint32_t max_batch_entries_;
   size_t resync_part_bytes_ = 0;
+  bool session_presence_ = false;
   const uint32_t max_inflight_;
   uint32_t next_handle_ = 0;                              // where the next Collect starts
   std::map<uint32_t, std::shared_ptr<Tracked>> tracked_;  // by handle id, in id order

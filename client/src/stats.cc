@@ -3,6 +3,7 @@
 #include "moq_stats/stats.h"
 
 #include "client/src/client_core.h"
+#include "common/tier_label.h"
 
 namespace moq_stats {
 
@@ -14,13 +15,27 @@ Stats Stats::Disabled() { return Stats(); }
 
 StatsHandle Stats::tier(Tier tier) const { return StatsHandle(core_, tier); }
 
+StatsHandle Stats::tier(std::string_view raw) const {
+  absl::StatusOr<std::string> label = NormalizeTierLabel(raw);
+  // An invalid label: a handle with no core, so every bump is a no-op.
+  if (!label.ok()) return StatsHandle(nullptr, Tier::kExternal);
+  if (label->empty()) return tier(Tier::kExternal);
+  if (*label == "internal") return tier(Tier::kInternal);
+  return StatsHandle(core_, Tier::kExternal, *std::move(label));
+}
+
 bool Stats::Shutdown(std::chrono::milliseconds deadline) { return core_ ? core_->Shutdown(deadline) : true; }
 
 ClientCounters Stats::counters() const { return core_ ? core_->counters() : ClientCounters{}; }
 
 BroadcastStats StatsHandle::broadcast(std::string_view path) const {
   if (!core_) return BroadcastStats();
-  return BroadcastStats(core_->GetHandle(path, tier_));
+  return BroadcastStats(core_->GetHandle(path, tier_, label_));
+}
+
+SessionGuard StatsHandle::session(std::string_view auth_root) const {
+  if (!core_) return SessionGuard();
+  return SessionGuard(core_->GetHandle(auth_root, tier_, label_, /*presence=*/true));
 }
 
 PublisherStats BroadcastStats::publisher() const { return PublisherStats(handle_); }

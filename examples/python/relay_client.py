@@ -65,9 +65,15 @@ DELTA_TO_SNAPSHOT = collections.OrderedDict([
 SUM_FIELDS = ("bytes", "frames", "groups", "announced_bytes", "fetches", "datagrams")
 # The guards: (opened field, closed field), in the order _open keeps them.
 GUARD_FIELDS = (("broadcasts_opened", "broadcasts_closed"), ("subscriptions_opened", "subscriptions_closed"),
-                ("announced_opened", "announced_closed"))
+                ("announced_opened", "announced_closed"), ("sessions_opened", "sessions_closed"))
 
 ROLES = (pb.ROLE_PUBLISHER, pb.ROLE_SUBSCRIBER)
+
+
+def _define(number, key):
+    """The Define of handle `number` for its key (path, tier, tier_label, presence)."""
+    path, tier, tier_label, presence = key
+    return pb.Define(handle=number, path=path.encode(), tier=tier, tier_label=tier_label.encode(), presence=presence)
 
 
 class SessionEnded(Exception):
@@ -159,10 +165,13 @@ class Relay:
         # Handles: never reused, so a released number can never clash with a
         # definition the sidecar still holds.
         self._next_handle = 1
-        self._handles = {}  # (path, tier) -> handle
-        self._paths = {}  # handle -> (path, tier), for handles in use
-        # Guards open right now per (handle, role): [broadcasts, subscriptions].
-        self._open = collections.defaultdict(lambda: [0, 0, 0])
+        self._handles = {}  # (path, tier, tier_label, presence) -> handle
+        self._paths = {}  # handle -> that key, for handles in use
+        # Guards open right now per (handle, role): [broadcasts,
+        # subscriptions, announced, sessions].
+        self._open = collections.defaultdict(lambda: [0, 0, 0, 0])
+        # Whether the sidecar understands presence handles (Welcome).
+        self.session_presence = False
         # What goes into the next batch.
         self._pending_defines = []
         self._pending_deltas = collections.OrderedDict()  # (handle, role) -> HandleDelta
@@ -181,15 +190,32 @@ class Relay:
 
     # -- naming -------------------------------------------------------------
 
-    def handle(self, path, tier):
-        """The handle for (path, tier), defined in the next batch if new."""
-        key = (path, tier)
+    def handle(self, path, tier, tier_label=""):
+        """The handle for (path, tier), defined in the next batch if new.
+
+        `tier_label` names a tier beyond external/internal (one path segment);
+        the sidecar's node format publishes it as `<label>/publisher.json`, ...
+        and its level format counts it nowhere. `tier` stays what a sidecar
+        that does not know labels counts the handle in."""
+        return self._handle((path, tier, tier_label, False))
+
+    def session_handle(self, auth_root, tier_label=""):
+        """The presence handle of `auth_root` ("" for none) in the tier
+        `tier_label` ("" for the default tier): open_session/close_session on
+        it count the MoQ sessions accepted under that root, for the node
+        format's `sessions.json`. Only for a sidecar whose Welcome set
+        session_presence (see connect())."""
+        if not self.session_presence:
+            raise RuntimeError("the sidecar does not understand session presence")
+        return self._handle((auth_root, pb.TIER_EXTERNAL, tier_label, True))
+
+    def _handle(self, key):
         if key not in self._handles:
             number = self._next_handle
             self._next_handle += 1
             self._handles[key] = number
             self._paths[number] = key
-            self._pending_defines.append(pb.Define(handle=number, path=path.encode(), tier=tier))
+            self._pending_defines.append(_define(number, key))
         return self._handles[key]
 
     def release(self, handle):
@@ -227,6 +253,13 @@ class Relay:
     def close_announce(self, handle, role, count=1):
         self._bump(handle, role, announced_closed=count,
                    announced_bytes=count * len(self._paths[handle][0].encode()))
+
+    def open_session(self, handle, count=1):
+        """Session guards (presence handles only; publisher role)."""
+        self._bump(handle, pb.ROLE_PUBLISHER, sessions_opened=count)
+
+    def close_session(self, handle, count=1):
+        self._bump(handle, pb.ROLE_PUBLISHER, sessions_closed=count)
 
     def add(self, handle, role, bytes=0, frames=0, groups=0, fetches=0, datagrams=0):  # pylint: disable=redefined-builtin
         self._bump(handle, role, bytes=bytes, frames=frames, groups=groups, fetches=fetches, datagrams=datagrams)
@@ -266,6 +299,7 @@ class Relay:
             raise RuntimeError("expected welcome, got %s" % response.WhichOneof("response"))
         welcome = response.welcome
         self.limits = welcome.limits
+        self.session_presence = welcome.session_presence
         applied = welcome.applied_sequence
         lost = applied < self._acked or (not welcome.resumed and self._welcomed_before)
         self._welcomed_before = True
@@ -297,12 +331,12 @@ class Relay:
             for name in SUM_FIELDS:
                 setattr(total, name, getattr(total, name) + getattr(delta, name))
         batch = pb.Batch(sequence=self._take_sequence(), resync=True)
-        for number, (path, tier) in self._paths.items():
-            batch.defines.add(handle=number, path=path.encode(), tier=tier)
-        for (number, role), (broadcasts, subscriptions, announced) in self._open.items():
-            if number in self._paths and (broadcasts or subscriptions or announced):
+        for number, key in self._paths.items():
+            batch.defines.append(_define(number, key))
+        for (number, role), (broadcasts, subscriptions, announced, sessions) in self._open.items():
+            if number in self._paths and (broadcasts or subscriptions or announced or sessions):
                 batch.open.add(handle=number, role=role, broadcasts=broadcasts, subscriptions=subscriptions,
-                               announced=announced)
+                               announced=announced, sessions=sessions)
         batch.deltas.extend(d for d in sums.values() if any(getattr(d, name) for name in SUM_FIELDS))
         self.unacked.clear()
         self._pending_defines, self._pending_deltas, self._pending_releases = [], collections.OrderedDict(), []
@@ -486,6 +520,12 @@ def run_demo(channel, timeout):
     relay.open_track(internal, sub)
     relay.open_announce(external, pub)
     relay.open_announce(internal, sub)
+    # The viewer's MoQ session, under the auth root level_key (only to a
+    # sidecar that understands session presence; the node format shows it in
+    # sessions.json, the level format nowhere).
+    viewer_session = relay.session_handle(level_key) if relay.session_presence else None
+    if viewer_session is not None:
+        relay.open_session(viewer_session)
     send(relay, "open guards")
     relay.wait_acked()
     print("acknowledged up to %d" % relay.acked)
@@ -534,6 +574,9 @@ def run_demo(channel, timeout):
         if not same:
             print("  %-20s want %s" % ("", want))
 
+    if viewer_session is not None:
+        relay.close_session(viewer_session)
+        relay.release(viewer_session)
     relay.release(external)
     relay.release(internal)
     send(relay, "release handles")

@@ -91,6 +91,7 @@ void SessionStream::Process() {
     welcome_.mutable_limits()->set_max_handles(registry_->limits().max_handles);
     welcome_.mutable_limits()->set_max_batch_entries(registry_->limits().max_batch_entries);
     welcome_.set_resync_parts(true);
+    welcome_.set_session_presence(true);
     welcome_.set_expired_applied_sequence(attached->expired_applied_sequence);
     welcome_pending_ = true;
     WriteLocked();

@@ -200,6 +200,20 @@ const SidecarFlag kFlags[] = {
     {"max-levels", "MOQ_STATS_MAX_LEVELS", FlagKind::kValue, "N", "Levels the aggregator may hold at once; at least 1.",
      [](const std::string& who, const std::string& v, SidecarConfig* c) { return ParseUint64(who, v, &c->max_levels); },
      [](const SidecarConfig& c) { return absl::StrCat(c.max_levels); }},
+    {"max-tiers", "MOQ_STATS_MAX_TIERS", FlagKind::kValue, "N",
+     "Node format: named tiers (other than the default tier and internal) held at once; a define of a new one "
+     "past it is refused (RESOURCE_EXHAUSTED). 0: none.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->stats.max_tiers);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.stats.max_tiers); }},
+    {"max-session-roots", "MOQ_STATS_MAX_SESSION_ROOTS", FlagKind::kValue, "N",
+     "Node format: (tier, auth root) pairs of session presence held at once; a presence define of a new one past "
+     "it is refused (RESOURCE_EXHAUSTED). 0: none.",
+     [](const std::string& who, const std::string& v, SidecarConfig* c) {
+       return ParseUint32(who, v, &c->stats.max_session_roots);
+     },
+     [](const SidecarConfig& c) { return absl::StrCat(c.stats.max_session_roots); }},
     {"shutdown-timeout", "MOQ_STATS_SHUTDOWN_TIMEOUT", FlagKind::kValue, "DURATION",
      "How long a graceful shutdown waits for streams.",
      [](const std::string& who, const std::string& v, SidecarConfig* c) {

@@ -1,6 +1,7 @@
 #include "server/node/node_publisher.h"
 
 #include <array>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -13,20 +14,27 @@ namespace {
 
 constexpr std::string_view kSessionsTrack = "sessions.json";
 
-// The tier's prefix of its track names: none for the default tier.
-std::string TierPrefix(Tier tier) { return tier == Tier::kExternal ? "" : "internal/"; }
-
-std::string TrafficTrackName(Tier tier, Role role) {
-  return absl::StrCat(TierPrefix(tier), role == Role::kPublisher ? "publisher.json" : "subscriber.json");
+std::string TrafficTrackName(std::string_view label, Role role) {
+  return NodeTrackName(label, role == Role::kPublisher ? "publisher.json" : "subscriber.json");
 }
 
 // The name of a track's compressed sibling.
 std::string CompressedName(const std::string& name) { return name + ".z"; }
 
-// One tick's report of one group: the entries of each (tier, role).
-using GroupEntries = std::array<std::vector<NodeTrack::Entry>, kTierRoleCount>;
-
 }  // namespace
+
+// One tick's report of one group: per tier label, the traffic entries of
+// each role and the sessions entries.
+struct NodePublisher::GroupEntries {
+  std::map<std::string, std::array<std::vector<NodeTrack::Entry>, 2>> traffic;
+  std::map<std::string, std::vector<SessionsTrack::Entry>> sessions;
+};
+
+std::string NodeTrackName(std::string_view label, std::string_view name) {
+  return label.empty() ? std::string(name)
+                       : absl::StrCat(absl::string_view(label.data(), label.size()), "/",
+                                      absl::string_view(name.data(), name.size()));
+}
 
 Path NodeGroupOf(const Path& path, uint32_t depth) {
   return path.segment_count() <= depth ? path : path.first_segments(depth);
@@ -59,19 +67,20 @@ Path NodePublisher::BroadcastPath(const Path& group) const {
 }
 
 absl::StatusOr<NodePublisher::Group> NodePublisher::Announce(const Path& group_key) {
-  const std::vector<std::string> names = {TrafficTrackName(Tier::kExternal, Role::kPublisher),
-                                          TrafficTrackName(Tier::kExternal, Role::kSubscriber),
-                                          std::string(kSessionsTrack)};
+  const std::vector<std::string> names = {TrafficTrackName("", Role::kPublisher),
+                                          TrafficTrackName("", Role::kSubscriber), std::string(kSessionsTrack)};
   std::vector<std::string> all = names;
   for (const std::string& name : names) all.push_back(CompressedName(name));
   absl::StatusOr<std::unique_ptr<BroadcastProducer>> broadcast =
       options_.origin->Publish(BroadcastPath(group_key), all);
   if (!broadcast.ok()) return broadcast.status();
   Group group;
-  for (const std::string& name : names) {
-    group.tracks[name].producer = (*broadcast)->track(name);
-    group.tracks[name].compressed = std::make_unique<CompressedTrack>((*broadcast)->track(CompressedName(name)));
+  for (size_t i = 0; i < 2; ++i) {
+    group.tracks[names[i]] = {(*broadcast)->track(names[i]), {},
+                              std::make_unique<CompressedTrack>((*broadcast)->track(CompressedName(names[i])))};
   }
+  group.sessions[""] = {(*broadcast)->track(names[2]), {},
+                        std::make_unique<CompressedTrack>((*broadcast)->track(CompressedName(names[2])))};
   group.broadcast = *std::move(broadcast);
   return group;
 }
@@ -93,19 +102,24 @@ void NodePublisher::ScheduleNext() {
 size_t NodePublisher::Tick() {
   absl::MutexLock lock(&mu_);
   if (stopped_) return 0;
-  // Read (and let the table forget what nobody holds) under the lock, so two
+  // Read (and let the tables forget what nobody holds) under the lock, so two
   // ticks never interleave their reports.
   const std::vector<PathReport> reports = options_.paths->Report();
+  const std::vector<PresenceReport> presence =
+      options_.presence ? options_.presence->Report() : std::vector<PresenceReport>();
   std::map<std::string, GroupEntries> active;
   if (options_.depth == 0) active[""];
   for (const PathReport& report : reports) {
-    GroupEntries& entries = active[NodeGroupOf(report.path, options_.depth).str()];
+    auto& roles = active[NodeGroupOf(report.path, options_.depth).str()].traffic[report.tier];
     for (Role role : kRoles) {
-      entries[TierRoleIndex(report.tier, role)].emplace_back(report.path.str(),
-                                                             report.roles[static_cast<size_t>(role)]);
+      roles[static_cast<size_t>(role)].emplace_back(report.path.str(), report.roles[static_cast<size_t>(role)]);
     }
   }
-  // Groups with no path in the report end.
+  for (const PresenceReport& report : presence) {
+    active[NodeGroupOf(Path(report.root), options_.depth).str()].sessions[report.tier].emplace_back(report.root,
+                                                                                                    report.counts);
+  }
+  // Groups with no entry in the report end.
   for (auto it = groups_.begin(); it != groups_.end();) {
     it = active.count(it->first) != 0 ? std::next(it) : groups_.erase(it);
   }
@@ -117,49 +131,73 @@ size_t NodePublisher::Tick() {
       if (!group.ok()) continue;  // the path is taken: try again next tick
       group_it = groups_.emplace(key, *std::move(group)).first;
     }
-    Group& group = group_it->second;
-    for (Tier tier : kTiers) {
-      const bool has_entries = !entries[TierRoleIndex(tier, Role::kPublisher)].empty() ||
-                               !entries[TierRoleIndex(tier, Role::kSubscriber)].empty();
-      for (Role role : kRoles) {
-        const std::string name = TrafficTrackName(tier, role);
-        auto track = group.tracks.find(name);
-        if (track == group.tracks.end()) {
-          if (!has_entries) continue;  // a named tier's tracks appear with its first path
-          absl::StatusOr<TrackProducer*> producer = group.broadcast->CreateTrack(name);
-          absl::StatusOr<TrackProducer*> compressed = group.broadcast->CreateTrack(CompressedName(name));
-          if (!producer.ok() || !compressed.ok()) continue;
-          track =
-              group.tracks.emplace(name, Track{*producer, {}, std::make_unique<CompressedTrack>(*compressed)}).first;
-        }
-        std::optional<std::string> frame = track->second.frames.Tick(std::move(entries[TierRoleIndex(tier, role)]));
-        if (!frame) continue;
-        Write(track->second, *std::move(frame));
-        ++written;
-      }
-    }
-    Track& sessions = group.tracks[std::string(kSessionsTrack)];
-    if (std::optional<std::string> frame = sessions.frames.Tick({}); frame && sessions.producer != nullptr) {
-      Write(sessions, *std::move(frame));
-      ++written;
-    }
+    written += TickGroup(group_it->second, entries);
   }
   frames_written_ += written;
   return written;
 }
 
-void NodePublisher::Write(Track& track, std::string frame) {
-  if (track.compressed != nullptr) {
+size_t NodePublisher::TickGroup(Group& group, GroupEntries& entries) {
+  size_t written = 0;
+  // Every tier with tracks already, and every tier with entries now.
+  std::set<std::string> tiers = {""};
+  for (const auto& [name, track] : group.tracks) {
+    const size_t slash = name.rfind('/');
+    tiers.insert(slash == std::string::npos ? "" : name.substr(0, slash));
+  }
+  for (const auto& [tier, roles] : entries.traffic) tiers.insert(tier);
+  for (const std::string& tier : tiers) {
+    auto found = entries.traffic.find(tier);
+    for (Role role : kRoles) {
+      std::vector<NodeTrack::Entry> now;
+      if (found != entries.traffic.end()) now = std::move(found->second[static_cast<size_t>(role)]);
+      const std::string name = TrafficTrackName(tier, role);
+      auto track = group.tracks.find(name);
+      if (track == group.tracks.end()) {
+        if (now.empty()) continue;  // a named tier's tracks appear with its first path
+        absl::StatusOr<TrackProducer*> producer = group.broadcast->CreateTrack(name);
+        absl::StatusOr<TrackProducer*> compressed = group.broadcast->CreateTrack(CompressedName(name));
+        if (!producer.ok() || !compressed.ok()) continue;
+        track = group.tracks.emplace(name, Track{*producer, {}, std::make_unique<CompressedTrack>(*compressed)}).first;
+      }
+      std::optional<std::string> frame = track->second.frames.Tick(std::move(now));
+      if (!frame) continue;
+      Write(track->second.producer, track->second.compressed.get(), *std::move(frame));
+      ++written;
+    }
+  }
+  for (auto& [tier, roots] : entries.sessions) {
+    if (group.sessions.count(tier) != 0) continue;
+    const std::string name = NodeTrackName(tier, kSessionsTrack);
+    absl::StatusOr<TrackProducer*> producer = group.broadcast->CreateTrack(name);
+    absl::StatusOr<TrackProducer*> compressed = group.broadcast->CreateTrack(CompressedName(name));
+    if (producer.ok() && compressed.ok()) {
+      group.sessions.emplace(tier, SessionsTrackState{*producer, {}, std::make_unique<CompressedTrack>(*compressed)});
+    }
+  }
+  for (auto& [tier, track] : group.sessions) {
+    auto found = entries.sessions.find(tier);
+    std::vector<SessionsTrack::Entry> now;
+    if (found != entries.sessions.end()) now = std::move(found->second);
+    std::optional<std::string> frame = track.frames.Tick(std::move(now));
+    if (!frame || track.producer == nullptr) continue;
+    Write(track.producer, track.compressed.get(), *std::move(frame));
+    ++written;
+  }
+  return written;
+}
+
+void NodePublisher::Write(TrackProducer* producer, CompressedTrack* compressed, std::string frame) {
+  if (compressed != nullptr) {
     // The compressed sibling carries the same value.
     absl::StatusOr<json::Value> value = json::Parse(frame);
     if (!value.ok()) {
-      MOQSTATS_LOG(ERROR) << "a node-format frame of track " << track.producer->name()
-                          << " is not JSON: " << value.status();
-    } else if (absl::StatusOr<bool> z = track.compressed->Write(*std::move(value)); !z.ok()) {
-      MOQSTATS_LOG(WARNING) << "track " << track.producer->name() << ".z: " << z.status();
+      MOQSTATS_LOG(ERROR) << "a node-format frame of track " << producer->name() << " is not JSON: " << value.status();
+    } else if (absl::StatusOr<bool> z = compressed->Write(*std::move(value)); !z.ok()) {
+      MOQSTATS_LOG(WARNING) << "track " << producer->name() << ".z: " << z.status();
     }
   }
-  track.producer->WriteFrame(std::move(frame));
+  producer->WriteFrame(std::move(frame));
 }
 
 void NodePublisher::Stop() {

@@ -12,18 +12,22 @@
 // on the first tick it has none, so its last frames carry its final counts.
 //
 // Tracks, per tier: `publisher.json` (egress) and `subscriber.json`
-// (ingress), see NodeTrack, and `sessions.json`. The external tier is moq's
-// default tier (unprefixed names); the internal tier is the named tier
-// `internal` (`internal/publisher.json`, ...). The default tier's tracks
-// exist from the start and hold `{}` while idle; a named tier's traffic
-// tracks are made on the first tick that has a path of that tier.
-// `sessions.json` holds `{}`: relays do not report sessions yet.
+// (ingress), see NodeTrack, and `sessions.json` (auth root -> presence, see
+// SessionsTrack). The external tier is moq's default tier (unprefixed
+// names); the internal tier is the named tier `internal`
+// (`internal/publisher.json`, ...), and a tier a relay named `T` has
+// `T/publisher.json`, ... The default tier's tracks exist from the start and
+// hold `{}` while idle; a named tier's traffic tracks are made on the first
+// tick that has a path of that tier, its sessions track on the first tick
+// that has an auth root of it, and both stay for the broadcast's life.
+// Traffic is grouped by broadcast path, sessions by auth root.
 //
-// Every track has a compressed sibling `<name>.json.z` (CompressedTrack):
-// the same values on the same tick, in moq-json's snapshot encoding.
+// Every track has a compressed sibling `<name>.z` (CompressedTrack): the
+// same values on the same tick, in moq-json's snapshot encoding.
 //
-// Every `interval` a tick reads the PathTable (which then forgets the paths
-// nobody holds) and writes a frame on each track whose content changed.
+// Every `interval` a tick reads the PathTable and the PresenceTable (which
+// then forget the entries nobody holds) and writes a frame on each track
+// whose content changed.
 //
 // Safe for concurrent access from multiple threads.
 
@@ -41,7 +45,9 @@
 #include "origin/origin.h"
 #include "server/node/compressed_track.h"
 #include "server/node/node_track.h"
+#include "server/node/sessions_track.h"
 #include "server/stats/path_table.h"
+#include "server/stats/presence_table.h"
 
 namespace moq_stats::server {
 
@@ -52,6 +58,8 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
     Scheduler* scheduler = nullptr;
     const Clock* clock = nullptr;
     std::shared_ptr<PathTable> paths;
+    // Optional: without it every sessions track holds `{}`.
+    std::shared_ptr<PresenceTable> presence;
     Path prefix;
     Path node;
     uint32_t depth = 0;
@@ -65,7 +73,7 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
   // the broadcast path.
   static absl::StatusOr<std::shared_ptr<NodePublisher>> Create(Options options);
 
-  // One tick now; returns the plain frames it wrote. Ticks after Stop write
+  // One tick now; returns the frames it wrote. Ticks after Stop write
   // nothing.
   size_t Tick() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -85,16 +93,27 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
     NodeTrack frames;
     std::unique_ptr<CompressedTrack> compressed;  // the `.z` sibling
   };
+  struct SessionsTrackState {
+    TrackProducer* producer = nullptr;
+    SessionsTrack frames;
+    std::unique_ptr<CompressedTrack> compressed;  // the `.z` sibling
+  };
   struct Group {
     std::unique_ptr<BroadcastProducer> broadcast;
-    std::map<std::string, Track> tracks;  // by track name
+    std::map<std::string, Track> tracks;                 // traffic, by track name
+    std::map<std::string, SessionsTrackState> sessions;  // by tier label
   };
+  struct GroupEntries;
+
+  // Writes `frame` on `producer` and the same value on its compressed
+  // sibling.
+  static void Write(TrackProducer* producer, CompressedTrack* compressed, std::string frame);
+  // Writes one tick's frames of `group`; returns how many.
+  size_t TickGroup(Group& group, GroupEntries& entries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   explicit NodePublisher(Options options) : options_(std::move(options)) {}
   absl::StatusOr<Group> Announce(const Path& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleNext();
-  // Writes `frame` on `track` and the same value on its compressed sibling.
-  static void Write(Track& track, std::string frame);
 
   const Options options_;
   mutable absl::Mutex mu_;
@@ -104,8 +123,12 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
 };
 
 // The first `depth` segments of `path` (all of them when it has fewer): the
-// group its traffic is published under.
+// group its traffic (or, for an auth root, its sessions) is published under.
 Path NodeGroupOf(const Path& path, uint32_t depth);
+
+// The name of a track of tier `label` ("" for the default tier): `name` or
+// `<label>/<name>`.
+std::string NodeTrackName(std::string_view label, std::string_view name);
 
 }  // namespace moq_stats::server
 

@@ -47,6 +47,8 @@ std::string_view RejectReasonName(RejectReason reason) {
       return "resync_memory";
     case RejectReason::kCounterWrap:
       return "counter_wrap";
+    case RejectReason::kTierLimit:
+      return "tier_limit";
   }
   return "unknown";
 }
@@ -130,7 +132,7 @@ absl::Status Session::ApplyWhole(const pb::Batch& batch, RejectReason* reason, s
 
 void Session::Commit(const pb::Batch& batch, Plan& plan) {
   for (auto& [id, handle] : plan.defined) {
-    handle.stats = stats_.tier(handle.tier).broadcast(handle.path.str());
+    Acquire(stats_, handle);
     handles_.emplace(id, std::move(handle));
   }
   if (batch.resync()) {
@@ -154,6 +156,11 @@ void Session::Commit(const pb::Batch& batch, Plan& plan) {
     open.broadcasts += d.broadcasts_opened() - d.broadcasts_closed();
     open.subscriptions += d.subscriptions_opened() - d.subscriptions_closed();
     open.announced += d.announced_opened() - d.announced_closed();
+    if (handle->sessions) {
+      handle->sessions->Open(d.sessions_opened());
+      handle->sessions->Close(d.sessions_closed());
+    }
+    open.sessions += d.sessions_opened() - d.sessions_closed();
   }
   for (uint32_t handle : batch.releases()) handles_.erase(handle);
   applied_sequence_ = batch.sequence();
@@ -178,7 +185,24 @@ void Session::MoveTo(Handle& handle, Role role, const OpenGuards& target) {
     delta.announced_closed = open.announced - target.announced;
   }
   handle.stats.Apply(role, delta);
+  if (handle.sessions) {
+    if (target.sessions >= open.sessions) {
+      handle.sessions->Open(target.sessions - open.sessions);
+    } else {
+      handle.sessions->Close(open.sessions - target.sessions);
+    }
+  }
   open = target;
+}
+
+void Session::Acquire(const Stats& stats, Handle& handle) {
+  if (handle.presence) {
+    if (const std::shared_ptr<PresenceTable>& table = stats.presence()) {
+      handle.sessions = table->Acquire(handle.label, handle.path.str());
+    }
+  } else {
+    handle.stats = stats.tier(handle.label).broadcast(handle.path.str());
+  }
 }
 
 void Session::CloseAll() {
@@ -195,6 +219,7 @@ std::array<Session::OpenGuards, 2> Session::open_guards() const {
       total[r].broadcasts += handle.open[r].broadcasts;
       total[r].subscriptions += handle.open[r].subscriptions;
       total[r].announced += handle.open[r].announced;
+      total[r].sessions += handle.open[r].sessions;
     }
   }
   return total;
@@ -217,6 +242,9 @@ void Session::SaveTo(pb::CheckpointSession* out) const {
     h->set_subscriber_subscriptions(sub.subscriptions);
     h->set_publisher_announced(pub.announced);
     h->set_subscriber_announced(sub.announced);
+    h->set_publisher_sessions(pub.sessions);
+    if (IsNamedTier(handle.label)) h->set_tier_label(handle.label);
+    h->set_presence(handle.presence);
   }
 }
 
@@ -227,15 +255,23 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Restore(const pb::CheckpointSe
   for (const pb::CheckpointHandle& h : saved.handles()) {
     std::optional<Tier> tier = TierFromProto(h.tier());
     absl::Status path_ok = ValidatePath(h.path());
-    if (!tier || !path_ok.ok()) {
+    absl::StatusOr<std::string> label = NormalizeTierLabel(h.tier_label());
+    if (!tier || !path_ok.ok() || !label.ok()) {
       return absl::DataLossError(absl::StrCat("checkpoint session \"", saved.session_id(), "\" handle ", h.handle(),
-                                              ": ", tier ? path_ok.message() : "bad tier"));
+                                              ": ",
+                                              !tier           ? "bad tier"
+                                              : !path_ok.ok() ? path_ok.message()
+                                                              : label.status().message()));
     }
-    Handle handle{Path(h.path()), *tier, stats.tier(*tier).broadcast(h.path()), {}};
+    Handle handle{Path(h.path()), *tier, {}, {}, label->empty() ? TierLabelOf(*tier) : *label, h.presence(), {}};
+    Acquire(stats, handle);
     handle.open[static_cast<size_t>(Role::kPublisher)] = {h.publisher_broadcasts(), h.publisher_subscriptions(),
-                                                          h.publisher_announced()};
+                                                          h.publisher_announced(), h.publisher_sessions()};
     handle.open[static_cast<size_t>(Role::kSubscriber)] = {h.subscriber_broadcasts(), h.subscriber_subscriptions(),
                                                            h.subscriber_announced()};
+    // Presence counts in no level, so no restored level holds its sessions:
+    // the open ones count again, and grace closes them as it would have.
+    if (handle.sessions) handle.sessions->Open(h.publisher_sessions());
     if (!session->handles_.emplace(h.handle(), std::move(handle)).second) {
       return absl::DataLossError(
           absl::StrCat("checkpoint session \"", saved.session_id(), "\" lists handle ", h.handle(), " twice"));

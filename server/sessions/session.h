@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/tier_label.h"
 #include "moq/stats/v1/checkpoint.pb.h"
 #include "moq/stats/v1/stats.pb.h"
 #include "server/stats/stats.h"
@@ -35,8 +36,9 @@ enum class RejectReason {
   kResyncPart,     // a resync part out of turn (another sequence, or no resync)
   kResyncMemory,   // resync parts held across sessions past their memory cap
   kCounterWrap,    // a delta would take a level's counter past 2^64-1
+  kTierLimit,      // a new named tier or session root past --max-tiers / --max-session-roots
 };
-inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kCounterWrap) + 1;
+inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kTierLimit) + 1;
 
 // "sequence", "batch_size", ...: the metric label of `reason`.
 std::string_view RejectReasonName(RejectReason reason);
@@ -47,7 +49,8 @@ struct SessionLimits {
 };
 
 // One relay session's record in the sidecar: the handles it defined (each a
-// broadcast path in a tier, with its BroadcastStats), the guards it holds open
+// broadcast path in a tier, with its BroadcastStats, or a presence handle:
+// an auth root in a tier, with its PresenceEntry), the guards it holds open
 // on each handle per role, and the last batch sequence applied. The guards
 // themselves live in the relay; this record is what lets the sidecar refuse
 // a close of a guard never opened, close what a vanished relay left open, and
@@ -89,11 +92,12 @@ class Session {
   void CloseAll();
 
   // Guards open now, summed over handles: [role] = {broadcasts,
-  // subscriptions, announced}.
+  // subscriptions, announced, sessions}.
   struct OpenGuards {
     uint64_t broadcasts = 0;
     uint64_t subscriptions = 0;
     uint64_t announced = 0;
+    uint64_t sessions = 0;  // presence handles
   };
   std::array<OpenGuards, 2> open_guards() const;
 
@@ -106,10 +110,17 @@ class Session {
 
  private:
   struct Handle {
-    Path path;
+    Path path;  // a presence handle's auth root
     Tier tier = Tier::kExternal;
     BroadcastStats stats;
     std::array<OpenGuards, 2> open;  // by Role
+    // The tier's label ("", "internal" or a named tier) and, for a presence
+    // handle, its entry (null when the node format is off).
+    std::string label;
+    bool presence = false;
+    std::shared_ptr<PresenceEntry> sessions;
+    // Whether the handle counts in the levels.
+    bool in_levels() const { return !presence && !IsNamedTier(label); }
   };
   // What Validation works out for a batch, and the rules it checks
   // (server/sessions/internal/session_validation.h).
@@ -123,6 +134,8 @@ class Session {
   void Commit(const moq::stats::v1::Batch& batch, Plan& plan);
   // Applies opens or closes that take `handle`'s record in `role` to `target`.
   static void MoveTo(Handle& handle, Role role, const OpenGuards& target);
+  // Gives a handle defined or restored its BroadcastStats or PresenceEntry.
+  static void Acquire(const Stats& stats, Handle& handle);
 
   const std::string id_;
   const std::string relay_;

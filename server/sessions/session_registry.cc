@@ -197,6 +197,12 @@ absl::Status SessionRegistry::Apply(const Attachment& attachment, const pb::Batc
   if (held) *held = part_held;
   if (!status.ok()) {
     CountReject(reason);
+    if (reason == RejectReason::kTierLimit) {
+      if (const uint64_t refused = tier_limit_log_.Refused(clock_->Now()); refused > 0) {
+        MOQSTATS_LOG(WARNING) << refused << " batch(es) refused at the tier caps since the last such line; the latest, "
+                              << "of session \"" << LogSafe(entry.id) << "\": " << LogSafe(status.ToString());
+      }
+    }
     if (batch.resync()) {
       // A refused resync leaves the relay's guards unrepaired until it
       // resyncs again: worth a line, unlike a refused ordinary batch.

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/refusal_log.h"
 #include "common/scheduler.h"
 #include "moq/stats/v1/checkpoint.pb.h"
 #include "moq/stats/v1/stats.pb.h"
@@ -220,6 +221,9 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   // Bytes of resync parts held over every session (see options).
   std::atomic<size_t> pending_resync_bytes_{0};
   std::array<std::atomic<uint64_t>, kRejectReasonCount> rejected_{};
+  // Batches refused for the tier caps (--max-tiers, --max-session-roots):
+  // one log line per interval, however many.
+  RefusalLog tier_limit_log_;
 };
 
 }  // namespace moq_stats::server

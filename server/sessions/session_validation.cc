@@ -11,16 +11,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/tier_label.h"
 #include "proto/counts_proto.h"
 
 namespace moq_stats::server {
 namespace pb = ::moq::stats::v1;
 
 namespace {
-
-std::string Describe(const Path& path, Tier tier) {
-  return absl::StrCat("\"", path.str(), "\" (", std::string(TierName(tier)), ")");
-}
 
 // "deltas[i] (handle H, role): ", the start of a refusal of a delta's counts.
 std::string DeltaEntry(int i, uint32_t handle, Role role) {
@@ -35,9 +32,9 @@ Session::Validation::Validation(Session& session, const pb::Batch& batch, Plan& 
 absl::Status Session::Validation::Run(RejectReason* reason) {
   using Rule = absl::Status (Validation::*)();
   static constexpr Rule kRules[] = {
-      &Validation::CheckSequence,           &Validation::CheckBatchSize,  &Validation::CheckDefines,
-      &Validation::ReserveLevelsForDefines, &Validation::CheckResyncOpen, &Validation::CheckDeltas,
-      &Validation::CheckCounterRoom,        &Validation::CheckReleases,
+      &Validation::CheckSequence, &Validation::CheckBatchSize,          &Validation::CheckDefines,
+      &Validation::CheckTierCaps, &Validation::ReserveLevelsForDefines, &Validation::CheckResyncOpen,
+      &Validation::CheckDeltas,   &Validation::CheckCounterRoom,        &Validation::CheckReleases,
   };
   for (Rule rule : kRules) {
     if (absl::Status status = (this->*rule)(); !status.ok()) {
@@ -86,31 +83,42 @@ absl::Status Session::Validation::CheckDefines() {
 
 absl::Status Session::Validation::CheckDefine(int i) {
   const pb::Define& define = batch_.defines(i);
+  const std::string entry = absl::StrCat("defines[", i, "] (handle ", define.handle(), "): ");
+  absl::StatusOr<std::string> label = NormalizeTierLabel(define.tier_label());
+  if (!label.ok()) {
+    return Refuse(RejectReason::kInvalidPath,
+                  absl::InvalidArgumentError(absl::StrCat(entry, label.status().message())));
+  }
   std::optional<Tier> tier = TierFromProto(define.tier());
-  if (!tier) {
-    return Refuse(RejectReason::kInvalidEnum,
-                  absl::InvalidArgumentError(absl::StrCat("defines[", i, "] (handle ", define.handle(),
-                                                          "): tier is unspecified or unknown (", define.tier(), ")")));
+  if (!define.tier_label().empty()) {
+    // The label wins; the enum is only what a sidecar without labels reads.
+    tier = *label == "internal" ? Tier::kInternal : Tier::kExternal;
+  } else if (!tier) {
+    return Refuse(RejectReason::kInvalidEnum, absl::InvalidArgumentError(absl::StrCat(
+                                                  entry, "tier is unspecified or unknown (", define.tier(), ")")));
+  } else {
+    *label = TierLabelOf(*tier);
   }
   if (absl::Status s = ValidatePath(define.path()); !s.ok()) {
-    return Refuse(RejectReason::kInvalidPath, absl::InvalidArgumentError(absl::StrCat(
-                                                  "defines[", i, "] (handle ", define.handle(), "): ", s.message())));
+    return Refuse(RejectReason::kInvalidPath, absl::InvalidArgumentError(absl::StrCat(entry, s.message())));
   }
   Path path(define.path());
   if (const Handle* existing = Find(define.handle())) {
-    if (existing->path == path && existing->tier == *tier) return absl::OkStatus();
+    if (existing->path == path && existing->label == *label && existing->presence == define.presence()) {
+      return absl::OkStatus();
+    }
     return Refuse(RejectReason::kRedefined, absl::FailedPreconditionError(absl::StrCat(
                                                 "defines[", i, "]: handle ", define.handle(), " is already defined as ",
-                                                Describe(existing->path, existing->tier),
-                                                "; it cannot be redefined as ", Describe(path, *tier))));
+                                                Describe(*existing), "; it cannot be redefined as ",
+                                                Describe(Handle{path, *tier, {}, {}, *label, define.presence(), {}}))));
   }
   if (session_.handles_.size() + plan_.defined.size() + 1 > session_.limits_.max_handles) {
     return Refuse(RejectReason::kHandleLimit,
-                  absl::ResourceExhaustedError(absl::StrCat("defines[", i, "] (handle ", define.handle(),
-                                                            "): the session would hold more than ",
+                  absl::ResourceExhaustedError(absl::StrCat(entry, "the session would hold more than ",
                                                             session_.limits_.max_handles, " handles (max_handles)")));
   }
-  plan_.defined.emplace(define.handle(), Handle{std::move(path), *tier, BroadcastStats(), {}});
+  plan_.defined.emplace(define.handle(),
+                        Handle{std::move(path), *tier, BroadcastStats(), {}, *std::move(label), define.presence(), {}});
   return absl::OkStatus();
 }
 
@@ -119,10 +127,12 @@ absl::Status Session::Validation::CheckDefine(int i) {
 // the plan holds their room until then. A refusal names the first define
 // that does not fit, with what ReserveLevels says of the defines up to it.
 absl::Status Session::Validation::ReserveLevelsForDefines() {
-  if (plan_.defined.empty()) return absl::OkStatus();
   std::vector<Path> paths;
   paths.reserve(plan_.defined.size());
-  for (const auto& [id, handle] : plan_.defined) paths.push_back(handle.path);
+  for (const auto& [id, handle] : plan_.defined) {
+    if (handle.in_levels()) paths.push_back(handle.path);
+  }
+  if (paths.empty()) return absl::OkStatus();
   absl::StatusOr<Stats::LevelReservation> room = session_.stats_.ReserveLevels(paths);
   if (room.ok()) {
     plan_.room = *std::move(room);
@@ -131,7 +141,9 @@ absl::Status Session::Validation::ReserveLevelsForDefines() {
   if (std::optional<int> first = FirstDefineOverLevelRoom()) {
     std::vector<Path> so_far;
     so_far.reserve(*first + 1);
-    for (int i = 0; i <= *first; ++i) so_far.push_back(Path(batch_.defines(i).path()));
+    for (int i = 0; i <= *first; ++i) {
+      if (InLevels(i)) so_far.push_back(Path(batch_.defines(i).path()));
+    }
     absl::StatusOr<Stats::LevelReservation> fits = session_.stats_.ReserveLevels(so_far);
     if (!fits.ok()) {
       return Refuse(RejectReason::kLevelLimit, absl::ResourceExhaustedError(absl::StrCat(
@@ -155,6 +167,7 @@ std::optional<int> Session::Validation::FirstDefineOverLevelRoom() const {
   absl::flat_hash_set<Path> seen;
   uint64_t missing = 0;
   for (int i = 0; i < batch_.defines_size(); ++i) {
+    if (!InLevels(i)) continue;
     for (Path& key : stats.LevelKeysOf(Path(batch_.defines(i).path()))) {
       auto [it, first_seen] = seen.insert(std::move(key));
       if (first_seen && stats.level(*it) == nullptr) ++missing;
@@ -184,7 +197,13 @@ absl::Status Session::Validation::CheckResyncOpen() {
       return Refuse(RejectReason::kUnknownHandle,
                     absl::InvalidArgumentError(absl::StrCat("open[", i, "]: unknown handle ", open.handle())));
     }
-    const OpenGuards guards{open.broadcasts(), open.subscriptions(), open.announced()};
+    const Handle& record = *Find(open.handle());
+    if (absl::Status s = CheckKind(absl::StrCat("open[", i, "] (handle ", open.handle(), "): "), record, *role,
+                                   open.broadcasts() | open.subscriptions() | open.announced(), open.sessions());
+        !s.ok()) {
+      return s;
+    }
+    const OpenGuards guards{open.broadcasts(), open.subscriptions(), open.announced(), open.sessions()};
     if (!plan_.resync.try_emplace(internal::GuardKey(open.handle(), *role), guards).second) {
       return Refuse(RejectReason::kDuplicate,
                     absl::InvalidArgumentError(absl::StrCat("open[", i, "]: handle ", open.handle(), " role ",
@@ -223,8 +242,16 @@ absl::Status Session::Validation::CheckDelta(int i) {
   }
   plan_.targets.push_back(plan_.defined.contains(delta.handle()) ? nullptr : record);
   plan_.roles.push_back(*role);
+  const uint64_t traffic = delta.broadcasts_opened() | delta.broadcasts_closed() | delta.subscriptions_opened() |
+                           delta.subscriptions_closed() | delta.announced_opened() | delta.announced_closed() |
+                           delta.announced_bytes() | delta.fetches() | delta.bytes() | delta.frames() | delta.groups() |
+                           delta.datagrams();
+  const uint64_t sessions = delta.sessions_opened() | delta.sessions_closed();
+  if (absl::Status s = CheckKind(DeltaEntry(i, delta.handle(), *role), *record, *role, traffic, sessions); !s.ok()) {
+    return s;
+  }
   if ((delta.broadcasts_opened() | delta.broadcasts_closed() | delta.subscriptions_opened() |
-       delta.subscriptions_closed() | delta.announced_opened() | delta.announced_closed()) == 0) {
+       delta.subscriptions_closed() | delta.announced_opened() | delta.announced_closed() | sessions) == 0) {
     return absl::OkStatus();  // only sums: nothing opens or closes
   }
   return CheckOpensAndCloses(i, *role, OpenNow(delta.handle(), *role, *record));
@@ -239,7 +266,8 @@ absl::Status Session::Validation::CheckOpensAndCloses(int i, Role role, OpenGuar
     const char* what;
   } guards[] = {{&open.broadcasts, delta.broadcasts_opened(), delta.broadcasts_closed(), "broadcast"},
                 {&open.subscriptions, delta.subscriptions_opened(), delta.subscriptions_closed(), "subscription"},
-                {&open.announced, delta.announced_opened(), delta.announced_closed(), "announce"}};
+                {&open.announced, delta.announced_opened(), delta.announced_closed(), "announce"},
+                {&open.sessions, delta.sessions_opened(), delta.sessions_closed(), "session"}};
   for (const Guards& g : guards) {
     if (g.opened > std::numeric_limits<uint64_t>::max() - *g.open) {
       return Refuse(RejectReason::kOverClose,
@@ -286,6 +314,7 @@ absl::Status Session::Validation::CheckCounterRoom() {
   for (int i = 0; i < batch_.open_size(); ++i) {
     const pb::OpenGuards& open = batch_.open(i);
     const Handle* record = Find(open.handle());
+    if (!record->in_levels()) continue;
     Counts opens;
     opens.broadcasts = open.broadcasts();
     opens.subscriptions = open.subscriptions();
@@ -298,6 +327,7 @@ absl::Status Session::Validation::CheckCounterRoom() {
   for (int i = 0; i < batch_.deltas_size(); ++i) {
     const pb::HandleDelta& delta = batch_.deltas(i);
     const Handle* record = Find(delta.handle());
+    if (!record->in_levels()) continue;
     if (absl::Status s =
             add(DeltaEntry(i, delta.handle(), plan_.roles[i]), record->tier, plan_.roles[i], CountsFromDelta(delta));
         !s.ok()) {
@@ -330,6 +360,11 @@ absl::Status Session::Validation::CheckRelease(int i, absl::flat_hash_set<uint32
   }
   for (Role role : kRoles) {
     const OpenGuards& open = OpenNow(handle, role, *record);
+    if (record->presence && open.sessions != 0) {
+      return Refuse(RejectReason::kReleaseOpen,
+                    absl::InvalidArgumentError(absl::StrCat("releases[", i, "]: presence handle ", handle,
+                                                            " still has ", open.sessions, " session guards open")));
+    }
     if (open.broadcasts != 0 || open.subscriptions != 0 || open.announced != 0) {
       return Refuse(
           RejectReason::kReleaseOpen,

@@ -4,10 +4,13 @@
 
 namespace moq_stats::server {
 
-std::shared_ptr<PathEntry> PathTable::Acquire(Tier tier, const Path& path) {
+std::shared_ptr<PathEntry> PathTable::Acquire(std::string_view tier, const Path& path) {
   absl::MutexLock lock(&mu_);
-  std::shared_ptr<PathEntry>& entry = entries_[Key{tier, path.str()}];
-  if (!entry) entry = std::make_shared<PathEntry>(path, tier);
+  std::shared_ptr<PathEntry>& entry = entries_[Key{std::string(tier), path.str()}];
+  if (!entry) {
+    entry = std::make_shared<PathEntry>(path, std::string(tier));
+    tiers_.Add(tier);
+  }
   return entry;
 }
 
@@ -29,15 +32,26 @@ std::vector<PathReport> PathTable::Report() {
     if (held) {
       ++it;
     } else {
+      tiers_.Remove(entry->tier());
       entries_.erase(it++);
     }
   }
   return out;
 }
 
+bool PathTable::HasTier(std::string_view label) const {
+  absl::MutexLock lock(&mu_);
+  return tiers_.Has(label);
+}
+
 size_t PathTable::size() const {
   absl::MutexLock lock(&mu_);
   return entries_.size();
+}
+
+std::vector<std::string> PathTable::tiers() const {
+  absl::MutexLock lock(&mu_);
+  return tiers_.labels();
 }
 
 }  // namespace moq_stats::server

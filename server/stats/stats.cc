@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/tier_label.h"
 #include "server/stats/level_key.h"
 #include "server/stats/level_publishers.h"
 #include "server/stats/level_tree.h"
@@ -20,7 +21,10 @@ struct StatsCore {
   std::shared_ptr<LevelTree> tree;
   std::shared_ptr<LevelPublishers> publishers;
   bool publish_levels = true;
-  std::shared_ptr<PathTable> paths;  // null unless counting paths
+  std::shared_ptr<PathTable> paths;         // null unless counting paths
+  std::shared_ptr<PresenceTable> presence;  // null unless counting paths
+  uint32_t max_tiers = 0;
+  uint32_t max_session_roots = 0;
   // Relaxed: a self-counter that orders nothing.
   std::atomic<uint64_t> rejected_paths{0};
 };
@@ -112,7 +116,12 @@ absl::StatusOr<Stats> Stats::Create(const StatsConfig& config, Origin* origin, S
   publishers.node = Path(config.node);
   core->publishers = LevelPublishers::Create(publishers, core->tree);
   core->publish_levels = config.publish_levels;
-  if (config.count_paths) core->paths = std::make_shared<PathTable>();
+  if (config.count_paths) {
+    core->paths = std::make_shared<PathTable>();
+    core->presence = std::make_shared<PresenceTable>();
+  }
+  core->max_tiers = config.max_tiers;
+  core->max_session_roots = config.max_session_roots;
   return Stats(std::move(core));
 }
 
@@ -123,7 +132,13 @@ const Path& Stats::prefix() const {
   return core_ ? core_->prefix : *kEmpty;
 }
 
-StatsHandle Stats::tier(Tier tier) const { return StatsHandle(*this, tier); }
+StatsHandle Stats::tier(Tier tier) const { return StatsHandle(*this, tier, TierLabelOf(tier)); }
+
+StatsHandle Stats::tier(std::string_view label) const {
+  if (label.empty()) return tier(Tier::kExternal);
+  if (label == "internal") return tier(Tier::kInternal);
+  return StatsHandle(*this, Tier::kExternal, std::string(label));
+}
 
 std::shared_ptr<const Level> Stats::level(const Path& key) const { return core_ ? core_->tree->Find(key) : nullptr; }
 
@@ -151,6 +166,49 @@ absl::Duration Stats::tick_time() const { return core_ ? core_->publishers->tick
 uint64_t Stats::rejected_paths() const { return core_ ? core_->rejected_paths.load(std::memory_order_relaxed) : 0; }
 
 uint64_t Stats::publishes_refused() const { return core_ ? core_->publishers->publishes_refused() : 0; }
+
+const std::shared_ptr<PresenceTable>& Stats::presence() const {
+  static const std::shared_ptr<PresenceTable>* const kNone = new std::shared_ptr<PresenceTable>();
+  return core_ ? core_->presence : *kNone;
+}
+
+absl::Status Stats::CheckNewTiers(const std::vector<std::string>& labels,
+                                  const std::vector<std::pair<std::string, std::string>>& roots) const {
+  if (!core_ || !core_->paths) return absl::OkStatus();
+  absl::flat_hash_set<std::string> named;
+  for (std::string& label : core_->paths->tiers()) {
+    if (IsNamedTier(label)) named.insert(std::move(label));
+  }
+  for (std::string& label : core_->presence->tiers()) {
+    if (IsNamedTier(label)) named.insert(std::move(label));
+  }
+  auto admit = [&](const std::string& label) -> absl::Status {
+    if (!IsNamedTier(label) || named.contains(label)) return absl::OkStatus();
+    if (named.size() >= core_->max_tiers) {
+      return absl::ResourceExhaustedError(absl::StrCat("tier \"", label, "\" would be named tier ", named.size() + 1,
+                                                       "; the sidecar holds at most ", core_->max_tiers,
+                                                       " named tiers at once (--max-tiers)"));
+    }
+    named.insert(label);
+    return absl::OkStatus();
+  };
+  for (const std::string& label : labels) {
+    if (absl::Status s = admit(label); !s.ok()) return s;
+  }
+  absl::flat_hash_set<std::pair<std::string, std::string>> added;
+  size_t held = core_->presence->size();
+  for (const auto& pair : roots) {
+    if (absl::Status s = admit(pair.first); !s.ok()) return s;
+    if (core_->presence->Contains(pair.first, pair.second) || !added.insert(pair).second) continue;
+    if (held + added.size() > core_->max_session_roots) {
+      return absl::ResourceExhaustedError(absl::StrCat("auth root \"", pair.second, "\" (tier \"", pair.first,
+                                                       "\") would be session root ", held + added.size(),
+                                                       "; the sidecar holds at most ", core_->max_session_roots,
+                                                       " (tier, auth root) pairs at once (--max-session-roots)"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 const std::shared_ptr<PathTable>& Stats::paths() const {
   static const std::shared_ptr<PathTable>* const kNone = new std::shared_ptr<PathTable>();
@@ -218,8 +276,16 @@ BroadcastStats StatsHandle::broadcast(std::string_view raw) const {
   // Our own stats broadcasts (and any sibling category under the prefix)
   // must not feed back into the aggregator.
   if (path.has_prefix(core->prefix)) return {};
+  if (IsNamedTier(label_)) {
+    // A tier the level format has no field for: counted in the path table
+    // alone.
+    if (!core->paths) return {};
+    return BroadcastStats(std::make_shared<const LevelSet>(core, std::vector<std::shared_ptr<Level>>(), tier_,
+                                                           core->paths->Acquire(label_, path)),
+                          tier_);
+  }
   std::vector<std::shared_ptr<Level>> levels = core->tree->Acquire(LevelKeys(path, core->levels));
-  std::shared_ptr<PathEntry> entry = core->paths ? core->paths->Acquire(tier_, path) : nullptr;
+  std::shared_ptr<PathEntry> entry = core->paths ? core->paths->Acquire(label_, path) : nullptr;
   return BroadcastStats(std::make_shared<const LevelSet>(core, std::move(levels), tier_, std::move(entry)), tier_);
 }
 

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -39,6 +40,7 @@
 #include "server/stats/counters.h"
 #include "server/stats/level.h"
 #include "server/stats/path_table.h"
+#include "server/stats/presence_table.h"
 #include "server/stats/tier.h"
 
 namespace moq_stats::server {
@@ -73,6 +75,11 @@ struct StatsConfig {
   // Also count each (path, tier) on its own, for the node format
   // (Stats::paths()).
   bool count_paths = false;
+  // With count_paths: the most named tiers (other than the default tier and
+  // "internal") and (tier, auth root) pairs of session presence held at
+  // once; CheckNewTiers refuses more.
+  uint32_t max_tiers = 16;
+  uint32_t max_session_roots = 4096;
 };
 
 // Checks `config` as Stats::Create does, and nothing else: no origin,
@@ -111,6 +118,10 @@ class Stats {
 
   // A handle whose bumps land in `tier`'s counters.
   StatsHandle tier(Tier tier) const;
+  // A handle on the tier labelled `label` (normalised, NormalizeTierLabel):
+  // "" and "internal" are tier(Tier); a named tier counts in no level, only
+  // in the path table (an empty handle when paths are not counted).
+  StatsHandle tier(std::string_view label) const;
 
   // Read side.
   // The level at `key` ("" is the root), or null when it does not exist.
@@ -136,6 +147,16 @@ class Stats {
 
   // The per-(path, tier) counters when config.count_paths is set, else null.
   const std::shared_ptr<PathTable>& paths() const;
+  // The per-(tier, auth root) session presence, alongside paths(); null
+  // unless config.count_paths is set.
+  const std::shared_ptr<PresenceTable>& presence() const;
+  // OK when `labels` (normalised) and the (tier, root) pairs `roots` of
+  // presence fit beside what the tables hold now: at most max_tiers named
+  // tiers and max_session_roots pairs. RESOURCE_EXHAUSTED naming the first
+  // that does not fit, and the limit, otherwise. Always OK when paths are
+  // not counted (nothing is kept per tier then).
+  absl::Status CheckNewTiers(const std::vector<std::string>& labels,
+                             const std::vector<std::pair<std::string, std::string>>& roots) const;
 
   // Runs one tick now on every running publisher, so their latest counts are
   // written (a final tick before shutdown; a lingering broadcast with
@@ -213,6 +234,8 @@ class StatsHandle {
   StatsHandle() = default;
 
   Tier tier() const { return tier_; }
+  // The tier's label: "", "internal" or a named tier.
+  const std::string& label() const { return label_; }
   const Stats& parent() const { return stats_; }
 
   // The per-broadcast handle for `path` (normalised as Path does). Empty when
@@ -223,10 +246,12 @@ class StatsHandle {
 
  private:
   friend class Stats;
-  StatsHandle(Stats stats, Tier tier) : stats_(std::move(stats)), tier_(tier) {}
+  StatsHandle(Stats stats, Tier tier, std::string label)
+      : stats_(std::move(stats)), tier_(tier), label_(std::move(label)) {}
 
   Stats stats_;
   Tier tier_ = Tier::kExternal;
+  std::string label_;
 };
 
 // A per-broadcast, tier-scoped handle: the levels of one path. Cheap to copy

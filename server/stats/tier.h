@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "moq_stats/counts.h"
@@ -28,6 +29,10 @@ constexpr std::string_view TrackName(Tier tier, Role role) {
       "publisher.json", "subscriber.json", "internal/publisher.json", "internal/subscriber.json"};
   return kNames[TierRoleIndex(tier, role)];
 }
+
+// The node format's label of a level-format tier: "" (the default tier) for
+// external, "internal" for internal.
+inline std::string TierLabelOf(Tier tier) { return tier == Tier::kExternal ? "" : "internal"; }
 
 }  // namespace moq_stats::server
 

@@ -434,7 +434,8 @@ static void Bump(const moq_stats_track_guard_t* track, int frames, uint64_t byte
  *   external publisher   announced 1/1 (announced_bytes 2 x 14), fetches 3, datagrams 5
  *   internal subscriber  announced 2/2 (announced_bytes 4 x 14), fetches 1
  * The bumps on the paths under the prefix and on an invalid path count
- * nowhere. */
+ * nowhere in the levels, nor do the named tier `edge` and the session
+ * guards (the node format's alone). */
 static int RunSession(const char* target) {
   int err = -1;
   int i;
@@ -564,6 +565,43 @@ static int RunSession(const char* target) {
     moq_stats_announce_guard_close(peer_second);
     moq_stats_announce_guard_close(peer_first);
     moq_stats_announce_guard_close(announced);
+  }
+
+  {
+    /* Session presence and a named tier: the node format counts them, the
+     * levels read back (listed above) do not. The sidecar acknowledging
+     * everything at shutdown says it accepted them. */
+    moq_stats_broadcast_t* edge = moq_stats_broadcast_named(stats, STR("edge"), STR("capi/live/cam1"), &err);
+    moq_stats_track_guard_t* edge_track;
+    moq_stats_session_guard_t* session;
+    moq_stats_session_guard_t* edge_session;
+    CHECK_CODE(err, MOQ_STATS_OK);
+    REQUIRE(edge != NULL);
+    CHECK(moq_stats_broadcast_empty(edge) == 0);
+    edge_track = moq_stats_broadcast_track(edge, MOQ_STATS_ROLE_PUBLISHER, STR("video"), &err);
+    CHECK_CODE(err, MOQ_STATS_OK);
+    REQUIRE(edge_track != NULL);
+    Bump(edge_track, 5, 5, 5);
+    session = moq_stats_session_guard_open(stats, STR(""), STR("capi"), &err);
+    CHECK_CODE(err, MOQ_STATS_OK);
+    edge_session = moq_stats_session_guard_open(stats, STR("edge"), STR(""), &err);
+    CHECK_CODE(err, MOQ_STATS_OK);
+    REQUIRE(session != NULL && edge_session != NULL);
+    CHECK(moq_stats_session_guard_empty(session) == 0);
+    CHECK(moq_stats_session_guard_empty(edge_session) == 0);
+    /* Bad arguments: a label that is not one path segment, no library. */
+    CHECK(moq_stats_broadcast_named(stats, STR("a/b"), STR("capi/x"), &err) == NULL);
+    CHECK_CODE(err, MOQ_STATS_ERR_INVALID_ARGUMENT);
+    CHECK(moq_stats_session_guard_open(stats, STR(".."), STR("capi"), &err) == NULL);
+    CHECK_CODE(err, MOQ_STATS_ERR_INVALID_ARGUMENT);
+    CHECK(moq_stats_session_guard_open(NULL, STR(""), STR("capi"), &err) == NULL);
+    CHECK_CODE(err, MOQ_STATS_ERR_INVALID_ARGUMENT);
+    CHECK(moq_stats_session_guard_empty(NULL) == 1);
+    moq_stats_session_guard_close(NULL);
+    moq_stats_session_guard_close(edge_session);
+    moq_stats_session_guard_close(session);
+    moq_stats_track_guard_close(edge_track);
+    moq_stats_broadcast_destroy(edge);
   }
 
   /* The broadcast handles go first: the guards keep what they count. */

@@ -51,9 +51,16 @@ constexpr CommandInfo kCommands[] = {
      "to acknowledge everything. Prints what was sent and whether the sidecar\n"
      "acknowledged it; exits 1 when it did not.\n"
      "\n"
+     "TIER is external, internal or a tier NAME (one path segment), which only\n"
+     "the node format publishes (`NAME/publisher.json`, ...). --session ROOT\n"
+     "also holds a session guard of auth root ROOT (\"\" for none) in TIER for\n"
+     "the run: the node format's `sessions.json` counts it (sent only to a\n"
+     "sidecar that understands session presence).\n"
+     "\n"
      "--json: one line, {\"target\":..,\"path\":..,\"tier\":..,\"role\":..,\n"
      "\"sent\":{the twelve counters},\"held_seconds\":..,\"acknowledged\":..,\n"
-     "\"batches_sent\":..,\"batches_acked\":..}.\n"},
+     "\"batches_sent\":..,\"batches_acked\":..}; with --session also\n"
+     "\"session\":ROOT and \"sessions\":1, \"sessions_closed\":1 in \"sent\".\n"},
     {Command::kHealth, "health", "", 0, nullptr, "grpc.health.v1 checks of the server and the stats service",
      "Asks grpc.health.v1.Health/Check about the server as a whole (\"\") and\n"
      "about moq.stats.v1.StatsService, and prints each answer (SERVING,\n"

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -125,15 +126,27 @@ const CliFlag kFlags[] = {
        return absl::OkStatus();
      },
      nullptr},
-    {"tier", nullptr, CliFlagKind::kValue, Command::kBump, "external|internal", false, nullptr,
+    {"tier", nullptr, CliFlagKind::kValue, Command::kBump, "external|internal|NAME", false, nullptr,
      [](absl::string_view v, Invocation* inv) {
+       inv->bump.tier_label.clear();
        if (v == "external") {
          inv->bump.tier = BumpTier::kExternal;
        } else if (v == "internal") {
          inv->bump.tier = BumpTier::kInternal;
+       } else if (v.empty() || v.size() > 64 || v == "." || v == ".." || absl::StrContains(v, '/')) {
+         // The rest of a label's rules (UTF-8) are checked when bump runs.
+         return absl::InvalidArgumentError(absl::StrCat(
+             "--tier: \"", v, "\" is not external, internal or a tier name (one path segment of at most 64 bytes)"));
        } else {
-         return absl::InvalidArgumentError(absl::StrCat("--tier: \"", v, "\" is not external or internal"));
+         inv->bump.tier = BumpTier::kExternal;
+         inv->bump.tier_label = std::string(v);
        }
+       return absl::OkStatus();
+     },
+     nullptr},
+    {"session", nullptr, CliFlagKind::kValue, Command::kBump, "ROOT", false, nullptr,
+     [](absl::string_view v, Invocation* inv) {
+       inv->bump.session = std::string(v);
        return absl::OkStatus();
      },
      nullptr},

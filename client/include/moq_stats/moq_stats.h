@@ -102,6 +102,8 @@ typedef struct moq_stats_track_guard_t moq_stats_track_guard_t;
 
 /* An open announcement of one role (an AnnounceGuard). */
 typedef struct moq_stats_announce_guard_t moq_stats_announce_guard_t;
+/* A session guard: one MoQ session accepted under an auth root, in a tier. */
+typedef struct moq_stats_session_guard_t moq_stats_session_guard_t;
 
 /* ------------------------------------------------------------------------ */
 /* Options: made with the defaults below, changed with setters, read by
@@ -258,6 +260,16 @@ int moq_stats_counters(const moq_stats_t* stats, moq_stats_counters_t* counters,
 moq_stats_broadcast_t* moq_stats_broadcast(const moq_stats_t* stats, int tier, const char* path, size_t path_len,
                                            int* err);
 
+/* The handle of `path` in the tier named `tier_label` (tier_label_len
+ * bytes): "" and "external" are MOQ_STATS_TIER_EXTERNAL, "internal" is
+ * MOQ_STATS_TIER_INTERNAL, and any other one path segment (UTF-8, at most 64
+ * bytes, not "." or "..") is a named tier, which the sidecar's node format
+ * publishes as `<tier>/publisher.json`, ... and the level format counts
+ * nowhere. Otherwise as moq_stats_broadcast; MOQ_STATS_ERR_INVALID_ARGUMENT
+ * also for an invalid label. */
+moq_stats_broadcast_t* moq_stats_broadcast_named(const moq_stats_t* stats, const char* tier_label,
+                                                 size_t tier_label_len, const char* path, size_t path_len, int* err);
+
 /* 1 when `broadcast` is empty (counts nothing) or NULL, else 0. */
 int moq_stats_broadcast_empty(const moq_stats_broadcast_t* broadcast);
 
@@ -337,6 +349,31 @@ moq_stats_announce_guard_t* moq_stats_announce_guard_open(const moq_stats_broadc
 
 /* Closes the guard (announced_closed += 1) and frees it. NULL is a no-op. */
 void moq_stats_announce_guard_close(moq_stats_announce_guard_t* guard);
+
+/* ------------------------------------------------------------------------ */
+/* Session guards: the record of one MoQ session the relay accepted, for the
+ * node format's `sessions.json` (auth root -> sessions, sessions_closed).
+ * Opening counts sessions += 1, closing sessions_closed += 1, exactly once.
+ * Sent only to a sidecar that says it understands session presence. */
+
+/* Opens a session guard for `auth_root` (auth_root_len bytes; the path the
+ * session's token scopes it to, "" for none) in the tier named `tier_label`
+ * ("" for the default tier; as for moq_stats_broadcast_named). Takes the
+ * library's lock: call it when a session starts. A disabled library or a
+ * root the sidecar would refuse gives an empty guard (a success; test with
+ * moq_stats_session_guard_empty). NULL on error:
+ * MOQ_STATS_ERR_INVALID_ARGUMENT for NULL `stats`, an invalid label or a
+ * NULL string with a non-zero length, MOQ_STATS_ERR_OUT_OF_MEMORY. Close
+ * with moq_stats_session_guard_close. */
+moq_stats_session_guard_t* moq_stats_session_guard_open(const moq_stats_t* stats, const char* tier_label,
+                                                        size_t tier_label_len, const char* auth_root,
+                                                        size_t auth_root_len, int* err);
+
+/* 1 when `guard` counts nothing or is NULL, else 0. */
+int moq_stats_session_guard_empty(const moq_stats_session_guard_t* guard);
+
+/* Closes the guard (sessions_closed += 1) and frees it. NULL is a no-op. */
+void moq_stats_session_guard_close(moq_stats_session_guard_t* guard);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -100,6 +100,7 @@ uint64_t PathBytesOf(const std::shared_ptr<Handle>& handle);
 
 class StatsHandle;
 class BroadcastStats;
+class SessionGuard;
 template <Role R>
 class BroadcastGuard;
 template <Role R>
@@ -133,6 +134,13 @@ class Stats {
 
   // A handle whose bumps land in `tier`.
   StatsHandle tier(Tier tier) const;
+  // A handle on the tier named `label`: "" and "external" are
+  // Tier::kExternal, "internal" is Tier::kInternal, and any other one path
+  // segment (UTF-8, at most 64 bytes, not "." or "..") is a named tier,
+  // which the sidecar's node format publishes as `<label>/publisher.json`,
+  // ... and the level format counts nowhere. An invalid label gives an
+  // empty handle.
+  StatsHandle tier(std::string_view label) const;
 
   // Flushes what is pending, waits up to `deadline` for the sidecar to
   // acknowledge it, and closes the session (the sidecar then forgets it).
@@ -163,11 +171,21 @@ class StatsHandle {
   // Stats. Takes a lock: call it when a broadcast starts, not per frame.
   BroadcastStats broadcast(std::string_view path) const;
 
+  // Opens a session guard: one MoQ session accepted under `auth_root` (the
+  // path its token scopes it to; "" for none, as for cluster peers) in this
+  // tier. sessions += 1 now, sessions_closed += 1 when dropped; the node
+  // format's `sessions.json` shows them. Sent only to a sidecar that says it
+  // understands session presence. Takes a lock: call it when a session
+  // starts.
+  [[nodiscard]] SessionGuard session(std::string_view auth_root) const;
+
  private:
   friend class Stats;
-  StatsHandle(std::shared_ptr<internal::ClientCore> core, Tier tier) : core_(std::move(core)), tier_(tier) {}
+  StatsHandle(std::shared_ptr<internal::ClientCore> core, Tier tier, std::string label = "")
+      : core_(std::move(core)), tier_(tier), label_(std::move(label)) {}
   std::shared_ptr<internal::ClientCore> core_;
   Tier tier_ = Tier::kExternal;
+  std::string label_;  // a named tier, or empty
 };
 
 // A per-broadcast, tier-scoped handle. Cheap to copy; safe for concurrent
@@ -358,5 +376,8 @@ class [[nodiscard]] AnnounceGuard {
 };
 
 }  // namespace moq_stats
+
+// SessionGuard, which StatsHandle::session returns.
+#include "moq_stats/session_guard.h"  // IWYU pragma: export
 
 #endif  // MOQ_STATS_STATS_H_

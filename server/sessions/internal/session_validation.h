@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -60,6 +61,7 @@ class Session::Validation {
   absl::Status CheckSequence();
   absl::Status CheckBatchSize();
   absl::Status CheckDefines();
+  absl::Status CheckTierCaps();
   absl::Status ReserveLevelsForDefines();
   absl::Status CheckResyncOpen();
   absl::Status CheckDeltas();
@@ -79,6 +81,16 @@ class Session::Validation {
 
   // The handle's record, existing or defined by this batch, or null.
   Handle* Find(uint32_t handle);
+  // Whether defines[define] counts in the levels (not presence, not a named
+  // tier).
+  bool InLevels(int define) const;
+  // An entry of a presence handle carries only sessions, in the publisher
+  // role; one of another handle carries none. `traffic` and `sessions` are
+  // nonzero when the entry has counts of that kind.
+  absl::Status CheckKind(const std::string& entry, const Handle& record, Role role, uint64_t traffic,
+                         uint64_t sessions);
+  // "\"path\" (tier)", or for a presence handle the auth root, for refusals.
+  static std::string Describe(const Handle& handle);
   // Whether the batch's open entries, deltas and releases may name `handle`:
   // with release_unlisted, only the handles the batch defines.
   bool Usable(uint32_t handle) const;

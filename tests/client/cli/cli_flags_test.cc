@@ -172,7 +172,8 @@ TEST(CliFlagsTest, UsageLinesComeFromTheTables) {
   EXPECT_THAT(general, HasSubstr("\n  --timeout=DURATION  deadline of each call: \"5s\", \"500ms\", a plain number is\n"
                                  "                      seconds; default 5s\n"));
   EXPECT_THAT(CommandUsage(Command::kBump),
-              StartsWith("usage: moq-stats [global flags] bump --path=PATH [--tier=external|internal]\n"
+              StartsWith("usage: moq-stats [global flags] bump --path=PATH\n"
+                         "           [--tier=external|internal|NAME] [--session=ROOT]\n"
                          "           [--role=publisher|subscriber] [--frames=N] [--bytes=N] [--groups=N]\n"
                          "           [--fetches=N] [--datagrams=N] [--announce] [--hold=DURATION]\n"
                          "\n"

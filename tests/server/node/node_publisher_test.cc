@@ -1,6 +1,6 @@
 // The node format's broadcasts over an in-memory origin and simulated time:
-// paths, tracks per tier, frames only on change, the group lifecycle at a
-// depth, and the level format switched off.
+// paths, tracks per tier (named tiers too), sessions.json, frames only on
+// change, the group lifecycle at a depth, and the level format switched off.
 
 #include "server/node/node_publisher.h"
 
@@ -37,6 +37,7 @@ class NodePublisherTest : public ::testing::Test {
     options.scheduler = &time_.scheduler();
     options.clock = &time_.clock();
     options.paths = stats_.paths();
+    options.presence = stats_.presence();
     options.prefix = Path(".stats");
     options.node = Path(node);
     options.depth = depth;
@@ -241,6 +242,93 @@ TEST_F(NodePublisherTest, BothFormatsSideBySide) {
   const std::vector<std::string> announced = TakeAnnouncements();
   EXPECT_NE(std::find(announced.begin(), announced.end(), "+.stats/prefix/a/sjc"), announced.end());
   EXPECT_GT(stats_.running_publishers(), 0);
+}
+
+TEST_F(NodePublisherTest, ANamedTiersTracksAppearWithItsFirstPathAndStay) {
+  Start(0);
+  time_.Advance(kInterval);
+  {
+    BroadcastStats cam = stats_.tier("edge").broadcast("acme/cam");
+    SubscriberTrack peer = cam.subscriber_track("video");
+    peer.bytes(64);
+    time_.Advance(kInterval);
+    auto edge = Subscribe(".stats/node/sjc", "edge/subscriber.json");
+    ASSERT_NE(edge, nullptr);
+    EXPECT_EQ(Frames(*edge), std::vector<std::string>{
+                                 "{\"acme/cam\":{\"announced\":0,\"announced_closed\":0,\"announced_bytes\":0,"
+                                 "\"broadcasts\":0,\"broadcasts_closed\":0,\"subscriptions\":1,"
+                                 "\"subscriptions_closed\":0,\"fetches\":0,\"bytes\":64,\"frames\":0,\"groups\":0,"
+                                 "\"datagrams\":0}}"});
+    // The default tier does not see it.
+    auto plain = Subscribe(".stats/node/sjc", "subscriber.json");
+    ASSERT_NE(plain, nullptr);
+    EXPECT_EQ(Frames(*plain), std::vector<std::string>{"{}"});
+  }
+  // Closed: its final counts, then `{}` on a track that stays.
+  time_.Advance(kInterval);
+  auto edge = Subscribe(".stats/node/sjc", "edge/subscriber.json");
+  ASSERT_NE(edge, nullptr);
+  const std::vector<std::string> closing = Frames(*edge);
+  ASSERT_EQ(closing.size(), 1u);
+  EXPECT_NE(closing[0].find("\"subscriptions\":1,\"subscriptions_closed\":1"), std::string::npos) << closing[0];
+  time_.Advance(kInterval);
+  EXPECT_EQ(Frames(*edge), std::vector<std::string>{"{}"});
+}
+
+TEST_F(NodePublisherTest, SessionsJsonMapsEachAuthRootToItsPresencePerTier) {
+  Start(0);
+  time_.Advance(kInterval);
+  auto sessions = Subscribe(".stats/node/sjc", "sessions.json");
+  ASSERT_NE(sessions, nullptr);
+  EXPECT_EQ(Frames(*sessions), std::vector<std::string>{"{}"});
+  {
+    std::shared_ptr<PresenceEntry> acme = stats_.presence()->Acquire("", "acme");
+    std::shared_ptr<PresenceEntry> none = stats_.presence()->Acquire("", "");
+    std::shared_ptr<PresenceEntry> edge = stats_.presence()->Acquire("edge", "acme");
+    acme->Open(5);
+    acme->Close(3);
+    none->Open(2);
+    none->Close(1);
+    edge->Open(1);
+    time_.Advance(kInterval);
+    EXPECT_EQ(Frames(*sessions),
+              std::vector<std::string>{
+                  "{\"\":{\"sessions\":2,\"sessions_closed\":1},\"acme\":{\"sessions\":5,\"sessions_closed\":3}}"});
+    auto edge_sessions = Subscribe(".stats/node/sjc", "edge/sessions.json");
+    ASSERT_NE(edge_sessions, nullptr);
+    EXPECT_EQ(Frames(*edge_sessions), std::vector<std::string>{"{\"acme\":{\"sessions\":1,\"sessions_closed\":0}}"});
+    // Steady: nothing is written.
+    time_.Advance(2 * kInterval);
+    EXPECT_TRUE(Frames(*sessions).empty());
+    acme->Close(2);
+    none->Close(1);
+  }
+  // All closed and let go: the final counts once, then `{}`.
+  time_.Advance(kInterval);
+  EXPECT_EQ(Frames(*sessions),
+            std::vector<std::string>{
+                "{\"\":{\"sessions\":2,\"sessions_closed\":2},\"acme\":{\"sessions\":5,\"sessions_closed\":5}}"});
+  time_.Advance(kInterval);
+  EXPECT_EQ(Frames(*sessions), std::vector<std::string>{"{}"});
+}
+
+TEST_F(NodePublisherTest, AtADepthSessionsAreGroupedByAuthRoot) {
+  Start(1);
+  time_.Advance(kInterval);
+  std::shared_ptr<PresenceEntry> acme = stats_.presence()->Acquire("", "acme/live");
+  std::shared_ptr<PresenceEntry> none = stats_.presence()->Acquire("", "");
+  acme->Open(1);
+  none->Open(1);
+  time_.Advance(kInterval);
+  std::vector<std::string> announced = TakeAnnouncements();
+  std::sort(announced.begin(), announced.end());
+  EXPECT_EQ(announced, (std::vector<std::string>{"+.stats/acme/node/sjc", "+.stats/node/sjc"}));
+  auto grouped = Subscribe(".stats/acme/node/sjc", "sessions.json");
+  ASSERT_NE(grouped, nullptr);
+  EXPECT_EQ(Frames(*grouped), std::vector<std::string>{"{\"acme/live\":{\"sessions\":1,\"sessions_closed\":0}}"});
+  auto root = Subscribe(".stats/node/sjc", "sessions.json");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(Frames(*root), std::vector<std::string>{"{\"\":{\"sessions\":1,\"sessions_closed\":0}}"});
 }
 
 }  // namespace

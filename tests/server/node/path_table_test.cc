@@ -31,7 +31,7 @@ TEST(PathTableTest, AReportHoldsTheLastCountsOfAReleasedEntryThenForgetsIt) {
   ASSERT_EQ(report.size(), 2u);
   for (const PathReport& r : report) {
     if (r.path.str() == "gone") {
-      EXPECT_EQ(r.tier, Tier::kInternal);
+      EXPECT_EQ(r.tier, "internal");
       EXPECT_EQ(r.roles[1].bytes, 42u);
     } else {
       EXPECT_EQ(r.path.str(), "held");

@@ -233,7 +233,8 @@ TEST(RejectReasonTest, NamesAreTheMetricLabels) {
   EXPECT_EQ(RejectReasonName(RejectReason::kResyncPart), "resync_part");
   EXPECT_EQ(RejectReasonName(RejectReason::kResyncMemory), "resync_memory");
   EXPECT_EQ(RejectReasonName(RejectReason::kCounterWrap), "counter_wrap");
-  EXPECT_EQ(kRejectReasonCount, static_cast<int>(RejectReason::kCounterWrap) + 1);
+  EXPECT_EQ(RejectReasonName(RejectReason::kTierLimit), "tier_limit");
+  EXPECT_EQ(kRejectReasonCount, static_cast<int>(RejectReason::kTierLimit) + 1);
 }
 
 }  // namespace

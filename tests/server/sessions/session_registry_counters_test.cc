@@ -69,7 +69,12 @@ TEST_F(SessionRegistryTest, CountsBatchesDeltasAndRefusalsByReason) {
   EXPECT_EQ(counts.deltas_applied, 5u);
   for (int i = 0; i < kRejectReasonCount; ++i) {
     auto reason = static_cast<RejectReason>(i);
-    uint64_t want = (reason == RejectReason::kNone || reason == RejectReason::kLevelLimit) ? 0 : 1;
+    // The level and tier limits need an aggregator with limits (or paths
+    // counted); session_limits_test and session_presence_test count those.
+    uint64_t want =
+        (reason == RejectReason::kNone || reason == RejectReason::kLevelLimit || reason == RejectReason::kTierLimit)
+            ? 0
+            : 1;
     EXPECT_EQ(counts.rejected[i], want) << RejectReasonName(reason);
   }
   EXPECT_EQ(counts.created, 1u);

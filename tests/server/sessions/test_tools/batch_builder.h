@@ -79,6 +79,14 @@ class DeltaFor {
     delta_.set_datagrams(n);
     return *this;
   }
+  DeltaFor& sessions_opened(uint64_t n) {
+    delta_.set_sessions_opened(n);
+    return *this;
+  }
+  DeltaFor& sessions_closed(uint64_t n) {
+    delta_.set_sessions_closed(n);
+    return *this;
+  }
 
   const ::moq::stats::v1::HandleDelta& proto() const { return delta_; }
 
@@ -97,6 +105,19 @@ class BatchBuilder {
     define->set_handle(handle);
     define->set_path(std::move(path));
     define->set_tier(tier);
+    return *this;
+  }
+  // A handle of the tier labelled `label` (Define.tier_label), with the
+  // tier enum a relay sets beside it.
+  BatchBuilder& DefineLabelled(uint32_t handle, std::string path, std::string label) {
+    Define(handle, std::move(path));
+    batch_.mutable_defines(batch_.defines_size() - 1)->set_tier_label(std::move(label));
+    return *this;
+  }
+  // A presence handle of auth root `root` in the tier labelled `label`.
+  BatchBuilder& DefinePresence(uint32_t handle, std::string root, std::string label = "") {
+    DefineLabelled(handle, std::move(root), std::move(label));
+    batch_.mutable_defines(batch_.defines_size() - 1)->set_presence(true);
     return *this;
   }
   // For a tier number outside the enum.
@@ -138,6 +159,14 @@ class BatchBuilder {
     open->set_broadcasts(broadcasts);
     open->set_subscriptions(subscriptions);
     open->set_announced(announced);
+    return *this;
+  }
+  // With Resync: `sessions` session guards open on presence handle `handle`.
+  BatchBuilder& OpenSessions(uint32_t handle, uint64_t sessions) {
+    ::moq::stats::v1::OpenGuards* open = batch_.add_open();
+    open->set_handle(handle);
+    open->set_role(::moq::stats::v1::ROLE_PUBLISHER);
+    open->set_sessions(sessions);
     return *this;
   }
 
