@@ -214,6 +214,9 @@ TEST_F(SessionTest, OpeningSubscriptionsStartsTheLevelPublishers) {
   f_.Advance(kInterval);
   EXPECT_EQ(f_.stats().running_publishers(), 3);
   ApplyOk(BatchBuilder(3).Add(DeltaFor(1, kSubRole).subscriptions_closed(1)));
+  // The closing counts, then one interval of linger before the end.
+  f_.Advance(kInterval);
+  EXPECT_EQ(f_.stats().running_publishers(), 3);
   f_.Advance(kInterval);
   EXPECT_EQ(f_.stats().running_publishers(), 0);
 }
