@@ -55,7 +55,10 @@ soname="$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Wextra -Werror -o "$scratch/consumer" "$source/tests/client/install/consumer.c" \
   $(pkg-config --cflags --libs moqstats) -Wl,-rpath,"$libdir"
-ldd "$scratch/consumer" | grep -q "libmoqstats.so.$soversion => $libdir" || fail "consumer does not load $libdir/libmoqstats.so"
+# ldd's output whole first: under pipefail, grep -q leaving early can end
+# ldd with SIGPIPE and fail a pipeline that found its line.
+loaded="$(ldd "$scratch/consumer")"
+grep -q "libmoqstats.so.$soversion => $libdir" <<<"$loaded" || fail "consumer does not load $libdir/libmoqstats.so"
 "$scratch/consumer"
 
 # Exported symbols: the C ABI (moq_stats_*) and the public C++ API only.
