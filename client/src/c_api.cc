@@ -1,10 +1,11 @@
-// The C ABI of moq_stats/moq_stats.h over the C++ library.
+// The C ABI of moq_stats/moq_stats.h over the C++ library: errors, options,
+// the library and broadcast handles (the guards are in c_api_guards.cc; the
+// opaque types and the boundary helpers both use, in c_api_internal.h).
 //
-// Each opaque type holds the C++ object it stands for. Every entry point
-// that reaches C++ library code catches every exception (none may unwind
-// into a C caller); the few that only read or write plain fields
-// (strerror, the numeric option setters, the role getters) have nothing that
-// could throw. Every handle argument may be NULL.
+// Every entry point that reaches C++ library code catches every exception
+// (none may unwind into a C caller); the few that only read or write plain
+// fields (strerror, the numeric option setters) have nothing that could
+// throw. Every handle argument may be NULL.
 
 #include <algorithm>
 #include <chrono>
@@ -12,58 +13,20 @@
 #include <cstddef>
 #include <cstring>
 #include <iterator>
-#include <new>
 #include <string>
-#include <string_view>
 
-#include "common/tier_label.h"
+#include "client/src/c_api_internal.h"
 #include "moq_stats/moq_stats.h"
 #include "moq_stats/stats.h"
 
-struct moq_stats_t {
-  moq_stats::Stats stats;
-};
-
-struct moq_stats_options_t {
-  moq_stats::Options options;
-};
-
-struct moq_stats_broadcast_t {
-  moq_stats::BroadcastStats broadcast;
-};
-
-// The role is a template parameter in C++ and a value here: a guard holds
-// one of each and opens only the one of its role (the other stays empty).
-//
-// It also keeps its broadcast handle, to open track guards with
-// BroadcastStats::publisher_track/subscriber_track: the same as
-// BroadcastGuard::track (a TrackGuard on the guard's handle), without
-// instantiating BroadcastGuard::track, whose unused `name` parameter fails
-// this library's -Wextra -Werror build.
-struct moq_stats_broadcast_guard_t {
-  int role;
-  moq_stats::BroadcastStats broadcast;
-  moq_stats::PublisherStats publisher;
-  moq_stats::SubscriberStats subscriber;
-};
-
-struct moq_stats_track_guard_t {
-  int role;
-  moq_stats::PublisherTrack publisher;
-  moq_stats::SubscriberTrack subscriber;
-};
-
-struct moq_stats_announce_guard_t {
-  int role;
-  moq_stats::PublisherAnnounce publisher;
-  moq_stats::SubscriberAnnounce subscriber;
-};
-
-struct moq_stats_session_guard_t {
-  moq_stats::SessionGuard session;
-};
-
 namespace {
+
+using moq_stats::internal::CurrentExceptionCode;
+using moq_stats::internal::MakeHandle;
+using moq_stats::internal::SetErr;
+using moq_stats::internal::ValidString;
+using moq_stats::internal::ValidTierLabel;
+using moq_stats::internal::View;
 
 // The fields of moq_stats_counters_t after struct_size, in order: what
 // moq_stats_counters may write into a caller's struct of a given size.
@@ -87,69 +50,7 @@ static_assert(kCountersFields[std::size(kCountersFields) - 1].offset +
                   sizeof(moq_stats_counters_t),
               "kCountersFields lists every field of moq_stats_counters_t, the last one last");
 
-void SetErr(int* err, int code) {
-  if (err != nullptr) *err = code;
-}
-
-// The hot path: `bump` on the C++ guard of the object's role, an inline
-// relaxed atomic add on the slot of that role. Nothing in it allocates,
-// locks or throws; the try/catch only keeps that promise should the C++
-// side change, and costs nothing (the compiler sees no call that can throw
-// and drops the handler). A NULL object is a no-op.
-template <typename Guards, typename Bump>
-void InRole(const Guards* guards, Bump bump) {
-  if (guards == nullptr) return;
-  try {
-    if (guards->role == MOQ_STATS_ROLE_PUBLISHER) {
-      bump(guards->publisher);
-    } else {
-      bump(guards->subscriber);
-    }
-  } catch (...) {
-  }
-}
-
-// The error code of the exception being handled; call from a catch block.
-int CurrentExceptionCode() {
-  try {
-    throw;
-  } catch (const std::bad_alloc&) {
-    return MOQ_STATS_ERR_OUT_OF_MEMORY;
-  } catch (...) {
-    return MOQ_STATS_ERR_INTERNAL;
-  }
-}
-
-// Runs `make`, which returns a new handle or sets `*code` and returns null,
-// at the boundary: the handle, or null with the error in `*err`.
-template <typename T, typename Make>
-T* MakeHandle(int* err, Make&& make) {
-  try {
-    int code = MOQ_STATS_OK;
-    T* made = make(&code);
-    SetErr(err, made != nullptr ? MOQ_STATS_OK : code);
-    return made;
-  } catch (...) {
-    SetErr(err, CurrentExceptionCode());
-    return nullptr;
-  }
-}
-
-// A (pointer, length) string that must not be null unless empty.
-bool ValidString(const char* data, size_t len) { return data != nullptr || len == 0; }
-
-std::string_view View(const char* data, size_t len) {
-  return len == 0 ? std::string_view() : std::string_view(data, len);
-}
-
-// A tier label Stats::tier(label) accepts.
-bool ValidTierLabel(const char* data, size_t len) {
-  return ValidString(data, len) && moq_stats::NormalizeTierLabel(View(data, len)).ok();
-}
-
 bool ValidTier(int tier) { return tier == MOQ_STATS_TIER_EXTERNAL || tier == MOQ_STATS_TIER_INTERNAL; }
-
-bool ValidRole(int role) { return role == MOQ_STATS_ROLE_PUBLISHER || role == MOQ_STATS_ROLE_SUBSCRIBER; }
 
 // What moq_stats_connect refuses; the C++ API trusts its caller.
 bool ValidOptions(const moq_stats::Options& o) {
@@ -165,17 +66,6 @@ int SetString(moq_stats_options_t* options, std::string moq_stats::Options::*fie
   } catch (...) {
     return CurrentExceptionCode();
   }
-}
-
-// The track guard of `role` on `broadcast`: its subscriptions += 1.
-moq_stats_track_guard_t* NewTrackGuard(const moq_stats::BroadcastStats& broadcast, int role, std::string_view name) {
-  auto* track = new moq_stats_track_guard_t{role, {}, {}};
-  if (role == MOQ_STATS_ROLE_PUBLISHER) {
-    track->publisher = broadcast.publisher_track(name);
-  } else {
-    track->subscriber = broadcast.subscriber_track(name);
-  }
-  return track;
 }
 
 }  // namespace
@@ -404,153 +294,6 @@ int moq_stats_broadcast_empty(const moq_stats_broadcast_t* broadcast) {
 void moq_stats_broadcast_destroy(moq_stats_broadcast_t* broadcast) {
   try {
     delete broadcast;
-  } catch (...) {
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Broadcast guards
-
-moq_stats_broadcast_guard_t* moq_stats_broadcast_guard_open(const moq_stats_broadcast_t* broadcast, int role,
-                                                            int* err) {
-  return MakeHandle<moq_stats_broadcast_guard_t>(err, [&](int* code) -> moq_stats_broadcast_guard_t* {
-    if (broadcast == nullptr || !ValidRole(role)) {
-      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
-      return nullptr;
-    }
-    // Allocate first, so that a failed allocation counts no open.
-    auto* guard = new moq_stats_broadcast_guard_t{role, broadcast->broadcast, {}, {}};
-    if (role == MOQ_STATS_ROLE_PUBLISHER) {
-      guard->publisher = broadcast->broadcast.publisher();
-    } else {
-      guard->subscriber = broadcast->broadcast.subscriber();
-    }
-    return guard;
-  });
-}
-
-int moq_stats_broadcast_guard_role(const moq_stats_broadcast_guard_t* guard) {
-  return guard != nullptr ? guard->role : -1;
-}
-
-void moq_stats_broadcast_guard_close(moq_stats_broadcast_guard_t* guard) {
-  try {
-    delete guard;
-  } catch (...) {
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Track guards
-
-moq_stats_track_guard_t* moq_stats_broadcast_guard_track(const moq_stats_broadcast_guard_t* guard, const char* name,
-                                                         size_t name_len, int* err) {
-  return MakeHandle<moq_stats_track_guard_t>(err, [&](int* code) -> moq_stats_track_guard_t* {
-    if (guard == nullptr || !ValidString(name, name_len)) {
-      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
-      return nullptr;
-    }
-    return NewTrackGuard(guard->broadcast, guard->role, View(name, name_len));
-  });
-}
-
-moq_stats_track_guard_t* moq_stats_broadcast_track(const moq_stats_broadcast_t* broadcast, int role, const char* name,
-                                                   size_t name_len, int* err) {
-  return MakeHandle<moq_stats_track_guard_t>(err, [&](int* code) -> moq_stats_track_guard_t* {
-    if (broadcast == nullptr || !ValidRole(role) || !ValidString(name, name_len)) {
-      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
-      return nullptr;
-    }
-    return NewTrackGuard(broadcast->broadcast, role, View(name, name_len));
-  });
-}
-
-int moq_stats_track_guard_role(const moq_stats_track_guard_t* track) { return track != nullptr ? track->role : -1; }
-
-void moq_stats_track_guard_close(moq_stats_track_guard_t* track) {
-  try {
-    delete track;
-  } catch (...) {
-  }
-}
-
-void moq_stats_track_frame(const moq_stats_track_guard_t* track) {
-  InRole(track, [](const auto& guard) { guard.frame(); });
-}
-
-void moq_stats_track_bytes(const moq_stats_track_guard_t* track, uint64_t n) {
-  InRole(track, [n](const auto& guard) { guard.bytes(n); });
-}
-
-void moq_stats_track_group(const moq_stats_track_guard_t* track) {
-  InRole(track, [](const auto& guard) { guard.group(); });
-}
-
-void moq_stats_track_datagram(const moq_stats_track_guard_t* track) {
-  InRole(track, [](const auto& guard) { guard.datagram(); });
-}
-
-void moq_stats_track_fetch(const moq_stats_track_guard_t* track) {
-  InRole(track, [](const auto& guard) { guard.fetch(); });
-}
-
-void moq_stats_broadcast_guard_fetch(const moq_stats_broadcast_guard_t* guard) {
-  InRole(guard, [](const auto& g) { g.fetch(); });
-}
-
-// ---------------------------------------------------------------------------
-// Announce guards
-
-moq_stats_announce_guard_t* moq_stats_announce_guard_open(const moq_stats_broadcast_t* broadcast, int role, int* err) {
-  return MakeHandle<moq_stats_announce_guard_t>(err, [&](int* code) -> moq_stats_announce_guard_t* {
-    if (broadcast == nullptr || !ValidRole(role)) {
-      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
-      return nullptr;
-    }
-    // Allocate first, so that a failed allocation counts no open.
-    auto* guard = new moq_stats_announce_guard_t{role, {}, {}};
-    if (role == MOQ_STATS_ROLE_PUBLISHER) {
-      guard->publisher = broadcast->broadcast.publisher_announce();
-    } else {
-      guard->subscriber = broadcast->broadcast.subscriber_announce();
-    }
-    return guard;
-  });
-}
-
-void moq_stats_announce_guard_close(moq_stats_announce_guard_t* guard) {
-  try {
-    delete guard;
-  } catch (...) {
-  }
-}
-
-moq_stats_session_guard_t* moq_stats_session_guard_open(const moq_stats_t* stats, const char* tier_label,
-                                                        size_t tier_label_len, const char* auth_root,
-                                                        size_t auth_root_len, int* err) {
-  return MakeHandle<moq_stats_session_guard_t>(err, [&](int* code) -> moq_stats_session_guard_t* {
-    if (stats == nullptr || !ValidTierLabel(tier_label, tier_label_len) || !ValidString(auth_root, auth_root_len)) {
-      *code = MOQ_STATS_ERR_INVALID_ARGUMENT;
-      return nullptr;
-    }
-    // Allocate first, so that a failed allocation counts no open.
-    auto* guard = new moq_stats_session_guard_t{};
-    guard->session = stats->stats.tier(View(tier_label, tier_label_len)).session(View(auth_root, auth_root_len));
-    return guard;
-  });
-}
-
-int moq_stats_session_guard_empty(const moq_stats_session_guard_t* guard) {
-  try {
-    return guard == nullptr || guard->session.empty() ? 1 : 0;
-  } catch (...) {
-    return 1;
-  }
-}
-
-void moq_stats_session_guard_close(moq_stats_session_guard_t* guard) {
-  try {
-    delete guard;
   } catch (...) {
   }
 }
