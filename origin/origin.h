@@ -134,6 +134,9 @@ class TrackProducer {
   // Writes `frame` as a new, complete group of one frame and returns its
   // sequence (0, 1, 2, ... per track). Completes an open group.
   uint64_t WriteFrame(std::string frame);
+  // The same for a frame shared with its writer, which must not change it
+  // after (a large frame the writer builds the next one from).
+  uint64_t WriteFrame(std::shared_ptr<const std::string> frame);
 
   // Writes `frame` as frame 0 of a new group that stays open for
   // AppendFrame, and returns its sequence. Completes an open group.

@@ -40,8 +40,8 @@ enum class WriteMode {
 
 // Writes `bytes` to `track` as `mode` says, queues the frame for every
 // consumer and notifies them.
-absl::StatusOr<Group> WriteToTrack(TrackState& track, std::string bytes, WriteMode mode) {
-  Group frame{0, std::make_shared<const std::string>(std::move(bytes))};
+absl::StatusOr<Group> WriteToTrack(TrackState& track, std::shared_ptr<const std::string> bytes, WriteMode mode) {
+  Group frame{0, std::move(bytes)};
   frame.complete = mode == WriteMode::kSingle;
   // The group this one replaces as latest; released after the lock so its
   // frames, when this was their last holder, are freed outside it.
@@ -93,16 +93,23 @@ absl::StatusOr<Group> WriteToTrack(TrackState& track, std::string bytes, WriteMo
 }  // namespace internal
 
 uint64_t TrackProducer::WriteFrame(std::string frame) {
+  return WriteFrame(std::make_shared<const std::string>(std::move(frame)));
+}
+
+uint64_t TrackProducer::WriteFrame(std::shared_ptr<const std::string> frame) {
   // Never fails: only appending does.
   return internal::WriteToTrack(*state_, std::move(frame), internal::WriteMode::kSingle)->sequence;
 }
 
 uint64_t TrackProducer::StartGroup(std::string frame) {
-  return internal::WriteToTrack(*state_, std::move(frame), internal::WriteMode::kStart)->sequence;
+  return internal::WriteToTrack(*state_, std::make_shared<const std::string>(std::move(frame)),
+                                internal::WriteMode::kStart)
+      ->sequence;
 }
 
 absl::StatusOr<uint32_t> TrackProducer::AppendFrame(std::string frame) {
-  absl::StatusOr<Group> written = internal::WriteToTrack(*state_, std::move(frame), internal::WriteMode::kAppend);
+  absl::StatusOr<Group> written = internal::WriteToTrack(*state_, std::make_shared<const std::string>(std::move(frame)),
+                                                         internal::WriteMode::kAppend);
   if (!written.ok()) return written.status();
   return written->index;
 }
