@@ -43,16 +43,35 @@ absl::StatusOr<EncodedFrame> SnapshotEncoder::EncodeSnapshot(const Value& value,
     resync_ = true;
     return payload.status();
   }
-  resync_ = false;
-  group_frames_ = 1;
-  snapshot_bytes_ = payload->size();
-  delta_bytes_ = 0;
   if (movable != nullptr) {
     last_ = std::move(*movable);
   } else {
     last_ = value;
   }
-  return EncodedFrame{*std::move(payload), /*snapshot=*/true};
+  return OpenGroup(*std::move(payload));
+}
+
+absl::StatusOr<EncodedFrame> SnapshotEncoder::EncodeText(std::string_view text, std::string_view patch) {
+  const bool snapshot = resync_ || !DeltaAllowed();
+  if (snapshot) flate_.Reset();
+  absl::StatusOr<std::string> payload =
+      options_.compression ? flate_.Frame(snapshot ? text : patch) : std::string(snapshot ? text : patch);
+  if (!payload.ok()) {
+    resync_ = true;
+    return payload.status();
+  }
+  if (snapshot) return OpenGroup(*std::move(payload));
+  delta_bytes_ += payload->size();
+  ++group_frames_;
+  return EncodedFrame{*std::move(payload), /*snapshot=*/false};
+}
+
+EncodedFrame SnapshotEncoder::OpenGroup(std::string payload) {
+  resync_ = false;
+  group_frames_ = 1;
+  snapshot_bytes_ = payload.size();
+  delta_bytes_ = 0;
+  return EncodedFrame{std::move(payload), /*snapshot=*/true};
 }
 
 absl::StatusOr<std::string> SnapshotEncoder::Compress(std::string text) {

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "common/json/flate.h"
@@ -75,6 +76,17 @@ class SnapshotEncoder {
   absl::StatusOr<std::optional<EncodedFrame>> Encode(const Value& value) { return Encode(value, nullptr); }
   absl::StatusOr<std::optional<EncodedFrame>> Encode(Value&& value) { return Encode(value, &value); }
 
+  // The same for a caller that keeps the values serialized itself (a large
+  // value that changes a little at a time, where diffing the whole value
+  // would cost more than the change): `text` is the new value serialized as
+  // AppendSerialized writes it, `patch` the serialized RFC 7396 merge patch
+  // from the value before (any patch a merge-patch decoder applies to get
+  // `text`'s value). Call it only when the value changed; an encoder used
+  // this way keeps no value (value() stays null), so never mix it with
+  // Encode on one encoder. Cost: the compression of `patch`, or of `text`
+  // for a snapshot.
+  absl::StatusOr<EncodedFrame> EncodeText(std::string_view text, std::string_view patch);
+
   // Makes the next Encode a snapshot, even of an unchanged value.
   void ResyncNext() { resync_ = true; }
 
@@ -94,6 +106,8 @@ class SnapshotEncoder {
   bool DeltaAllowed() const;
   absl::StatusOr<EncodedFrame> EncodeSnapshot(const Value& value, Value* movable);
   absl::StatusOr<std::string> Compress(std::string text);
+  // Starts a group with `payload` (`text`'s size when uncompressed).
+  EncodedFrame OpenGroup(std::string payload);
 
   const SnapshotEncoderOptions options_;
   std::optional<Value> last_;

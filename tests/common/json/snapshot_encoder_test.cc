@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/json/flate.h"
+#include "common/json/merge_patch.h"
 #include "common/json/parse.h"
 #include "common/json/serialize.h"
 #include "gtest/gtest.h"
@@ -278,6 +279,44 @@ TEST(SnapshotEncoderTest, CompressedDeltasContinueTheSnapshotsStream) {
   ASSERT_TRUE(snapshot && delta);
   EXPECT_EQ(decoder.Frame(snapshot->payload).value_or("?"), R"({"room":{"viewers":10,"tracks":2}})");
   EXPECT_EQ(decoder.Frame(delta->payload).value_or("?"), R"({"room":{"viewers":11}})");
+}
+
+// A caller that keeps its values serialized (EncodeText) gets the very
+// frames Encode writes when it hands over the same value's text and the
+// patch Diff finds, across groups ended by budget and by the frame cap.
+TEST(SnapshotEncoderTest, EncodeTextWritesWhatEncodeWritesForTheSameTextAndPatch) {
+  SnapshotEncoder by_value(Compressed());
+  SnapshotEncoder by_text(Compressed());
+  test::StatsValues stats(/*seed=*/5, /*paths=*/12);
+  Value last = stats.Current();
+  ASSERT_TRUE(MustEncode(by_value, last)->snapshot);
+  absl::StatusOr<EncodedFrame> first = by_text.EncodeText(Serialize(last), "");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->snapshot);
+  EXPECT_EQ(by_text.value(), nullptr);
+  int snapshots = 0, deltas = 0;
+  for (int tick = 0; tick < 800; ++tick) {
+    Value next = stats.Next(test::StatsValues::Scheduled(tick));
+    // From the value the encoder keeps (its members may come in another
+    // order than `last`'s, which orders a patch's removals).
+    const MergePatch diff = Diff(*by_value.value(), next);
+    const std::optional<EncodedFrame> want = MustEncode(by_value, next);
+    if (!want.has_value()) continue;
+    ASSERT_FALSE(diff.forced);
+    absl::StatusOr<EncodedFrame> got = by_text.EncodeText(Serialize(next), Serialize(diff.patch));
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->snapshot, want->snapshot) << "tick " << tick;
+    ASSERT_EQ(got->payload, want->payload) << "tick " << tick;
+    ++(got->snapshot ? snapshots : deltas);
+    last = std::move(next);
+  }
+  EXPECT_GE(snapshots, 3);
+  EXPECT_GE(deltas, 300);
+  // ResyncNext makes the next one a snapshot here too.
+  by_text.ResyncNext();
+  absl::StatusOr<EncodedFrame> resynced = by_text.EncodeText(Serialize(last), "{}");
+  ASSERT_TRUE(resynced.ok());
+  EXPECT_TRUE(resynced->snapshot);
 }
 
 }  // namespace
