@@ -20,7 +20,17 @@ absl::StatusOr<bool> CompressedTrack::Write(json::Value value) {
   absl::StatusOr<std::optional<json::EncodedFrame>> encoded = encoder_.Encode(std::move(value));
   if (!encoded.ok()) return encoded.status();
   if (!encoded->has_value()) return false;
-  json::EncodedFrame& frame = **encoded;
+  if (absl::Status s = Put(**std::move(encoded)); !s.ok()) return s;
+  return true;
+}
+
+absl::Status CompressedTrack::WriteText(std::string_view text, std::string_view patch) {
+  absl::StatusOr<json::EncodedFrame> encoded = encoder_.EncodeText(text, patch);
+  if (!encoded.ok()) return encoded.status();
+  return Put(*std::move(encoded));
+}
+
+absl::Status CompressedTrack::Put(json::EncodedFrame frame) {
   const size_t size = frame.payload.size();
   if (frame.snapshot) {
     track_->StartGroup(std::move(frame.payload));
@@ -31,7 +41,7 @@ absl::StatusOr<bool> CompressedTrack::Write(json::Value value) {
   }
   ++frames_;
   bytes_ += size;
-  return true;
+  return absl::OkStatus();
 }
 
 }  // namespace moq_stats::server

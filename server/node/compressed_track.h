@@ -15,6 +15,7 @@
 // Not thread-safe: the node publisher calls it under its lock.
 
 #include <cstdint>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "common/json/snapshot_encoder.h"
@@ -37,6 +38,12 @@ class CompressedTrack {
   // snapshot.
   absl::StatusOr<bool> Write(json::Value value);
 
+  // The same for a track whose values come serialized, with their merge
+  // patch from the value before (NodeTrack's frames): `text` the new
+  // value, changed since the last one, and `patch` the patch. A track is
+  // written one way or the other, never both (SnapshotEncoder::EncodeText).
+  absl::Status WriteText(std::string_view text, std::string_view patch);
+
   // Groups started and frames written so far.
   uint64_t groups() const { return groups_; }
   uint64_t frames() const { return frames_; }
@@ -44,6 +51,9 @@ class CompressedTrack {
   uint64_t bytes() const { return bytes_; }
 
  private:
+  // Writes an encoded frame: a snapshot opens a group, a delta is appended.
+  absl::Status Put(json::EncodedFrame frame);
+
   TrackProducer* const track_;
   json::SnapshotEncoder encoder_;
   uint64_t groups_ = 0;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/json/parse.h"
 #include "common/logging.h"
@@ -76,10 +77,12 @@ absl::StatusOr<NodePublisher::Group> NodePublisher::Announce(const Path& group_k
   if (!broadcast.ok()) return broadcast.status();
   Group group;
   for (size_t i = 0; i < 2; ++i) {
-    group.tracks[names[i]] = {(*broadcast)->track(names[i]), {},
+    group.tracks[names[i]] = {(*broadcast)->track(names[i]),
+                              {},
                               std::make_unique<CompressedTrack>((*broadcast)->track(CompressedName(names[i])))};
   }
-  group.sessions[""] = {(*broadcast)->track(names[2]), {},
+  group.sessions[""] = {(*broadcast)->track(names[2]),
+                        {},
                         std::make_unique<CompressedTrack>((*broadcast)->track(CompressedName(names[2])))};
   group.broadcast = *std::move(broadcast);
   return group;
@@ -104,7 +107,8 @@ size_t NodePublisher::Tick() {
   if (stopped_) return 0;
   // Read (and let the tables forget what nobody holds) under the lock, so two
   // ticks never interleave their reports.
-  const std::vector<PathReport> reports = options_.paths->Report();
+  std::vector<PathReport> reports = options_.paths->Report();
+  TakeUndelivered(&reports);
   const std::vector<PresenceReport> presence =
       options_.presence ? options_.presence->Report() : std::vector<PresenceReport>();
   std::map<std::string, GroupEntries> active;
@@ -112,29 +116,67 @@ size_t NodePublisher::Tick() {
   for (const PathReport& report : reports) {
     auto& roles = active[NodeGroupOf(report.path, options_.depth).str()].traffic[report.tier];
     for (Role role : kRoles) {
-      roles[static_cast<size_t>(role)].emplace_back(report.path.str(), report.roles[static_cast<size_t>(role)]);
+      roles[static_cast<size_t>(role)].push_back(
+          NodeTrack::Entry{report.path.str(), report.roles[static_cast<size_t>(role)], report.released});
     }
   }
   for (const PresenceReport& report : presence) {
     active[NodeGroupOf(Path(report.root), options_.depth).str()].sessions[report.tier].emplace_back(report.root,
                                                                                                     report.counts);
   }
-  // Groups with no entry in the report end.
+  // A group with nothing reported now and no path held ends; the others
+  // all tick (paths let go or shown once leave their frames).
   for (auto it = groups_.begin(); it != groups_.end();) {
-    it = active.count(it->first) != 0 ? std::next(it) : groups_.erase(it);
+    if (active.count(it->first) != 0) {
+      ++it;
+    } else if (Holds(it->second)) {
+      active[it->first];
+      ++it;
+    } else {
+      it = groups_.erase(it);
+    }
   }
   size_t written = 0;
   for (auto& [key, entries] : active) {
     auto group_it = groups_.find(key);
     if (group_it == groups_.end()) {
       absl::StatusOr<Group> group = Announce(Path(key));
-      if (!group.ok()) continue;  // the path is taken: try again next tick
+      if (!group.ok()) {
+        // The path is taken: try again next tick, with these reports.
+        KeepUndelivered(key, reports);
+        continue;
+      }
       group_it = groups_.emplace(key, *std::move(group)).first;
     }
     written += TickGroup(group_it->second, entries);
   }
   frames_written_ += written;
   return written;
+}
+
+void NodePublisher::TakeUndelivered(std::vector<PathReport>* reports) {
+  if (undelivered_.empty()) return;
+  absl::flat_hash_set<std::pair<std::string, std::string>> fresh;
+  for (const PathReport& report : *reports) fresh.emplace(report.tier, report.path.str());
+  for (auto& [key, report] : undelivered_) {
+    if (!fresh.contains(key)) reports->push_back(std::move(report));  // else the newer one wins
+  }
+  undelivered_.clear();
+}
+
+void NodePublisher::KeepUndelivered(const std::string& group, const std::vector<PathReport>& reports) {
+  for (const PathReport& report : reports) {
+    if (NodeGroupOf(report.path, options_.depth).str() == group) {
+      undelivered_.insert_or_assign({report.tier, report.path.str()}, report);
+    }
+  }
+}
+
+bool NodePublisher::Holds(const Group& group) {
+  for (const auto& [name, track] : group.tracks) {
+    if (track.frames.held() > 0) return true;
+  }
+  return false;
 }
 
 size_t NodePublisher::TickGroup(Group& group, GroupEntries& entries) {
@@ -149,8 +191,9 @@ size_t NodePublisher::TickGroup(Group& group, GroupEntries& entries) {
   for (const std::string& tier : tiers) {
     auto found = entries.traffic.find(tier);
     for (Role role : kRoles) {
-      std::vector<NodeTrack::Entry> now;
-      if (found != entries.traffic.end()) now = std::move(found->second[static_cast<size_t>(role)]);
+      static const std::vector<NodeTrack::Entry> kNone;
+      const std::vector<NodeTrack::Entry>& now =
+          found != entries.traffic.end() ? found->second[static_cast<size_t>(role)] : kNone;
       const std::string name = TrafficTrackName(tier, role);
       auto track = group.tracks.find(name);
       if (track == group.tracks.end()) {
@@ -160,9 +203,9 @@ size_t NodePublisher::TickGroup(Group& group, GroupEntries& entries) {
         if (!producer.ok() || !compressed.ok()) continue;
         track = group.tracks.emplace(name, Track{*producer, {}, std::make_unique<CompressedTrack>(*compressed)}).first;
       }
-      std::optional<std::string> frame = track->second.frames.Tick(std::move(now));
+      std::optional<NodeFrame> frame = track->second.frames.Tick(now);
       if (!frame) continue;
-      Write(track->second.producer, track->second.compressed.get(), *std::move(frame));
+      WriteTraffic(track->second, *std::move(frame));
       ++written;
     }
   }
@@ -185,6 +228,14 @@ size_t NodePublisher::TickGroup(Group& group, GroupEntries& entries) {
     ++written;
   }
   return written;
+}
+
+void NodePublisher::WriteTraffic(Track& track, NodeFrame frame) {
+  // The compressed sibling carries the same value, from the frame's patch.
+  if (absl::Status s = track.compressed->WriteText(*frame.text, frame.patch); !s.ok()) {
+    MOQSTATS_LOG(WARNING) << "track " << track.producer->name() << ".z: " << s;
+  }
+  track.producer->WriteFrame(std::move(frame.text));
 }
 
 void NodePublisher::Write(TrackProducer* producer, CompressedTrack* compressed, std::string frame) {

@@ -25,9 +25,10 @@
 // Every track has a compressed sibling `<name>.z` (CompressedTrack): the
 // same values on the same tick, in moq-json's snapshot encoding.
 //
-// Every `interval` a tick reads the PathTable and the PresenceTable (which
-// then forget the entries nobody holds) and writes a frame on each track
-// whose content changed.
+// Every `interval` a tick reads the PathTable's report of what changed and
+// the PresenceTable (which then forget the entries nobody holds) and writes
+// a frame on each track whose content changed. A group's broadcast lives
+// while its tracks hold a path not let go, or the tick reports one.
 //
 // Safe for concurrent access from multiple threads.
 
@@ -35,6 +36,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -106,8 +109,19 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
   struct GroupEntries;
 
   // Writes `frame` on `producer` and the same value on its compressed
-  // sibling.
+  // sibling (a sessions track).
   static void Write(TrackProducer* producer, CompressedTrack* compressed, std::string frame);
+  // Writes a traffic track's frame, and its patch on the compressed sibling.
+  static void WriteTraffic(Track& track, NodeFrame frame);
+  // Whether some traffic track of `group` holds a path not let go.
+  static bool Holds(const Group& group);
+  // Reports of a group whose broadcast could not be announced (its path is
+  // taken) wait for the next tick: the path table reports a change once.
+  // TakeUndelivered adds them to this tick's `reports` (a newer report of
+  // the same path wins); KeepUndelivered keeps those of `group`.
+  void TakeUndelivered(std::vector<PathReport>* reports) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void KeepUndelivered(const std::string& group, const std::vector<PathReport>& reports)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes one tick's frames of `group`; returns how many.
   size_t TickGroup(Group& group, GroupEntries& entries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -118,6 +132,8 @@ class NodePublisher : public std::enable_shared_from_this<NodePublisher> {
   const Options options_;
   mutable absl::Mutex mu_;
   std::map<std::string, Group> groups_ ABSL_GUARDED_BY(mu_);  // by group key
+  // By (tier, path).
+  std::map<std::pair<std::string, std::string>, PathReport> undelivered_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t frames_written_ ABSL_GUARDED_BY(mu_) = 0;
 };

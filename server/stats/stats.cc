@@ -66,6 +66,10 @@ const std::vector<Counters*>& CountersOf(const LevelSet& set, Role role) {
   return set.counters[static_cast<size_t>(role)];
 }
 
+void MarkPathChanged(const LevelSet& set) {
+  if (set.entry) set.entry->MarkChanged();
+}
+
 }  // namespace internal
 
 using internal::LevelSet;
@@ -311,12 +315,14 @@ SubscriberTrack BroadcastStats::subscriber_track(std::string_view) const {
 void BroadcastStats::OpenTrack(Role role) const {
   if (!levels_) return;
   for (Counters* c : internal::CountersOf(*levels_, role)) c->OpenSubscription();
+  internal::MarkPathChanged(*levels_);
   EnsurePublishers(*levels_->core, levels_->levels);
 }
 
 void BroadcastStats::Apply(Role role, const Counts& delta) const {
   if (!levels_ || delta.empty()) return;
   for (Counters* c : internal::CountersOf(*levels_, role)) c->Add(delta);
+  internal::MarkPathChanged(*levels_);
   if (delta.subscriptions > 0) EnsurePublishers(*levels_->core, levels_->levels);
 }
 
@@ -324,12 +330,14 @@ template <Role R>
 BroadcastGuard<R>::BroadcastGuard(BroadcastStats handle) : handle_(std::move(handle)) {
   if (handle_.empty()) return;
   for (Counters* c : internal::CountersOf(*handle_.levels_, R)) c->OpenBroadcast();
+  internal::MarkPathChanged(*handle_.levels_);
 }
 
 template <Role R>
 void BroadcastGuard<R>::Close() {
   if (handle_.empty()) return;
   for (Counters* c : internal::CountersOf(*handle_.levels_, R)) c->CloseBroadcast();
+  internal::MarkPathChanged(*handle_.levels_);
   handle_ = {};
 }
 

@@ -302,8 +302,12 @@ class BroadcastStats {
 
 namespace internal {
 
-// The `role` counters, in the set's tier, of each level of `set`.
+// The `role` counters, in the set's tier, of each level of `set`, and of
+// its path entry last.
 const std::vector<Counters*>& CountersOf(const LevelSet& set, Role role);
+// Puts the set's path entry, if any, in the path table's next report: called
+// after every bump through CountersOf.
+void MarkPathChanged(const LevelSet& set);
 
 }  // namespace internal
 
@@ -379,6 +383,7 @@ class [[nodiscard]] TrackGuard {
   void Bump(Fn&& fn) const {
     if (handle_.empty()) return;
     for (Counters* c : internal::CountersOf(*handle_.levels_, R)) fn(*c);
+    internal::MarkPathChanged(*handle_.levels_);
   }
   void Close() {
     if (handle_.empty()) return;

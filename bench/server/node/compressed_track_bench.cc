@@ -1,9 +1,10 @@
 // One tick of a node-format traffic track's compressed `.json.z` sibling
 // (server/node/compressed_track.h) in steady state: the plain frame of N
-// live paths of which a share changed each tick (server/node/node_track.h),
-// parsed and encoded with moq's defaults (delta ratio 8, 256 frames per
-// group) onto an origin track. Args: live paths, percent of them changed
-// per tick. The time is the `.json.z` step only (parse + encode + write);
+// live paths of which a share changed each tick (server/node/node_track.h)
+// and its merge patch, encoded with moq's defaults (delta ratio 8, 256
+// frames per group) onto an origin track: the patch compressed as a delta,
+// or the frame as a group's snapshot. Args: live paths, percent of them
+// changed per tick. The time is the `.json.z` step only (encode + write);
 // the plain frame is built with the timer paused.
 //
 // Counters:
@@ -28,7 +29,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "common/json/parse.h"
 #include "origin/origin.h"
 #include "server/node/compressed_track.h"
 #include "server/node/node_track.h"
@@ -70,23 +70,20 @@ void BM_CompressedTrackTick(benchmark::State& state) {
       counts[i].frames += 1;
     }
     std::vector<NodeTrack::Entry> entries;
-    entries.reserve(paths);
-    for (size_t i = 0; i < paths; ++i) entries.emplace_back(names[i], counts[i]);
-    return plain.Tick(std::move(entries));
+    for (size_t i = (tick == 1 ? 0 : tick % stride); i < paths; i += (tick == 1 ? 1 : stride)) {
+      entries.push_back(NodeTrack::Entry{names[i], counts[i]});
+    }
+    return plain.Tick(entries);
   };
-  auto write = [&](const std::string& frame) {
-    absl::StatusOr<json::Value> value = json::Parse(frame);
-    if (!value.ok()) return false;
-    return compressed.Write(*std::move(value)).ok();
-  };
+  auto write = [&](const NodeFrame& frame) { return compressed.WriteText(*frame.text, frame.patch).ok(); };
   // The first tick, a snapshot, before the measurement.
-  std::optional<std::string> first = next_frame();
+  std::optional<NodeFrame> first = next_frame();
   if (!first || !write(*first)) {
     state.SkipWithError("the first tick failed");
     return;
   }
 
-  size_t plain_bytes = first->size();
+  size_t plain_bytes = first->text->size();
   uint64_t z_bytes = 0;
   uint64_t delta_bytes = 0;
   uint64_t deltas = 0;
@@ -94,10 +91,10 @@ void BM_CompressedTrackTick(benchmark::State& state) {
   size_t snapshot_bytes = producer->latest_group().front().frame->size();
   for (auto _ : state) {
     state.PauseTiming();
-    std::optional<std::string> frame = next_frame();
+    std::optional<NodeFrame> frame = next_frame();
     state.ResumeTiming();
     if (!frame) continue;
-    plain_bytes = frame->size();
+    plain_bytes = frame->text->size();
     const uint64_t before = compressed.bytes();
     if (!write(*frame)) {
       state.SkipWithError("write failed");

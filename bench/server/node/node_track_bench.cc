@@ -1,13 +1,15 @@
 // One tick of a node-format traffic track (server/node/node_track.h): the
-// frame built from a report of N live paths of which a share changed, and
-// its size. Args: live paths, percent of them changed per tick.
-// BM_NodeTrackTick is the incremental track; BM_RebuiltNodeTrackTick builds
-// every frame from scratch (tests/server/node/test_tools/rebuilt_node_track.h,
+// frame built after a tick where a share of N live paths changed, and its
+// size. Args: live paths, percent of them changed per tick.
+// BM_NodeTrackTick is the track, given the changed paths alone (as the path
+// table reports them); BM_RebuiltNodeTrackTick builds every frame from
+// scratch from every path (tests/server/node/test_tools/rebuilt_node_track.h,
 // the oracle of the track's tests), for comparison on the same machine.
 //
 //   make bench   (or build-release/bench/node_track_bench)
 
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -18,6 +20,9 @@
 
 namespace moq_stats::server {
 namespace {
+
+const std::string& Text(const NodeFrame& frame) { return *frame.text; }
+const std::string& Text(const std::string& frame) { return frame; }
 
 template <typename Track>
 void BM_Tick(benchmark::State& state) {
@@ -38,7 +43,7 @@ void BM_Tick(benchmark::State& state) {
   // The first frame (every path new) is not a steady-state tick.
   {
     std::vector<NodeTrack::Entry> entries;
-    for (size_t i = 0; i < paths; ++i) entries.emplace_back(names[i], counts[i]);
+    for (size_t i = 0; i < paths; ++i) entries.push_back(NodeTrack::Entry{names[i], counts[i]});
     benchmark::DoNotOptimize(track.Tick(std::move(entries)));
   }
   const size_t stride = changed_percent == 0 ? paths + 1 : 100 / changed_percent;
@@ -52,11 +57,15 @@ void BM_Tick(benchmark::State& state) {
       counts[i].frames += 1;
     }
     std::vector<NodeTrack::Entry> entries;
-    entries.reserve(paths);
-    for (size_t i = 0; i < paths; ++i) entries.emplace_back(names[i], counts[i]);
-    std::optional<std::string> frame = track.Tick(std::move(entries));
+    if constexpr (std::is_same_v<Track, NodeTrack>) {
+      for (size_t i = (tick % stride); i < paths; i += stride) entries.push_back(NodeTrack::Entry{names[i], counts[i]});
+    } else {
+      entries.reserve(paths);
+      for (size_t i = 0; i < paths; ++i) entries.push_back(NodeTrack::Entry{names[i], counts[i]});
+    }
+    auto frame = track.Tick(std::move(entries));
     if (frame) {
-      frame_bytes = frame->size();
+      frame_bytes = Text(*frame).size();
       ++frames;
     }
     benchmark::DoNotOptimize(frame);

@@ -220,6 +220,36 @@ TEST_F(NodePublisherTest, AGroupLiveAgainDuringItsLingerCarriesOn) {
   EXPECT_EQ(got[0].rfind("{\"acme/mic\":", 0), 0u) << got[0];
 }
 
+// A group whose broadcast path is taken (here by the level format's
+// broadcast of level "node": both are .stats/prefix/node/sjc) waits, and
+// once the path is free it is announced with the counts reported while it
+// waited, though they have not changed since.
+TEST_F(NodePublisherTest, AGroupWhosePathIsTakenIsAnnouncedWithItsCountsOnceFree) {
+  Start(1, /*publish_levels=*/true);
+  std::unique_ptr<BroadcastStats> level =
+      std::make_unique<BroadcastStats>(stats_.tier(Tier::kExternal).broadcast("node/x"));
+  std::unique_ptr<PublisherTrack> level_track = std::make_unique<PublisherTrack>(level->publisher_track("video"));
+  BroadcastStats cam = stats_.tier(Tier::kExternal).broadcast("prefix/cam");
+  PublisherTrack track = cam.publisher_track("video");
+  track.bytes(5);
+  time_.Advance(3 * kInterval);
+  std::vector<std::string> announced = TakeAnnouncements();
+  ASSERT_EQ(std::count(announced.begin(), announced.end(), "+.stats/prefix/node/sjc"), 1);
+  // The level stops; its broadcast ends one interval after its final frame.
+  level_track.reset();
+  level.reset();
+  time_.Advance(4 * kInterval);
+  announced = TakeAnnouncements();
+  ASSERT_NE(std::find(announced.begin(), announced.end(), "-.stats/prefix/node/sjc"), announced.end());
+  ASSERT_EQ(announced.back(), "+.stats/prefix/node/sjc");
+  auto frames = Subscribe(".stats/prefix/node/sjc", "publisher.json");
+  ASSERT_NE(frames, nullptr);
+  const std::vector<std::string> got = Frames(*frames);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].rfind("{\"prefix/cam\":", 0), 0u) << got[0];
+  EXPECT_NE(got[0].find("\"bytes\":5,"), std::string::npos) << got[0];
+}
+
 TEST_F(NodePublisherTest, WithTheLevelFormatOffNoLevelBroadcastStarts) {
   Start(0, /*publish_levels=*/false);
   TakeAnnouncements();
