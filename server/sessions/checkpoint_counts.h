@@ -15,6 +15,11 @@ namespace moq_stats::server {
 //    (summed over the handles whose path is at or under the level's key) at
 //    most the level's open minus closed, so that closing them when the
 //    grace period ends never takes closed above opened.
+//  - the same of every path counter and every presence counter (the node
+//    format's), when the checkpoint has them: closed at most opened, and
+//    the guards the sessions hold on a (tier, path) or (tier, auth root) at
+//    most its open minus closed.
+// A named tier's handles count in no level, presence handles in neither.
 // The sessions counted are those SessionRegistry::Restore keeps: the first
 // record of each id, handles with a valid tier and path not under the stats
 // prefix (those count nowhere). Nothing is checked when `stats` is disabled:

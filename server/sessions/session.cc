@@ -249,7 +249,7 @@ void Session::SaveTo(pb::CheckpointSession* out) const {
 }
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Restore(const pb::CheckpointSession& saved, Stats stats,
-                                                          SessionLimits limits) {
+                                                          SessionLimits limits, bool reopen_presence) {
   auto session = std::make_unique<Session>(saved.session_id(), saved.relay(), stats, limits);
   session->applied_sequence_ = saved.applied_sequence();
   for (const pb::CheckpointHandle& h : saved.handles()) {
@@ -269,9 +269,9 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Restore(const pb::CheckpointSe
                                                           h.publisher_announced(), h.publisher_sessions()};
     handle.open[static_cast<size_t>(Role::kSubscriber)] = {h.subscriber_broadcasts(), h.subscriber_subscriptions(),
                                                            h.subscriber_announced()};
-    // Presence counts in no level, so no restored level holds its sessions:
-    // the open ones count again, and grace closes them as it would have.
-    if (handle.sessions) handle.sessions->Open(h.publisher_sessions());
+    // Without restored presence counters (a checkpoint that predates them)
+    // the open sessions count again, and grace closes them as it would have.
+    if (handle.sessions && reopen_presence) handle.sessions->Open(h.publisher_sessions());
     if (!session->handles_.emplace(h.handle(), std::move(handle)).second) {
       return absl::DataLossError(
           absl::StrCat("checkpoint session \"", saved.session_id(), "\" lists handle ", h.handle(), " twice"));

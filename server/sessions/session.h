@@ -105,8 +105,11 @@ class Session {
   // levels without counting anything: the levels' counters are restored
   // separately.
   void SaveTo(moq::stats::v1::CheckpointSession* out) const;
+  // `reopen_presence`: the checkpoint has no presence counters, so the
+  // sessions a presence handle holds open count again as opened (else they
+  // are in the restored counters already).
   static absl::StatusOr<std::unique_ptr<Session>> Restore(const moq::stats::v1::CheckpointSession& saved, Stats stats,
-                                                          SessionLimits limits);
+                                                          SessionLimits limits, bool reopen_presence = true);
 
  private:
   struct Handle {

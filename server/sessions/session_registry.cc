@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/tier_label.h"
 #include "proto/counts_proto.h"
 #include "server/sessions/checkpoint_counts.h"
 #include "server/sessions/session_eviction.h"
@@ -318,6 +322,28 @@ pb::Checkpoint SessionRegistry::Capture(int64_t taken_unix_ms) const {
     }
     after = page.back()->key();
   }
+  if (const std::shared_ptr<PathTable>& paths = stats_.paths()) {
+    for (const PathReport& report : paths->Snapshot()) {
+      const moq_stats::Counts& publisher = report.roles[static_cast<size_t>(Role::kPublisher)];
+      const moq_stats::Counts& subscriber = report.roles[static_cast<size_t>(Role::kSubscriber)];
+      if (publisher.empty() && subscriber.empty()) continue;  // nothing to restore
+      pb::CheckpointPath* out = checkpoint.add_paths();
+      out->set_path(report.path.str());
+      out->set_tier_label(report.tier);
+      CountsToProto(publisher, out->mutable_publisher());
+      CountsToProto(subscriber, out->mutable_subscriber());
+    }
+  }
+  if (const std::shared_ptr<PresenceTable>& presence = stats_.presence()) {
+    for (const PresenceReport& report : presence->Snapshot()) {
+      if (report.counts == Presence{}) continue;  // nothing to restore
+      pb::CheckpointPresence* out = checkpoint.add_presence();
+      out->set_tier_label(report.tier);
+      out->set_root(report.root);
+      out->set_sessions(report.counts.sessions);
+      out->set_sessions_closed(report.counts.sessions_closed);
+    }
+  }
   absl::MutexLock lock(&mu_);
   for (const auto& [id, entry] : sessions_) {
     absl::MutexLock entry_lock(&entry->mu);
@@ -348,9 +374,53 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
         // A time past int64 is not one we wrote: the restart's time instead.
         level.created_unix_ms() <= uint64_t{INT64_MAX} ? static_cast<int64_t>(level.created_unix_ms()) : 0);
   }
+  // Path counters, held until the restored sessions hold their own handles:
+  // a path no session holds is then let go, and the node format shows its
+  // final counts once.
+  std::vector<std::shared_ptr<PathEntry>> paths;
+  if (const std::shared_ptr<PathTable>& table = stats_.paths()) {
+    for (const pb::CheckpointPath& saved : checkpoint.paths()) {
+      absl::StatusOr<std::string> label = NormalizeTierLabel(saved.tier_label());
+      absl::Status path_ok = ValidatePath(saved.path());
+      if (!label.ok() || !path_ok.ok()) {
+        if (first_error.ok()) {
+          first_error = absl::DataLossError(
+              absl::StrCat("checkpoint path: ", !label.ok() ? label.status().message() : path_ok.message()));
+        }
+        continue;
+      }
+      std::shared_ptr<PathEntry> entry = table->Acquire(*label, Path(saved.path()));
+      entry->counters(Role::kPublisher).Add(CountsFromProto(saved.publisher()));
+      entry->counters(Role::kSubscriber).Add(CountsFromProto(saved.subscriber()));
+      entry->MarkChanged();
+      paths.push_back(std::move(entry));
+    }
+    if (checkpoint.paths().empty()) ReopenHeldGuards(checkpoint, *table, &paths);
+  }
+  // Presence counters likewise; without them (an older checkpoint) the
+  // restored sessions' open sessions count again.
+  std::vector<std::shared_ptr<PresenceEntry>> roots;
+  if (const std::shared_ptr<PresenceTable>& table = stats_.presence()) {
+    for (const pb::CheckpointPresence& saved : checkpoint.presence()) {
+      absl::StatusOr<std::string> label = NormalizeTierLabel(saved.tier_label());
+      if (!label.ok() || !ValidatePath(saved.root()).ok()) {
+        if (first_error.ok()) {
+          first_error = absl::DataLossError(absl::StrCat("checkpoint presence of \"", saved.root(), "\" in tier \"",
+                                                         saved.tier_label(), "\" is not valid"));
+        }
+        continue;
+      }
+      std::shared_ptr<PresenceEntry> entry = table->Acquire(*label, Path(saved.root()).str());
+      entry->Open(saved.sessions());
+      entry->Close(saved.sessions_closed());
+      roots.push_back(std::move(entry));
+    }
+  }
+  const bool reopen_presence = checkpoint.presence().empty();
   absl::MutexLock lock(&mu_);
   for (const pb::CheckpointSession& saved : checkpoint.sessions()) {
-    absl::StatusOr<std::unique_ptr<Session>> session = Session::Restore(saved, stats_, options_.limits);
+    absl::StatusOr<std::unique_ptr<Session>> session =
+        Session::Restore(saved, stats_, options_.limits, reopen_presence);
     if (!session.ok()) {
       if (first_error.ok()) first_error = session.status();
       continue;
@@ -367,6 +437,33 @@ absl::Status SessionRegistry::Restore(const pb::Checkpoint& checkpoint) {
   }
   ended_.Restore(checkpoint, clock_->Now());
   return first_error;
+}
+
+void SessionRegistry::ReopenHeldGuards(const pb::Checkpoint& checkpoint, PathTable& table,
+                                       std::vector<std::shared_ptr<PathEntry>>* held) const {
+  std::set<std::string> seen;
+  for (const pb::CheckpointSession& saved : checkpoint.sessions()) {
+    if (!seen.insert(saved.session_id()).second) continue;  // Restore skips it
+    for (const pb::CheckpointHandle& h : saved.handles()) {
+      const std::optional<Tier> tier = TierFromProto(h.tier());
+      absl::StatusOr<std::string> label = NormalizeTierLabel(h.tier_label());
+      if (h.presence() || !tier || !label.ok() || !ValidatePath(h.path()).ok()) continue;
+      const Path path(h.path());
+      if (path.has_prefix(stats_.prefix())) continue;
+      std::array<moq_stats::Counts, 2> open{};
+      open[static_cast<size_t>(Role::kPublisher)].broadcasts = h.publisher_broadcasts();
+      open[static_cast<size_t>(Role::kPublisher)].subscriptions = h.publisher_subscriptions();
+      open[static_cast<size_t>(Role::kPublisher)].announced = h.publisher_announced();
+      open[static_cast<size_t>(Role::kSubscriber)].broadcasts = h.subscriber_broadcasts();
+      open[static_cast<size_t>(Role::kSubscriber)].subscriptions = h.subscriber_subscriptions();
+      open[static_cast<size_t>(Role::kSubscriber)].announced = h.subscriber_announced();
+      if (open[0].empty() && open[1].empty()) continue;
+      std::shared_ptr<PathEntry> entry = table.Acquire(label->empty() ? TierLabelOf(*tier) : *label, path);
+      for (Role role : kRoles) entry->counters(role).Add(open[static_cast<size_t>(role)]);
+      entry->MarkChanged();
+      held->push_back(std::move(entry));
+    }
+  }
 }
 
 SessionRegistry::Counts SessionRegistry::counts() const {

@@ -130,12 +130,13 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   void Drain();
   bool draining() const { return draining_.load(std::memory_order_acquire); }
 
-  // A consistent cut of every level's counters and every session's record.
+  // A consistent cut of every level's and every path's counters and every
+  // session's record.
   moq::stats::v1::Checkpoint Capture(int64_t taken_unix_ms) const;
 
   // Restores a checkpoint into this fresh registry and its fresh Stats:
-  // level counters, then sessions, each detached with its grace period
-  // starting now. DATA_LOSS when a record is inconsistent (nothing partial
+  // level and path counters, then sessions, each detached with its grace
+  // period starting now. DATA_LOSS when a record is inconsistent (nothing partial
   // is kept of that session), and DATA_LOSS with nothing restored at all
   // when the counts fail CheckCheckpointCounts (closed above opened, or
   // sessions holding more guards open than their levels count).
@@ -196,6 +197,13 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   void CountReject(RejectReason reason);
   // Drops the resync parts `session` holds, and their bytes from the total.
   void DropPending(Session& session);
+
+  // For a checkpoint without path counters (written with the node format
+  // off, or before they were kept): the guards its sessions hold count
+  // again as opened on their paths, so closing them keeps every path's
+  // closed counts at or below its opened ones. Adds the entries to `held`.
+  void ReopenHeldGuards(const moq::stats::v1::Checkpoint& checkpoint, PathTable& table,
+                        std::vector<std::shared_ptr<PathEntry>>* held) const;
 
   // Constant after construction.
   const Stats stats_;

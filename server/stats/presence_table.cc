@@ -34,6 +34,14 @@ std::vector<PresenceReport> PresenceTable::Report() {
   return out;
 }
 
+std::vector<PresenceReport> PresenceTable::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<PresenceReport> out;
+  out.reserve(entries_.size());
+  for (const auto& [key, entry] : entries_) out.push_back(PresenceReport{entry->tier(), entry->root(), entry->Load()});
+  return out;
+}
+
 size_t PresenceTable::size() const {
   absl::MutexLock lock(&mu_);
   return entries_.size();

@@ -89,6 +89,10 @@ class PresenceTable {
   // no one holds (their last counts are in this report).
   std::vector<PresenceReport> Report() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Every entry's counts now, in no particular order, leaving the entries
+  // as they are (for a checkpoint).
+  std::vector<PresenceReport> Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Entries held now; whether (tier, root) is one; whether tier `label` has
   // one.
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
