@@ -65,7 +65,7 @@ image-test: image configure
 
 bench: deps
 	@cmake -S . -B $(BUILD_DIR)-release -DCMAKE_BUILD_TYPE=Release -DMOQSTATS_BUILD_TESTS=OFF >/dev/null
-	@cmake --build $(BUILD_DIR)-release -j $(JOBS) --target core_bench ingest_bench client_bench e2e_bench bridge_bench metrics_bench node_track_bench compressed_track_bench moq-stats-sidecar
+	@cmake --build $(BUILD_DIR)-release -j $(JOBS) --target core_bench ingest_bench client_bench e2e_bench bridge_bench metrics_bench node_track_bench node_publisher_bench compressed_track_bench moq-stats-sidecar
 	./$(BUILD_DIR)-release/bench/core_bench
 	./$(BUILD_DIR)-release/bench/ingest_bench
 	./$(BUILD_DIR)-release/bench/client_bench
@@ -73,6 +73,7 @@ bench: deps
 	./$(BUILD_DIR)-release/bench/bridge_bench
 	./$(BUILD_DIR)-release/bench/metrics_bench
 	./$(BUILD_DIR)-release/bench/node_track_bench
+	./$(BUILD_DIR)-release/bench/node_publisher_bench
 	./$(BUILD_DIR)-release/bench/compressed_track_bench
 
 clean:

@@ -6,6 +6,8 @@
 //   BM_Capture/N  the cut of N levels (plus the root), each with counts in
 //                 all four (tier, role) sets, and no session.
 //   BM_Write/N    writing that cut to a file under $TMPDIR (default /tmp).
+//   BM_CapturePaths/N  the cut with the node format on: N live paths in the
+//                 path table (twelve counters each, held), no level.
 //
 // Everything runs on a SimulatedClock and a Scheduler nobody drives: no
 // publisher ticks and nothing is freed behind the benchmark's back.
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -79,6 +82,56 @@ void BM_Capture(benchmark::State& state) {
   state.counters["file_MB"] = double(bytes) / 1e6;
 }
 
+// An aggregator counting paths, holding `paths` entries with counts.
+struct PathsFixture {
+  explicit PathsFixture(int64_t paths) {
+    StatsConfig config;
+    config.levels = 2;
+    config.count_paths = true;
+    absl::StatusOr<Stats> created = Stats::Create(config, &origin, &scheduler, &clock);
+    if (!created.ok()) return;
+    stats = *created;
+    registry = SessionRegistry::Create(stats, &scheduler, &clock, SessionRegistryOptions());
+    Counts counts;
+    counts.broadcasts = counts.announced = 1;
+    counts.announced_bytes = 40;
+    counts.subscriptions = 50'000;
+    counts.subscriptions_closed = 49'990;
+    counts.bytes = 123'456'789'012;
+    counts.frames = 9'876'543;
+    counts.groups = 87'654;
+    for (int64_t i = 0; i < paths; ++i) {
+      held.push_back(
+          stats.paths()->Acquire(Tier::kExternal, Path(absl::StrCat("customer-", i % 97, "/room-", i, "/camera"))));
+      held.back()->counters(Role::kPublisher).Add(counts);
+      held.back()->MarkChanged();
+    }
+  }
+
+  SimulatedClock clock;
+  Scheduler scheduler;
+  Origin origin;
+  Stats stats;
+  std::shared_ptr<SessionRegistry> registry;
+  std::vector<std::shared_ptr<PathEntry>> held;
+};
+
+void BM_CapturePaths(benchmark::State& state) {
+  PathsFixture f(state.range(0));
+  if (!f.registry) {
+    state.SkipWithError("Stats::Create failed");
+    return;
+  }
+  size_t bytes = 0;
+  for (auto _ : state) {
+    moq::stats::v1::Checkpoint checkpoint = f.registry->Capture(f.clock.UnixMillis());
+    bytes = checkpoint.ByteSizeLong();
+    benchmark::DoNotOptimize(checkpoint);
+  }
+  state.counters["paths"] = double(f.held.size());
+  state.counters["file_MB"] = double(bytes) / 1e6;
+}
+
 void BM_Write(benchmark::State& state) {
   Fixture f(state.range(0));
   if (!f.registry) {
@@ -101,6 +154,7 @@ void BM_Write(benchmark::State& state) {
 
 BENCHMARK(BM_Capture)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Write)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CapturePaths)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace moq_stats::server
