@@ -7,13 +7,18 @@ namespace {
 
 // The deleter of the holders' handle on an entry: runs when the last
 // handle is dropped, and queues the entry (kept alive by its owner
-// reference) for the next report, which forgets it.
+// reference) for the next report, which forgets it. It gives up both
+// references as it runs: the handle's control block outlives this call
+// while the entry's weak `handle_` points at it, and an owner reference
+// kept in it would keep the entry, and so the block, alive for good.
 struct ReleaseEntry {
   std::shared_ptr<PathEntry> owner;
   std::shared_ptr<internal::PathChanges> changes;
   void operator()(PathEntry*) {
-    absl::MutexLock lock(&changes->mu);
-    if (!changes->closed) changes->released.push_back(std::move(owner));
+    std::shared_ptr<PathEntry> entry = std::move(owner);
+    const std::shared_ptr<internal::PathChanges> queue = std::move(changes);
+    absl::MutexLock lock(&queue->mu);
+    if (!queue->closed) queue->released.push_back(std::move(entry));
   }
 };
 

@@ -51,6 +51,9 @@ struct PathChanges {
   std::vector<std::shared_ptr<PathEntry>> changed ABSL_GUARDED_BY(mu);
   std::vector<std::shared_ptr<PathEntry>> released ABSL_GUARDED_BY(mu);
   bool closed ABSL_GUARDED_BY(mu) = false;  // the table is gone: queue nothing
+  // PathEntry objects alive, forgotten ones that someone still references
+  // included.
+  std::atomic<size_t> alive{0};
 };
 
 }  // namespace internal
@@ -59,7 +62,10 @@ struct PathChanges {
 class PathEntry {
  public:
   PathEntry(Path path, std::string tier, std::shared_ptr<internal::PathChanges> changes)
-      : path_(std::move(path)), tier_(std::move(tier)), changes_(std::move(changes)) {}
+      : path_(std::move(path)), tier_(std::move(tier)), changes_(std::move(changes)) {
+    changes_->alive.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~PathEntry() { changes_->alive.fetch_sub(1, std::memory_order_relaxed); }
   PathEntry(const PathEntry&) = delete;
   PathEntry& operator=(const PathEntry&) = delete;
 
@@ -130,6 +136,10 @@ class PathTable {
   std::vector<PathReport> Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Entry objects alive: size() plus those forgotten that a handle or a
+  // queue still references (none once every handle is gone and a report
+  // has run).
+  size_t alive() const { return changes_->alive.load(std::memory_order_relaxed); }
 
   // Whether some entry of tier `label` exists now.
   bool HasTier(std::string_view label) const ABSL_LOCKS_EXCLUDED(mu_);

@@ -101,6 +101,13 @@ TEST(PathTableTest, AReportCarriesOnlyWhatWasMadeMarkedOrLetGoSinceTheLast) {
   EXPECT_EQ(Paths(table.Report()), (std::vector<std::string>{"p2 released"}));
   EXPECT_EQ(table.size(), 4u);
   EXPECT_TRUE(table.Report().empty());
+
+  // Every handle gone and reported: no entry object is left behind.
+  held.clear();
+  EXPECT_EQ(Paths(table.Report()),
+            (std::vector<std::string>{"p0 released", "p1 released", "p3 released", "p4 released"}));
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.alive(), 0u);
 }
 
 TEST(PathTableTest, AnEntryLetGoAndTakenAgainBeforeTheReportCarriesOn) {
