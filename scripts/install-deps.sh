@@ -6,8 +6,10 @@
 # --image adds what `make image` and the image test need (Debian's podman and
 # buildah, with runc: crun cannot run containers on a cgroup v1 hybrid host;
 # mmdebstrap to build the Debian base where no registry can be reached;
-# catatonit for `podman run --init`); `make run` and `make test` leave them
-# out.
+# catatonit for `podman run --init`; iptables, which netavark needs to set
+# up the network of a build step or a published port: without it podman
+# fails with "netavark: No such file or directory"); `make run` and
+# `make test` leave them out.
 set -euo pipefail
 
 packages=(
@@ -28,7 +30,7 @@ packages=(
 )
 
 if [ "${1:-}" = "--image" ]; then
-  packages+=(podman buildah runc mmdebstrap catatonit uidmap netavark aardvark-dns slirp4netns fuse-overlayfs)
+  packages+=(podman buildah runc mmdebstrap catatonit uidmap netavark aardvark-dns iptables slirp4netns fuse-overlayfs)
 fi
 
 missing=()
