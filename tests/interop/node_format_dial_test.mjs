@@ -16,32 +16,11 @@
 //   node tests/interop/node_format_dial_test.mjs --sidecar build/server/moq-stats-sidecar --cli build/client/moq-stats
 // Exits 0 on success, 1 on failure, 77 (skipped) when the daemon has no
 // --stats-format or --origin-url flag.
-import { check, fail, log, makeTempDir, parseArgs, Processes, runTest, skipUnlessFlags, startSidecar, STATS_NODE, STATS_PREFIX, within } from "./lib/harness.mjs";
+import { check, fail, log, makeTempDir, parseArgs, Processes, runTest, skipUnlessFlags, startSidecar, STATS_NODE, STATS_PREFIX } from "./lib/harness.mjs";
+import { readUntil, TRAFFIC_ORDER } from "./lib/node_format.mjs";
 import { Announcements, RelayServer } from "./lib/moq.mjs";
 
 const { options } = parseArgs(process.argv.slice(2), "node_format_dial_test.mjs --sidecar PATH --cli PATH");
-const ORDER = ["announced", "announced_closed", "announced_bytes", "broadcasts", "broadcasts_closed", "subscriptions",
-  "subscriptions_closed", "fetches", "bytes", "frames", "groups", "datagrams"];
-
-// Reads frames of `subscriber` until `accept(text, value)` is true.
-async function readUntil(subscriber, accept, ms, what) {
-  const seen = [];
-  const read = async () => {
-    for (;;) {
-      const group = await subscriber.recvGroup();
-      if (group === undefined) fail(`the track ended while waiting for ${what} (seen: ${seen.join(" | ")})`);
-      const text = await group.readString();
-      if (text === undefined) continue;
-      seen.push(text);
-      if (accept(text, JSON.parse(text))) return text;
-    }
-  };
-  try {
-    return await within(ms, what, read());
-  } catch (err) {
-    throw new Error(`${err.message} (frames seen: ${seen.join(" | ")})`);
-  }
-}
 
 const procs = new Processes();
 await runTest("node_format_dial", procs, async () => {
@@ -73,7 +52,7 @@ await runTest("node_format_dial", procs, async () => {
     const publisher = tracks["publisher.json"];
     const held = await readUntil(publisher, (_, v) => v[path]?.frames === 4, 15000, `${path} with 4 frames`);
     const entry = JSON.parse(held)[path];
-    check(JSON.stringify(Object.keys(entry)) === JSON.stringify(ORDER), `fields ${Object.keys(entry)} are not in moq's order`);
+    check(JSON.stringify(Object.keys(entry)) === JSON.stringify(TRAFFIC_ORDER), `fields ${Object.keys(entry)} are not in moq's order`);
     const want = { announced: 1, announced_closed: 0, announced_bytes: path.length, broadcasts: 1, broadcasts_closed: 0,
       subscriptions: 1, subscriptions_closed: 0, fetches: 1, bytes: 400, frames: 4, groups: 2, datagrams: 0 };
     check(JSON.stringify(entry) === JSON.stringify(want), `held: ${JSON.stringify(entry)}, want ${JSON.stringify(want)}`);

@@ -14,32 +14,11 @@
 //   node tests/interop/node_format_test.mjs --sidecar build/server/moq-stats-sidecar --cli build/client/moq-stats
 // Exits 0 on success, 1 on failure, 77 (skipped) when the daemon has no
 // --stats-format flag.
-import { check, fail, freePort, log, makeTempDir, parseArgs, Processes, runTest, skipUnlessFlags, startSidecar, STATS_NODE, STATS_PREFIX, within } from "./lib/harness.mjs";
-import { Announcements, connectClient } from "./lib/moq.mjs";
+import { check, freePort, log, makeTempDir, parseArgs, Processes, runTest, skipUnlessFlags, startSidecar, STATS_NODE, STATS_PREFIX } from "./lib/harness.mjs";
+import { connectWhenListening, readUntil, TRAFFIC_ORDER } from "./lib/node_format.mjs";
+import { Announcements } from "./lib/moq.mjs";
 
 const { options } = parseArgs(process.argv.slice(2), "node_format_test.mjs --sidecar PATH --cli PATH");
-const ORDER = ["announced", "announced_closed", "announced_bytes", "broadcasts", "broadcasts_closed", "subscriptions",
-  "subscriptions_closed", "fetches", "bytes", "frames", "groups", "datagrams"];
-
-// Reads frames of `subscriber` until `accept(text, value)` is true.
-async function readUntil(subscriber, accept, ms, what) {
-  const seen = [];
-  const read = async () => {
-    for (;;) {
-      const group = await subscriber.recvGroup();
-      if (group === undefined) fail(`the track ended while waiting for ${what} (seen: ${seen.join(" | ")})`);
-      const text = await group.readString();
-      if (text === undefined) continue;
-      seen.push(text);
-      if (accept(text, JSON.parse(text))) return text;
-    }
-  };
-  try {
-    return await within(ms, what, read());
-  } catch (err) {
-    throw new Error(`${err.message} (frames seen: ${seen.join(" | ")})`);
-  }
-}
 
 const procs = new Processes();
 await runTest("node_format", procs, async () => {
@@ -49,16 +28,7 @@ await runTest("node_format", procs, async () => {
   const sidecar = await startSidecar(procs, options.sidecar, {
     dir, moqListen: `127.0.0.1:${port}`, extraArgs: ["--stats-format=node"],
   });
-  let connected;
-  for (let attempt = 0; !connected && attempt < 50; attempt++) {
-    try {
-      connected = await connectClient(`ws://127.0.0.1:${port}/`, "moq-lite-05", 2000);
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  if (!connected) fail(`could not connect to 127.0.0.1:${port}`);
-  const { conn } = connected;
+  const { conn } = await connectWhenListening(port);
   try {
     const broadcastPath = `${STATS_PREFIX}/node/${STATS_NODE}`;
     const announcements = new Announcements(conn);
@@ -72,7 +42,7 @@ await runTest("node_format", procs, async () => {
       `--path=${path}`, "--frames=3", "--bytes=300", "--fetches=2", "--datagrams=1", "--announce", "--hold=100s"]);
     const held = await readUntil(subscriber, (_, v) => v[path]?.frames === 3, 15000, `${path} with 3 frames`);
     const entry = JSON.parse(held)[path];
-    check(JSON.stringify(Object.keys(entry)) === JSON.stringify(ORDER), `fields ${Object.keys(entry)} are not in moq's order`);
+    check(JSON.stringify(Object.keys(entry)) === JSON.stringify(TRAFFIC_ORDER), `fields ${Object.keys(entry)} are not in moq's order`);
     const want = { announced: 1, announced_closed: 0, announced_bytes: path.length, broadcasts: 1, broadcasts_closed: 0,
       subscriptions: 1, subscriptions_closed: 0, fetches: 2, bytes: 300, frames: 3, groups: 0, datagrams: 1 };
     check(JSON.stringify(entry) === JSON.stringify(want), `held: ${JSON.stringify(entry)}, want ${JSON.stringify(want)}`);

@@ -23,7 +23,8 @@
 // Exits 0 on success, 1 on failure, 77 (skipped) when the daemon has no
 // --stats-format flag.
 import { check, fail, freePort, log, makeTempDir, parseArgs, Processes, runTest, skipUnlessFlags, startSidecar, STATS_NODE, STATS_PREFIX, within } from "./lib/harness.mjs";
-import { Announcements, connectClient } from "./lib/moq.mjs";
+import { connectWhenListening } from "./lib/node_format.mjs";
+import { Announcements } from "./lib/moq.mjs";
 import { deepEqual, Snapshot } from "@moq/json";
 
 const { options } = parseArgs(process.argv.slice(2), "node_format_z_test.mjs --sidecar PATH --cli PATH");
@@ -81,16 +82,7 @@ await runTest("node_format_z", procs, async () => {
   const sidecar = await startSidecar(procs, options.sidecar, {
     dir, moqListen: `127.0.0.1:${port}`, extraArgs: ["--stats-format=node"],
   });
-  let connected;
-  for (let attempt = 0; !connected && attempt < 50; attempt++) {
-    try {
-      connected = await connectClient(`ws://127.0.0.1:${port}/`, "moq-lite-05", 2000);
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  if (!connected) fail(`could not connect to 127.0.0.1:${port}`);
-  const { conn } = connected;
+  const { conn } = await connectWhenListening(port);
   try {
     const broadcastPath = `${STATS_PREFIX}/node/${STATS_NODE}`;
     await new Announcements(conn).waitFor(broadcastPath, true, 15000);

@@ -17,29 +17,9 @@
 // Exits 0 on success, 1 on failure, 77 (skipped) when the daemon has no
 // --max-session-roots flag.
 import { check, fail, freePort, log, makeTempDir, parseArgs, Processes, runTest, skipUnlessFlags, startSidecar, STATS_NODE, STATS_PREFIX, within } from "./lib/harness.mjs";
-import { connectClient } from "./lib/moq.mjs";
+import { connectWhenListening, readUntil } from "./lib/node_format.mjs";
 
 const { options } = parseArgs(process.argv.slice(2), "node_presence_test.mjs --sidecar PATH --cli PATH");
-
-// Reads frames of `subscriber` until `accept(text, value)` is true.
-async function readUntil(subscriber, accept, ms, what) {
-  const seen = [];
-  const read = async () => {
-    for (;;) {
-      const group = await subscriber.recvGroup();
-      if (group === undefined) fail(`the track ended while waiting for ${what} (seen: ${seen.join(" | ")})`);
-      const text = await group.readString();
-      if (text === undefined) continue;
-      seen.push(text);
-      if (accept(text, JSON.parse(text))) return text;
-    }
-  };
-  try {
-    return await within(ms, what, read());
-  } catch (err) {
-    throw new Error(`${err.message} (frames seen: ${seen.join(" | ")})`);
-  }
-}
 
 // A subscription to `track` of `broadcast` that has delivered its first
 // frame, and that frame: a named tier's tracks exist only from the tick that
@@ -73,16 +53,7 @@ await runTest("node_presence", procs, async () => {
   const sidecar = await startSidecar(procs, options.sidecar, {
     dir, moqListen: `127.0.0.1:${port}`, extraArgs: ["--stats-format=node"],
   });
-  let connected;
-  for (let attempt = 0; !connected && attempt < 50; attempt++) {
-    try {
-      connected = await connectClient(`ws://127.0.0.1:${port}/`, "moq-lite-05", 2000);
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  if (!connected) fail(`could not connect to 127.0.0.1:${port}`);
-  const { conn } = connected;
+  const { conn } = await connectWhenListening(port);
   try {
     const broadcastPath = `${STATS_PREFIX}/node/${STATS_NODE}`;
     const { subscriber: sessions, first } = await subscribeOnceItExists(conn, broadcastPath, "sessions.json", 15000);
