@@ -35,7 +35,7 @@ BroadcastStats StatsHandle::broadcast(std::string_view path) const {
 
 SessionGuard StatsHandle::session(std::string_view auth_root) const {
   if (!core_) return SessionGuard();
-  return SessionGuard(core_->GetHandle(auth_root, tier_, label_, /*presence=*/true));
+  return SessionGuard(BroadcastStats(core_->GetHandle(auth_root, tier_, label_, /*presence=*/true)).publisher());
 }
 
 PublisherStats BroadcastStats::publisher() const { return PublisherStats(handle_); }

@@ -246,6 +246,10 @@ class [[nodiscard]] BroadcastGuard {
   BroadcastGuard& operator=(const BroadcastGuard&) = delete;
   ~BroadcastGuard() { Close(); }
 
+  // True when this guard counts nothing (a disabled Stats, a default or
+  // moved-from guard, an invalid path).
+  bool empty() const { return slot_ == nullptr; }
+
   // A track guard under this broadcast.
   [[nodiscard]] TrackGuard<R> track(std::string_view /*name*/) const { return TrackGuard<R>(BroadcastStats(handle_)); }
 
