@@ -15,12 +15,11 @@
 #include "origin/origin.h"
 #include "server/node/node_publisher.h"
 #include "server/stats/stats.h"
-#include "tests/common/test_tools/simulated_time.h"
+#include "tests/server/node/test_tools/node_publisher_fixture.h"
 
 namespace moq_stats::server {
 namespace {
 
-constexpr absl::Duration kInterval = absl::Seconds(1);
 constexpr char kBroadcast[] = ".stats/node/sjc";
 
 // A plain track and its compressed sibling, read side by side.
@@ -52,30 +51,9 @@ struct TrackPair {
   }
 };
 
-class NodePublisherCompressedTest : public ::testing::Test {
+class NodePublisherCompressedTest : public test::NodePublisherFixture {
  protected:
-  void SetUp() override {
-    StatsConfig config;
-    config.prefix = ".stats";
-    config.levels = 2;
-    config.node = "sjc";
-    config.publish_levels = false;
-    config.count_paths = true;
-    auto stats = Stats::Create(config, &origin_, &time_.scheduler(), &time_.clock());
-    ASSERT_TRUE(stats.ok()) << stats.status();
-    stats_ = *stats;
-    NodePublisher::Options options;
-    options.origin = &origin_;
-    options.scheduler = &time_.scheduler();
-    options.clock = &time_.clock();
-    options.paths = stats_.paths();
-    options.prefix = Path(".stats");
-    options.node = Path("sjc");
-    options.interval = kInterval;
-    auto publisher = NodePublisher::Create(options);
-    ASSERT_TRUE(publisher.ok()) << publisher.status();
-    publisher_ = *publisher;
-  }
+  void SetUp() override { Start(0); }
 
   std::unique_ptr<TrackPair> Pair(const std::string& name) {
     auto pair = std::make_unique<TrackPair>();
@@ -87,11 +65,6 @@ class NodePublisherCompressedTest : public ::testing::Test {
     pair->compressed = *std::move(compressed);
     return pair;
   }
-
-  Origin origin_;
-  test::SimulatedTime time_;
-  Stats stats_;
-  std::shared_ptr<NodePublisher> publisher_;
 };
 
 TEST_F(NodePublisherCompressedTest, EveryTrackHasACompressedSiblingWithTheSameValues) {

@@ -14,63 +14,14 @@
 #include "origin/origin.h"
 #include "server/node/node_publisher.h"
 #include "server/stats/stats.h"
-#include "tests/common/test_tools/simulated_time.h"
+#include "tests/server/node/test_tools/node_publisher_fixture.h"
 
 namespace moq_stats::server {
 namespace {
 
-constexpr absl::Duration kInterval = absl::Seconds(1);
-
-class NodePublisherDepthTest : public ::testing::Test {
+class NodePublisherDepthTest : public test::NodePublisherFixture {
  protected:
-  void SetUp() override {
-    StatsConfig config;
-    config.prefix = ".stats";
-    config.levels = 2;
-    config.node = "sjc";
-    config.publish_levels = false;
-    config.count_paths = true;
-    auto stats = Stats::Create(config, &origin_, &time_.scheduler(), &time_.clock());
-    ASSERT_TRUE(stats.ok()) << stats.status();
-    stats_ = *stats;
-    announcements_ = origin_.Announced(Path(".stats"));
-    NodePublisher::Options options;
-    options.origin = &origin_;
-    options.scheduler = &time_.scheduler();
-    options.clock = &time_.clock();
-    options.paths = stats_.paths();
-    options.prefix = Path(".stats");
-    options.node = Path("sjc");
-    options.depth = 2;
-    options.interval = kInterval;
-    auto publisher = NodePublisher::Create(options);
-    ASSERT_TRUE(publisher.ok()) << publisher.status();
-    publisher_ = *publisher;
-  }
-
-  std::vector<std::string> TakeAnnouncements() {
-    std::vector<std::string> out;
-    while (auto a = announcements_->Next()) out.push_back((a->active ? "+" : "-") + a->path.str());
-    return out;
-  }
-
-  std::unique_ptr<TrackConsumer> Subscribe(const std::string& broadcast, const std::string& track) {
-    auto consumer = origin_.Subscribe(Path(broadcast), track);
-    EXPECT_TRUE(consumer.ok()) << broadcast << " " << track << ": " << consumer.status();
-    return consumer.ok() ? std::move(*consumer) : nullptr;
-  }
-
-  static std::vector<std::string> Frames(TrackConsumer& consumer) {
-    std::vector<std::string> out;
-    while (auto g = consumer.Next()) out.push_back(*g->frame);
-    return out;
-  }
-
-  Origin origin_;
-  test::SimulatedTime time_;
-  Stats stats_;
-  std::unique_ptr<AnnouncementConsumer> announcements_;
-  std::shared_ptr<NodePublisher> publisher_;
+  void SetUp() override { Start(2); }
 };
 
 TEST_F(NodePublisherDepthTest, EachGroupOfTwoSegmentsHasItsOwnBroadcastAndFrames) {
