@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "bench/server/node/bench_paths.h"
 #include "benchmark/benchmark.h"
 #include "origin/origin.h"
 #include "server/node/compressed_track.h"
@@ -39,17 +39,8 @@ namespace {
 void BM_CompressedTrackTick(benchmark::State& state) {
   const size_t paths = static_cast<size_t>(state.range(0));
   const size_t changed_percent = static_cast<size_t>(state.range(1));
-  std::vector<std::string> names;
-  names.reserve(paths);
-  for (size_t i = 0; i < paths; ++i) names.push_back(absl::StrCat("customer-", i % 97, "/room-", i, "/camera"));
-  std::vector<Counts> counts(paths);
-  for (Counts& c : counts) {
-    c.broadcasts = 1;
-    c.subscriptions = 3;
-    c.subscriptions_closed = 1;
-    c.announced = 1;
-    c.announced_bytes = 30;
-  }
+  const std::vector<std::string> names = bench::BenchPaths(paths);
+  std::vector<Counts> counts(paths, bench::LivePathCounts());
   Origin origin;
   auto broadcast = origin.Publish(Path("stats/node"), {"publisher.json.z"});
   if (!broadcast.ok()) {

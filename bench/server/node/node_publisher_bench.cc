@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "bench/server/node/bench_paths.h"
 #include "benchmark/benchmark.h"
 #include "origin/origin.h"
 #include "server/node/node_publisher.h"
@@ -41,8 +41,8 @@ void BM_NodePublisherTick(benchmark::State& state) {
   auto table = std::make_shared<PathTable>();
   std::vector<std::shared_ptr<PathEntry>> held;
   held.reserve(paths);
-  for (size_t i = 0; i < paths; ++i) {
-    held.push_back(table->Acquire(Tier::kExternal, Path(absl::StrCat("customer-", i % 97, "/room-", i, "/camera"))));
+  for (const std::string& name : bench::BenchPaths(paths)) {
+    held.push_back(table->Acquire(Tier::kExternal, Path(name)));
     Counters& c = held.back()->counters(Role::kPublisher);
     c.OpenBroadcast();
     c.OpenSubscription();

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "bench/server/node/bench_paths.h"
 #include "benchmark/benchmark.h"
 #include "server/node/node_track.h"
 #include "tests/server/node/test_tools/rebuilt_node_track.h"
@@ -28,17 +28,8 @@ template <typename Track>
 void BM_Tick(benchmark::State& state) {
   const size_t paths = static_cast<size_t>(state.range(0));
   const size_t changed_percent = static_cast<size_t>(state.range(1));
-  std::vector<std::string> names;
-  names.reserve(paths);
-  for (size_t i = 0; i < paths; ++i) names.push_back(absl::StrCat("customer-", i % 97, "/room-", i, "/camera"));
-  std::vector<Counts> counts(paths);
-  for (Counts& c : counts) {
-    c.broadcasts = 1;
-    c.subscriptions = 3;
-    c.subscriptions_closed = 1;
-    c.announced = 1;
-    c.announced_bytes = 30;
-  }
+  const std::vector<std::string> names = bench::BenchPaths(paths);
+  std::vector<Counts> counts(paths, bench::LivePathCounts());
   Track track;
   // The first frame (every path new) is not a steady-state tick.
   {

@@ -34,12 +34,14 @@
 namespace moq_stats::server {
 namespace {
 
-// An aggregator holding `levels` levels with counts, and its registry.
+// An aggregator holding `levels` levels with counts and, when `paths` is
+// not 0, counting paths with `paths` live ones held, and its registry.
 struct Fixture {
-  explicit Fixture(int64_t levels) {
+  explicit Fixture(int64_t levels, int64_t paths = 0) {
     StatsConfig config;
     config.levels = 2;
     config.max_levels = 0;
+    config.count_paths = paths > 0;
     absl::StatusOr<Stats> created = Stats::Create(config, &origin, &scheduler, &clock);
     if (!created.ok()) return;
     stats = *created;
@@ -57,53 +59,16 @@ struct Fixture {
     for (int64_t i = 0; i < levels; ++i) {
       stats.RestoreLevel(Path(absl::StrCat("relay-", i % 100, "/broadcast-", i)), counts, clock.UnixMillis());
     }
-  }
-
-  SimulatedClock clock;
-  Scheduler scheduler;
-  Origin origin;
-  Stats stats;
-  std::shared_ptr<SessionRegistry> registry;
-};
-
-void BM_Capture(benchmark::State& state) {
-  Fixture f(state.range(0));
-  if (!f.registry) {
-    state.SkipWithError("Stats::Create failed");
-    return;
-  }
-  size_t bytes = 0;
-  for (auto _ : state) {
-    moq::stats::v1::Checkpoint checkpoint = f.registry->Capture(f.clock.UnixMillis());
-    bytes = checkpoint.ByteSizeLong();
-    benchmark::DoNotOptimize(checkpoint);
-  }
-  state.counters["levels"] = double(f.stats.level_count());
-  state.counters["file_MB"] = double(bytes) / 1e6;
-}
-
-// An aggregator counting paths, holding `paths` entries with counts.
-struct PathsFixture {
-  explicit PathsFixture(int64_t paths) {
-    StatsConfig config;
-    config.levels = 2;
-    config.count_paths = true;
-    absl::StatusOr<Stats> created = Stats::Create(config, &origin, &scheduler, &clock);
-    if (!created.ok()) return;
-    stats = *created;
-    registry = SessionRegistry::Create(stats, &scheduler, &clock, SessionRegistryOptions());
-    Counts counts;
-    counts.broadcasts = counts.announced = 1;
-    counts.announced_bytes = 40;
-    counts.subscriptions = 50'000;
-    counts.subscriptions_closed = 49'990;
-    counts.bytes = 123'456'789'012;
-    counts.frames = 9'876'543;
-    counts.groups = 87'654;
+    // A live path: one broadcast and ten subscriptions open, announced.
+    Counts live = counts[0];
+    live.broadcasts = live.announced = 1;
+    live.broadcasts_closed = 0;
+    live.announced_bytes = 40;
+    live.subscriptions_closed = live.subscriptions - 10;
     for (int64_t i = 0; i < paths; ++i) {
       held.push_back(
           stats.paths()->Acquire(Tier::kExternal, Path(absl::StrCat("customer-", i % 97, "/room-", i, "/camera"))));
-      held.back()->counters(Role::kPublisher).Add(counts);
+      held.back()->counters(Role::kPublisher).Add(live);
       held.back()->MarkChanged();
     }
   }
@@ -116,8 +81,8 @@ struct PathsFixture {
   std::vector<std::shared_ptr<PathEntry>> held;
 };
 
-void BM_CapturePaths(benchmark::State& state) {
-  PathsFixture f(state.range(0));
+// Takes the cut of `f` once per iteration; the file's size in file_MB.
+void CaptureEach(benchmark::State& state, const Fixture& f) {
   if (!f.registry) {
     state.SkipWithError("Stats::Create failed");
     return;
@@ -128,8 +93,19 @@ void BM_CapturePaths(benchmark::State& state) {
     bytes = checkpoint.ByteSizeLong();
     benchmark::DoNotOptimize(checkpoint);
   }
-  state.counters["paths"] = double(f.held.size());
   state.counters["file_MB"] = double(bytes) / 1e6;
+}
+
+void BM_Capture(benchmark::State& state) {
+  Fixture f(state.range(0));
+  CaptureEach(state, f);
+  state.counters["levels"] = double(f.stats.level_count());
+}
+
+void BM_CapturePaths(benchmark::State& state) {
+  Fixture f(/*levels=*/0, state.range(0));
+  CaptureEach(state, f);
+  state.counters["paths"] = double(f.held.size());
 }
 
 void BM_Write(benchmark::State& state) {
